@@ -1,0 +1,50 @@
+/* protocol.h — the plug-in interface every overlay implements, and the registry.
+ *
+ * One const struct per protocol, filled with designated initializers. Optional members may be
+ * NULL and are checked at the call site. Per-node state is a slab of node_state_size bytes per
+ * node slot (sim_state); variable-size tables live in protocol-owned arrays sized from
+ * sim_capacity() in setup. */
+#ifndef P2PLAB_PROTOCOL_H
+#define P2PLAB_PROTOCOL_H
+
+#include "sim/param.h"
+#include "sim/sim.h"
+
+/* How the oracle decides who owns a key, so it can judge a lookup's answer. */
+enum key_metric {
+    KEYS_SUCCESSOR,                   /* first node clockwise from the key (Chord) */
+    KEYS_NUMERIC,                     /* numerically closest on the ring (Pastry) */
+    KEYS_XOR,                         /* smallest XOR distance (Kademlia) */
+};
+
+struct protocol {
+    const char *name;                 /* "chord" */
+    const char *summary;              /* one line for `p2plab list` */
+    const char *paper;                /* citation of the mechanism's source */
+    const struct param *params;       /* NULL-name terminated */
+    enum key_metric keys;
+    size_t node_state_size;           /* bytes per node slot */
+    size_t msg_body_max;              /* largest message body, bytes */
+
+    int  (*setup)(struct sim *s, const struct proto_config *cfg);    /* 0 or -1 */
+    void (*join)(struct sim *s, node_t n);       /* n is up with a fresh id: join via introducer */
+    void (*leave)(struct sim *s, node_t n);      /* optional: graceful leave, n still alive */
+    void (*on_message)(struct sim *s, node_t n, const struct msg *m);
+    void (*on_timer)(struct sim *s, node_t n, uint32_t kind, uint64_t arg);
+    void (*on_timeout)(struct sim *s, node_t n, const struct rpc *r);
+    void (*lookup)(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id);
+    size_t (*state_entries)(const struct sim *s, node_t n);         /* routing-state size */
+    /* optional: at t = 0 only, lay down every live node's converged state (may use global
+     * knowledge, through sim_converge_* below); live nodes have not had join called. */
+    void (*converge)(struct sim *s);
+    void (*teardown)(struct sim *s);             /* optional */
+};
+
+/* For converge only: the live nodes at t = 0, and a node's address and id. */
+node_t sim_converge_live(const struct sim *s, node_t *out, node_t max);
+
+/* The registry: a NULL-terminated table. */
+extern const struct protocol *const protocol_registry[];
+const struct protocol *protocol_find(const char *name);
+
+#endif

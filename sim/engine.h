@@ -1,0 +1,86 @@
+/* engine.h — the clock, the event pool and the dispatch loop.
+ *
+ * Events live in a pool of fixed-size records (header + the largest message body of the run)
+ * with a free list; the queue holds (time, seq, index) keys. Each record has a generation,
+ * bumped when the record is freed or cancelled, so a handle (index, generation) names one event
+ * for lazy cancellation. */
+#ifndef P2PLAB_ENGINE_H
+#define P2PLAB_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/queue.h"
+#include "sim/sim.h"
+
+enum ev_kind {
+    EV_MESSAGE,                       /* delivery of a message to node */
+    EV_TIMER,                         /* a protocol timer */
+    EV_RPC_TIMEOUT,                   /* an RPC's timeout at its sender */
+    EV_CHURN,                         /* a node goes up or down */
+    EV_SCHEDULED,                     /* a scenario event (mass crash, joins, maintenance) */
+    EV_LOOKUP,                        /* the workload issues the next lookup */
+    EV_LOOKUP_DEADLINE,               /* a lookup's time is up */
+    EV_SAMPLE,                        /* time-series sample */
+    EV_INTRODUCER,                    /* a message to the introducer */
+    EV_BENCH,                         /* PHOLD benchmark event */
+    EV_KIND_COUNT
+};
+
+/* The fixed header of every event record; a message body of up to body_max bytes follows. */
+struct event {
+    uint32_t gen;                     /* generation, for handles and lazy cancellation */
+    uint8_t kind;                     /* enum ev_kind */
+    uint8_t cat;                      /* message category */
+    uint16_t type;                    /* message type / timer kind */
+    node_t node;                      /* the node it happens at */
+    uint32_t inc;                     /* that node's incarnation it is meant for */
+    struct addr src;                  /* message sender */
+    uint32_t size;                    /* bytes on the wire */
+    uint32_t lookup;                  /* lookup id or LOOKUP_NONE */
+    uint32_t req;                     /* request: rpc record index + 1; 0 if none */
+    uint32_t rep;                     /* reply: rpc record index + 1; 0 if none */
+    uint32_t rpc_gen;                 /* generation of that rpc record */
+    uint32_t len;                     /* body bytes */
+    uint64_t arg;                     /* timer argument / misc */
+};
+
+struct engine {
+    struct queue q;
+    unsigned char *pool;              /* records of rec_size bytes */
+    size_t rec_size, body_max;
+    uint32_t cap, used;               /* records allocated, records ever handed out */
+    uint32_t free_head;               /* free list through the record's `arg`; UINT32_MAX = none */
+    uint64_t seq;                     /* next insertion sequence */
+    int64_t now;                      /* microseconds */
+    uint64_t processed;               /* events popped and dispatched */
+    uint64_t stale;                   /* events popped but dropped (cancelled, dead node) */
+};
+
+int engine_init(struct engine *e, size_t body_max, size_t cap_hint);
+void engine_free(struct engine *e);
+/* A fresh record (gen kept); returns its index, or aborts with a message when memory runs out. */
+uint32_t engine_alloc(struct engine *e);
+static inline struct event *engine_ev(struct engine *e, uint32_t i)
+{
+    return (struct event *)(e->pool + (size_t)i * e->rec_size);
+}
+static inline void *engine_body(struct engine *e, uint32_t i)
+{
+    return e->pool + (size_t)i * e->rec_size + sizeof(struct event);
+}
+/* Queues record i at absolute time t. */
+void engine_schedule(struct engine *e, uint32_t i, int64_t t);
+/* Pops the next live record: sets e->now and returns its index, or UINT32_MAX when empty or
+ * past `until`. The caller dispatches it and then calls engine_release. */
+uint32_t engine_next(struct engine *e, int64_t until);
+void engine_release(struct engine *e, uint32_t i);
+/* Handle of a queued record, and cancellation through it. */
+static inline uint64_t engine_handle(struct engine *e, uint32_t i)
+{
+    return ((uint64_t)engine_ev(e, i)->gen << 32) | i;
+}
+void engine_cancel(struct engine *e, uint64_t handle);
+
+#endif

@@ -1,0 +1,150 @@
+/* scenario.h — one YAML scenario file, resolved into a typed struct with every default filled.
+ *
+ * Loading keeps the YAML tree with its marks; --set overrides and sweep points are applied to
+ * that tree, and each (sweep point, protocol) cell is resolved into a struct scenario. Every
+ * error names file:line:column (1-based), echoes the offending line and says what to do. */
+#ifndef P2PLAB_SCENARIO_H
+#define P2PLAB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/param.h"
+#include "sim/units.h"
+
+enum dist_kind {
+    DIST_NONE,                        /* disabled: e.g. sessions never end */
+    DIST_CONSTANT,
+    DIST_EXPONENTIAL,
+    DIST_WEIBULL,
+    DIST_PARETO,
+    DIST_LOGNORMAL,
+};
+
+/* { dist: weibull, shape: 0.5, median: 30min } — either mean or median is given; the other is
+ * derived from the shape by the parser, so both are always set after resolution. */
+struct dist {
+    enum dist_kind kind;
+    int64_t mean_us;
+    int64_t median_us;
+    double shape;                     /* weibull k, pareto alpha (> 1), lognormal sigma */
+    bool by_median;                   /* the user wrote median: (for the resolved echo) */
+};
+
+enum latency_model { LAT_CONSTANT, LAT_UNIFORM, LAT_LOGNORMAL, LAT_EUCLIDEAN, LAT_MATRIX };
+
+struct scn_network {
+    enum latency_model model;
+    int64_t mean_us;                  /* one-way mean (constant: the value) */
+    int64_t min_us, max_us;           /* uniform: bounds; default 0.5x and 1.5x the mean */
+    double sigma;                     /* lognormal: sigma of ln(delay) */
+    int64_t access_us;                /* euclidean: mean per-node access delay, each way */
+    char matrix[512];                 /* matrix: file of "i j ms" lines, relative to the scenario */
+    double loss;                      /* probability a message is lost, [0, 1) */
+};
+
+enum start_mode { START_CONVERGED, START_JOIN };
+
+struct scn_nodes {
+    uint32_t count;
+    enum start_mode start;
+    int64_t join_over_us;             /* START_JOIN: joins spread uniformly over this */
+};
+
+enum churn_event_kind { CHURN_CRASH, CHURN_JOIN, CHURN_MAINTENANCE };
+
+struct scn_churn_event {
+    int64_t at_us;
+    enum churn_event_kind kind;
+    double fraction;                  /* CRASH: share of live nodes, [0, 1] */
+    uint32_t count;                   /* JOIN: new nodes */
+    bool on;                          /* MAINTENANCE: on or off */
+};
+
+#define SCN_MAX_EVENTS 64
+
+struct scn_churn {
+    struct dist session;              /* time a node stays up */
+    struct dist downtime;             /* time a departed slot stays down before rejoining */
+    double crash_fraction;            /* of departures, the share that crash (no goodbye) */
+    struct scn_churn_event events[SCN_MAX_EVENTS];
+    size_t n_events;                  /* sorted by at_us */
+};
+
+enum popularity { POP_UNIFORM, POP_ZIPF };
+
+struct scn_workload {
+    uint32_t keys;                    /* inserted at t = 0 */
+    enum popularity popularity;
+    double alpha;                     /* zipf exponent */
+    struct rate lookups;
+    int64_t lookup_timeout_us;        /* a lookup still running after this ends as TIMEOUT */
+};
+
+struct scn_protocol {
+    char name[32];
+    struct proto_config cfg;
+};
+
+#define SCN_MAX_PROTOCOLS 8
+#define SCN_MAX_SWEEP 4
+#define SCN_MAX_POINTS 64
+
+/* One swept parameter: a YAML path and its values, as written. */
+struct scn_axis {
+    char path[128];                   /* "nodes", "churn.session.median", "protocols.chord.successors" */
+    char values[SCN_MAX_POINTS][64];
+    size_t n_values;
+};
+
+struct scenario {
+    char name[128];
+    char file[512];                   /* where it came from */
+    uint64_t seed;
+    int64_t duration_us;              /* lookups and churn run in [0, duration) */
+    int64_t warmup_us;                /* lookups issued before this are not in the statistics */
+    int64_t sample_us;                /* time-series sampling interval */
+    uint32_t replicas;
+    struct scn_network network;
+    struct scn_nodes nodes;
+    struct scn_churn churn;
+    struct scn_workload workload;
+    struct scn_protocol protocols[SCN_MAX_PROTOCOLS];
+    size_t n_protocols;
+    struct scn_axis sweep[SCN_MAX_SWEEP];
+    size_t n_sweep;
+};
+
+struct scn_doc;                       /* the loaded YAML tree with marks */
+
+/* Loads and validates the file (every cell is resolved once, so any error surfaces here).
+ * On error returns NULL and writes one message, "file:line:col: error: ...\n   >>> line\n
+ * hint", into err. */
+struct scn_doc *scn_load(const char *path, char *err, size_t errlen);
+struct scn_doc *scn_load_string(const char *text, const char *name, char *err, size_t errlen);
+void scn_free(struct scn_doc *d);
+
+/* Applies "key.path=value" (from --set) to the tree before resolution; 0 or -1 with err. */
+int scn_set(struct scn_doc *d, const char *assignment, char *err, size_t errlen);
+
+/* The sweep: the number of points (cartesian product of the axes; 1 without a sweep). */
+size_t scn_points(const struct scn_doc *d);
+/* Resolves sweep point `point` into `out` (every default filled). 0 or -1 with err. */
+int scn_resolve(const struct scn_doc *d, size_t point, struct scenario *out, char *err, size_t errlen);
+/* The value of axis `axis` at sweep point `point`, as written ("1024"). */
+const char *scn_point_value(const struct scn_doc *d, size_t point, size_t axis);
+
+/* Emits the resolved scenario as a YAML mapping (libyaml emitter), every key present, so that
+ * the summary carries everything needed to re-run. `emitter` is a yaml_emitter_t *. */
+int scn_emit(const struct scenario *s, void *emitter);
+
+/* The scenario keys with their defaults and docs, for `p2plab list` and the README. */
+struct scn_key_doc {
+    const char *path;                 /* "network.latency.model" */
+    const char *def;                  /* "constant" */
+    const char *doc;
+};
+extern const struct scn_key_doc scn_key_docs[];  /* terminated by a NULL path */
+
+#endif

@@ -1,0 +1,140 @@
+/* sim.h — the simulator as a protocol sees it: clock, own node, messages, RPCs, timers, lookups.
+ *
+ * A protocol module includes this header and protocols/protocol.h, nothing else from sim/.
+ * Everything between nodes is a message with a latency and a size; a node reads only its own
+ * state (sim_state) and learns about other nodes only from messages. A crashed node never
+ * answers: an RPC to it ends in on_timeout, which is how every protocol discovers failures. */
+#ifndef P2PLAB_SIM_H
+#define P2PLAB_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+typedef uint32_t node_t;              /* dense node slot index */
+#define NODE_NONE UINT32_MAX
+#define LOOKUP_NONE UINT32_MAX
+
+struct sim;
+
+/* A network address: the slot and the incarnation living in it. A message to an earlier
+ * incarnation of a slot (the node crashed and the slot rejoined) is dropped, as a packet to a
+ * host that has gone away would be. */
+struct addr {
+    node_t slot;
+    uint32_t inc;
+};
+
+/* A contact as protocols store it: the node's overlay identifier and its address. */
+struct peer {
+    uint64_t id;                      /* overlay identifier, fresh at every (re)join */
+    struct addr addr;
+};
+_Static_assert(sizeof(struct peer) == 16, "struct peer is stored by the million");
+
+static inline bool addr_eq(struct addr a, struct addr b) { return a.slot == b.slot && a.inc == b.inc; }
+#define ADDR_NONE ((struct addr){ NODE_NONE, 0 })
+
+enum msg_cat {
+    CAT_LOOKUP,                       /* serves a lookup issued by the workload */
+    CAT_MAINT,                        /* joins, stabilization, repair, gossip, ... */
+};
+
+/* An RPC in flight, as the protocol armed it; handed back with the reply or the timeout. */
+struct rpc {
+    struct addr dst;
+    uint16_t type;                    /* the request's message type */
+    uint32_t lookup;                  /* lookup id it serves, or LOOKUP_NONE */
+    int64_t sent_us;                  /* when the request left: reply time - sent_us = RTT */
+    uint64_t ctx[2];                  /* the protocol's own context, returned untouched */
+};
+
+/* A message as delivered to on_message. */
+struct msg {
+    struct addr src;
+    uint16_t type;                    /* the protocol's message type */
+    uint8_t cat;                      /* enum msg_cat */
+    uint32_t size;                    /* bytes on the wire */
+    uint32_t lookup;                  /* lookup id, or LOOKUP_NONE */
+    uint32_t req;                     /* != 0: a request awaiting net_reply */
+    const struct rpc *rpc;            /* != NULL: this is the reply to our RPC *rpc */
+    const void *body;                 /* the protocol's payload, len bytes */
+    uint32_t len;
+};
+
+/* What a protocol hands to net_send / net_rpc / net_reply. */
+struct out {
+    uint16_t type;
+    uint8_t cat;                      /* enum msg_cat */
+    uint32_t size;                    /* bytes on the wire, from the protocol's message table */
+    uint32_t lookup;                  /* lookup id, or LOOKUP_NONE */
+    const void *body;                 /* copied at send time; may point at the stack */
+    uint32_t len;                     /* <= the protocol's msg_body_max */
+};
+
+/* ---- the clock and one's own node ------------------------------------------------------ */
+int64_t sim_now(const struct sim *s);                     /* microseconds */
+struct addr sim_addr(const struct sim *s, node_t n);      /* n's own address */
+uint64_t sim_node_id(const struct sim *s, node_t n);      /* n's own identifier, fresh per join */
+void *sim_state(struct sim *s, node_t n);                 /* n's node_state_size bytes */
+const void *sim_state_const(const struct sim *s, node_t n);
+const struct proto_config *sim_config(const struct sim *s);
+gsl_rng *sim_rng(struct sim *s);                          /* the protocol's own stream */
+node_t sim_capacity(const struct sim *s);                 /* node slots, for array sizing */
+uint32_t sim_initial_nodes(const struct sim *s);          /* nodes.count of the scenario */
+bool sim_maintenance_on(const struct sim *s);             /* false while `maintenance: off` */
+void *sim_protocol_data(struct sim *s);                   /* the protocol's global (per-run) data */
+void sim_set_protocol_data(struct sim *s, void *data);
+
+/* ---- messages ------------------------------------------------------------------------- */
+void net_send(struct sim *s, node_t from, struct addr to, const struct out *o);
+/* Sends a request and arms a timeout; exactly one of the reply (on_message with msg->rpc set)
+ * or on_timeout reaches `from`, unless `from` dies first. */
+void net_rpc(struct sim *s, node_t from, struct addr to, const struct out *o,
+             int64_t timeout_us, uint64_t ctx0, uint64_t ctx1);
+void net_reply(struct sim *s, node_t from, const struct msg *req, const struct out *o);
+
+/* ---- timers ---------------------------------------------------------------------------- */
+/* A timer is an event a node sends to itself; it dies with the node's incarnation. */
+uint64_t sim_timer(struct sim *s, node_t n, uint32_t kind, int64_t delay_us, uint64_t arg);
+void sim_timer_cancel(struct sim *s, uint64_t handle);    /* lazy: the event is skipped */
+
+/* ---- the introducer -------------------------------------------------------------------- */
+/* A well-known host that remembers the last few nodes that registered. Asking costs a round
+ * trip; the answer arrives as on_message with type MSG_INTRODUCER_REPLY and a struct
+ * intro_reply body. Its contacts may be dead: the introducer learns nothing of failures. */
+#define MSG_INTRODUCER_REPLY 0xFFFFu
+#define INTRO_CONTACTS 4
+struct intro_reply {
+    uint32_t count;
+    struct peer contacts[INTRO_CONTACTS];
+};
+void sim_introducer_ask(struct sim *s, node_t n);
+void sim_introducer_register(struct sim *s, node_t n);    /* "I am in the overlay now" */
+
+/* ---- lookups --------------------------------------------------------------------------- */
+enum outcome {
+    OUTCOME_OK,
+    OUTCOME_WRONG_OWNER,              /* set by the judge, never passed in by a protocol */
+    OUTCOME_NOT_FOUND,
+    OUTCOME_TIMEOUT,
+    OUTCOME_TTL_EXPIRED,
+    OUTCOME_ORIGIN_LEFT,
+    OUTCOME_COUNT
+};
+/* Ends lookup `id` exactly once. With OUTCOME_OK the oracle judges `answer` and may turn the
+ * outcome into WRONG_OWNER. Returns false if the lookup had already ended (e.g. by the
+ * workload's deadline); the protocol then just drops it. */
+bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr answer, uint32_t hops);
+bool sim_lookup_active(const struct sim *s, uint32_t id);
+/* Keys are replicated on the first r owners (1 = no replication): the judge accepts any of
+ * them. A protocol calls this from setup when its configuration replicates keys. */
+void sim_set_replicas(struct sim *s, uint32_t r);
+
+/* ---- tracing and invariants ---------------------------------------------------------- */
+#define SIM_ASSERT(e) ((e) ? (void)0 : sim_assert_fail(#e, __FILE__, __LINE__))
+_Noreturn void sim_assert_fail(const char *expr, const char *file, int line);
+
+#endif
