@@ -24,7 +24,8 @@ struct protocol {
     const struct param *params;       /* NULL-name terminated */
     enum key_metric keys;
     size_t node_state_size;           /* bytes per node slot */
-    size_t msg_body_max;              /* largest message body, bytes */
+    /* largest message body under this configuration, bytes: sizes the event records */
+    size_t (*msg_body_max)(const struct proto_config *cfg);
 
     int  (*setup)(struct sim *s, const struct proto_config *cfg);    /* 0 or -1 */
     void (*join)(struct sim *s, node_t n);       /* n is up with a fresh id: join via introducer */

@@ -1,0 +1,19 @@
+/* registry.c — the table of every protocol, looked up by name. */
+#include "protocols/protocol.h"
+
+#include <string.h>
+
+extern const struct protocol chord_protocol;
+
+const struct protocol *const protocol_registry[] = {
+    &chord_protocol,
+    NULL,
+};
+
+const struct protocol *protocol_find(const char *name)
+{
+    for (const struct protocol *const *p = protocol_registry; *p; p++)
+        if (strcmp((*p)->name, name) == 0)
+            return *p;
+    return NULL;
+}
