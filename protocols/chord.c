@@ -1,24 +1,1589 @@
 /* chord.c — Chord (Stoica, Morris, Karger, Kaashoek, Balakrishnan, SIGCOMM 2001 / ToN 2003).
- * PLACEHOLDER: parameter table only; the mechanism is being written. */
+ *
+ * A 64-bit identifier ring; a key belongs to its successor, the first node clockwise at or after
+ * it. Each node keeps its predecessor, a list of its first r successors and 64 fingers,
+ * finger i = successor(id + 2^i). Timers run the paper's maintenance (ToN §IV-E, Fig. 7):
+ * stabilize asks the successor for its predecessor and successor list and notifies it;
+ * check_predecessor pings the predecessor; a fix_fingers round re-looks-up every distinct
+ * finger (about log2 N lookups). Lookups are iterative (the origin asks each hop for its
+ * closest preceding node) or recursive (each hop forwards, acknowledged hop by hop); both end
+ * with an owner check at the key's successor. The only failure detector is an RPC timeout: the
+ * dead contact is dropped from fingers, successor list and predecessor, and routing continues
+ * with the next-best contact.
+ *
+ * Memory. The engine's slab holds struct chord_node: sizeof = 1,072 bytes per node (own
+ * contact, predecessor, 64 fingers of 16 bytes, cursors). The successor list, whose length r is
+ * a parameter, lives in a protocol-owned array of r contacts per slot: 16·r bytes more, so
+ * 1,328 bytes per node with the default r = 16. Lookups in flight live in a pool of records
+ * with a free list (struct chord_rec, 120 bytes, plus a list of max(r, 16) contacts), named in
+ * the RPC context by index and generation; none is kept per node.
+ *
+ * Virtual nodes are not modelled: the oracle judges answers against one identifier per slot. */
 #include "protocols/protocol.h"
 
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== constants =========================================================================== */
+
+#define CHORD_BITS 64                 /* identifier bits m */
+#define CHORD_SUCC_MAX 64             /* the `successors` parameter's maximum */
+#define CHORD_NEXT_MAX 4              /* next-hop candidates in an iterative step's reply */
+#define CHORD_CANDS 16                /* candidates an iterative lookup keeps at its origin */
+#define CHORD_DEAD_MAX 8              /* contacts a lookup remembers as timed out */
+#define CHORD_HOP_LIMIT (2 * CHORD_BITS)  /* routing loop guard: requests per lookup */
+#define CHORD_STAB_CHAIN 32           /* immediate follow-up stabilizes in one round */
+#define CHORD_JOIN_BACKOFF_MAX 6      /* join retries back off up to 2^6 RPC timeouts */
+#define CHORD_FF_IDLE 0xFF            /* no fix_fingers round running */
+#define CHORD_NONE32 UINT32_MAX       /* no record */
+
+/* ==== parameters ========================================================================== */
+
+enum chord_param {
+    CHORD_P_SUCCESSORS,
+    CHORD_P_STABILIZE,
+    CHORD_P_FIX_FINGERS,
+    CHORD_P_CHECK_PRED,
+    CHORD_P_MODE,
+    CHORD_P_TIMEOUT,
+    CHORD_P_REPLICAS,
+};
+
+enum chord_mode { CHORD_ITERATIVE, CHORD_RECURSIVE };
+
 static const struct param chord_params[] = {
-    { .name = "successors", .type = PARAM_INT, .def = "16", .min = 1, .max = 64,
+    [CHORD_P_SUCCESSORS] = { .name = "successors", .type = PARAM_INT, .def = "16", .min = 1,
+      .max = CHORD_SUCC_MAX,
       .doc = "successor-list length r; the paper uses r = O(log N) (16)" },
-    { .name = "stabilize", .type = PARAM_DURATION, .def = "30s", .min = 0.001, .max = 86400,
+    [CHORD_P_STABILIZE] = { .name = "stabilize", .type = PARAM_DURATION, .def = "30s",
+      .min = 0.001, .max = 86400,
       .doc = "mean stabilize period, each round jittered in [0.5, 1.5]x (paper: randomized, 30 s mean)" },
-    { .name = "fix_fingers", .type = PARAM_DURATION, .def = "60s", .min = 0.001, .max = 86400,
+    [CHORD_P_FIX_FINGERS] = { .name = "fix_fingers", .type = PARAM_DURATION, .def = "60s",
+      .min = 0.001, .max = 86400,
       .doc = "period of a finger-refresh round that re-looks-up every distinct finger" },
-    { .name = "check_predecessor", .type = PARAM_DURATION, .def = "30s", .min = 0.001, .max = 86400,
+    [CHORD_P_CHECK_PRED] = { .name = "check_predecessor", .type = PARAM_DURATION, .def = "30s",
+      .min = 0.001, .max = 86400,
       .doc = "period of the predecessor liveness ping" },
-    { .name = "mode", .type = PARAM_ENUM, .def = "iterative", .choices = "iterative|recursive",
+    [CHORD_P_MODE] = { .name = "mode", .type = PARAM_ENUM, .def = "iterative",
+      .choices = "iterative|recursive",
       .doc = "lookup style: the origin asks each hop (iterative) or each hop forwards (recursive)" },
-    { .name = "timeout", .type = PARAM_DURATION, .def = "1s", .min = 0.001, .max = 600,
+    [CHORD_P_TIMEOUT] = { .name = "timeout", .type = PARAM_DURATION, .def = "1s", .min = 0.001,
+      .max = 600,
       .doc = "RPC timeout after which a silent node is taken as failed" },
-    { .name = "replicas", .type = PARAM_INT, .def = "1", .min = 1, .max = 64,
+    [CHORD_P_REPLICAS] = { .name = "replicas", .type = PARAM_INT, .def = "1", .min = 1, .max = 64,
       .doc = "keys are stored on this many successive successors (1 = no replication)" },
     { .name = NULL },
 };
+
+/* ==== messages ============================================================================ */
+
+/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Chord header
+ * of 8 B: type (1), hop count (1), reserved (2), request or lookup id (4). A contact is an IPv4
+ * address, a port and the 8-byte identifier (14 B); an address alone is 6 B; a list is a count
+ * byte and its contacts. */
+#define CHORD_WIRE_IP_UDP 28
+#define CHORD_WIRE_HEADER 8
+#define CHORD_WIRE_KEY 8
+#define CHORD_WIRE_ADDR 6
+#define CHORD_WIRE_CONTACT 14
+#define CHORD_WIRE_FLAG 1
+#define CHORD_WIRE_COUNT 1
+
+/* X(name, fixed payload bytes on the wire; a list adds CHORD_WIRE_CONTACT per contact) */
+#define CHORD_MESSAGES(X)                                                                      \
+    /* iterative step: "your closest preceding node for key?" */                                \
+    X(FIND_REQ, CHORD_WIRE_KEY)                                                                \
+    /* done flag + list: the successor list (done) or up to CHORD_NEXT_MAX next hops */         \
+    X(FIND_REP, CHORD_WIRE_FLAG + CHORD_WIRE_COUNT)                                            \
+    /* owner check: "is key in (your predecessor, you]?" */                                      \
+    X(CHECK_REQ, CHORD_WIRE_KEY)                                                               \
+    /* yes/no + the predecessor */                                                             \
+    X(CHECK_REP, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT)                                         \
+    /* recursive step: key + the origin's address; acknowledged at once */                     \
+    X(FWD_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR)                                               \
+    X(FWD_ACK, 0)                                                                              \
+    /* recursive owner check: key + origin; answered by CHECK_REP, and DONE to the origin */    \
+    X(FWD_CHECK_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR)                                         \
+    /* recursive answer to the origin: outcome + the owner */                                  \
+    X(DONE, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT)                                              \
+    /* stabilize: "your predecessor and successor list?" */                                    \
+    X(STAB_REQ, 0)                                                                             \
+    X(STAB_REP, CHORD_WIRE_CONTACT + CHORD_WIRE_COUNT)                                         \
+    /* "I might be your predecessor" */                                                        \
+    X(NOTIFY, CHORD_WIRE_CONTACT)                                                              \
+    X(PING_REQ, 0)                                                                             \
+    X(PING_REP, 0)                                                                             \
+    /* graceful leave: the successor list to the predecessor, the predecessor to the successor */ \
+    X(LEAVE_PRED, CHORD_WIRE_COUNT)                                                            \
+    X(LEAVE_SUCC, CHORD_WIRE_CONTACT)
+
+enum chord_msg {
+#define CHORD_MSG_ENUM(name, bytes) CHORD_MSG_##name,
+    CHORD_MESSAGES(CHORD_MSG_ENUM)
+#undef CHORD_MSG_ENUM
+    CHORD_MSG_COUNT
+};
+
+extern const char *const chord_msg_name[CHORD_MSG_COUNT];   /* for traces and tests */
+const char *const chord_msg_name[CHORD_MSG_COUNT] = {
+#define CHORD_MSG_NAME(name, bytes) #name,
+    CHORD_MESSAGES(CHORD_MSG_NAME)
+#undef CHORD_MSG_NAME
+};
+
+static const uint16_t chord_msg_fixed[CHORD_MSG_COUNT] = {
+#define CHORD_MSG_FIXED(name, bytes) bytes,
+    CHORD_MESSAGES(CHORD_MSG_FIXED)
+#undef CHORD_MSG_FIXED
+};
+
+/* Bodies: a tagged union, the tag being the message type. Lists are sent only up to their
+ * count, so the bytes copied per event follow r, not CHORD_SUCC_MAX. */
+struct chord_key_req {                /* FIND_REQ, CHECK_REQ */
+    uint64_t key;
+};
+struct chord_list_rep {               /* FIND_REP, LEAVE_PRED */
+    uint8_t done;                     /* FIND_REP: 1 = the list is the successor list */
+    uint8_t count;
+    struct peer peer[CHORD_SUCC_MAX + 1];
+};
+struct chord_check_rep {              /* CHECK_REP */
+    uint8_t yes;
+    struct peer pred;                 /* the answering node's predecessor */
+};
+struct chord_fwd_req {                /* FWD_REQ, FWD_CHECK_REQ */
+    uint64_t key;
+    struct addr origin;
+    uint16_t hops;                    /* routing hops so far */
+};
+struct chord_done {                   /* DONE */
+    uint8_t outcome;                  /* enum outcome */
+    uint16_t hops;
+    struct peer owner;
+};
+struct chord_stab_rep {               /* STAB_REP */
+    struct peer pred;
+    uint8_t count;
+    struct peer peer[CHORD_SUCC_MAX];
+};
+struct chord_peer_msg {               /* NOTIFY (the sender), LEAVE_SUCC (its predecessor) */
+    struct peer peer;
+};
+
+union chord_body {
+    struct chord_key_req key_req;
+    struct chord_list_rep list_rep;
+    struct chord_check_rep check_rep;
+    struct chord_fwd_req fwd_req;
+    struct chord_done done;
+    struct chord_stab_rep stab_rep;
+    struct chord_peer_msg peer_msg;
+};
+
+#define CHORD_LIST_LEN(n) (offsetof(struct chord_list_rep, peer) + (size_t)(n) * sizeof(struct peer))
+#define CHORD_STAB_LEN(n) (offsetof(struct chord_stab_rep, peer) + (size_t)(n) * sizeof(struct peer))
+
+/* ==== state =============================================================================== */
+
+enum chord_timer {
+    CHORD_TIMER_STABILIZE,
+    CHORD_TIMER_CHECK_PRED,
+    CHORD_TIMER_FIX_FINGERS,
+    CHORD_TIMER_JOIN_RETRY,
+};
+
+enum chord_phase { CHORD_OUT, CHORD_JOINING, CHORD_JOINED };
+
+#define CHORD_F_TIMERS 0x01           /* periodic timers armed for this incarnation */
+#define CHORD_F_KNEW_OTHERS 0x02      /* has had a successor other than itself */
+
+/* One node, in the engine's slab. */
+struct chord_node {
+    struct peer self;
+    struct peer pred;                 /* addr.slot == NODE_NONE: unknown */
+    struct peer finger[CHORD_BITS];   /* successor(id + 2^i); NODE_NONE: none but itself */
+    uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
+    uint8_t nsucc;                    /* entries in the successor list */
+    uint8_t phase;                    /* enum chord_phase */
+    uint8_t ff_next;                  /* finger being looked up by the running round */
+    uint8_t flags;                    /* CHORD_F_* */
+    uint8_t join_tries;               /* consecutive failed joins, for the back-off */
+};
+#define CHORD_NODE_BYTES 1072
+_Static_assert(sizeof(struct chord_node) == CHORD_NODE_BYTES, "update the figure in the opening comment");
+
+enum chord_purpose {
+    CHORD_FOR_LOOKUP,                 /* a workload lookup, iterative, at its origin */
+    CHORD_FOR_JOIN,                   /* a joining node's search for its successor */
+    CHORD_FOR_FINGER,                 /* a fix_fingers lookup */
+    CHORD_FOR_FORWARD,                /* a recursive lookup at one of its hops */
+};
+
+enum chord_rec_phase { CHORD_REC_FREE, CHORD_REC_WAIT, CHORD_REC_ROUTE, CHORD_REC_CHECK };
+
+/* A lookup in flight at one node. The record's list (g->rec_list, stride g->stride) holds the
+ * routing candidates, closest to the key first (ROUTE), or the owners to try (CHECK). */
+struct chord_rec {
+    uint64_t key;
+    struct addr origin;               /* FORWARD: where the answer goes */
+    node_t owner;                     /* the node running this record */
+    uint32_t owner_inc;               /* ... and its incarnation */
+    uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
+    uint32_t next;                    /* free list / the owner's wait list */
+    uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
+    uint16_t hops;                    /* routing hops so far: the paper's path length */
+    uint16_t steps;                   /* requests sent, retries included, against the loop guard */
+    uint16_t nlist;                   /* entries in the list */
+    uint16_t pos;                     /* CHECK: the entry being asked */
+    uint8_t purpose;                  /* enum chord_purpose */
+    uint8_t phase;                    /* enum chord_rec_phase */
+    uint8_t finger;                   /* FINGER: the finger looked up */
+    uint8_t ndead;                    /* entries in dead[] (a ring once full) */
+    uint8_t dead_next;
+    struct addr dead[CHORD_DEAD_MAX]; /* contacts that timed out during this lookup */
+};
+
+/* The protocol's global data for one run. */
+struct chord_global {
+    uint32_t r;                       /* successor-list length */
+    int64_t stabilize_us, fix_us, check_us, timeout_us;  /* mean periods, RPC timeout */
+    enum chord_mode mode;
+    node_t cap;                       /* node slots */
+    struct peer *succ;                /* cap x r successor lists */
+    struct chord_rec *rec;            /* lookup records */
+    struct peer *rec_list;            /* rec_cap x stride contacts */
+    uint32_t stride;                  /* contacts per record list: max(r, CHORD_CANDS) */
+    uint32_t rec_cap, rec_free;
+#ifdef CHORD_DEBUG
+    uint32_t dbg_stab[1 << 16];
+    int64_t dbg_last[1 << 16];
+#endif
+};
+
+static const struct peer chord_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } };
+
+/* ==== ring arithmetic (exported for the unit tests) ======================================= */
+
+bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b);
+bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b);
+uint64_t chord_finger_target(uint64_t id, unsigned i);
+size_t chord_wire_size(unsigned type, unsigned contacts);
+
+/* x in (a, b] clockwise; (a, a] is the whole ring. */
+bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b)
+{
+    if (a == b)
+        return true;
+    return x - a - 1 < b - a;
+}
+
+/* x in (a, b) clockwise; (a, a) is the whole ring but a. */
+bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b)
+{
+    if (a == b)
+        return x != a;
+    return x - a - 1 < b - a - 1;
+}
+
+/* The start of finger i: id + 2^i on the ring. */
+uint64_t chord_finger_target(uint64_t id, unsigned i)
+{
+    return id + (UINT64_C(1) << i);
+}
+
+/* Bytes on the wire of a message of `type` carrying `contacts` list entries. */
+size_t chord_wire_size(unsigned type, unsigned contacts)
+{
+    return CHORD_WIRE_IP_UDP + CHORD_WIRE_HEADER + chord_msg_fixed[type] +
+           (size_t)contacts * CHORD_WIRE_CONTACT;
+}
+
+/* ==== small helpers ======================================================================= */
+
+static struct chord_global *chord_g(struct sim *s) { return sim_protocol_data(s); }
+static struct chord_node *chord_node(struct sim *s, node_t n) { return sim_state(s, n); }
+static struct peer *chord_succ(struct chord_global *g, node_t n) { return g->succ + (size_t)n * g->r; }
+static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
+static bool peer_is(struct peer p, struct addr a) { return peer_ok(p) && addr_eq(p.addr, a); }
+
+/* A period jittered uniformly in [0.5, 1.5] x its mean (the paper randomizes its timers). */
+static int64_t jitter(struct sim *s, int64_t mean_us)
+{
+    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
+}
+
+/* Does n hold key: key in (predecessor, n]? Unknown predecessor: n believes so. */
+static bool owns(const struct chord_node *nd, uint64_t key)
+{
+    return !peer_ok(nd->pred) || chord_in_oc(key, nd->pred.id, nd->self.id);
+}
+
+static void send_msg(struct sim *s, node_t n, struct addr to, enum chord_msg type, uint32_t lookup,
+                     const void *body, size_t len, unsigned contacts)
+{
+    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
+                     .size = (uint32_t)chord_wire_size(type, contacts), .lookup = lookup,
+                     .body = body, .len = (uint32_t)len };
+    net_send(s, n, to, &o);
+}
+
+static void send_rpc(struct sim *s, node_t n, struct addr to, enum chord_msg type, uint32_t lookup,
+                     const void *body, size_t len, unsigned contacts, uint64_t ctx0, uint64_t ctx1)
+{
+    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
+                     .size = (uint32_t)chord_wire_size(type, contacts), .lookup = lookup,
+                     .body = body, .len = (uint32_t)len };
+    net_rpc(s, n, to, &o, chord_g(s)->timeout_us, ctx0, ctx1);
+}
+
+static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum chord_msg type,
+                      const void *body, size_t len, unsigned contacts)
+{
+    struct out o = { .type = type, .cat = req->cat, .size = (uint32_t)chord_wire_size(type, contacts),
+                     .lookup = req->lookup, .body = body, .len = (uint32_t)len };
+    net_reply(s, n, req, &o);
+}
+
+/* ==== routing state ======================================================================= */
+
+/* Replaces n's successor list by `first` (if valid) followed by list[0..count), skipping n
+ * itself and duplicates, truncated to r. The list stops where it wraps round to n. */
+static void set_successors(struct sim *s, node_t n, struct peer first, const struct peer *list,
+                           unsigned count)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_node *nd = chord_node(s, n);
+    struct peer *succ = chord_succ(g, n);
+    struct peer tmp[CHORD_SUCC_MAX + 1];
+    unsigned m = 0;
+    for (unsigned k = 0; k <= count && m < g->r; k++) {
+        struct peer p = k == 0 ? first : list[k - 1];
+        if (!peer_ok(p))
+            continue;
+        if (addr_eq(p.addr, nd->self.addr))
+            break;
+        bool dup = false;
+        for (unsigned j = 0; j < m && !dup; j++)
+            dup = addr_eq(tmp[j].addr, p.addr);
+        if (!dup)
+            tmp[m++] = p;
+    }
+    memcpy(succ, tmp, m * sizeof *succ);
+    nd->nsucc = (uint8_t)m;
+    if (m)
+        nd->flags |= CHORD_F_KNEW_OTHERS;
+}
+
+/* With an empty successor list, the closest contact clockwise (a finger, else the predecessor)
+ * stands in until stabilization repairs the list. */
+static void refill_successor(struct sim *s, node_t n)
+{
+    struct chord_node *nd = chord_node(s, n);
+    if (nd->nsucc)
+        return;
+    struct peer best = chord_peer_none;
+    for (unsigned i = 0; i < CHORD_BITS; i++) {
+        struct peer f = nd->finger[i];
+        if (!peer_ok(f) || addr_eq(f.addr, nd->self.addr))
+            continue;
+        if (!peer_ok(best) || f.id - nd->self.id < best.id - nd->self.id)
+            best = f;
+    }
+    if (!peer_ok(best))
+        best = nd->pred;
+    if (peer_ok(best))
+        set_successors(s, n, best, NULL, 0);
+}
+
+/* n learned from a timeout that `a` is dead: drop it everywhere. */
+static void forget(struct sim *s, node_t n, struct addr a)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_node *nd = chord_node(s, n);
+    struct peer *succ = chord_succ(g, n);
+    unsigned m = 0;
+    for (unsigned k = 0; k < nd->nsucc; k++)
+        if (!addr_eq(succ[k].addr, a))
+            succ[m++] = succ[k];
+    nd->nsucc = (uint8_t)m;
+    for (unsigned i = 0; i < CHORD_BITS; i++)
+        if (peer_is(nd->finger[i], a))
+            nd->finger[i] = chord_peer_none;
+    if (peer_is(nd->pred, a))
+        nd->pred = chord_peer_none;
+    refill_successor(s, n);
+}
+
+static bool addr_in(const struct addr *set, unsigned n, struct addr a)
+{
+    for (unsigned k = 0; k < n; k++)
+        if (addr_eq(set[k], a))
+            return true;
+    return false;
+}
+
+/* Inserts p into out[0..*m) kept sorted by clockwise distance to key (closest first), without
+ * duplicates, keeping at most k entries. */
+static void cand_insert(struct peer *out, unsigned *m, unsigned k, struct peer p, uint64_t key)
+{
+    uint64_t d = key - p.id;
+    for (unsigned j = 0; j < *m; j++)
+        if (addr_eq(out[j].addr, p.addr))
+            return;
+    if (*m == k && d >= key - out[*m - 1].id)
+        return;
+    unsigned j = *m < k ? *m : k - 1;
+    while (j > 0 && key - out[j - 1].id > d) {
+        out[j] = out[j - 1];
+        j--;
+    }
+    out[j] = p;
+    if (*m < k)
+        (*m)++;
+}
+
+/* Up to k distinct contacts of n in (n, key), closest preceding first (fingers and successor
+ * list, ToN Fig. 5 closest_preceding_node), leaving out the addresses in skip[]. */
+static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
+                                  unsigned nskip, struct peer *out, unsigned k)
+{
+    struct chord_global *g = chord_g(s);
+    const struct chord_node *nd = chord_node(s, n);
+    const struct peer *succ = chord_succ(g, n);
+    unsigned m = 0;
+    struct addr last = ADDR_NONE;
+    for (unsigned i = CHORD_BITS; i-- > 0;) {
+        struct peer p = nd->finger[i];
+        if (!peer_ok(p) || addr_eq(p.addr, last))
+            continue;
+        last = p.addr;
+        if (addr_eq(p.addr, nd->self.addr) || !chord_in_oo(p.id, nd->self.id, key) ||
+            addr_in(skip, nskip, p.addr))
+            continue;
+        cand_insert(out, &m, k, p, key);
+    }
+    for (unsigned j = 0; j < nd->nsucc; j++) {
+        struct peer p = succ[j];
+        if (chord_in_oo(p.id, nd->self.id, key) && !addr_in(skip, nskip, p.addr))
+            cand_insert(out, &m, k, p, key);
+    }
+    return m;
+}
+
+/* ==== lookup records ====================================================================== */
+
+static struct chord_rec *rec_at(struct sim *s, uint32_t i) { return &chord_g(s)->rec[i]; }
+static struct peer *rec_list(struct sim *s, uint32_t i)
+{
+    struct chord_global *g = chord_g(s);
+    return g->rec_list + (size_t)i * g->stride;
+}
+
+static void rec_free(struct sim *s, uint32_t i)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_rec *r = &g->rec[i];
+    r->gen++;
+    r->phase = CHORD_REC_FREE;
+    r->next = g->rec_free;
+    g->rec_free = i;
+}
+
+/* Frees records whose owner's incarnation is gone (its RPCs will never come back), then grows
+ * the pool if that did not free a quarter of it. */
+static void rec_reclaim(struct sim *s)
+{
+    struct chord_global *g = chord_g(s);
+    uint32_t freed = 0;
+    for (uint32_t i = 0; i < g->rec_cap; i++) {
+        struct chord_rec *r = &g->rec[i];
+        if (r->phase != CHORD_REC_FREE && sim_addr(s, r->owner).inc != r->owner_inc) {
+            rec_free(s, i);
+            freed++;
+        }
+    }
+    if (freed >= g->rec_cap / 4)
+        return;
+    uint32_t old = g->rec_cap, cap = old * 2;
+    struct chord_rec *rec = realloc(g->rec, (size_t)cap * sizeof *rec);
+    struct peer *list = rec ? realloc(g->rec_list, (size_t)cap * g->stride * sizeof *list) : NULL;
+    if (!rec || !list) {
+        fprintf(stderr, "p2plab: chord: out of memory allocating %u lookup records\n", cap);
+        exit(1);
+    }
+    g->rec = rec;
+    g->rec_list = list;
+    for (uint32_t i = old; i < cap; i++)
+        g->rec[i] = (struct chord_rec){ .phase = CHORD_REC_FREE,
+                                        .next = i + 1 < cap ? i + 1 : g->rec_free };
+    g->rec_free = old;
+    g->rec_cap = cap;
+}
+
+/* A fresh record run by n. Pointers into the pool do not survive this call. */
+static uint32_t rec_alloc(struct sim *s, node_t n, enum chord_purpose purpose, uint64_t key,
+                          uint32_t lookup)
+{
+    struct chord_global *g = chord_g(s);
+    if (g->rec_free == CHORD_NONE32)
+        rec_reclaim(s);
+    uint32_t i = g->rec_free;
+    struct chord_rec *r = &g->rec[i];
+    g->rec_free = r->next;
+    uint32_t gen = r->gen;
+    *r = (struct chord_rec){ .key = key, .origin = ADDR_NONE, .owner = n,
+                             .owner_inc = sim_addr(s, n).inc, .gen = gen, .next = CHORD_NONE32,
+                             .lookup = lookup, .purpose = (uint8_t)purpose,
+                             .phase = CHORD_REC_ROUTE };
+    return i;
+}
+
+static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
+
+/* The record an RPC context names, if it is still the same lookup at n; else CHORD_NONE32. */
+static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
+{
+    struct chord_global *g = chord_g(s);
+    uint32_t i = (uint32_t)ctx;
+    if (i >= g->rec_cap)
+        return CHORD_NONE32;
+    const struct chord_rec *r = &g->rec[i];
+    if (r->phase == CHORD_REC_FREE || r->gen != (uint32_t)(ctx >> 32) || r->owner != n)
+        return CHORD_NONE32;
+    return i;
+}
+
+static void rec_dead(struct chord_rec *r, struct addr a)
+{
+    r->dead[r->dead_next] = a;
+    r->dead_next = (uint8_t)((r->dead_next + 1) % CHORD_DEAD_MAX);
+    if (r->ndead < CHORD_DEAD_MAX)
+        r->ndead++;
+}
+
+static bool rec_is_dead(const struct chord_rec *r, struct addr a) { return addr_in(r->dead, r->ndead, a); }
+
+/* Removes the list entry with address a, if any. */
+static void rec_list_remove(struct sim *s, uint32_t i, struct addr a)
+{
+    struct chord_rec *r = rec_at(s, i);
+    struct peer *l = rec_list(s, i);
+    unsigned m = 0;
+    for (unsigned k = 0; k < r->nlist; k++)
+        if (!addr_eq(l[k].addr, a))
+            l[m++] = l[k];
+    r->nlist = (uint16_t)m;
+}
+
+/* CHECK: p is asked before the current entry (the owner named it as its predecessor). */
+static void rec_list_push_front(struct sim *s, uint32_t i, struct peer p)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_rec *r = rec_at(s, i);
+    struct peer *l = rec_list(s, i);
+    unsigned end = r->nlist < g->stride ? r->nlist : g->stride - 1;
+    memmove(&l[r->pos + 1], &l[r->pos], (end - r->pos) * sizeof *l);
+    l[r->pos] = p;
+    r->nlist = (uint16_t)(end + 1);
+}
+
+/* Enters CHECK with n's own successor list, less the contacts known dead. */
+static void rec_check_own(struct sim *s, uint32_t i, node_t n)
+{
+    struct chord_global *g = chord_g(s);
+    const struct chord_node *nd = chord_node(s, n);
+    const struct peer *succ = chord_succ(g, n);
+    struct chord_rec *r = rec_at(s, i);
+    struct peer *l = rec_list(s, i);
+    unsigned m = 0;
+    for (unsigned k = 0; k < nd->nsucc; k++)
+        if (!rec_is_dead(r, succ[k].addr))
+            l[m++] = succ[k];
+    r->nlist = (uint16_t)m;
+    r->pos = 0;
+    r->phase = CHORD_REC_CHECK;
+}
+
+/* ==== forward declarations (the lookup machinery and maintenance call each other) ========= */
+
+static void iter_send(struct sim *s, uint32_t i);
+static void rec_step(struct sim *s, uint32_t i);
+static void lookup_begin(struct sim *s, uint32_t i);
+static void ff_continue(struct sim *s, node_t n, unsigned i);
+static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth);
+static void join_retry(struct sim *s, node_t n);
+
+/* ==== iterative lookups =================================================================== */
+
+/* The lookup found `owner` after `hops` routing hops. */
+static void iter_finish(struct sim *s, uint32_t i, struct peer owner)
+{
+    struct chord_rec r = *rec_at(s, i);
+    rec_free(s, i);
+    node_t n = r.owner;
+    struct chord_node *nd = chord_node(s, n);
+    switch (r.purpose) {
+    case CHORD_FOR_LOOKUP:
+        sim_lookup_done(s, r.lookup, OUTCOME_OK, owner.addr, r.hops);
+        break;
+    case CHORD_FOR_JOIN:
+        if (addr_eq(owner.addr, nd->self.addr)) {
+            join_retry(s, n);
+            break;
+        }
+        set_successors(s, n, owner, NULL, 0);
+        stabilize(s, n, true, 0);
+        break;
+    case CHORD_FOR_FINGER: {
+        unsigned f = r.finger;
+        if (nd->ff_next != f)
+            break;                    /* a newer round took over */
+        if (addr_eq(owner.addr, nd->self.addr)) {
+            /* nobody in [target, n): every later finger wraps round to n itself */
+            for (unsigned j = f; j < CHORD_BITS; j++)
+                nd->finger[j] = chord_peer_none;
+            nd->ff_next = CHORD_FF_IDLE;
+            break;
+        }
+        nd->finger[f] = owner;
+        unsigned j = f + 1;
+        while (j < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, j), nd->self.id, owner.id))
+            nd->finger[j++] = owner;
+        ff_continue(s, n, j);
+        break;
+    }
+    default:
+        SIM_ASSERT(!"iterative record of a recursive lookup");
+    }
+}
+
+static void iter_fail(struct sim *s, uint32_t i, enum outcome o)
+{
+    struct chord_rec r = *rec_at(s, i);
+    rec_free(s, i);
+    node_t n = r.owner;
+    switch (r.purpose) {
+    case CHORD_FOR_LOOKUP:
+        sim_lookup_done(s, r.lookup, o, ADDR_NONE, r.hops);
+        break;
+    case CHORD_FOR_JOIN:
+        join_retry(s, n);
+        break;
+    case CHORD_FOR_FINGER:
+        if (chord_node(s, n)->ff_next == r.finger)
+            ff_continue(s, n, r.finger + 1u);
+        break;
+    default:
+        SIM_ASSERT(!"iterative record of a recursive lookup");
+    }
+}
+
+/* Asks the next node: the best routing candidate (ROUTE) or the owner to check (CHECK). */
+static void iter_send(struct sim *s, uint32_t i)
+{
+    struct chord_rec *r = rec_at(s, i);
+    if (r->lookup != LOOKUP_NONE && !sim_lookup_active(s, r->lookup)) {
+        rec_free(s, i);
+        return;
+    }
+    if (r->steps >= CHORD_HOP_LIMIT) {
+        iter_fail(s, i, OUTCOME_TTL_EXPIRED);
+        return;
+    }
+    struct peer *l = rec_list(s, i);
+    struct chord_key_req body = { .key = r->key };
+    r->steps++;
+    if (r->phase == CHORD_REC_ROUTE) {
+        if (r->nlist == 0) {
+            iter_fail(s, i, OUTCOME_TIMEOUT);
+            return;
+        }
+        send_rpc(s, r->owner, l[0].addr, CHORD_MSG_FIND_REQ, r->lookup, &body, sizeof body, 0,
+                 rec_ctx(s, i), 0);
+    } else {
+        if (r->pos >= r->nlist) {
+            iter_fail(s, i, OUTCOME_TIMEOUT);
+            return;
+        }
+        send_rpc(s, r->owner, l[r->pos].addr, CHORD_MSG_CHECK_REQ, r->lookup, &body, sizeof body,
+                 0, rec_ctx(s, i), 0);
+    }
+}
+
+/* The origin's own first step: answer locally when it can, else route from its own table. */
+static void iter_start(struct sim *s, uint32_t i)
+{
+    struct chord_rec *r = rec_at(s, i);
+    node_t n = r->owner;
+    struct chord_node *nd = chord_node(s, n);
+    if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, r->key))) {
+        iter_finish(s, i, nd->self);  /* alone on the ring, or the key is n's own */
+        return;
+    }
+    if (chord_in_oc(r->key, nd->self.id, chord_succ(chord_g(s), n)[0].id)) {
+        rec_check_own(s, i, n);       /* n is the key's predecessor: 0 hops */
+    } else {
+        r->nlist = (uint16_t)closest_preceding(s, n, r->key, NULL, 0, rec_list(s, i), CHORD_CANDS);
+        r->phase = CHORD_REC_ROUTE;
+    }
+    iter_send(s, i);
+}
+
+/* A node's answer to an iterative step. */
+static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint32_t i)
+{
+    const struct chord_list_rep *b = m->body;
+    struct chord_global *g = chord_g(s);
+    struct chord_rec *r = rec_at(s, i);
+    if (r->phase != CHORD_REC_ROUTE)
+        return;
+    r->hops++;
+    rec_list_remove(s, i, m->rpc->dst);
+    struct peer *l = rec_list(s, i);
+    unsigned count = b->count;
+    if (b->done) {
+        unsigned k = 0;
+        for (unsigned j = 0; j < count && k < g->stride; j++)
+            if (!rec_is_dead(r, b->peer[j].addr))
+                l[k++] = b->peer[j];
+        r->nlist = (uint16_t)k;
+        r->pos = 0;
+        r->phase = CHORD_REC_CHECK;
+    } else {
+        unsigned k = r->nlist;
+        for (unsigned j = 0; j < count; j++)
+            if (!rec_is_dead(r, b->peer[j].addr) && !addr_eq(b->peer[j].addr, sim_addr(s, n)))
+                cand_insert(l, &k, CHORD_CANDS, b->peer[j], r->key);
+        r->nlist = (uint16_t)k;
+    }
+    iter_send(s, i);
+}
+
+/* What to do with an owner check's "no, my predecessor is p": ask p next, unless p is known
+ * dead or is the node itself (then the answering node is the owner as far as anyone knows).
+ * Returns true if p was queued. */
+static bool check_walk_back(struct sim *s, uint32_t i, const struct chord_check_rep *b)
+{
+    struct chord_rec *r = rec_at(s, i);
+    struct peer cur = rec_list(s, i)[r->pos];
+    struct peer p = b->pred;
+    if (!peer_ok(p) || rec_is_dead(r, p.addr) || addr_eq(p.addr, cur.addr) ||
+        addr_eq(p.addr, sim_addr(s, r->owner)))
+        return false;
+    r->hops++;                        /* cur was visited for routing, not the owner */
+    rec_list_push_front(s, i, p);
+    return true;
+}
+
+static void iter_on_check_rep(struct sim *s, const struct msg *m, uint32_t i)
+{
+    const struct chord_check_rep *b = m->body;
+    struct chord_rec *r = rec_at(s, i);
+    if (r->phase != CHORD_REC_CHECK || r->pos >= r->nlist)
+        return;
+    struct peer cur = rec_list(s, i)[r->pos];
+    if (b->yes || !check_walk_back(s, i, b)) {
+        iter_finish(s, i, cur);
+        return;
+    }
+    iter_send(s, i);
+}
+
+static void iter_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint32_t i)
+{
+    forget(s, n, rpc->dst);
+    struct chord_rec *r = rec_at(s, i);
+    rec_dead(r, rpc->dst);
+    if (rpc->type == CHORD_MSG_FIND_REQ) {
+        rec_list_remove(s, i, rpc->dst);
+    } else if (r->pos < r->nlist && addr_eq(rec_list(s, i)[r->pos].addr, rpc->dst)) {
+        r->pos++;
+    }
+    iter_send(s, i);
+}
+
+/* ==== recursive lookups =================================================================== */
+
+static void send_done(struct sim *s, node_t n, const struct chord_rec *r, enum outcome o, struct peer owner)
+{
+    struct chord_done body = { .outcome = (uint8_t)o, .hops = r->hops, .owner = owner };
+    send_msg(s, n, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0);
+}
+
+/* One step of a recursive lookup at the node running record i. */
+static void rec_step(struct sim *s, uint32_t i)
+{
+    struct chord_rec *r = rec_at(s, i);
+    node_t n = r->owner;
+    struct chord_node *nd = chord_node(s, n);
+    if (!sim_lookup_active(s, r->lookup)) {
+        rec_free(s, i);
+        return;
+    }
+    if (r->steps >= CHORD_HOP_LIMIT || r->hops >= CHORD_HOP_LIMIT) {
+        send_done(s, n, r, OUTCOME_TTL_EXPIRED, chord_peer_none);
+        rec_free(s, i);
+        return;
+    }
+    struct chord_fwd_req body = { .key = r->key, .origin = r->origin, .hops = r->hops };
+    if (r->phase == CHORD_REC_ROUTE) {
+        if (nd->nsucc == 0) {
+            send_done(s, n, r, OUTCOME_OK, nd->self);   /* alone, as far as n knows */
+            rec_free(s, i);
+            return;
+        }
+        if (chord_in_oc(r->key, nd->self.id, chord_succ(chord_g(s), n)[0].id)) {
+            rec_check_own(s, i, n);
+        } else {
+            struct peer next;
+            if (closest_preceding(s, n, r->key, r->dead, r->ndead, &next, 1) == 0) {
+                send_done(s, n, r, OUTCOME_TIMEOUT, chord_peer_none);
+                rec_free(s, i);
+                return;
+            }
+            body.hops = (uint16_t)(r->hops + 1);
+            r->steps++;
+            send_rpc(s, n, next.addr, CHORD_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0,
+                     rec_ctx(s, i), 0);
+            return;
+        }
+    }
+    if (r->pos >= r->nlist) {
+        send_done(s, n, r, OUTCOME_TIMEOUT, chord_peer_none);
+        rec_free(s, i);
+        return;
+    }
+    r->steps++;
+    send_rpc(s, n, rec_list(s, i)[r->pos].addr, CHORD_MSG_FWD_CHECK_REQ, r->lookup, &body,
+             sizeof body, 0, rec_ctx(s, i), 0);
+}
+
+static void rec_on_check_rep(struct sim *s, node_t n, const struct msg *m, uint32_t i)
+{
+    const struct chord_check_rep *b = m->body;
+    struct chord_rec *r = rec_at(s, i);
+    if (r->phase != CHORD_REC_CHECK || r->pos >= r->nlist)
+        return;
+    if (b->yes) {
+        rec_free(s, i);               /* the owner answers the origin itself */
+        return;
+    }
+    if (!check_walk_back(s, i, b)) {
+        send_done(s, n, r, OUTCOME_OK, rec_list(s, i)[r->pos]);
+        rec_free(s, i);
+        return;
+    }
+    rec_step(s, i);
+}
+
+static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint32_t i)
+{
+    forget(s, n, rpc->dst);
+    struct chord_rec *r = rec_at(s, i);
+    rec_dead(r, rpc->dst);
+    if (rpc->type == CHORD_MSG_FWD_CHECK_REQ && r->pos < r->nlist &&
+        addr_eq(rec_list(s, i)[r->pos].addr, rpc->dst))
+        r->pos++;
+    rec_step(s, i);
+}
+
+/* ==== starting lookups ==================================================================== */
+
+/* Starts record i at its owner, or parks it until the owner has joined. */
+static void lookup_begin(struct sim *s, uint32_t i)
+{
+    struct chord_rec *r = rec_at(s, i);
+    node_t n = r->owner;
+    struct chord_node *nd = chord_node(s, n);
+    if (r->lookup != LOOKUP_NONE && !sim_lookup_active(s, r->lookup)) {
+        rec_free(s, i);
+        return;
+    }
+    if (nd->phase != CHORD_JOINED) {
+        if (r->purpose == CHORD_FOR_FINGER) {
+            iter_fail(s, i, OUTCOME_TIMEOUT);
+            return;
+        }
+        r->phase = CHORD_REC_WAIT;
+        r->next = nd->wait_head;
+        nd->wait_head = i;
+        return;
+    }
+    if (r->purpose != CHORD_FOR_FORWARD) {
+        iter_start(s, i);
+        return;
+    }
+    if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, r->key))) {
+        sim_lookup_done(s, r->lookup, OUTCOME_OK, nd->self.addr, 0);
+        rec_free(s, i);
+        return;
+    }
+    r->phase = CHORD_REC_ROUTE;
+    rec_step(s, i);
+}
+
+static void chord_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id)
+{
+    struct chord_global *g = chord_g(s);
+    bool recursive = g->mode == CHORD_RECURSIVE;
+    uint32_t i = rec_alloc(s, origin, recursive ? CHORD_FOR_FORWARD : CHORD_FOR_LOOKUP, key, lookup_id);
+    rec_at(s, i)->origin = sim_addr(s, origin);
+    lookup_begin(s, i);
+}
+
+/* ==== fix_fingers ========================================================================= */
+
+/* Continues n's finger round at finger i: fingers whose start falls in (n, successor] are the
+ * successor itself; the first beyond is looked up, and its answer covers every later finger
+ * whose start it also succeeds (iter_finish), so a round costs about log2 N lookups. */
+static void ff_continue(struct sim *s, node_t n, unsigned i)
+{
+    struct chord_node *nd = chord_node(s, n);
+    nd->ff_next = CHORD_FF_IDLE;
+    if (nd->nsucc == 0) {
+        for (unsigned j = 0; j < CHORD_BITS; j++)
+            nd->finger[j] = chord_peer_none;
+        return;
+    }
+    struct peer succ0 = chord_succ(chord_g(s), n)[0];
+    while (i < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, i), nd->self.id, succ0.id))
+        nd->finger[i++] = succ0;
+    if (i >= CHORD_BITS)
+        return;
+    nd->ff_next = (uint8_t)i;
+    uint32_t r = rec_alloc(s, n, CHORD_FOR_FINGER, chord_finger_target(nd->self.id, i), LOOKUP_NONE);
+    rec_at(s, r)->finger = (uint8_t)i;
+    lookup_begin(s, r);
+}
+
+/* ==== stabilization ======================================================================= */
+
+#define CHORD_STAB_JOINING 0x100      /* ctx0 flag: this stabilize completes a join */
+
+/* Asks n's successor for its predecessor and successor list (ToN Fig. 7 stabilize). */
+static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth)
+{
+    struct chord_node *nd = chord_node(s, n);
+    if (nd->nsucc == 0) {
+        if (joining) {
+            join_retry(s, n);
+        } else if (nd->flags & CHORD_F_KNEW_OTHERS) {
+            nd->phase = CHORD_JOINING;        /* lost every contact: join again */
+            sim_introducer_ask(s, n);
+        }
+        return;
+    }
+    struct peer succ0 = chord_succ(chord_g(s), n)[0];
+#ifdef CHORD_DEBUG
+    chord_g(s)->dbg_stab[n]++; chord_g(s)->dbg_last[n] = sim_now(s);
+#endif
+    send_rpc(s, n, succ0.addr, CHORD_MSG_STAB_REQ, LOOKUP_NONE, NULL, 0, 0,
+             (joining ? CHORD_STAB_JOINING : 0) | depth, succ0.id);
+}
+
+static void finish_join(struct sim *s, node_t n);
+
+static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_stab_rep *b = m->body;
+    struct chord_node *nd = chord_node(s, n);
+    bool joining = (m->rpc->ctx[0] & CHORD_STAB_JOINING) != 0;
+    unsigned depth = (unsigned)(m->rpc->ctx[0] & 0xFF);
+    struct peer succ = { .id = m->rpc->ctx[1], .addr = m->rpc->dst };
+    struct peer x = b->pred;
+    if (peer_ok(x) && !addr_eq(x.addr, nd->self.addr) && chord_in_oo(x.id, nd->self.id, succ.id) &&
+        depth < CHORD_STAB_CHAIN) {
+        /* a node joined between n and its successor: it is n's successor now */
+        struct peer tmp[CHORD_SUCC_MAX + 1];
+        tmp[0] = succ;
+        memcpy(&tmp[1], b->peer, b->count * sizeof tmp[0]);
+        set_successors(s, n, x, tmp, b->count + 1u);
+        stabilize(s, n, joining, depth + 1);
+        return;
+    }
+    set_successors(s, n, succ, b->peer, b->count);
+    struct chord_peer_msg note = { .peer = nd->self };
+    send_msg(s, n, succ.addr, CHORD_MSG_NOTIFY, LOOKUP_NONE, &note, sizeof note, 0);
+    if (joining)
+        finish_join(s, n);
+}
+
+static void on_stab_timeout(struct sim *s, node_t n, const struct rpc *rpc)
+{
+    bool joining = (rpc->ctx[0] & CHORD_STAB_JOINING) != 0;
+    unsigned depth = (unsigned)(rpc->ctx[0] & 0xFF);
+    forget(s, n, rpc->dst);
+    if (joining)
+        stabilize(s, n, true, depth + 1);
+    else if (depth < CHORD_STAB_CHAIN)
+        stabilize(s, n, false, depth + 1);
+}
+
+/* notify: p thinks it might be n's predecessor (ToN Fig. 7). */
+static void on_notify(struct sim *s, node_t n, struct peer p)
+{
+    struct chord_node *nd = chord_node(s, n);
+    if (!peer_ok(p) || addr_eq(p.addr, nd->self.addr))
+        return;
+    if (!peer_ok(nd->pred) || chord_in_oo(p.id, nd->pred.id, nd->self.id))
+        nd->pred = p;
+    if (nd->nsucc == 0 && nd->phase == CHORD_JOINED)
+        set_successors(s, n, p, NULL, 0);     /* the ring's first node meets its second */
+}
+
+/* ==== join and leave ====================================================================== */
+
+static void start_timers(struct sim *s, node_t n)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_node *nd = chord_node(s, n);
+    if (nd->flags & CHORD_F_TIMERS)
+        return;
+    nd->flags |= CHORD_F_TIMERS;
+    gsl_rng *rng = sim_rng(s);
+    sim_timer(s, n, CHORD_TIMER_STABILIZE, (int64_t)(gsl_rng_uniform(rng) * (double)g->stabilize_us), 0);
+    sim_timer(s, n, CHORD_TIMER_CHECK_PRED, (int64_t)(gsl_rng_uniform(rng) * (double)g->check_us), 0);
+    sim_timer(s, n, CHORD_TIMER_FIX_FINGERS, (int64_t)(gsl_rng_uniform(rng) * (double)g->fix_us), 0);
+}
+
+static void finish_join(struct sim *s, node_t n)
+{
+    struct chord_node *nd = chord_node(s, n);
+    nd->phase = CHORD_JOINED;
+    nd->join_tries = 0;
+    sim_introducer_register(s, n);
+    start_timers(s, n);
+    if (nd->ff_next == CHORD_FF_IDLE)
+        ff_continue(s, n, 0);
+    uint32_t w = chord_node(s, n)->wait_head;
+    chord_node(s, n)->wait_head = CHORD_NONE32;
+    while (w != CHORD_NONE32) {
+        uint32_t next = rec_at(s, w)->next;
+        rec_at(s, w)->next = CHORD_NONE32;
+        lookup_begin(s, w);
+        w = next;
+    }
+}
+
+static void join_retry(struct sim *s, node_t n)
+{
+    struct chord_node *nd = chord_node(s, n);
+    nd->phase = CHORD_JOINING;
+    unsigned e = nd->join_tries < CHORD_JOIN_BACKOFF_MAX ? nd->join_tries : CHORD_JOIN_BACKOFF_MAX;
+    if (nd->join_tries < UINT8_MAX)
+        nd->join_tries++;
+    sim_timer(s, n, CHORD_TIMER_JOIN_RETRY, jitter(s, chord_g(s)->timeout_us << e), 0);
+}
+
+static void chord_join(struct sim *s, node_t n)
+{
+    struct chord_node *nd = chord_node(s, n);
+    *nd = (struct chord_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
+                               .pred = chord_peer_none, .wait_head = CHORD_NONE32,
+                               .phase = CHORD_JOINING, .ff_next = CHORD_FF_IDLE };
+    for (unsigned i = 0; i < CHORD_BITS; i++)
+        nd->finger[i] = chord_peer_none;
+    sim_introducer_ask(s, n);
+}
+
+/* The introducer's contacts: find successor(own id) through them, the closest first. */
+static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
+{
+    struct chord_node *nd = chord_node(s, n);
+    if (nd->phase != CHORD_JOINING)
+        return;
+    if (b->count == 0) {
+        nd->pred = chord_peer_none;   /* nobody ever registered: n founds the ring */
+#ifdef CHORD_DEBUG
+        fprintf(stderr, "founder %u at %lld\n", n, (long long)sim_now(s));
+#endif
+        nd->nsucc = 0;
+        finish_join(s, n);
+        return;
+    }
+    uint32_t i = rec_alloc(s, n, CHORD_FOR_JOIN, nd->self.id, LOOKUP_NONE);
+    struct peer *l = rec_list(s, i);
+    unsigned k = 0;
+    for (unsigned j = 0; j < b->count && j < INTRO_CONTACTS; j++)
+        if (b->contacts[j].addr.slot != n)
+            cand_insert(l, &k, CHORD_CANDS, b->contacts[j], nd->self.id);
+    rec_at(s, i)->nlist = (uint16_t)k;
+    iter_send(s, i);
+}
+
+/* Voluntary departure (ToN §IV-E.3): the predecessor gets n's successor list, the successor
+ * gets n's predecessor. */
+static void chord_leave(struct sim *s, node_t n)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_node *nd = chord_node(s, n);
+    if (nd->phase != CHORD_JOINED)
+        return;
+    if (peer_ok(nd->pred)) {
+        struct chord_list_rep body = { .count = nd->nsucc };
+        memcpy(body.peer, chord_succ(g, n), nd->nsucc * sizeof body.peer[0]);
+        send_msg(s, n, nd->pred.addr, CHORD_MSG_LEAVE_PRED, LOOKUP_NONE, &body,
+                 CHORD_LIST_LEN(nd->nsucc), nd->nsucc);
+    }
+    if (nd->nsucc) {
+        struct chord_peer_msg body = { .peer = nd->pred };
+        send_msg(s, n, chord_succ(g, n)[0].addr, CHORD_MSG_LEAVE_SUCC, LOOKUP_NONE, &body,
+                 sizeof body, 0);
+    }
+    nd->phase = CHORD_OUT;
+}
+
+static void on_leave_pred(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_list_rep *b = m->body;
+    struct chord_node *nd = chord_node(s, n);
+    bool was_first = nd->nsucc && addr_eq(chord_succ(chord_g(s), n)[0].addr, m->src);
+    forget(s, n, m->src);
+    if (was_first && b->count)
+        set_successors(s, n, chord_peer_none, b->peer, b->count);
+}
+
+static void on_leave_succ(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_peer_msg *b = m->body;
+    struct chord_node *nd = chord_node(s, n);
+    bool was_pred = peer_is(nd->pred, m->src);
+    forget(s, n, m->src);
+    if (was_pred && peer_ok(b->peer) && !addr_eq(b->peer.addr, nd->self.addr))
+        nd->pred = b->peer;
+}
+
+/* ==== requests ============================================================================ */
+
+static void on_find_req(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_key_req *b = m->body;
+    struct chord_global *g = chord_g(s);
+    const struct chord_node *nd = chord_node(s, n);
+    const struct peer *succ = chord_succ(g, n);
+    struct chord_list_rep rep = { .done = 1 };
+    unsigned count = 0;
+    if (nd->nsucc == 0) {
+        rep.peer[count++] = nd->self;         /* alone: n succeeds every key */
+    } else if (peer_ok(nd->pred) && owns(nd, b->key)) {
+        rep.peer[count++] = nd->self;         /* n holds it: n first, then its successors */
+        for (unsigned k = 0; k < nd->nsucc && count < g->r; k++)
+            rep.peer[count++] = succ[k];
+    } else if (chord_in_oc(b->key, nd->self.id, succ[0].id)) {
+        memcpy(rep.peer, succ, nd->nsucc * sizeof rep.peer[0]);
+        count = nd->nsucc;
+    } else {
+        rep.done = 0;
+        count = closest_preceding(s, n, b->key, NULL, 0, rep.peer, CHORD_NEXT_MAX);
+    }
+    rep.count = (uint8_t)count;
+    reply_msg(s, n, m, CHORD_MSG_FIND_REP, &rep, CHORD_LIST_LEN(count), count);
+}
+
+static void on_check_req(struct sim *s, node_t n, const struct msg *m, uint64_t key, bool *yes)
+{
+    const struct chord_node *nd = chord_node(s, n);
+    struct chord_check_rep rep = { .yes = nd->nsucc == 0 || owns(nd, key), .pred = nd->pred };
+    *yes = rep.yes;
+    reply_msg(s, n, m, CHORD_MSG_CHECK_REP, &rep, sizeof rep, 0);
+}
+
+static void on_fwd_req(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_fwd_req *b = m->body;
+    reply_msg(s, n, m, CHORD_MSG_FWD_ACK, NULL, 0, 0);
+    if (!sim_lookup_active(s, m->lookup))
+        return;
+    uint32_t i = rec_alloc(s, n, CHORD_FOR_FORWARD, b->key, m->lookup);
+    struct chord_rec *r = rec_at(s, i);
+    r->origin = b->origin;
+    r->hops = b->hops;
+    rec_step(s, i);
+}
+
+static void on_fwd_check_req(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_fwd_req *b = m->body;
+    bool yes;
+    on_check_req(s, n, m, b->key, &yes);
+    if (yes) {
+        struct chord_done done = { .outcome = OUTCOME_OK, .hops = b->hops,
+                                   .owner = chord_node(s, n)->self };
+        send_msg(s, n, b->origin, CHORD_MSG_DONE, m->lookup, &done, sizeof done, 0);
+    }
+}
+
+static void on_stab_req(struct sim *s, node_t n, const struct msg *m)
+{
+    struct chord_global *g = chord_g(s);
+    const struct chord_node *nd = chord_node(s, n);
+    struct chord_stab_rep rep = { .pred = nd->pred, .count = nd->nsucc };
+    memcpy(rep.peer, chord_succ(g, n), nd->nsucc * sizeof rep.peer[0]);
+    reply_msg(s, n, m, CHORD_MSG_STAB_REP, &rep, CHORD_STAB_LEN(nd->nsucc), nd->nsucc);
+}
+
+/* ==== the protocol's entry points ========================================================= */
+
+static void chord_on_message(struct sim *s, node_t n, const struct msg *m)
+{
+    if (m->type == MSG_INTRODUCER_REPLY) {
+        on_introducer_reply(s, n, m->body);
+        return;
+    }
+    if (m->rpc) {                     /* a reply: dispatched by the request it answers */
+        uint32_t i;
+        switch (m->rpc->type) {
+        case CHORD_MSG_FIND_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+                iter_on_find_rep(s, n, m, i);
+            break;
+        case CHORD_MSG_CHECK_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+                iter_on_check_rep(s, m, i);
+            break;
+        case CHORD_MSG_FWD_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+                rec_free(s, i);       /* the next hop has it */
+            break;
+        case CHORD_MSG_FWD_CHECK_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+                rec_on_check_rep(s, n, m, i);
+            break;
+        case CHORD_MSG_STAB_REQ:
+            on_stab_rep(s, n, m);
+            break;
+        default:
+            break;                    /* PING_REQ: alive, nothing to do */
+        }
+        return;
+    }
+    switch (m->type) {
+    case CHORD_MSG_FIND_REQ:
+        on_find_req(s, n, m);
+        break;
+    case CHORD_MSG_CHECK_REQ: {
+        bool yes;
+        on_check_req(s, n, m, ((const struct chord_key_req *)m->body)->key, &yes);
+        break;
+    }
+    case CHORD_MSG_FWD_REQ:
+        on_fwd_req(s, n, m);
+        break;
+    case CHORD_MSG_FWD_CHECK_REQ:
+        on_fwd_check_req(s, n, m);
+        break;
+    case CHORD_MSG_DONE: {
+        const struct chord_done *b = m->body;
+        sim_lookup_done(s, m->lookup, (enum outcome)b->outcome, b->owner.addr, b->hops);
+        break;
+    }
+    case CHORD_MSG_STAB_REQ:
+        on_stab_req(s, n, m);
+        break;
+    case CHORD_MSG_NOTIFY:
+        on_notify(s, n, ((const struct chord_peer_msg *)m->body)->peer);
+        break;
+    case CHORD_MSG_PING_REQ:
+        reply_msg(s, n, m, CHORD_MSG_PING_REP, NULL, 0, 0);
+        break;
+    case CHORD_MSG_LEAVE_PRED:
+        on_leave_pred(s, n, m);
+        break;
+    case CHORD_MSG_LEAVE_SUCC:
+        on_leave_succ(s, n, m);
+        break;
+    default:
+        SIM_ASSERT(!"chord: unexpected message type");
+    }
+}
+
+static void chord_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
+{
+    uint32_t i;
+    switch (rpc->type) {
+    case CHORD_MSG_FIND_REQ:
+    case CHORD_MSG_CHECK_REQ:
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != CHORD_NONE32)
+            iter_on_timeout(s, n, rpc, i);
+        else
+            forget(s, n, rpc->dst);
+        break;
+    case CHORD_MSG_FWD_REQ:
+    case CHORD_MSG_FWD_CHECK_REQ:
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != CHORD_NONE32)
+            rec_on_timeout(s, n, rpc, i);
+        else
+            forget(s, n, rpc->dst);
+        break;
+    case CHORD_MSG_STAB_REQ:
+        on_stab_timeout(s, n, rpc);
+        break;
+    default:                          /* PING_REQ: the predecessor is gone */
+        forget(s, n, rpc->dst);
+        break;
+    }
+}
+
+static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
+{
+    (void)arg;
+    struct chord_global *g = chord_g(s);
+    struct chord_node *nd = chord_node(s, n);
+    bool work = sim_maintenance_on(s) && nd->phase == CHORD_JOINED;
+    switch (kind) {
+    case CHORD_TIMER_STABILIZE:
+        if (work)
+            stabilize(s, n, false, 0);
+        sim_timer(s, n, kind, jitter(s, g->stabilize_us), 0);
+        break;
+    case CHORD_TIMER_CHECK_PRED:
+        if (work && peer_ok(nd->pred))
+            send_rpc(s, n, nd->pred.addr, CHORD_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, 0, 0, 0);
+        sim_timer(s, n, kind, jitter(s, g->check_us), 0);
+        break;
+    case CHORD_TIMER_FIX_FINGERS:
+        if (work && nd->ff_next == CHORD_FF_IDLE)
+            ff_continue(s, n, 0);
+        sim_timer(s, n, kind, jitter(s, g->fix_us), 0);
+        break;
+    case CHORD_TIMER_JOIN_RETRY:
+        if (nd->phase == CHORD_JOINING)
+            sim_introducer_ask(s, n);
+        break;
+    default:
+        SIM_ASSERT(!"chord: unknown timer");
+    }
+}
+
+/* Distinct contacts in fingers, successor list and predecessor. */
+static size_t chord_state_entries(const struct sim *s, node_t n)
+{
+    const struct chord_global *g = sim_protocol_data((struct sim *)s);
+    const struct chord_node *nd = sim_state_const(s, n);
+    const struct peer *succ = g->succ + (size_t)n * g->r;
+    struct addr seen[CHORD_BITS + CHORD_SUCC_MAX + 1];
+    unsigned m = 0;
+    struct addr last = ADDR_NONE;
+    for (unsigned i = 0; i < CHORD_BITS; i++) {
+        struct peer p = nd->finger[i];
+        if (!peer_ok(p) || addr_eq(p.addr, last))
+            continue;
+        last = p.addr;
+        if (!addr_in(seen, m, p.addr))
+            seen[m++] = p.addr;
+    }
+    for (unsigned k = 0; k < nd->nsucc; k++)
+        if (!addr_in(seen, m, succ[k].addr))
+            seen[m++] = succ[k].addr;
+    if (peer_ok(nd->pred) && !addr_in(seen, m, nd->pred.addr))
+        seen[m++] = nd->pred.addr;
+    return m;
+}
+
+/* ==== converged start ===================================================================== */
+
+struct chord_sorted {
+    uint64_t id;
+    node_t n;
+};
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = ((const struct chord_sorted *)a)->id, y = ((const struct chord_sorted *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Index in v[0..len) of the first id >= key, wrapping to 0. */
+static size_t successor_index(const struct chord_sorted *v, size_t len, uint64_t key)
+{
+    size_t lo = 0, hi = len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].id < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == len ? 0 : lo;
+}
+
+/* Lays down exactly the state join and stabilization converge to: predecessor, r successors,
+ * every finger; then starts every node's timers with random phases. */
+static void chord_converge(struct sim *s)
+{
+    struct chord_global *g = chord_g(s);
+    node_t *live = malloc((size_t)g->cap * sizeof *live);
+    struct chord_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    if (!live || !v) {
+        fprintf(stderr, "p2plab: chord: out of memory converging %u nodes\n", g->cap);
+        exit(1);
+    }
+    size_t len = sim_converge_live(s, live, g->cap);
+    for (size_t k = 0; k < len; k++)
+        v[k] = (struct chord_sorted){ .id = sim_node_id(s, live[k]), .n = live[k] };
+    qsort(v, len, sizeof *v, by_id);
+#define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].n) })
+    for (size_t k = 0; k < len; k++) {
+        node_t n = v[k].n;
+        struct chord_node *nd = chord_node(s, n);
+        *nd = (struct chord_node){ .self = CHORD_PEER_AT(k), .pred = chord_peer_none,
+                                   .wait_head = CHORD_NONE32, .phase = CHORD_JOINED,
+                                   .ff_next = CHORD_FF_IDLE };
+        struct peer *succ = chord_succ(g, n);
+        unsigned m = 0;
+        for (size_t j = 1; j < len && m < g->r; j++)
+            succ[m++] = CHORD_PEER_AT((k + j) % len);
+        nd->nsucc = (uint8_t)m;
+        if (len > 1) {
+            nd->pred = CHORD_PEER_AT((k + len - 1) % len);
+            nd->flags |= CHORD_F_KNEW_OTHERS;
+        }
+        for (unsigned i = 0; i < CHORD_BITS; i++) {
+            size_t f = successor_index(v, len, chord_finger_target(v[k].id, i));
+            nd->finger[i] = f == k ? chord_peer_none : CHORD_PEER_AT(f);
+        }
+    }
+#undef CHORD_PEER_AT
+    for (size_t k = 0; k < len; k++)
+        start_timers(s, live[k]);
+    free(v);
+    free(live);
+}
+
+
+#ifdef CHORD_DEBUG
+static void chord_debug_check(struct sim *s)
+{
+    struct chord_global *g = chord_g(s);
+    node_t *live = malloc((size_t)g->cap * sizeof *live);
+    struct chord_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    size_t len = sim_converge_live(s, live, g->cap), m = 0;
+    for (size_t k = 0; k < len; k++)
+        if (chord_node(s, live[k])->phase == CHORD_JOINED)
+            v[m++] = (struct chord_sorted){ .id = sim_node_id(s, live[k]), .n = live[k] };
+    len = m;
+    qsort(v, len, sizeof *v, by_id);
+    size_t succ_ok = 0, pred_ok = 0, fing_ok = 0, fing_all = 0, nsucc0 = 0;
+    for (size_t k = 0; k < len; k++) {
+        struct chord_node *nd = chord_node(s, v[k].n);
+        node_t ts = v[(k + 1) % len].n, tp = v[(k + len - 1) % len].n;
+        if (nd->nsucc && chord_succ(g, v[k].n)[0].addr.slot == ts) succ_ok++;
+        else if (k % 7 == 0 || 1) fprintf(stderr, "stab %u last %lld nsucc %u phase %u flags %x; ", g->dbg_stab[v[k].n], (long long)g->dbg_last[v[k].n], nd->nsucc, nd->phase, nd->flags);
+        if (!(nd->nsucc && chord_succ(g, v[k].n)[0].addr.slot == ts)) fprintf(stderr, "bad n=%u k=%zu id=%016llx succ=%u(%016llx) want %u(%016llx) pred=%u want %u; want's pred %u\n", v[k].n, k, (unsigned long long)v[k].id,
+            chord_succ(g, v[k].n)[0].addr.slot, (unsigned long long)chord_succ(g, v[k].n)[0].id, ts, (unsigned long long)v[(k+1)%len].id, nd->pred.addr.slot, tp, chord_node(s, ts)->pred.addr.slot);
+        if (!nd->nsucc) nsucc0++;
+        if (peer_ok(nd->pred) && nd->pred.addr.slot == tp) pred_ok++;
+        for (unsigned i = 0; i < CHORD_BITS; i++) {
+            size_t f = successor_index(v, len, chord_finger_target(v[k].id, i));
+            node_t want = f == k ? NODE_NONE : v[f].n;
+            fing_all++;
+            if (nd->finger[i].addr.slot == want) fing_ok++;
+        }
+    }
+    {
+        /* cycles of succ[0] */
+        size_t cyc = 0, on = 0;
+        unsigned char *mark = calloc(g->cap, 1);
+        for (size_t k = 0; k < len; k++) {
+            node_t a = v[k].n;
+            if (mark[a]) continue;
+            size_t steps = 0; node_t b = a;
+            while (steps < 3 * len) {
+                struct chord_node *x = chord_node(s, b);
+                if (!x->nsucc) break;
+                b = chord_succ(g, b)[0].addr.slot;
+                steps++;
+                if (b == a) break;
+            }
+            if (b == a) {
+                cyc++;
+                size_t l = 0; node_t c = a; long double wind = 0;
+                do { mark[c] = 1; l++; node_t d = chord_succ(g, c)[0].addr.slot; wind += (long double)(sim_node_id(s, d) - sim_node_id(s, c)); c = d; } while (c != a);
+                fprintf(stderr, "winding %.3Lf\n", wind / 18446744073709551616.0L);
+                on += l;
+                fprintf(stderr, "cycle of %zu nodes from %u\n", l, a);
+            }
+        }
+        free(mark);
+        fprintf(stderr, "cycles %zu covering %zu\n", cyc, on);
+    }
+    fprintf(stderr, "chord debug: joined %zu succ ok %zu pred ok %zu nsucc0 %zu fingers ok %.4f\n", len, succ_ok, pred_ok, nsucc0, (double)fing_ok / (double)(fing_all ? fing_all : 1));
+    free(live);
+    free(v);
+}
+#endif
+
+/* ==== setup =============================================================================== */
+
+static size_t chord_msg_body_max(const struct proto_config *cfg)
+{
+    size_t r = (size_t)cfg->v[CHORD_P_SUCCESSORS].i;
+    size_t max = sizeof(struct chord_check_rep);
+    size_t cand[] = { sizeof(struct chord_key_req), sizeof(struct chord_fwd_req),
+                      sizeof(struct chord_done), sizeof(struct chord_peer_msg),
+                      CHORD_LIST_LEN(r + 1), CHORD_LIST_LEN(CHORD_NEXT_MAX), CHORD_STAB_LEN(r) };
+    for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
+        if (cand[k] > max)
+            max = cand[k];
+    return max;
+}
+
+static int chord_setup(struct sim *s, const struct proto_config *cfg)
+{
+    uint32_t r = (uint32_t)cfg->v[CHORD_P_SUCCESSORS].i;
+    uint32_t replicas = (uint32_t)cfg->v[CHORD_P_REPLICAS].i;
+    if (replicas > r) {
+        fprintf(stderr, "p2plab: chord: replicas (%u) cannot exceed successors (%u): a node "
+                "replicates on the successors it knows\n", replicas, r);
+        return -1;
+    }
+    struct chord_global *g = calloc(1, sizeof *g);
+    if (!g)
+        return -1;
+    g->r = r;
+    g->stabilize_us = cfg->v[CHORD_P_STABILIZE].i;
+    g->fix_us = cfg->v[CHORD_P_FIX_FINGERS].i;
+    g->check_us = cfg->v[CHORD_P_CHECK_PRED].i;
+    g->timeout_us = cfg->v[CHORD_P_TIMEOUT].i;
+    g->mode = cfg->v[CHORD_P_MODE].i == CHORD_RECURSIVE ? CHORD_RECURSIVE : CHORD_ITERATIVE;
+    g->cap = sim_capacity(s);
+    g->stride = r > CHORD_CANDS ? r : CHORD_CANDS;
+    g->succ = calloc((size_t)g->cap * r, sizeof *g->succ);
+    g->rec_cap = 1024;
+    g->rec = calloc(g->rec_cap, sizeof *g->rec);
+    g->rec_list = calloc((size_t)g->rec_cap * g->stride, sizeof *g->rec_list);
+    if (!g->succ || !g->rec || !g->rec_list) {
+        free(g->succ);
+        free(g->rec);
+        free(g->rec_list);
+        free(g);
+        return -1;
+    }
+    for (uint32_t i = 0; i < g->rec_cap; i++)
+        g->rec[i] = (struct chord_rec){ .phase = CHORD_REC_FREE,
+                                        .next = i + 1 < g->rec_cap ? i + 1 : CHORD_NONE32 };
+    g->rec_free = 0;
+    sim_set_protocol_data(s, g);
+    sim_set_replicas(s, replicas);
+    return 0;
+}
+
+static void chord_teardown(struct sim *s)
+{
+    struct chord_global *g = chord_g(s);
+    if (!g)
+        return;
+#ifdef CHORD_DEBUG
+    chord_debug_check(s);
+#endif
+    free(g->succ);
+    free(g->rec);
+    free(g->rec_list);
+    free(g);
+    sim_set_protocol_data(s, NULL);
+}
 
 const struct protocol chord_protocol = {
     .name = "chord",
@@ -26,4 +1591,16 @@ const struct protocol chord_protocol = {
     .paper = "Stoica et al., Chord: a scalable peer-to-peer lookup service, SIGCOMM 2001",
     .params = chord_params,
     .keys = KEYS_SUCCESSOR,
+    .node_state_size = sizeof(struct chord_node),
+    .msg_body_max = chord_msg_body_max,
+    .setup = chord_setup,
+    .join = chord_join,
+    .leave = chord_leave,
+    .on_message = chord_on_message,
+    .on_timer = chord_on_timer,
+    .on_timeout = chord_on_timeout,
+    .lookup = chord_lookup,
+    .state_entries = chord_state_entries,
+    .converge = chord_converge,
+    .teardown = chord_teardown,
 };

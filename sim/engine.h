@@ -58,9 +58,17 @@ struct engine {
     uint64_t stale;                   /* events popped but dropped (cancelled, dead node) */
 };
 
+/* Set in `kind` by engine_cancel; engine.c's own business (kinds stay below it). */
+#define ENGINE_CANCELLED 0x80u
+_Static_assert(EV_KIND_COUNT <= ENGINE_CANCELLED, "enum ev_kind collides with ENGINE_CANCELLED");
+
+/* 0, or -1 when body_max is absurd (> 1 GiB). Exits with a message when memory runs out. */
 int engine_init(struct engine *e, size_t body_max, size_t cap_hint);
 void engine_free(struct engine *e);
-/* A fresh record (gen kept); returns its index, or aborts with a message when memory runs out. */
+/* A fresh record (gen kept, kind 0, the other fields as last left); returns its index, or
+ * exits with a message when memory runs out. The pool may move when it grows: a pointer from
+ * engine_ev or engine_body is valid only until the next engine_alloc; keep indices or handles
+ * across it, never pointers. */
 uint32_t engine_alloc(struct engine *e);
 static inline struct event *engine_ev(struct engine *e, uint32_t i)
 {

@@ -40,7 +40,9 @@ struct scn_network {
     int64_t min_us, max_us;           /* uniform: bounds; default 0.5x and 1.5x the mean */
     double sigma;                     /* lognormal: sigma of ln(delay) */
     int64_t access_us;                /* euclidean: mean per-node access delay, each way */
-    char matrix[512];                 /* matrix: file of "i j ms" lines, relative to the scenario */
+    char matrix[512];                 /* matrix: file of "i j ms" lines, relative to the scenario
+                                         as written; here joined to its directory, ready to open */
+    char matrix_given[512];           /* the file: value as written (what scn_emit writes back) */
     double loss;                      /* probability a message is lost, [0, 1) */
 };
 
@@ -90,12 +92,23 @@ struct scn_protocol {
 #define SCN_MAX_PROTOCOLS 8
 #define SCN_MAX_SWEEP 4
 #define SCN_MAX_POINTS 64
+#define SCN_MAX_SWEEP_POINTS 4096     /* points in the whole cartesian product */
+#define SCN_MAX_PLOTS 32
 
 /* One swept parameter: a YAML path and its values, as written. */
 struct scn_axis {
     char path[128];                   /* "nodes", "churn.session.median", "protocols.chord.successors" */
     char values[SCN_MAX_POINTS][64];
     size_t n_values;
+};
+
+/* plots: - { x: nodes, y: lookup.hops.mean, by: protocol, logx: 2 } — drawn by the plot module. */
+struct scn_plot {
+    char x[128];                      /* a swept path as written in sweep:, "protocol" or "time" */
+    char y[128];                      /* a metric name, "lookup.hops.mean" (not checked here) */
+    char by[128];                     /* one line per: "protocol" (default), a swept path, "none" */
+    double logx, logy;                /* logarithmic axis of this base (> 1); 0 = linear */
+    char title[256];                  /* "" = the plot module makes one up */
 };
 
 struct scenario {
@@ -114,19 +127,28 @@ struct scenario {
     size_t n_protocols;
     struct scn_axis sweep[SCN_MAX_SWEEP];
     size_t n_sweep;
+    size_t point;                     /* which sweep point this is, 0 .. scn_points() - 1 */
+    struct scn_plot plots[SCN_MAX_PLOTS];
+    size_t n_plots;
 };
 
 struct scn_doc;                       /* the loaded YAML tree with marks */
 
 /* Loads and validates the file (every cell is resolved once, so any error surfaces here).
- * On error returns NULL and writes one message, "file:line:col: error: ...\n   >>> line\n
- * hint", into err. */
+ * On error returns NULL and writes one message, "file:line:col: error: ...\n   >>> line"
+ * (no trailing newline; the message says what to do), into err. scn_load_string takes the
+ * text itself; `name` stands for the file in messages, the default name and relative paths. */
 struct scn_doc *scn_load(const char *path, char *err, size_t errlen);
 struct scn_doc *scn_load_string(const char *text, const char *name, char *err, size_t errlen);
 void scn_free(struct scn_doc *d);
 
-/* Applies "key.path=value" (from --set) to the tree before resolution; 0 or -1 with err. */
+/* Applies "key.path=value" (from --set) to the tree before resolution; 0 or -1 with err.
+ * The value is read as YAML ("[1, 2]", "{ dist: exponential, mean: 1h }" work); mappings on
+ * the way are created. Only malformed assignments fail here: call scn_check after the last
+ * scn_set to validate the result (errors then name "--set KEY=VALUE" as their place). */
 int scn_set(struct scn_doc *d, const char *assignment, char *err, size_t errlen);
+/* Resolves every sweep point (and reads a latency matrix file once) to surface any error. */
+int scn_check(const struct scn_doc *d, char *err, size_t errlen);
 
 /* The sweep: the number of points (cartesian product of the axes; 1 without a sweep). */
 size_t scn_points(const struct scn_doc *d);
@@ -143,6 +165,7 @@ int scn_emit(const struct scenario *s, void *emitter);
 struct scn_key_doc {
     const char *path;                 /* "network.latency.model" */
     const char *def;                  /* "constant" */
+    const char *type;                 /* "duration", "whole number", "mapping", "list", ... */
     const char *doc;
 };
 extern const struct scn_key_doc scn_key_docs[];  /* terminated by a NULL path */

@@ -59,6 +59,7 @@ struct msg {
     uint32_t size;                    /* bytes on the wire */
     uint32_t lookup;                  /* lookup id, or LOOKUP_NONE */
     uint32_t req;                     /* != 0: a request awaiting net_reply */
+    uint32_t req_gen;                 /* engine-internal: matches req to its RPC record */
     const struct rpc *rpc;            /* != NULL: this is the reply to our RPC *rpc */
     const void *body;                 /* the protocol's payload, len bytes */
     uint32_t len;

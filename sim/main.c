@@ -1,0 +1,359 @@
+/* main.c — the command line: p2plab run | check | list | bench. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "protocols/protocol.h"
+#include "sim/bench.h"
+#include "sim/output.h"
+#include "sim/rng.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+
+#define EXIT_USAGE 2
+
+static const char usage[] =
+    "usage: p2plab COMMAND [ARGS]\n"
+    "\n"
+    "  run FILE [-o DIR] [--seed N] [--set KEY=VALUE]... [--force] [-q]\n"
+    "        run a scenario; results go to DIR (default results/NAME/)\n"
+    "  check FILE [--set KEY=VALUE]...\n"
+    "        validate a scenario and say what it would run\n"
+    "  list [PROTOCOL | keys | metrics] [--markdown]\n"
+    "        the protocols, one protocol's parameters, the scenario keys, or the metrics\n"
+    "  bench [NAME [OPTIONS]]\n"
+    "        benchmarks of the simulator itself (bench alone lists them)\n"
+    "\n"
+    "  --help       this text\n"
+    "  --version    the version\n"
+    "\n"
+    "Scenario format, outputs and examples: README.md and scenarios/.\n";
+
+static int fail_usage(const char *fmt, const char *arg)
+{
+    fputs("p2plab: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'p2plab --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* ==== run and check ===================================================================== */
+
+struct run_args {
+    const char *file, *out;
+    const char *sets[64];
+    size_t n_sets;
+    const char *seed;
+    bool force, quiet;
+};
+
+static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        bool has_next = i + 1 < argc;
+        if (strcmp(s, "--set") == 0 && has_next) {
+            if (a->n_sets == sizeof a->sets / sizeof a->sets[0])
+                return fail_usage("too many --set options (at most %s)", "64");
+            a->sets[a->n_sets++] = argv[++i];
+        } else if (strncmp(s, "--set=", 6) == 0) {
+            if (a->n_sets == sizeof a->sets / sizeof a->sets[0])
+                return fail_usage("too many --set options (at most %s)", "64");
+            a->sets[a->n_sets++] = s + 6;
+        } else if (is_run && (strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && has_next) {
+            a->out = argv[++i];
+        } else if (is_run && strcmp(s, "--seed") == 0 && has_next) {
+            a->seed = argv[++i];
+        } else if (is_run && strcmp(s, "--force") == 0) {
+            a->force = true;
+        } else if (is_run && (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0)) {
+            a->quiet = true;
+        } else if (s[0] == '-' && s[1] != '\0') {
+            return fail_usage("unknown or incomplete option '%s'", s);
+        } else if (!a->file) {
+            a->file = s;
+        } else {
+            return fail_usage("one scenario file at a time (also got '%s')", s);
+        }
+    }
+    if (!a->file)
+        return fail_usage("%s needs a scenario file", is_run ? "run" : "check");
+    return 0;
+}
+
+static struct scn_doc *load(const struct run_args *a)
+{
+    char err[2048];
+    struct scn_doc *d = scn_load(a->file, err, sizeof err);
+    if (!d) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
+    char seedset[96];
+    if (a->seed) {
+        snprintf(seedset, sizeof seedset, "seed=%s", a->seed);
+        if (scn_set(d, seedset, err, sizeof err) != 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < a->n_sets; i++)
+        if (scn_set(d, a->sets[i], err, sizeof err) != 0)
+            goto fail;
+    return d;
+fail:
+    fprintf(stderr, "%s\n", err);
+    scn_free(d);
+    return NULL;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct run_args a;
+    int rc = parse_run_args(argc, argv, &a, false);
+    if (rc)
+        return rc;
+    struct scn_doc *d = load(&a);
+    if (!d)
+        return EXIT_USAGE;
+    struct scenario sc;
+    char err[2048];
+    size_t points = scn_points(d);
+    for (size_t p = 0; p < points; p++)
+        if (scn_resolve(d, p, &sc, err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            scn_free(d);
+            return EXIT_USAGE;
+        }
+    scn_resolve(d, 0, &sc, err, sizeof err);
+    printf("%s: ok: %zu protocol(s) x %zu sweep point(s) x %u replica(s) = %zu runs\n", a.file,
+           sc.n_protocols, points, sc.replicas, sc.n_protocols * points * sc.replicas);
+    scn_free(d);
+    return 0;
+}
+
+static void free_set(struct out_set *set)
+{
+    for (size_t i = 0; i < set->n_cell; i++) {
+        for (uint32_t r = 0; r < set->cell[i].n_rep; r++)
+            run_result_free(&set->cell[i].rep[r]);
+        free(set->cell[i].rep);
+        free(set->cell[i].seed);
+    }
+    free(set->cell);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_args a;
+    int rc = parse_run_args(argc, argv, &a, true);
+    if (rc)
+        return rc;
+    struct scn_doc *d = load(&a);
+    if (!d)
+        return EXIT_USAGE;
+    char err[2048];
+    struct scenario base;
+    if (scn_resolve(d, 0, &base, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        scn_free(d);
+        return EXIT_USAGE;
+    }
+    char outdir[1024];
+    if (a.out)
+        snprintf(outdir, sizeof outdir, "%s", a.out);
+    else
+        snprintf(outdir, sizeof outdir, "results/%s", base.name);
+    struct out_dir od;
+    if (out_begin(&od, outdir, a.force, err, sizeof err) != 0) {
+        fprintf(stderr, "p2plab: %s\n", err);
+        scn_free(d);
+        return EXIT_USAGE;
+    }
+
+    size_t points = scn_points(d);
+    struct out_set set = { .doc = d, .base = &base };
+    set.cell = calloc(points * base.n_protocols, sizeof *set.cell);
+    if (!set.cell) {
+        fputs("p2plab: out of memory\n", stderr);
+        out_abort(&od);
+        scn_free(d);
+        return 1;
+    }
+    bool show = !a.quiet && isatty(STDERR_FILENO);
+    size_t total = points * base.n_protocols * base.replicas, done = 0;
+    rc = 0;
+    for (size_t p = 0; p < points && rc == 0; p++) {
+        struct scenario sc;
+        if (scn_resolve(d, p, &sc, err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            rc = EXIT_USAGE;
+            break;
+        }
+        for (size_t pi = 0; pi < sc.n_protocols && rc == 0; pi++) {
+            struct out_cell *c = &set.cell[set.n_cell++];
+            c->proto = pi;
+            c->point = p;
+            c->sc = sc;
+            c->rep = calloc(sc.replicas, sizeof *c->rep);
+            c->seed = calloc(sc.replicas, sizeof *c->seed);
+            if (!c->rep || !c->seed) {
+                fputs("p2plab: out of memory\n", stderr);
+                rc = 1;
+                break;
+            }
+            for (uint32_t r = 0; r < sc.replicas; r++) {
+                char label[256];
+                int n = snprintf(label, sizeof label, "[%zu/%zu] %s", ++done, total,
+                                 sc.protocols[pi].name);
+                for (size_t ax = 0; ax < sc.n_sweep && n > 0 && (size_t)n < sizeof label; ax++)
+                    n += snprintf(label + n, sizeof label - (size_t)n, " %s=%s", sc.sweep[ax].path,
+                                  scn_point_value(d, p, ax));
+                if (sc.replicas > 1 && n > 0 && (size_t)n < sizeof label)
+                    snprintf(label + n, sizeof label - (size_t)n, " replica %u/%u", r + 1, sc.replicas);
+                struct run_progress pg = { .label = label, .show = show };
+                c->seed[r] = rng_replica_seed(sc.seed, r);
+                if (run_cell(&sc, pi, c->seed[r], &pg, &c->rep[r], err, sizeof err) != 0) {
+                    fprintf(stderr, "p2plab: %s: error: %s\n", a.file, err);
+                    rc = 1;
+                    break;
+                }
+                c->n_rep = r + 1;
+            }
+        }
+    }
+    if (rc == 0 && out_write(&od, &set, err, sizeof err) != 0) {
+        fprintf(stderr, "p2plab: %s\n", err);
+        rc = 1;
+    }
+    if (rc != 0) {
+        out_abort(&od);
+    } else {
+        out_table(stdout, &set);
+        if (!a.quiet)
+            printf("\nresults in %s/: summary.yaml runs.csv timeseries.csv hops.csv perf.csv\n",
+                   outdir);
+    }
+    free_set(&set);
+    scn_free(d);
+    return rc;
+}
+
+/* ==== list ============================================================================ */
+
+static const char *type_name(const struct param *p)
+{
+    switch (p->type) {
+    case PARAM_INT: return "integer";
+    case PARAM_DOUBLE: return "number";
+    case PARAM_DURATION: return "duration";
+    case PARAM_BOOL: return "bool";
+    case PARAM_ENUM: return p->choices;
+    }
+    return "?";
+}
+
+static void list_protocol(const struct protocol *p, bool md)
+{
+    if (md) {
+        printf("### %s\n\n%s. %s.\n\n| key | type | default | range | meaning |\n"
+               "|---|---|---|---|---|\n", p->name, p->summary, p->paper);
+    } else {
+        printf("%s — %s\n  %s\n\n", p->name, p->summary, p->paper);
+    }
+    for (const struct param *q = p->params; q && q->name; q++) {
+        char range[64] = "";
+        if (q->type == PARAM_INT || q->type == PARAM_DOUBLE)
+            snprintf(range, sizeof range, "%g – %g", q->min, q->max);
+        else if (q->type == PARAM_DURATION)
+            snprintf(range, sizeof range, "%gs – %gs", q->min, q->max);
+        if (md)
+            printf("| `protocols.%s.%s` | %s | `%s` | %s | %s |\n", p->name, q->name,
+                   type_name(q), q->def, range, q->doc);
+        else
+            printf("  %-20s %-10s default %-10s %s\n", q->name, q->type == PARAM_ENUM ? "choice" : type_name(q),
+                   q->def, q->doc);
+        if (!md && q->type == PARAM_ENUM)
+            printf("  %-20s %-10s one of %s\n", "", "", q->choices);
+    }
+    putchar('\n');
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    bool md = false;
+    const char *what = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--markdown") == 0)
+            md = true;
+        else if (!what)
+            what = argv[i];
+        else
+            return fail_usage("list takes one name (also got '%s')", argv[i]);
+    }
+    if (!what) {
+        if (md) {
+            for (const struct protocol *const *p = protocol_registry; *p; p++)
+                list_protocol(*p, true);
+            return 0;
+        }
+        puts("protocols (p2plab list NAME for parameters):");
+        for (const struct protocol *const *p = protocol_registry; *p; p++)
+            printf("  %-12s %s\n", (*p)->name, (*p)->summary);
+        puts("\nalso: p2plab list keys (scenario keys), p2plab list metrics");
+        return 0;
+    }
+    if (strcmp(what, "keys") == 0) {
+        if (md)
+            puts("| key | default | meaning |\n|---|---|---|");
+        for (const struct scn_key_doc *k = scn_key_docs; k->path; k++)
+            if (md)
+                printf("| `%s` | `%s` | %s |\n", k->path, k->def, k->doc);
+            else
+                printf("  %-32s %-14s %s\n", k->path, k->def, k->doc);
+        return 0;
+    }
+    if (strcmp(what, "metrics") == 0) {
+        if (md)
+            puts("| metric | meaning |\n|---|---|");
+        for (int m = 0; m < M_COUNT; m++)
+            if (md)
+                printf("| `%s` | %s |\n", stats_metric_name[m], stats_metric_doc[m]);
+            else
+                printf("  %-30s %s\n", stats_metric_name[m], stats_metric_doc[m]);
+        return 0;
+    }
+    const struct protocol *p = protocol_find(what);
+    if (!p)
+        return fail_usage("no protocol, key list or metric list named '%s' (see 'p2plab list')", what);
+    list_protocol(p, md);
+    return 0;
+}
+
+/* ==== main ================================================================================ */
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return fail_usage("%s", "a command is needed");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("p2plab %s\n", P2PLAB_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return bench_main(argc - 1, argv + 1);
+    return fail_usage("unknown command '%s'", cmd);
+}

@@ -1,0 +1,34 @@
+/* oracle.h — global truth, for MEASUREMENT ONLY: who really owns a key right now.
+ *
+ * It holds every node that is in the overlay (alive and registered), sorted by identifier, and
+ * answers "which nodes own key k" under the protocol's key metric. Protocols never call it: it
+ * judges their answers. */
+#ifndef P2PLAB_ORACLE_H
+#define P2PLAB_ORACLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "protocols/protocol.h"
+
+struct oracle_entry {
+    uint64_t id;
+    node_t slot;
+};
+
+struct oracle {
+    struct oracle_entry *e;           /* sorted by (id, slot) */
+    uint32_t n, cap;
+    enum key_metric metric;
+};
+
+int oracle_init(struct oracle *o, enum key_metric metric, uint32_t cap);
+void oracle_free(struct oracle *o);
+void oracle_add(struct oracle *o, uint64_t id, node_t slot);
+void oracle_remove(struct oracle *o, uint64_t id, node_t slot);
+/* The owner of key (rank 0) or its r-th replica holder (rank r); NODE_NONE when empty. */
+node_t oracle_owner(const struct oracle *o, uint64_t key, uint32_t rank);
+/* Is `slot` among the first `replicas` owners of key? */
+bool oracle_owns(const struct oracle *o, uint64_t key, node_t slot, uint32_t replicas);
+
+#endif

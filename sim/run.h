@@ -1,0 +1,31 @@
+/* run.h — one run of one cell: a scenario, a protocol, a seed → metrics and a time series. */
+#ifndef P2PLAB_RUN_H
+#define P2PLAB_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/scenario.h"
+#include "sim/stats.h"
+
+struct run_result {
+    double metric[M_COUNT];           /* NaN where undefined (e.g. no successful lookup) */
+    struct ts_bucket *ts;             /* time series, n_ts intervals of scenario.sample_us */
+    size_t n_ts;
+    uint64_t hop_hist[STATS_HOPS_MAX];
+    double wall_s, events_per_s, peak_rss_mb;  /* what the machine measured: perf.csv only */
+};
+
+struct run_progress {
+    const char *label;                /* "chord nodes=1024 replica 2/5" */
+    bool show;                        /* draw a progress line on stderr */
+};
+
+/* Runs protocol sc->protocols[proto] of the resolved scenario with `seed`. 0, or -1 with a
+ * message in err (e.g. a latency matrix that cannot be read, a protocol without converge). */
+int run_cell(const struct scenario *sc, size_t proto, uint64_t seed,
+             const struct run_progress *pg, struct run_result *out, char *err, size_t errlen);
+void run_result_free(struct run_result *r);
+
+#endif

@@ -1,0 +1,694 @@
+/* sim.c — one run: node table, message delivery, RPCs, timers, churn, lookups and the loop.
+ *
+ * Every event is dispatched from a copy (header + body) taken before its record is released,
+ * so a handler may schedule freely. Events for a dead node, or for an earlier incarnation of
+ * its slot, are dropped and counted. */
+#include "sim/run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "sim/churn.h"
+#include "sim/rng.h"
+#include "sim/world.h"
+
+/* Wire sizes of the introducer's messages: IPv4 + UDP header (28 B) + type (4 B), plus a
+ * contact of IPv4 address, port and 8-byte identifier (14 B) each. */
+#define INTRO_HEADER_BYTES 32
+#define INTRO_CONTACT_BYTES 14
+
+enum intro_kind { INTRO_ASK, INTRO_REGISTER };
+enum churn_kind { CHURN_DOWN, CHURN_UP };
+
+_Noreturn void sim_assert_fail(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "p2plab: internal error: assertion \"%s\" failed at %s:%d\n", expr, file, line);
+    abort();
+}
+
+static void *xcalloc(size_t n, size_t size, const char *what)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fprintf(stderr, "p2plab: out of memory allocating %s (%zu x %zu bytes)\n", what, n, size);
+        exit(1);
+    }
+    return p;
+}
+
+/* ==== the protocol's view (sim.h) ========================================================= */
+
+int64_t sim_now(const struct sim *s) { return s->eng.now; }
+struct addr sim_addr(const struct sim *s, node_t n) { return (struct addr){ n, s->inc[n] }; }
+uint64_t sim_node_id(const struct sim *s, node_t n) { return s->id[n]; }
+void *sim_state(struct sim *s, node_t n) { return s->state + (size_t)n * s->state_size; }
+const void *sim_state_const(const struct sim *s, node_t n) { return s->state + (size_t)n * s->state_size; }
+const struct proto_config *sim_config(const struct sim *s) { return s->cfg; }
+gsl_rng *sim_rng(struct sim *s) { return s->rng_proto; }
+node_t sim_capacity(const struct sim *s) { return s->cap; }
+uint32_t sim_initial_nodes(const struct sim *s) { return s->sc->nodes.count; }
+bool sim_maintenance_on(const struct sim *s) { return s->maintenance; }
+void *sim_protocol_data(struct sim *s) { return s->pdata; }
+void sim_set_protocol_data(struct sim *s, void *data) { s->pdata = data; }
+void sim_set_replicas(struct sim *s, uint32_t r) { s->replicas = r ? r : 1; }
+
+static bool is_current(const struct sim *s, node_t n, uint32_t inc)
+{
+    return slotset_has(&s->alive, n) && s->inc[n] == inc;
+}
+
+static uint32_t ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc)
+{
+    uint32_t i = engine_alloc(&s->eng);
+    struct event *e = engine_ev(&s->eng, i);
+    uint32_t gen = e->gen;
+    *e = (struct event){ .gen = gen, .kind = kind, .node = node, .inc = inc, .src = ADDR_NONE,
+                         .lookup = LOOKUP_NONE };
+    return i;
+}
+
+/* ---- messages and RPCs ------------------------------------------------------------------ */
+
+static void send_raw(struct sim *s, node_t from, struct addr to, const struct out *o,
+                     uint32_t req, uint32_t rep, uint32_t rpc_gen)
+{
+    SIM_ASSERT(o->len <= s->eng.body_max && to.slot < s->cap);
+    stats_message(&s->stats, s->eng.now, o->cat, o->size, o->lookup);
+    if (net_lost(&s->net)) {
+        s->stats.lost++;
+        return;
+    }
+    uint32_t i = ev_new(s, EV_MESSAGE, to.slot, to.inc);
+    struct event *e = engine_ev(&s->eng, i);
+    e->src = sim_addr(s, from);
+    e->type = o->type;
+    e->cat = o->cat;
+    e->size = o->size;
+    e->lookup = o->lookup;
+    e->req = req;
+    e->rep = rep;
+    e->rpc_gen = rpc_gen;
+    e->len = o->len;
+    if (o->len)
+        memcpy(engine_body(&s->eng, i), o->body, o->len);
+    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, from, to.slot));
+}
+
+void net_send(struct sim *s, node_t from, struct addr to, const struct out *o)
+{
+    send_raw(s, from, to, o, 0, 0, 0);
+}
+
+static uint32_t rpc_alloc(struct sim *s)
+{
+    if (s->rpc_free == UINT32_MAX) {
+        uint32_t old = s->n_rpcs, n = old ? old * 2 : 1024;
+        struct rpc_rec *r = realloc(s->rpcs, (size_t)n * sizeof *r);
+        if (!r) {
+            fprintf(stderr, "p2plab: out of memory allocating the RPC table (%u)\n", n);
+            exit(1);
+        }
+        for (uint32_t i = old; i < n; i++)
+            r[i] = (struct rpc_rec){ .next_free = i + 1 < n ? i + 1 : UINT32_MAX };
+        s->rpcs = r;
+        s->n_rpcs = n;
+        s->rpc_free = old;
+    }
+    uint32_t i = s->rpc_free;
+    s->rpc_free = s->rpcs[i].next_free;
+    return i;
+}
+
+static void rpc_release(struct sim *s, uint32_t i)
+{
+    struct rpc_rec *r = &s->rpcs[i];
+    r->gen++;
+    r->pending = false;
+    r->next_free = s->rpc_free;
+    s->rpc_free = i;
+}
+
+void net_rpc(struct sim *s, node_t from, struct addr to, const struct out *o,
+             int64_t timeout_us, uint64_t ctx0, uint64_t ctx1)
+{
+    uint32_t i = rpc_alloc(s);
+    struct rpc_rec *r = &s->rpcs[i];
+    r->pub = (struct rpc){ .dst = to, .type = o->type, .lookup = o->lookup,
+                           .sent_us = s->eng.now, .ctx = { ctx0, ctx1 } };
+    r->from = from;
+    r->from_inc = s->inc[from];
+    r->pending = true;
+    uint32_t gen = r->gen;
+    send_raw(s, from, to, o, i + 1, 0, gen);
+    uint32_t t = ev_new(s, EV_RPC_TIMEOUT, from, s->inc[from]);
+    engine_ev(&s->eng, t)->arg = i;
+    engine_ev(&s->eng, t)->rpc_gen = gen;
+    engine_schedule(&s->eng, t, s->eng.now + timeout_us);
+}
+
+void net_reply(struct sim *s, node_t from, const struct msg *req, const struct out *o)
+{
+    SIM_ASSERT(req->req != 0);
+    send_raw(s, from, req->src, o, 0, req->req, req->req_gen);
+}
+
+/* ---- timers ------------------------------------------------------------------------------- */
+
+uint64_t sim_timer(struct sim *s, node_t n, uint32_t kind, int64_t delay_us, uint64_t arg)
+{
+    uint32_t i = ev_new(s, EV_TIMER, n, s->inc[n]);
+    struct event *e = engine_ev(&s->eng, i);
+    e->type = (uint16_t)kind;
+    e->arg = arg;
+    engine_schedule(&s->eng, i, s->eng.now + (delay_us > 0 ? delay_us : 0));
+    return engine_handle(&s->eng, i);
+}
+
+void sim_timer_cancel(struct sim *s, uint64_t handle) { engine_cancel(&s->eng, handle); }
+
+/* ---- the introducer ------------------------------------------------------------------- */
+
+static void to_introducer(struct sim *s, node_t n, enum intro_kind kind)
+{
+    uint32_t size = INTRO_HEADER_BYTES + (kind == INTRO_REGISTER ? INTRO_CONTACT_BYTES : 0);
+    stats_message(&s->stats, s->eng.now, CAT_MAINT, size, LOOKUP_NONE);
+    if (net_lost(&s->net)) {
+        s->stats.lost++;
+        return;
+    }
+    uint32_t i = ev_new(s, EV_INTRODUCER, n, s->inc[n]);
+    struct event *e = engine_ev(&s->eng, i);
+    e->src = sim_addr(s, n);
+    e->type = kind;
+    e->arg = s->id[n];
+    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, n, s->introducer_host));
+}
+
+void sim_introducer_ask(struct sim *s, node_t n) { to_introducer(s, n, INTRO_ASK); }
+
+static void mark_ready(struct sim *s, node_t n)
+{
+    if (slotset_has(&s->ready, n))
+        return;
+    slotset_add(&s->ready, n);
+    oracle_add(&s->oracle, s->id[n], n);
+}
+
+void sim_introducer_register(struct sim *s, node_t n)
+{
+    mark_ready(s, n);
+    to_introducer(s, n, INTRO_REGISTER);
+}
+
+static void introducer_remember(struct introducer *in, struct peer p)
+{
+    in->recent[in->head] = p;
+    in->head = (in->head + 1) % INTRODUCER_MEMORY;
+    if (in->n < INTRODUCER_MEMORY)
+        in->n++;
+}
+
+static void introducer_receive(struct sim *s, const struct event *e)
+{
+    struct introducer *in = &s->intro;
+    if (e->type == INTRO_REGISTER) {
+        introducer_remember(in, (struct peer){ .id = e->arg, .addr = e->src });
+        return;
+    }
+    struct intro_reply rep = { 0 };
+    struct peer pick[INTRODUCER_MEMORY];
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < in->n; k++)        /* never hand a node itself */
+        if (!addr_eq(in->recent[k].addr, e->src))
+            pick[m++] = in->recent[k];
+    rep.count = m < INTRO_CONTACTS ? m : INTRO_CONTACTS;
+    if (m)
+        gsl_ran_choose(in->rng, rep.contacts, rep.count, pick, m, sizeof pick[0]);
+    gsl_ran_shuffle(in->rng, rep.contacts, rep.count, sizeof rep.contacts[0]);
+    uint32_t size = INTRO_HEADER_BYTES + rep.count * INTRO_CONTACT_BYTES;
+    stats_message(&s->stats, s->eng.now, CAT_MAINT, size, LOOKUP_NONE);
+    if (net_lost(&s->net)) {
+        s->stats.lost++;
+        return;
+    }
+    uint32_t i = ev_new(s, EV_MESSAGE, e->src.slot, e->src.inc);
+    struct event *r = engine_ev(&s->eng, i);
+    r->type = MSG_INTRODUCER_REPLY;
+    r->cat = CAT_MAINT;
+    r->size = size;
+    r->len = sizeof rep;
+    memcpy(engine_body(&s->eng, i), &rep, sizeof rep);
+    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, s->introducer_host, e->src.slot));
+}
+
+/* ---- lookups ------------------------------------------------------------------------------ */
+
+bool sim_lookup_active(const struct sim *s, uint32_t id)
+{
+    return stats_lookup((struct stats *)&s->stats, id) != NULL;
+}
+
+bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr answer, uint32_t hops)
+{
+    struct lookup_rec *r = stats_lookup(&s->stats, id);
+    if (!r)
+        return false;
+    double stretch = NAN;
+    if (o == OUTCOME_OK) {
+        bool right = answer.slot < s->cap && is_current(s, answer.slot, answer.inc) &&
+                     slotset_has(&s->ready, answer.slot) &&
+                     oracle_owns(&s->oracle, r->key, answer.slot, s->replicas);
+        if (!right) {
+            o = OUTCOME_WRONG_OWNER;
+        } else {
+            int64_t rtt = 2 * net_delay(&s->net, r->origin.slot, answer.slot);
+            stretch = rtt > 0 ? (double)(s->eng.now - r->start_us) / (double)rtt : 1.0;
+        }
+    }
+    stats_lookup_end(&s->stats, id, s->eng.now, o, hops, stretch);
+    return true;
+}
+
+static void issue_lookup(struct sim *s)
+{
+    if (s->eng.now >= s->end_us)
+        return;
+    const struct rate *rate = &s->sc->workload.lookups;
+    if (s->ready.n > 0) {
+        node_t origin = s->ready.item[gsl_rng_uniform_int(s->wl.rng, s->ready.n)];
+        uint64_t key = workload_pick_key(&s->wl);
+        uint32_t id = stats_lookup_start(&s->stats, s->eng.now, sim_addr(s, origin), key);
+        uint32_t d = ev_new(s, EV_LOOKUP_DEADLINE, origin, s->inc[origin]);
+        engine_ev(&s->eng, d)->arg = id;
+        engine_schedule(&s->eng, d, s->eng.now + s->sc->workload.lookup_timeout_us);
+        s->proto->lookup(s, origin, key, id);
+    }
+    double per_s = rate->per_s * (rate->per_node ? (s->ready.n ? s->ready.n : 1) : 1);
+    if (per_s <= 0)
+        return;
+    double gap = gsl_ran_exponential(s->wl.rng, 1e6 / per_s);
+    uint32_t i = ev_new(s, EV_LOOKUP, NODE_NONE, 0);
+    engine_schedule(&s->eng, i, s->eng.now + (gap < 1 ? 1 : (int64_t)gap));
+}
+
+static void lookup_deadline(struct sim *s, const struct event *e)
+{
+    uint32_t id = (uint32_t)e->arg;
+    if (!stats_lookup(&s->stats, id))
+        return;
+    enum outcome o = is_current(s, e->node, e->inc) ? OUTCOME_TIMEOUT : OUTCOME_ORIGIN_LEFT;
+    stats_lookup_end(&s->stats, id, s->eng.now, o, 0, NAN);
+}
+
+/* ---- nodes coming and going --------------------------------------------------------------- */
+
+static void schedule_churn(struct sim *s, node_t n, enum churn_kind kind, int64_t delay)
+{
+    if (delay == CHURN_NEVER || s->eng.now + delay >= s->end_us)
+        return;
+    uint32_t i = ev_new(s, EV_CHURN, n, s->inc[n]);
+    engine_ev(&s->eng, i)->arg = kind;
+    engine_schedule(&s->eng, i, s->eng.now + delay);
+}
+
+/* Slot n comes up with a fresh incarnation and identifier and empty protocol state. */
+static void node_up(struct sim *s, node_t n)
+{
+    s->inc[n]++;
+    uint64_t hi = gsl_rng_get(s->rng_churn), lo = gsl_rng_get(s->rng_churn);
+    s->id[n] = (hi << 32) ^ lo;
+    memset(sim_state(s, n), 0, s->state_size);
+    slotset_add(&s->alive, n);
+    stats_live(&s->stats, s->eng.now, s->alive.n);
+}
+
+static void node_join(struct sim *s, node_t n)
+{
+    node_up(s, n);
+    if (s->eng.now > 0)
+        s->stats.joins++;
+    s->proto->join(s, n);
+    schedule_churn(s, n, CHURN_DOWN, churn_sample(s->rng_churn, &s->sc->churn.session));
+}
+
+static void node_down(struct sim *s, node_t n, bool crash, bool comes_back)
+{
+    if (!crash && s->proto->leave)
+        s->proto->leave(s, n);
+    if (slotset_has(&s->ready, n)) {
+        slotset_remove(&s->ready, n);
+        oracle_remove(&s->oracle, s->id[n], n);
+    }
+    slotset_remove(&s->alive, n);
+    stats_live(&s->stats, s->eng.now, s->alive.n);
+    s->stats.departures++;
+    if (comes_back)
+        schedule_churn(s, n, CHURN_UP, churn_sample(s->rng_churn, &s->sc->churn.downtime));
+}
+
+static void churn_event(struct sim *s, const struct event *e)
+{
+    if (s->eng.now >= s->end_us)
+        return;
+    if (e->arg == CHURN_UP) {
+        if (!slotset_has(&s->alive, e->node) && s->inc[e->node] == e->inc)
+            node_join(s, e->node);
+    } else if (is_current(s, e->node, e->inc)) {
+        bool crash = gsl_rng_uniform(s->rng_churn) < s->sc->churn.crash_fraction;
+        node_down(s, e->node, crash, true);
+    }
+}
+
+static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
+{
+    switch (ce->kind) {
+    case CHURN_CRASH: {
+        /* a uniform sample of the live nodes, crashed at once; they do not come back */
+        node_t k = (node_t)llround(ce->fraction * s->alive.n);
+        node_t *victims = xcalloc(k, sizeof *victims, "the crash list");
+        gsl_ran_choose(s->rng_churn, victims, k, s->alive.item, s->alive.n, sizeof *victims);
+        for (node_t i = 0; i < k; i++)
+            node_down(s, victims[i], true, false);
+        free(victims);
+        break;
+    }
+    case CHURN_JOIN:
+        for (uint32_t i = 0; i < ce->count && s->used < s->cap; i++)
+            node_join(s, s->used++);
+        break;
+    case CHURN_MAINTENANCE:
+        s->maintenance = ce->on;
+        break;
+    }
+}
+
+/* ---- sampling ------------------------------------------------------------------------- */
+
+static void sample(struct sim *s)
+{
+    double sum = 0, max = 0;
+    for (node_t k = 0; k < s->alive.n; k++) {
+        double v = (double)s->proto->state_entries(s, s->alive.item[k]);
+        sum += v;
+        if (v > max)
+            max = v;
+    }
+    double mean = s->alive.n ? sum / s->alive.n : 0;
+    stats_sample(&s->stats, s->eng.now, s->alive.n, mean, max);
+    if (s->eng.now + s->sc->sample_us <= s->end_us) {
+        uint32_t i = ev_new(s, EV_SAMPLE, NODE_NONE, 0);
+        engine_schedule(&s->eng, i, s->eng.now + s->sc->sample_us);
+    }
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+static void deliver_message(struct sim *s, const struct event *e, const void *body)
+{
+    if (!is_current(s, e->node, e->inc)) {
+        s->stats.to_dead++;
+        return;
+    }
+    struct msg m = { .src = e->src, .type = e->type, .cat = e->cat, .size = e->size,
+                     .lookup = e->lookup, .req = e->req, .req_gen = e->rpc_gen,
+                     .body = body, .len = e->len };
+    if (e->rep) {
+        struct rpc_rec *r = &s->rpcs[e->rep - 1];
+        if (r->gen != e->rpc_gen || !r->pending)
+            return;                           /* a reply after its timeout: ignored */
+        struct rpc copy = r->pub;             /* the table may move while the protocol runs */
+        rpc_release(s, e->rep - 1);
+        m.req = 0;
+        m.rpc = &copy;
+        s->proto->on_message(s, e->node, &m);
+        return;
+    }
+    s->proto->on_message(s, e->node, &m);
+}
+
+static void rpc_timeout(struct sim *s, const struct event *e)
+{
+    struct rpc_rec *r = &s->rpcs[e->arg];
+    if (r->gen != e->rpc_gen || !r->pending)
+        return;                               /* answered in time */
+    struct rpc copy = r->pub;
+    rpc_release(s, (uint32_t)e->arg);
+    if (!is_current(s, e->node, e->inc))
+        return;
+    stats_timeout(&s->stats, copy.lookup);
+    s->proto->on_timeout(s, e->node, &copy);
+}
+
+static void dispatch(struct sim *s, const struct event *e, const void *body)
+{
+    switch (e->kind) {
+    case EV_MESSAGE:
+        deliver_message(s, e, body);
+        break;
+    case EV_TIMER:
+        if (is_current(s, e->node, e->inc))
+            s->proto->on_timer(s, e->node, e->type, e->arg);
+        break;
+    case EV_RPC_TIMEOUT:
+        rpc_timeout(s, e);
+        break;
+    case EV_CHURN:
+        churn_event(s, e);
+        break;
+    case EV_SCHEDULED:
+        scheduled_event(s, &s->sc->churn.events[e->arg]);
+        break;
+    case EV_LOOKUP:
+        issue_lookup(s);
+        break;
+    case EV_LOOKUP_DEADLINE:
+        lookup_deadline(s, e);
+        break;
+    case EV_SAMPLE:
+        sample(s);
+        break;
+    case EV_INTRODUCER:
+        introducer_receive(s, e);
+        break;
+    default:
+        SIM_ASSERT(!"unknown event kind");
+    }
+}
+
+/* ==== setting up and running ========================================================= */
+
+node_t sim_converge_live(const struct sim *s, node_t *out, node_t max)
+{
+    node_t n = s->alive.n < max ? s->alive.n : max;
+    memcpy(out, s->alive.item, (size_t)n * sizeof *out);
+    return n;
+}
+
+static node_t capacity(const struct scenario *sc)
+{
+    uint64_t cap = sc->nodes.count;
+    for (size_t i = 0; i < sc->churn.n_events; i++)
+        if (sc->churn.events[i].kind == CHURN_JOIN)
+            cap += sc->churn.events[i].count;
+    return cap > UINT32_MAX - 2 ? UINT32_MAX - 2 : (node_t)cap;
+}
+
+static void schedule_at(struct sim *s, uint8_t kind, node_t node, int64_t t, uint64_t arg)
+{
+    uint32_t i = ev_new(s, kind, node, 0);
+    engine_ev(&s->eng, i)->arg = arg;
+    engine_schedule(&s->eng, i, t);
+}
+
+static void start_population(struct sim *s)
+{
+    const struct scenario *sc = s->sc;
+    s->used = sc->nodes.count;
+    if (sc->nodes.start == START_JOIN) {
+        for (node_t n = 0; n < sc->nodes.count; n++) {
+            int64_t t = n == 0 ? 0 : (int64_t)(gsl_rng_uniform(s->rng_churn) * (double)sc->nodes.join_over_us);
+            schedule_at(s, EV_CHURN, n, t, CHURN_UP);
+        }
+        return;
+    }
+    for (node_t n = 0; n < sc->nodes.count; n++)
+        node_up(s, n);
+    s->proto->converge(s);
+    for (node_t n = 0; n < sc->nodes.count; n++) {
+        mark_ready(s, n);
+        if (n + INTRODUCER_MEMORY >= sc->nodes.count)
+            introducer_remember(&s->intro, (struct peer){ .id = s->id[n], .addr = sim_addr(s, n) });
+        schedule_churn(s, n, CHURN_DOWN, churn_sample(s->rng_churn, &sc->churn.session));
+    }
+}
+
+static void sim_teardown(struct sim *s)
+{
+    if (s->proto && s->proto->teardown)
+        s->proto->teardown(s);
+    engine_free(&s->eng);
+    net_free(&s->net);
+    workload_free(&s->wl);
+    oracle_free(&s->oracle);
+    stats_free(&s->stats);
+    slotset_free(&s->alive);
+    slotset_free(&s->ready);
+    if (s->intro.rng)
+        gsl_rng_free(s->intro.rng);
+    if (s->rng_proto)
+        gsl_rng_free(s->rng_proto);
+    if (s->rng_churn)
+        gsl_rng_free(s->rng_churn);
+    free(s->id);
+    free(s->inc);
+    free(s->state);
+    free(s->rpcs);
+    free(s->scratch);
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void fmt_sim_time(int64_t us, char *buf, size_t len)
+{
+    double s = (double)us / 1e6;
+    if (s < 120)
+        snprintf(buf, len, "%.1fs", s);
+    else if (s < 7200)
+        snprintf(buf, len, "%.1fmin", s / 60);
+    else
+        snprintf(buf, len, "%.2fh", s / 3600);
+}
+
+static void progress(const struct sim *s, const struct run_progress *pg, double t0, bool last)
+{
+    double el = wall_now() - t0;
+    double done = (double)s->eng.now / (double)s->drain_us;
+    double eta = done > 0 ? el * (1 - done) / done : 0;
+    char now[32], end[32];
+    fmt_sim_time(s->eng.now, now, sizeof now);
+    fmt_sim_time(s->drain_us, end, sizeof end);
+    fprintf(stderr, "\r\033[K%s  t=%s/%s  %.2fM ev/s  ETA %.0fs%s", pg->label, now, end,
+            el > 0 ? (double)s->eng.processed / el / 1e6 : 0.0, eta, last ? "\r\033[K" : "");
+    fflush(stderr);
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;     /* Linux reports kilobytes */
+}
+
+int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct run_progress *pg,
+             struct run_result *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const struct protocol *p = protocol_find(sc->protocols[pi].name);
+    if (!p) {
+        snprintf(err, errlen, "unknown protocol \"%s\"", sc->protocols[pi].name);
+        return -1;
+    }
+    if (sc->nodes.start == START_CONVERGED && !p->converge) {
+        snprintf(err, errlen, "%s cannot start converged: use nodes.start: join", p->name);
+        return -1;
+    }
+    struct sim *s = xcalloc(1, sizeof *s, "the simulation");
+    s->sc = sc;
+    s->proto = p;
+    s->cfg = &sc->protocols[pi].cfg;
+    s->cap = capacity(sc);
+    s->end_us = sc->duration_us;
+    s->drain_us = sc->duration_us + sc->workload.lookup_timeout_us;
+    s->maintenance = true;
+    s->replicas = 1;
+    s->introducer_host = s->cap;
+    s->rpc_free = UINT32_MAX;
+    s->state_size = p->node_state_size ? p->node_state_size : 1;
+    s->id = xcalloc(s->cap, sizeof *s->id, "node identifiers");
+    s->inc = xcalloc(s->cap, sizeof *s->inc, "node incarnations");
+    s->state = xcalloc(s->cap, s->state_size, "protocol node state");
+    s->rng_proto = rng_stream(seed, p->name);
+    s->rng_churn = rng_stream(seed, "churn");
+    s->intro.rng = rng_stream(seed, "introducer");
+    size_t body_max = p->msg_body_max ? p->msg_body_max(s->cfg) : 0;
+    if (body_max < sizeof(struct intro_reply))
+        body_max = sizeof(struct intro_reply);
+    s->scratch = xcalloc(1, sizeof(struct event) + body_max, "the dispatch buffer");
+    int rc = -1;
+    if (slotset_init(&s->alive, s->cap) || slotset_init(&s->ready, s->cap) ||
+        oracle_init(&s->oracle, p->keys, s->cap) ||
+        stats_init(&s->stats, sc->warmup_us, sc->duration_us, sc->sample_us) ||
+        engine_init(&s->eng, body_max, (size_t)s->cap * 4 + 1024) ||
+        workload_init(&s->wl, &sc->workload, seed)) {
+        snprintf(err, errlen, "out of memory setting up %u nodes", s->cap);
+        goto done;
+    }
+    if (net_init(&s->net, &sc->network, s->cap + 1, seed, err, errlen) != 0)
+        goto done;
+    if (p->setup(s, s->cfg) != 0) {
+        snprintf(err, errlen, "%s could not be set up for %u nodes", p->name, s->cap);
+        goto done;
+    }
+
+    double t0 = wall_now(), last = t0;
+    start_population(s);
+    schedule_at(s, EV_LOOKUP, NODE_NONE, 0, 0);
+    if (sc->sample_us <= sc->duration_us)
+        schedule_at(s, EV_SAMPLE, NODE_NONE, sc->sample_us, 0);
+    for (size_t k = 0; k < sc->churn.n_events; k++)
+        schedule_at(s, EV_SCHEDULED, NODE_NONE, sc->churn.events[k].at_us, k);
+
+    struct event *copy = (struct event *)s->scratch;
+    void *body = s->scratch + sizeof(struct event);
+    uint32_t i;
+    while ((i = engine_next(&s->eng, s->drain_us)) != UINT32_MAX) {
+        struct event *e = engine_ev(&s->eng, i);
+        memcpy(copy, e, sizeof *e);
+        if (e->len)
+            memcpy(body, engine_body(&s->eng, i), e->len);
+        engine_release(&s->eng, i);
+        dispatch(s, copy, body);
+        if (pg && pg->show && (s->eng.processed & 0xffff) == 0) {
+            double w = wall_now();
+            if (w - last >= 0.25) {
+                progress(s, pg, t0, false);
+                last = w;
+            }
+        }
+    }
+    /* lookups whose deadline lies past the drain horizon cannot exist: deadline <= drain */
+    if (pg && pg->show)
+        progress(s, pg, t0, true);
+    stats_finish(&s->stats, s->eng.processed, out->metric);
+    out->wall_s = wall_now() - t0;
+    out->events_per_s = out->wall_s > 0 ? (double)s->eng.processed / out->wall_s : 0;
+    out->peak_rss_mb = peak_rss_mb();
+    memcpy(out->hop_hist, s->stats.hop_hist, sizeof out->hop_hist);
+    out->ts = s->stats.ts;
+    out->n_ts = s->stats.n_ts;
+    s->stats.ts = NULL;
+    rc = 0;
+done:
+    sim_teardown(s);
+    free(s);
+    return rc;
+}
+
+void run_result_free(struct run_result *r)
+{
+    free(r->ts);
+    r->ts = NULL;
+    r->n_ts = 0;
+}

@@ -1,0 +1,117 @@
+/* stats.h — what a run measures: per-lookup records, running totals, histograms, time series.
+ *
+ * Lookups are numbered densely from 0; the records of lookups in flight live in a ring indexed
+ * by id, which grows when the window of unfinished lookups outgrows it. A lookup issued before
+ * the warm-up ends is followed like any other but left out of the run's statistics. */
+#ifndef P2PLAB_STATS_H
+#define P2PLAB_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+/* The run's metrics: enum, YAML/CSV name, and what it means. */
+#define STATS_METRICS(X)                                                                       \
+    X(M_LOOKUPS, "lookup.count", "lookups issued after the warm-up")                           \
+    X(M_SUCCESS, "lookup.success_rate", "share of judged lookups that found the true owner")   \
+    X(M_HOPS_MEAN, "lookup.hops.mean", "overlay hops of successful lookups, mean")             \
+    X(M_HOPS_P50, "lookup.hops.p50", "overlay hops of successful lookups, median")             \
+    X(M_HOPS_P99, "lookup.hops.p99", "overlay hops of successful lookups, 99th percentile")    \
+    X(M_LAT_MEAN, "lookup.latency_ms.mean", "latency of successful lookups, mean (ms)")        \
+    X(M_LAT_P50, "lookup.latency_ms.p50", "latency of successful lookups, median (ms)")        \
+    X(M_LAT_P99, "lookup.latency_ms.p99", "latency of successful lookups, 99th pct. (ms)")     \
+    X(M_MSGS_MEAN, "lookup.messages.mean", "messages sent for a lookup, mean over all")        \
+    X(M_TIMEOUTS_MEAN, "lookup.timeouts.mean", "RPC timeouts met by a lookup, mean over all")  \
+    X(M_STRETCH_MEAN, "lookup.stretch.mean", "latency / direct RTT to the owner, mean")        \
+    X(M_FAIL_TIMEOUT, "lookup.failures.timeout", "share of judged lookups that timed out")     \
+    X(M_FAIL_WRONG, "lookup.failures.wrong_owner", "share answered with a wrong owner")        \
+    X(M_FAIL_NOTFOUND, "lookup.failures.not_found", "share that reported not found")           \
+    X(M_FAIL_TTL, "lookup.failures.ttl", "share whose TTL or hop limit expired")               \
+    X(M_ORIGIN_LEFT, "lookup.origin_left", "share of lookups whose origin left (not judged)")  \
+    X(M_MAINT_MSGS, "maint.msgs_per_node_s", "maintenance messages sent per live node per s")  \
+    X(M_MAINT_BYTES, "maint.bytes_per_node_s", "maintenance bytes sent per live node per s")   \
+    X(M_LOOKUP_BYTES, "lookup.bytes_per_node_s", "lookup bytes sent per live node per s")      \
+    X(M_STATE_MEAN, "state.entries.mean", "routing-state entries per live node, mean")         \
+    X(M_STATE_MAX, "state.entries.max", "routing-state entries per live node, max")            \
+    X(M_LIVE_MEAN, "nodes.live.mean", "live nodes, time average")                              \
+    X(M_JOINS, "churn.joins", "nodes that came up after t = 0")                                \
+    X(M_DEPARTURES, "churn.departures", "nodes that left or crashed")                          \
+    X(M_LOST, "net.lost", "messages lost by the network")                                      \
+    X(M_TO_DEAD, "net.to_dead", "messages that reached a dead node or a past incarnation")     \
+    X(M_EVENTS, "sim.events", "events processed")
+
+enum metric {
+#define STATS_ENUM(id, name, doc) id,
+    STATS_METRICS(STATS_ENUM)
+#undef STATS_ENUM
+    M_COUNT
+};
+
+extern const char *const stats_metric_name[M_COUNT];
+extern const char *const stats_metric_doc[M_COUNT];
+int stats_metric_find(const char *name);          /* index or -1 */
+
+#define STATS_HOPS_MAX 128                        /* histogram bins 0..127; more land in 127 */
+
+/* One interval [i * sample, (i + 1) * sample) of the time series. Lookups are counted in the
+ * interval in which they were issued, so a failure shows where its cause was. */
+struct ts_bucket {
+    uint32_t live;                    /* live nodes at the interval's end */
+    uint32_t lookups, judged, ok;
+    double hops_sum, lat_ms_sum;      /* over ok lookups */
+    uint64_t maint_msgs, maint_bytes, lookup_bytes;
+    double live_integral_s;           /* node-seconds in the interval */
+    double state_mean;                /* routing entries per live node at the interval's end */
+};
+
+struct lookup_rec {
+    uint64_t key;
+    int64_t start_us;
+    struct addr origin;
+    uint32_t msgs, timeouts;
+    uint32_t bucket;
+    bool active, counted;
+};
+
+struct stats {
+    struct lookup_rec *ring;          /* records of lookups [base, next_id) */
+    uint32_t mask;                    /* ring size - 1 */
+    uint32_t base, next_id;
+    int64_t warmup_us, end_us, sample_us;
+
+    double *hops, *lat_ms, *stretch;  /* successful counted lookups */
+    size_t n_ok, cap_ok;
+    uint64_t outcome[OUTCOME_COUNT];
+    uint64_t counted, msgs_sum, timeouts_sum;
+    uint64_t hop_hist[STATS_HOPS_MAX];
+
+    uint64_t maint_msgs, maint_bytes, lookup_bytes;  /* in [warmup, end) */
+    double live_integral_s;           /* node-seconds in [warmup, end) */
+    int64_t live_t;                   /* last change of the live count */
+    uint32_t live_n;
+    double state_sum, state_max;
+    uint32_t state_samples;
+    uint64_t joins, departures, lost, to_dead;
+
+    struct ts_bucket *ts;
+    size_t n_ts;
+};
+
+int stats_init(struct stats *st, int64_t warmup_us, int64_t end_us, int64_t sample_us);
+void stats_free(struct stats *st);
+
+/* A new lookup issued now; returns its id. */
+uint32_t stats_lookup_start(struct stats *st, int64_t now, struct addr origin, uint64_t key);
+struct lookup_rec *stats_lookup(struct stats *st, uint32_t id);  /* NULL unless active */
+void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o, uint32_t hops,
+                      double stretch);
+void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, uint32_t lookup);
+void stats_timeout(struct stats *st, uint32_t lookup);
+void stats_live(struct stats *st, int64_t now, uint32_t live);   /* the live count changed */
+void stats_sample(struct stats *st, int64_t now, uint32_t live, double state_mean, double state_max);
+/* Closes the books at end_us and fills metric[M_COUNT]. */
+void stats_finish(struct stats *st, uint64_t events, double metric[M_COUNT]);
+
+#endif

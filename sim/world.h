@@ -1,0 +1,73 @@
+/* world.h — everything one run holds (struct sim), shared by the engine-side modules.
+ * Protocols never include this header: they see struct sim only through sim/sim.h. */
+#ifndef P2PLAB_WORLD_H
+#define P2PLAB_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "protocols/protocol.h"
+#include "sim/engine.h"
+#include "sim/net.h"
+#include "sim/oracle.h"
+#include "sim/scenario.h"
+#include "sim/slotset.h"
+#include "sim/stats.h"
+#include "sim/workload.h"
+
+/* An RPC in flight: the protocol's view plus the engine's bookkeeping. */
+struct rpc_rec {
+    struct rpc pub;
+    node_t from;                      /* the requester */
+    uint32_t from_inc;
+    uint32_t gen;                     /* bumped on release: stale replies/timeouts are ignored */
+    uint32_t next_free;
+    bool pending;
+};
+
+#define INTRODUCER_MEMORY 16          /* registrations the introducer remembers */
+
+struct introducer {
+    struct peer recent[INTRODUCER_MEMORY];  /* ring buffer of the latest registrations */
+    uint32_t n, head;
+    gsl_rng *rng;
+};
+
+struct sim {
+    const struct scenario *sc;
+    const struct protocol *proto;
+    const struct proto_config *cfg;
+    void *pdata;                      /* the protocol's global data */
+
+    struct engine eng;
+    struct net net;
+    struct workload wl;
+    struct oracle oracle;
+    struct stats stats;
+    struct introducer intro;
+    gsl_rng *rng_proto, *rng_churn;
+
+    /* node table: engine-owned columns indexed by slot */
+    node_t cap;                       /* slots: initial nodes + scheduled joins */
+    node_t used;                      /* slots handed out so far */
+    uint64_t *id;                     /* current identifier */
+    uint32_t *inc;                    /* incarnation: bumped at every (re)join */
+    unsigned char *state;             /* protocol slab, cap x state_size */
+    size_t state_size;
+    struct slotset alive;             /* up (joining or joined) */
+    struct slotset ready;             /* registered with the introducer: in the overlay */
+    node_t introducer_host;           /* the introducer's host index in the network model */
+
+    struct rpc_rec *rpcs;
+    uint32_t n_rpcs, rpc_free;
+
+    bool maintenance;
+    uint32_t replicas;
+    int64_t end_us;                   /* lookups and churn stop here */
+    int64_t drain_us;                 /* the run stops here (end + lookup timeout) */
+    unsigned char *scratch;           /* a copy of the event being dispatched */
+};
+
+#endif

@@ -1,0 +1,72 @@
+/* harness.c — end-to-end test support: scenario file in, per-cell results out. */
+#include "tests/harness.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "sim/rng.h"
+
+const char *harness_path(const char *rel)
+{
+    static char buf[1024];
+    const char *root = getenv("P2PLAB_SOURCE_DIR");
+    snprintf(buf, sizeof buf, "%s/%s", root ? root : ".", rel);
+    return buf;
+}
+
+size_t harness_run(const char *rel, const char *const *sets, size_t n_sets,
+                   struct harness_cell **out)
+{
+    char err[2048];
+    struct scn_doc *d = scn_load(harness_path(rel), err, sizeof err);
+    if (!d)
+        fail_msg("%s", err);
+    for (size_t i = 0; i < n_sets; i++)
+        if (scn_set(d, sets[i], err, sizeof err) != 0)
+            fail_msg("%s", err);
+    size_t points = scn_points(d), n = 0;
+    struct scenario first;
+    if (scn_resolve(d, 0, &first, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    struct harness_cell *cells = calloc(points * first.n_protocols, sizeof *cells);
+    assert_non_null(cells);
+    for (size_t p = 0; p < points; p++) {
+        struct scenario sc;
+        if (scn_resolve(d, p, &sc, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        for (size_t pi = 0; pi < sc.n_protocols; pi++) {
+            struct harness_cell *c = &cells[n++];
+            c->sc = sc;
+            c->point = p;
+            c->proto = pi;
+            struct run_progress pg = { .label = rel, .show = false };
+            if (run_cell(&c->sc, pi, rng_replica_seed(sc.seed, 0), &pg, &c->r, err, sizeof err) != 0)
+                fail_msg("%s: %s", rel, err);
+        }
+    }
+    scn_free(d);
+    *out = cells;
+    return n;
+}
+
+void harness_free(struct harness_cell *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        run_result_free(&cells[i].r);
+    free(cells);
+}
+
+double harness_ts_success(const struct harness_cell *c, double t_s)
+{
+    size_t k = (size_t)(t_s * 1e6 / (double)c->sc.sample_us);
+    if (k >= c->r.n_ts)
+        return NAN;
+    const struct ts_bucket *b = &c->r.ts[k];
+    return b->judged ? (double)b->ok / b->judged : NAN;
+}

@@ -1,0 +1,27 @@
+/* harness.h — end-to-end test support: run a scenario file through the library. */
+#ifndef P2PLAB_TEST_HARNESS_H
+#define P2PLAB_TEST_HARNESS_H
+
+#include <stddef.h>
+
+#include "sim/run.h"
+#include "sim/scenario.h"
+
+struct harness_cell {
+    struct scenario sc;               /* the resolved sweep point */
+    size_t point, proto;
+    struct run_result r;              /* replica 0 */
+};
+
+/* The path of a file in the source tree (from P2PLAB_SOURCE_DIR); a static buffer. */
+const char *harness_path(const char *rel);
+/* Loads `rel` (relative to the source tree), applies the "key=value" overrides, runs replica 0
+ * of every cell (sweep point x protocol, in output order) and returns them; fails the test on
+ * any error. */
+size_t harness_run(const char *rel, const char *const *sets, size_t n_sets,
+                   struct harness_cell **out);
+void harness_free(struct harness_cell *cells, size_t n);
+/* The success rate of the time-series interval containing t_s seconds. */
+double harness_ts_success(const struct harness_cell *c, double t_s);
+
+#endif

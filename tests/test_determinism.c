@@ -1,0 +1,152 @@
+/* test_determinism.c — the same scenario and seed give byte-identical output files, and the
+ * command line behaves on bad input (one clear error, exit 2, nothing written). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "tests/harness.h"
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/p2plab-det-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int run(const char *args, const char *stderr_file)
+{
+    const char *bin = getenv("P2PLAB_BINARY");
+    assert_non_null(bin);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s'", bin, args, stderr_file);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void test_determinism_same_seed_same_files(void **state)
+{
+    (void)state;
+    char args[1024], err[128];
+    snprintf(err, sizeof err, "%s/stderr", dir);
+    const char *scn = harness_path("tests/scenarios/determinism.yaml");
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "run '%s' -q -o '%s/run%d'", scn, dir, k);
+        assert_int_equal(run(args, err), 0);
+    }
+    const char *files[] = { "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char a[256], b[256];
+        snprintf(a, sizeof a, "%s/run0/%s", dir, files[i]);
+        snprintf(b, sizeof b, "%s/run1/%s", dir, files[i]);
+        size_t la, lb;
+        char *x = slurp(a, &la), *y = slurp(b, &lb);
+        assert_true(la > 0);
+        if (la != lb || memcmp(x, y, la) != 0)
+            fail_msg("%s differs between two runs of the same seed", files[i]);
+        free(x);
+        free(y);
+    }
+    /* a different seed gives different numbers */
+    snprintf(args, sizeof args, "run '%s' -q --seed 99 -o '%s/run2'", scn, dir);
+    assert_int_equal(run(args, err), 0);
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/run0/runs.csv", dir);
+    snprintf(b, sizeof b, "%s/run2/runs.csv", dir);
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    assert_false(la == lb && memcmp(x, y, la) == 0);
+    free(x);
+    free(y);
+}
+
+static void test_determinism_bad_input_writes_nothing(void **state)
+{
+    (void)state;
+    char args[1024], err[128], out[128];
+    snprintf(err, sizeof err, "%s/stderr", dir);
+    snprintf(out, sizeof out, "%s/never", dir);
+    snprintf(args, sizeof args, "run '%s' -q -o '%s'",
+             harness_path("tests/scenarios/cli-unknown-key.yaml"), out);
+    assert_int_equal(run(args, err), 2);
+    size_t n;
+    char *msg = slurp(err, &n);
+    assert_non_null(strstr(msg, "cli-unknown-key.yaml:4:1: error:"));
+    assert_non_null(strstr(msg, "error:"));
+    free(msg);
+    struct stat st;
+    assert_int_not_equal(stat(out, &st), 0);               /* no output folder at all */
+
+    /* an existing results folder is not replaced without --force */
+    const char *scn = harness_path("tests/scenarios/determinism.yaml");
+    snprintf(args, sizeof args, "run '%s' -q -o '%s/once'", scn, dir);
+    assert_int_equal(run(args, err), 0);
+    assert_int_equal(run(args, err), 2);
+    msg = slurp(err, &n);
+    assert_non_null(strstr(msg, "--force"));
+    free(msg);
+}
+
+static void test_determinism_cli_usage(void **state)
+{
+    (void)state;
+    char err[128];
+    snprintf(err, sizeof err, "%s/stderr", dir);
+    assert_int_equal(run("--version", err), 0);
+    assert_int_equal(run("--help", err), 0);
+    assert_int_equal(run("list", err), 0);
+    assert_int_equal(run("list chord", err), 0);
+    assert_int_equal(run("frobnicate", err), 2);
+    assert_int_equal(run("run", err), 2);
+    assert_int_equal(run("list nosuchprotocol", err), 2);
+    char args[512];
+    snprintf(args, sizeof args, "check '%s'", harness_path("tests/scenarios/determinism.yaml"));
+    assert_int_equal(run(args, err), 0);
+    snprintf(args, sizeof args, "check '%s' --set protocols.chord.successors=0",
+             harness_path("tests/scenarios/determinism.yaml"));
+    assert_int_equal(run(args, err), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_determinism_same_seed_same_files, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_determinism_bad_input_writes_nothing, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_determinism_cli_usage, make_dir, remove_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,218 @@
+/* test_engine.c — event records, pop order, the `until` horizon, cancellation, pool growth. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/engine.h"
+
+/* Allocates a record for node n, fills its body with `fill` and queues it at t. */
+static uint32_t put(struct engine *e, node_t n, int64_t t, unsigned char fill)
+{
+    uint32_t i = engine_alloc(e);
+    struct event *ev = engine_ev(e, i);
+    ev->kind = EV_TIMER;
+    ev->node = n;
+    ev->len = (uint32_t)e->body_max;
+    memset(engine_body(e, i), fill, e->body_max);
+    engine_schedule(e, i, t);
+    return i;
+}
+
+static void test_engine_records_hold_their_body(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 37, 4), 0);
+    assert_true(e.rec_size >= sizeof(struct event) + 37);
+    assert_int_equal(e.rec_size % 8, 0);
+    for (unsigned n = 0; n < 100; n++)
+        put(&e, n, 1000 - (int64_t)n, (unsigned char)n);
+    for (unsigned k = 0; k < 100; k++) {
+        uint32_t i = engine_next(&e, INT64_MAX);
+        assert_int_not_equal(i, UINT32_MAX);
+        struct event *ev = engine_ev(&e, i);
+        unsigned n = ev->node;
+        assert_int_equal(n, 99 - k);
+        assert_int_equal(ev->kind, EV_TIMER);
+        const unsigned char *b = engine_body(&e, i);
+        for (size_t j = 0; j < 37; j++)
+            assert_int_equal(b[j], (unsigned char)n);
+        engine_release(&e, i);
+    }
+    engine_free(&e);
+}
+
+/* Events pop by time, equal times in scheduling order; now follows them. */
+static void test_engine_next_pops_in_time_then_schedule_order(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 0, 16), 0);
+    const int64_t t[] = { 30, 10, 20, 10, 30, 10, 0 };
+    const node_t want[] = { 6, 1, 3, 5, 2, 0, 4 };
+    for (node_t n = 0; n < 7; n++)
+        put(&e, n, t[n], 0);
+    for (int k = 0; k < 7; k++) {
+        uint32_t i = engine_next(&e, INT64_MAX);
+        assert_int_not_equal(i, UINT32_MAX);
+        assert_int_equal(engine_ev(&e, i)->node, want[k]);
+        assert_int_equal(e.now, t[want[k]]);
+        engine_release(&e, i);
+    }
+    assert_int_equal(engine_next(&e, INT64_MAX), UINT32_MAX);
+    assert_int_equal(e.processed, 7);
+    assert_int_equal(e.stale, 0);
+    engine_free(&e);
+}
+
+/* An event past `until` stays queued and comes out on a later call. */
+static void test_engine_until_leaves_later_events_queued(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 8, 16), 0);
+    put(&e, 1, 100, 0);
+    put(&e, 2, 200, 0);
+    put(&e, 3, 300, 0);
+    uint32_t i = engine_next(&e, 150);
+    assert_int_equal(engine_ev(&e, i)->node, 1);
+    engine_release(&e, i);
+    assert_int_equal(engine_next(&e, 150), UINT32_MAX);
+    assert_int_equal(e.now, 100);                /* the clock did not jump to `until` */
+    assert_int_equal(queue_len(&e.q), 2);
+    i = engine_next(&e, 200);                    /* `until` is inclusive */
+    assert_int_equal(engine_ev(&e, i)->node, 2);
+    engine_release(&e, i);
+    assert_int_equal(engine_next(&e, 299), UINT32_MAX);
+    i = engine_next(&e, INT64_MAX);
+    assert_int_equal(engine_ev(&e, i)->node, 3);
+    assert_int_equal(e.now, 300);
+    engine_release(&e, i);
+    assert_int_equal(e.processed, 3);
+    engine_free(&e);
+}
+
+/* A cancelled event is never returned; it is released and counted stale when it comes up. */
+static void test_engine_cancel_skips_and_counts_stale(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 0, 16), 0);
+    put(&e, 1, 10, 0);
+    uint32_t c = put(&e, 2, 20, 0);
+    put(&e, 3, 30, 0);
+    uint64_t h = engine_handle(&e, c);
+    engine_cancel(&e, h);
+    engine_cancel(&e, h);                        /* twice is harmless */
+    uint32_t i = engine_next(&e, INT64_MAX);
+    assert_int_equal(engine_ev(&e, i)->node, 1);
+    engine_release(&e, i);
+    i = engine_next(&e, INT64_MAX);
+    assert_int_equal(engine_ev(&e, i)->node, 3);
+    assert_int_equal(e.now, 30);
+    engine_release(&e, i);
+    assert_int_equal(e.processed, 2);
+    assert_int_equal(e.stale, 1);
+    /* The cancelled record went back to the free list and comes out clean. */
+    uint32_t r1 = engine_alloc(&e), r2 = engine_alloc(&e);
+    assert_true(r1 == c || r2 == c);
+    assert_false(engine_ev(&e, c)->kind & ENGINE_CANCELLED);
+    engine_free(&e);
+}
+
+/* A handle whose event was delivered and released names nothing: cancelling it must not touch
+ * the record's next use. */
+static void test_engine_stale_handle_cancels_nothing(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 0, 16), 0);
+    uint32_t a = put(&e, 1, 10, 0);
+    uint64_t old = engine_handle(&e, a);
+    uint32_t i = engine_next(&e, INT64_MAX);
+    assert_int_equal(i, a);
+    engine_release(&e, i);
+    uint32_t b = put(&e, 2, 20, 0);              /* reuses the record */
+    assert_int_equal(b, a);
+    engine_cancel(&e, old);
+    engine_cancel(&e, ((uint64_t)7 << 32) | 1000000u);   /* an index never handed out */
+    i = engine_next(&e, INT64_MAX);
+    assert_int_equal(i, b);
+    assert_int_equal(engine_ev(&e, i)->node, 2);
+    engine_release(&e, i);
+    assert_int_equal(e.stale, 0);
+    assert_int_equal(e.processed, 2);
+    engine_free(&e);
+}
+
+/* The pool grows far past its first capacity; handles taken before the growth still cancel. */
+static void test_engine_pool_grows_and_handles_survive(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 24, 1), 0);
+    uint32_t first_cap = e.cap;
+    enum { N = 50000 };
+    static uint64_t handles[N];
+    for (uint32_t n = 0; n < N; n++) {
+        uint32_t i = put(&e, n, (int64_t)n, (unsigned char)n);
+        handles[n] = engine_handle(&e, i);
+    }
+    assert_true(e.cap >= N);
+    assert_true(e.cap > first_cap);
+    for (uint32_t n = 0; n < N; n += 2)
+        engine_cancel(&e, handles[n]);
+    for (uint32_t n = 1; n < N; n += 2) {
+        uint32_t i = engine_next(&e, INT64_MAX);
+        assert_int_not_equal(i, UINT32_MAX);
+        assert_int_equal(engine_ev(&e, i)->node, n);
+        const unsigned char *b = engine_body(&e, i);
+        assert_int_equal(b[0], (unsigned char)n);
+        assert_int_equal(b[23], (unsigned char)n);
+        engine_release(&e, i);
+    }
+    assert_int_equal(engine_next(&e, INT64_MAX), UINT32_MAX);
+    assert_int_equal(e.processed, N / 2);
+    assert_int_equal(e.stale, N / 2);
+    engine_free(&e);
+}
+
+/* A steady pop-one-push-one loop reuses freed records: the pool stays at the high-water mark. */
+static void test_engine_reuses_freed_records(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 16, 64), 0);
+    for (node_t n = 0; n < 100; n++)
+        put(&e, n, n, 0);
+    uint32_t used = e.used, cap = e.cap;
+    for (int k = 0; k < 1000000; k++) {
+        uint32_t i = engine_next(&e, INT64_MAX);
+        node_t n = engine_ev(&e, i)->node;
+        engine_release(&e, i);
+        put(&e, n, e.now + 1 + (n % 7), 0);
+    }
+    assert_int_equal(e.used, used);
+    assert_int_equal(e.cap, cap);
+    assert_int_equal(queue_len(&e.q), 100);
+    assert_int_equal(e.processed, 1000000);
+    engine_free(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_engine_records_hold_their_body),
+        cmocka_unit_test(test_engine_next_pops_in_time_then_schedule_order),
+        cmocka_unit_test(test_engine_until_leaves_later_events_queued),
+        cmocka_unit_test(test_engine_cancel_skips_and_counts_stale),
+        cmocka_unit_test(test_engine_stale_handle_cancels_nothing),
+        cmocka_unit_test(test_engine_pool_grows_and_handles_survive),
+        cmocka_unit_test(test_engine_reuses_freed_records),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

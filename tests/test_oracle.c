@@ -1,0 +1,97 @@
+/* test_oracle.c — the judge's key ownership against brute force, for all three metrics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "sim/oracle.h"
+#include "sim/rng.h"
+
+#define N 300
+
+static uint64_t ids[N];
+
+static uint64_t dist(enum key_metric m, uint64_t id, uint64_t key)
+{
+    switch (m) {
+    case KEYS_SUCCESSOR: return id - key;                     /* clockwise from key */
+    case KEYS_NUMERIC: return id - key < key - id ? id - key : key - id;
+    case KEYS_XOR: return id ^ key;
+    }
+    return 0;
+}
+
+/* The slot of the r-th closest id by brute force (ties by the oracle's rules do not occur with
+ * random 64-bit ids). */
+static node_t brute(enum key_metric m, uint64_t key, uint32_t rank, node_t live)
+{
+    uint64_t prev = 0;
+    node_t who = NODE_NONE;
+    for (uint32_t r = 0; r <= rank; r++) {
+        uint64_t best = UINT64_MAX;
+        for (node_t i = 0; i < live; i++) {
+            uint64_t d = dist(m, ids[i], key);
+            if ((r == 0 || d > prev) && d <= best) {
+                best = d;
+                who = i;
+            }
+        }
+        prev = best;
+    }
+    return who;
+}
+
+static void check_metric(enum key_metric m)
+{
+    struct oracle o;
+    assert_int_equal(oracle_init(&o, m, N), 0);
+    for (node_t i = 0; i < N; i++) {
+        ids[i] = rng_mix(i * 7919u + (uint64_t)m);
+        oracle_add(&o, ids[i], i);
+    }
+    /* remove the last 100 again: membership changes must keep the order */
+    for (node_t i = N - 100; i < N; i++)
+        oracle_remove(&o, ids[i], i);
+    node_t live = N - 100;
+    for (uint64_t k = 0; k < 2000; k++) {
+        uint64_t key = rng_mix(k ^ 0xabcdef);
+        if (k < 50)
+            key = ids[k];                     /* a key equal to an id is owned by that node */
+        for (uint32_t r = 0; r < 3; r++)
+            assert_int_equal(oracle_owner(&o, key, r), brute(m, key, r, live));
+    }
+    oracle_free(&o);
+}
+
+static void test_oracle_successor(void **state) { (void)state; check_metric(KEYS_SUCCESSOR); }
+static void test_oracle_numeric(void **state) { (void)state; check_metric(KEYS_NUMERIC); }
+static void test_oracle_xor(void **state) { (void)state; check_metric(KEYS_XOR); }
+
+static void test_oracle_replicas(void **state)
+{
+    (void)state;
+    struct oracle o;
+    assert_int_equal(oracle_init(&o, KEYS_SUCCESSOR, 4), 0);
+    oracle_add(&o, 100, 0);
+    oracle_add(&o, 200, 1);
+    oracle_add(&o, 300, 2);
+    assert_int_equal(oracle_owner(&o, 150, 0), 1);
+    assert_int_equal(oracle_owner(&o, 350, 0), 0);        /* wraps around */
+    assert_true(oracle_owns(&o, 150, 2, 2));
+    assert_false(oracle_owns(&o, 150, 2, 1));
+    assert_false(oracle_owns(&o, 150, 0, 2));
+    oracle_free(&o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oracle_successor),
+        cmocka_unit_test(test_oracle_numeric),
+        cmocka_unit_test(test_oracle_xor),
+        cmocka_unit_test(test_oracle_replicas),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
