@@ -144,8 +144,13 @@ static const uint16_t chord_msg_fixed[CHORD_MSG_COUNT] = {
 struct chord_key_req {                /* FIND_REQ, CHECK_REQ */
     uint64_t key;
 };
+enum chord_find_answer {
+    CHORD_FIND_NEXT,                  /* the list holds the next hops, closest preceding first */
+    CHORD_FIND_SUCC,                  /* key in (node, successor]: the list is its successor list */
+    CHORD_FIND_MINE,                  /* key in (predecessor, node]: the node itself, then its list */
+};
 struct chord_list_rep {               /* FIND_REP, LEAVE_PRED */
-    uint8_t done;                     /* FIND_REP: 1 = the list is the successor list */
+    uint8_t done;                     /* FIND_REP: enum chord_find_answer */
     uint8_t count;
     struct peer peer[CHORD_SUCC_MAX + 1];
 };
@@ -243,6 +248,8 @@ struct chord_rec {
     uint8_t ndead;                    /* entries in dead[] (a ring once full) */
     uint8_t dead_next;
     struct addr dead[CHORD_DEAD_MAX]; /* contacts that timed out during this lookup */
+    struct peer fallback;             /* said "not mine, ask my predecessor": the owner if that
+                                         predecessor turns out dead */
 };
 
 /* The protocol's global data for one run. */
@@ -536,7 +543,7 @@ static uint32_t rec_alloc(struct sim *s, node_t n, enum chord_purpose purpose, u
     *r = (struct chord_rec){ .key = key, .origin = ADDR_NONE, .owner = n,
                              .owner_inc = sim_addr(s, n).inc, .gen = gen, .next = CHORD_NONE32,
                              .lookup = lookup, .purpose = (uint8_t)purpose,
-                             .phase = CHORD_REC_ROUTE };
+                             .phase = CHORD_REC_ROUTE, .fallback = chord_peer_none };
     return i;
 }
 
@@ -575,18 +582,6 @@ static void rec_list_remove(struct sim *s, uint32_t i, struct addr a)
         if (!addr_eq(l[k].addr, a))
             l[m++] = l[k];
     r->nlist = (uint16_t)m;
-}
-
-/* CHECK: p is asked before the current entry (the owner named it as its predecessor). */
-static void rec_list_push_front(struct sim *s, uint32_t i, struct peer p)
-{
-    struct chord_global *g = chord_g(s);
-    struct chord_rec *r = rec_at(s, i);
-    struct peer *l = rec_list(s, i);
-    unsigned end = r->nlist < g->stride ? r->nlist : g->stride - 1;
-    memmove(&l[r->pos + 1], &l[r->pos], (end - r->pos) * sizeof *l);
-    l[r->pos] = p;
-    r->nlist = (uint16_t)(end + 1);
 }
 
 /* Enters CHECK with n's own successor list, less the contacts known dead. */
@@ -683,12 +678,23 @@ static void iter_fail(struct sim *s, uint32_t i, enum outcome o)
 /* Asks the next node: the best routing candidate (ROUTE) or the owner to check (CHECK). */
 static void iter_send(struct sim *s, uint32_t i)
 {
+#ifdef CHORD_DEBUG
+    if (getenv("TRACE_KEY") && rec_at(s, i)->key == strtoull(getenv("TRACE_KEY"), NULL, 16)) {
+        struct chord_rec *q = rec_at(s, i);
+        fprintf(stderr, "  t=%lld phase %u hops %u steps %u:", (long long)sim_now(s), q->phase, q->hops, q->steps);
+        for (unsigned k = 0; k < q->nlist && k < 6; k++) fprintf(stderr, " %s%016llx", k == q->pos && q->phase == CHORD_REC_CHECK ? "*" : "", (unsigned long long)rec_list(s, i)[k].id);
+        fprintf(stderr, "\n");
+    }
+#endif
     struct chord_rec *r = rec_at(s, i);
     if (r->lookup != LOOKUP_NONE && !sim_lookup_active(s, r->lookup)) {
         rec_free(s, i);
         return;
     }
     if (r->steps >= CHORD_HOP_LIMIT) {
+#ifdef CHORD_DEBUG
+        { static int cnt; if (cnt++ < 5) fprintf(stderr, "TTL rec purpose %u phase %u hops %u steps %u nlist %u pos %u key %016llx owner %u joined %u\n", r->purpose, r->phase, r->hops, r->steps, r->nlist, r->pos, (unsigned long long)r->key, r->owner, chord_node(s, r->owner)->phase); }
+#endif
         iter_fail(s, i, OUTCOME_TTL_EXPIRED);
         return;
     }
@@ -697,7 +703,10 @@ static void iter_send(struct sim *s, uint32_t i)
     r->steps++;
     if (r->phase == CHORD_REC_ROUTE) {
         if (r->nlist == 0) {
-            iter_fail(s, i, OUTCOME_TIMEOUT);
+            if (peer_ok(r->fallback))
+                iter_finish(s, i, r->fallback);
+            else
+                iter_fail(s, i, OUTCOME_TIMEOUT);
             return;
         }
         send_rpc(s, r->owner, l[0].addr, CHORD_MSG_FIND_REQ, r->lookup, &body, sizeof body, 0,
@@ -739,11 +748,16 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
     struct chord_rec *r = rec_at(s, i);
     if (r->phase != CHORD_REC_ROUTE)
         return;
+    if (b->done == CHORD_FIND_MINE && b->count) {
+        iter_finish(s, i, b->peer[0]);    /* the owner itself answered: not a routing hop */
+        return;
+    }
     r->hops++;
+    r->fallback = chord_peer_none;
     rec_list_remove(s, i, m->rpc->dst);
     struct peer *l = rec_list(s, i);
     unsigned count = b->count;
-    if (b->done) {
+    if (b->done == CHORD_FIND_SUCC) {
         unsigned k = 0;
         for (unsigned j = 0; j < count && k < g->stride; j++)
             if (!rec_is_dead(r, b->peer[j].addr))
@@ -761,10 +775,11 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
     iter_send(s, i);
 }
 
-/* What to do with an owner check's "no, my predecessor is p": ask p next, unless p is known
- * dead or is the node itself (then the answering node is the owner as far as anyone knows).
- * Returns true if p was queued. */
-static bool check_walk_back(struct sim *s, uint32_t i, const struct chord_check_rep *b)
+/* An owner check's "no, my predecessor is p": key lies in [p, cur), so routing continues from p
+ * (which answers CHORD_FIND_MINE if it holds the key); cur was visited for routing. If p is
+ * unknown, known dead, cur itself or the asking node, cur is the owner as far as anyone knows.
+ * Returns true if routing continues. */
+static bool check_continue(struct sim *s, uint32_t i, const struct chord_check_rep *b)
 {
     struct chord_rec *r = rec_at(s, i);
     struct peer cur = rec_list(s, i)[r->pos];
@@ -772,8 +787,12 @@ static bool check_walk_back(struct sim *s, uint32_t i, const struct chord_check_
     if (!peer_ok(p) || rec_is_dead(r, p.addr) || addr_eq(p.addr, cur.addr) ||
         addr_eq(p.addr, sim_addr(s, r->owner)))
         return false;
-    r->hops++;                        /* cur was visited for routing, not the owner */
-    rec_list_push_front(s, i, p);
+    r->hops++;
+    r->fallback = cur;
+    r->phase = CHORD_REC_ROUTE;
+    rec_list(s, i)[0] = p;
+    r->nlist = 1;
+    r->pos = 0;
     return true;
 }
 
@@ -784,7 +803,7 @@ static void iter_on_check_rep(struct sim *s, const struct msg *m, uint32_t i)
     if (r->phase != CHORD_REC_CHECK || r->pos >= r->nlist)
         return;
     struct peer cur = rec_list(s, i)[r->pos];
-    if (b->yes || !check_walk_back(s, i, b)) {
+    if (b->yes || !check_continue(s, i, b)) {
         iter_finish(s, i, cur);
         return;
     }
@@ -812,6 +831,16 @@ static void send_done(struct sim *s, node_t n, const struct chord_rec *r, enum o
     send_msg(s, n, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0);
 }
 
+/* Hands the query to `next`, which acknowledges at once and carries on. */
+static void rec_forward(struct sim *s, uint32_t i, struct peer next)
+{
+    struct chord_rec *r = rec_at(s, i);
+    struct chord_fwd_req body = { .key = r->key, .origin = r->origin, .hops = (uint16_t)(r->hops + 1) };
+    r->steps++;
+    send_rpc(s, r->owner, next.addr, CHORD_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0,
+             rec_ctx(s, i), 0);
+}
+
 /* One step of a recursive lookup at the node running record i. */
 static void rec_step(struct sim *s, uint32_t i)
 {
@@ -829,8 +858,11 @@ static void rec_step(struct sim *s, uint32_t i)
     }
     struct chord_fwd_req body = { .key = r->key, .origin = r->origin, .hops = r->hops };
     if (r->phase == CHORD_REC_ROUTE) {
-        if (nd->nsucc == 0) {
-            send_done(s, n, r, OUTCOME_OK, nd->self);   /* alone, as far as n knows */
+        if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, r->key))) {
+            /* alone as far as n knows, or n holds the key: it was not a routing hop */
+            if (r->hops && !addr_eq(r->origin, nd->self.addr))
+                r->hops--;
+            send_done(s, n, r, OUTCOME_OK, nd->self);
             rec_free(s, i);
             return;
         }
@@ -843,10 +875,7 @@ static void rec_step(struct sim *s, uint32_t i)
                 rec_free(s, i);
                 return;
             }
-            body.hops = (uint16_t)(r->hops + 1);
-            r->steps++;
-            send_rpc(s, n, next.addr, CHORD_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0,
-                     rec_ctx(s, i), 0);
+            rec_forward(s, i, next);
             return;
         }
     }
@@ -870,12 +899,13 @@ static void rec_on_check_rep(struct sim *s, node_t n, const struct msg *m, uint3
         rec_free(s, i);               /* the owner answers the origin itself */
         return;
     }
-    if (!check_walk_back(s, i, b)) {
-        send_done(s, n, r, OUTCOME_OK, rec_list(s, i)[r->pos]);
+    struct peer cur = rec_list(s, i)[r->pos];
+    if (!check_continue(s, i, b)) {
+        send_done(s, n, r, OUTCOME_OK, cur);
         rec_free(s, i);
         return;
     }
-    rec_step(s, i);
+    rec_forward(s, i, b->pred);
 }
 
 static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint32_t i)
@@ -993,6 +1023,13 @@ static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
     unsigned depth = (unsigned)(m->rpc->ctx[0] & 0xFF);
     struct peer succ = { .id = m->rpc->ctx[1], .addr = m->rpc->dst };
     struct peer x = b->pred;
+    const struct peer *cur = chord_succ(chord_g(s), n);
+    if (nd->nsucc && !addr_eq(cur[0].addr, succ.addr) && chord_in_oo(cur[0].id, nd->self.id, succ.id)) {
+        /* n found a closer successor while this answer was on its way: it is stale */
+        if (joining)
+            finish_join(s, n);
+        return;
+    }
     if (peer_ok(x) && !addr_eq(x.addr, nd->self.addr) && chord_in_oo(x.id, nd->self.id, succ.id) &&
         depth < CHORD_STAB_CHAIN) {
         /* a node joined between n and its successor: it is n's successor now */
@@ -1004,6 +1041,9 @@ static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
         return;
     }
     set_successors(s, n, succ, b->peer, b->count);
+    if (joining && !peer_ok(nd->pred) && peer_ok(x) && !addr_eq(x.addr, nd->self.addr) &&
+        !addr_eq(x.addr, succ.addr))
+        nd->pred = x;                 /* SIGCOMM'01 Fig. 6: predecessor = successor.predecessor */
     struct chord_peer_msg note = { .peer = nd->self };
     send_msg(s, n, succ.addr, CHORD_MSG_NOTIFY, LOOKUP_NONE, &note, sizeof note, 0);
     if (joining)
@@ -1163,19 +1203,18 @@ static void on_find_req(struct sim *s, node_t n, const struct msg *m)
     struct chord_global *g = chord_g(s);
     const struct chord_node *nd = chord_node(s, n);
     const struct peer *succ = chord_succ(g, n);
-    struct chord_list_rep rep = { .done = 1 };
+    struct chord_list_rep rep = { .done = CHORD_FIND_MINE };
     unsigned count = 0;
-    if (nd->nsucc == 0) {
-        rep.peer[count++] = nd->self;         /* alone: n succeeds every key */
-    } else if (peer_ok(nd->pred) && owns(nd, b->key)) {
-        rep.peer[count++] = nd->self;         /* n holds it: n first, then its successors */
+    if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, b->key))) {
+        rep.peer[count++] = nd->self;         /* alone, or n holds the key: n, then its list */
         for (unsigned k = 0; k < nd->nsucc && count < g->r; k++)
             rep.peer[count++] = succ[k];
     } else if (chord_in_oc(b->key, nd->self.id, succ[0].id)) {
+        rep.done = CHORD_FIND_SUCC;
         memcpy(rep.peer, succ, nd->nsucc * sizeof rep.peer[0]);
         count = nd->nsucc;
     } else {
-        rep.done = 0;
+        rep.done = CHORD_FIND_NEXT;
         count = closest_preceding(s, n, b->key, NULL, 0, rep.peer, CHORD_NEXT_MAX);
     }
     rep.count = (uint8_t)count;

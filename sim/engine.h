@@ -78,7 +78,8 @@ static inline void *engine_body(struct engine *e, uint32_t i)
 {
     return e->pool + (size_t)i * e->rec_size + sizeof(struct event);
 }
-/* Queues record i at absolute time t. */
+/* Queues record i at absolute time t >= 0 (negative: an internal error, aborts). A time past
+ * QUEUE_TIME_MAX (2^48 - 1 us, about 8.9 years) is queued as QUEUE_TIME_MAX. */
 void engine_schedule(struct engine *e, uint32_t i, int64_t t);
 /* Pops the next live record: sets e->now and returns its index, or UINT32_MAX when empty or
  * past `until`. The caller dispatches it and then calls engine_release. */

@@ -41,6 +41,7 @@ int net_init(struct net *n, const struct scn_network *cfg, uint32_t hosts, uint6
             snprintf(err, errlen, "network.latency: the mean (%.3f ms) must exceed twice the "
                      "access delay (%.3f ms) for the euclidean model",
                      cfg->mean_us / 1e3, access / 1e3);
+            net_free(n);
             return -1;
         }
         n->scale_us = spare / NET_UNIT_SQUARE_MEAN_DISTANCE;
@@ -61,8 +62,11 @@ int net_init(struct net *n, const struct scn_network *cfg, uint32_t hosts, uint6
         break;
     }
     case LAT_MATRIX:
-        if (matrix_load(cfg->matrix, &n->matrix, err, errlen) != 0)
+        if (matrix_load(cfg->matrix, &n->matrix, err, errlen) != 0) {
+            n->model = LAT_CONSTANT;          /* nothing of the matrix to free */
+            net_free(n);
             return -1;
+        }
         n->matrix_host = malloc(hosts * sizeof *n->matrix_host);
         if (!n->matrix_host) {
             snprintf(err, errlen, "out of memory mapping %u hosts", hosts);

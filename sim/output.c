@@ -438,9 +438,18 @@ void out_table(FILE *f, const struct out_set *set)
         { M_STATE_MEAN, "state", "%7.1f", 1 },
     };
     const struct scenario *b = set->base;
+    int w_axis[SCN_MAX_SWEEP];
+    for (size_t a = 0; a < b->n_sweep; a++) {
+        w_axis[a] = (int)strlen(b->sweep[a].path);
+        for (size_t i = 0; i < set->n_cell; i++) {
+            int w = (int)strlen(scn_point_value(set->doc, set->cell[i].point, a));
+            if (w > w_axis[a])
+                w_axis[a] = w;
+        }
+    }
     fprintf(f, "%-10s", "protocol");
     for (size_t a = 0; a < b->n_sweep; a++)
-        fprintf(f, " %12.12s", b->sweep[a].path);
+        fprintf(f, " %*s", w_axis[a], b->sweep[a].path);
     for (size_t k = 0; k < sizeof col / sizeof col[0]; k++) {
         int w = atoi(col[k].fmt + 1);
         fprintf(f, " %*s", w, col[k].head);
@@ -450,7 +459,7 @@ void out_table(FILE *f, const struct out_set *set)
         const struct out_cell *c = &set->cell[i];
         fprintf(f, "%-10s", c->sc.protocols[c->proto].name);
         for (size_t a = 0; a < b->n_sweep; a++)
-            fprintf(f, " %12.12s", scn_point_value(set->doc, c->point, a));
+            fprintf(f, " %*s", w_axis[a], scn_point_value(set->doc, c->point, a));
         for (size_t k = 0; k < sizeof col / sizeof col[0]; k++) {
             double v = cell_mean(c, col[k].m);
             fputc(' ', f);

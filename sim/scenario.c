@@ -23,7 +23,7 @@
 #include "sim/matrix.h"
 
 #define MAX_DEPTH 64                  /* nesting of YAML collections */
-#define MAX_NODES 1000000             /* tree nodes, aliases expanded */
+#define MAX_NODES 100000              /* tree nodes, aliases expanded */
 #define MAX_TEXT (16u << 20)          /* bytes of scenario text */
 #define MAX_NODE_COUNT 100000000      /* nodes.count and join events */
 #define MAX_DURATION_US (INT64_C(365) * 86400 * US_PER_S)
@@ -590,7 +590,7 @@ out:
 /* ==== the schema ========================================================================== */
 
 const struct scn_key_doc scn_key_docs[] = {
-    { "name", "the file name without .yaml", "text", "names the results directory and the plots" },
+    { "name", "(file name)", "text", "names the results directory and the plots" },
     { "seed", "1", "whole number", "root of every random stream; replicas use seed, seed+1, ..." },
     { "duration", "1h", "duration",
       "simulated time; lookups and churn run in [0, duration), at most 365d" },
@@ -750,8 +750,8 @@ static int get_scalar(struct ctx *c, const struct yn *map, const char *key, cons
         return 0;
     if (v->kind != YN_SCALAR)
         return fail(c, v, "%s must be a single value, not %s", path, kind_name(v));
-    if (yn_null(v))
-        return fail(c, v, "%s has no value: give one or remove the key", path);
+    if (yn_null(v))                   /* point at the key: an empty value has no place */
+        return fail(c, map_key(map, key), "%s has no value: give one or remove the key", path);
     return 1;
 }
 
@@ -1262,7 +1262,7 @@ static int resolve_protocols(struct ctx *c, const struct yn *root, struct scenar
     if (rc < 0)
         return -1;
     if (rc == 0 || map->n == 0) {
-        return fail(c, map_key(root, "protocols"),
+        return fail(c, rc ? map : map_key(root, "protocols"),
                     "no protocols to run: add e.g. \"protocols: { chord: {} }\"");
     }
     out->n_protocols = 0;
@@ -1379,9 +1379,14 @@ static int check_axes(struct ctx *c)
             size_t len = dot ? (size_t)(dot - path - 10) : strlen(path + 10);
             snprintf(name, sizeof name, "%.*s", (int)len, path + 10);
             const struct protocol *proto = protocol_find(name);
-            if (!proto || !dot || !proto->params)
+            if (!dot)
                 return fail(c, key, "sweep: \"%s\" is not a protocol parameter: write "
                             "protocols.NAME.PARAM, e.g. protocols.chord.successors", path);
+            if (!proto || !proto->params) {
+                const char *names[64];
+                return fail_unknown(c, key, name, "protocol", "protocols (in sweep)", names,
+                                    protocol_names(names, COUNT(names)));
+            }
             if (param_find(proto->params, dot + 1) < 0) {
                 const char *pnames[PARAM_MAX];
                 size_t n = 0;

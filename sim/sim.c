@@ -229,9 +229,10 @@ static void introducer_receive(struct sim *s, const struct event *e)
         if (!addr_eq(in->recent[k].addr, e->src))
             pick[m++] = in->recent[k];
     rep.count = m < INTRO_CONTACTS ? m : INTRO_CONTACTS;
-    if (m)
+    if (m) {
         gsl_ran_choose(in->rng, rep.contacts, rep.count, pick, m, sizeof pick[0]);
-    gsl_ran_shuffle(in->rng, rep.contacts, rep.count, sizeof rep.contacts[0]);
+        gsl_ran_shuffle(in->rng, rep.contacts, rep.count, sizeof rep.contacts[0]);
+    }
     uint32_t size = INTRO_HEADER_BYTES + rep.count * INTRO_CONTACT_BYTES;
     stats_message(&s->stats, s->eng.now, CAT_MAINT, size, LOOKUP_NONE);
     if (net_lost(&s->net)) {

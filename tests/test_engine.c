@@ -203,6 +203,24 @@ static void test_engine_reuses_freed_records(void **state)
     engine_free(&e);
 }
 
+/* Times past the queue's range are queued at its end; they stay behind every real time. */
+static void test_engine_far_future_is_clamped(void **state)
+{
+    (void)state;
+    struct engine e;
+    assert_int_equal(engine_init(&e, 0, 16), 0);
+    put(&e, 1, INT64_MAX, 0);
+    put(&e, 2, QUEUE_TIME_MAX - 1, 0);
+    uint32_t i = engine_next(&e, INT64_MAX);
+    assert_int_equal(engine_ev(&e, i)->node, 2);
+    engine_release(&e, i);
+    i = engine_next(&e, INT64_MAX);
+    assert_int_equal(engine_ev(&e, i)->node, 1);
+    assert_int_equal(e.now, QUEUE_TIME_MAX);
+    engine_release(&e, i);
+    engine_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_engine_stale_handle_cancels_nothing),
         cmocka_unit_test(test_engine_pool_grows_and_handles_survive),
         cmocka_unit_test(test_engine_reuses_freed_records),
+        cmocka_unit_test(test_engine_far_future_is_clamped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

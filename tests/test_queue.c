@@ -222,6 +222,36 @@ static void test_queue_peek_shows_minimum(void **state)
     queue_free(&q);
 }
 
+/* The packed key keeps times 0 .. QUEUE_TIME_MAX exactly and refuses anything outside. */
+static void test_queue_time_range(void **state)
+{
+    (void)state;
+    struct queue q;
+    assert_int_equal(queue_init(&q, 4), 0);
+    assert_int_equal(queue_push(&q, (struct qkey){ .time = -1, .seq = 0, .ev = 1 }), -1);
+    assert_int_equal(queue_push(&q, (struct qkey){ .time = QUEUE_TIME_MAX + 1, .seq = 1, .ev = 2 }),
+                     -1);
+    assert_int_equal(queue_len(&q), 0);
+    const uint64_t big = UINT64_C(1) << 47;     /* seq bits on both sides of the 64-bit words */
+    assert_int_equal(queue_push(&q, (struct qkey){ .time = QUEUE_TIME_MAX, .seq = big + 1,
+                                                   .ev = UINT32_MAX }), 0);
+    assert_int_equal(queue_push(&q, (struct qkey){ .time = QUEUE_TIME_MAX, .seq = big,
+                                                   .ev = 7 }), 0);
+    assert_int_equal(queue_push(&q, (struct qkey){ .time = 0, .seq = big + 2, .ev = 0 }), 0);
+    struct qkey k;
+    assert_true(queue_pop(&q, &k));
+    assert_int_equal(k.time, 0);
+    assert_int_equal(k.seq, big + 2);
+    assert_true(queue_pop(&q, &k));
+    assert_int_equal(k.time, QUEUE_TIME_MAX);
+    assert_int_equal(k.seq, big);
+    assert_int_equal(k.ev, 7);
+    assert_true(queue_pop(&q, &k));
+    assert_int_equal(k.seq, big + 1);
+    assert_int_equal(k.ev, UINT32_MAX);
+    queue_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_queue_grows_from_tiny_cap),
         cmocka_unit_test(test_queue_pop_on_empty_returns_false),
         cmocka_unit_test(test_queue_peek_shows_minimum),
+        cmocka_unit_test(test_queue_time_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

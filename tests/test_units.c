@@ -1,4 +1,4 @@
-/* test_units.c — durations, rates, fractions, numbers and booleans: parsing, errors, formatting. */
+/* test_units.c — durations, rates, fractions, numbers, booleans: parsing, errors, formatting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,8 +54,9 @@ static void test_units_duration_fractions(void **state)
     assert_int_equal(dur("0.1s"), 100000);
     assert_int_equal(dur("1.001ms"), 1001);
     assert_int_equal(dur("0.5d"), 43200 * US_PER_S);
-    assert_string_equal(dur_err("1.5us"), "is finer than a microsecond, the simulator's resolution");
-    assert_string_equal(dur_err("0.0001ms"), "is finer than a microsecond, the simulator's resolution");
+    const char *fine = "is finer than a microsecond, the simulator's resolution";
+    assert_string_equal(dur_err("1.5us"), fine);
+    assert_string_equal(dur_err("0.0001ms"), fine);
 }
 
 static void test_units_duration_zero_and_bare_numbers(void **state)
@@ -172,7 +173,8 @@ static void test_units_rate_garbage(void **state)
         "10/ s", "5 per minute", "inf/s", "nan/s", "10/s/node",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *want = strcmp(bad[i], "10") == 0 ? "needs a unit: " RATE_EXPECTED : RATE_EXPECTED;
+        bool bare = strcmp(bad[i], "10") == 0;
+        const char *want = bare ? "needs a unit: " RATE_EXPECTED : RATE_EXPECTED;
         assert_string_equal(rate_err(bad[i]), want);
     }
     assert_string_equal(rate_err("-1/s"), "must not be negative");
@@ -323,7 +325,8 @@ static void test_units_format_double_round_trip(void **state)
         units_format_double(cases[i].v, buf, sizeof buf);
         assert_string_equal(buf, cases[i].text);
     }
-    static const double any[] = { 1.0 / 3, 3.141592653589793, 1e-300, 123456789012345.0, 0.1 + 0.2, 5e-324,
+    static const double any[] = { 1.0 / 3, 3.141592653589793, 1e-300, 123456789012345.0,
+                                  0.1 + 0.2, 5e-324,
                                   1.7976931348623157e308, 4503599627370497.0 };
     for (size_t i = 0; i < sizeof any / sizeof any[0]; i++) {
         char buf[64];
