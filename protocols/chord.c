@@ -377,6 +377,10 @@ static void set_successors(struct sim *s, node_t n, struct peer first, const str
         if (!dup)
             tmp[m++] = p;
     }
+#ifdef CHORD_DEBUG
+    if (getenv("TRACE_NODE") && (node_t)atoi(getenv("TRACE_NODE")) == n && (m == 0 || nd->nsucc == 0 || !addr_eq(succ[0].addr, tmp[0].addr)))
+        fprintf(stderr, "  node %u t=%lld succ0 %u -> %u (first arg %u)\n", n, (long long)sim_now(s), nd->nsucc ? succ[0].addr.slot : 9999, m ? tmp[0].addr.slot : 9999, first.addr.slot);
+#endif
     memcpy(succ, tmp, m * sizeof *succ);
     nd->nsucc = (uint8_t)m;
     if (m)
@@ -420,6 +424,9 @@ static void forget(struct sim *s, node_t n, struct addr a)
             nd->finger[i] = chord_peer_none;
     if (peer_is(nd->pred, a))
         nd->pred = chord_peer_none;
+#ifdef CHORD_DEBUG
+    if (getenv("TRACE_NODE") && (node_t)atoi(getenv("TRACE_NODE")) == n) fprintf(stderr, "  node %u t=%lld forget %u (succ0 now %u)\n", n, (long long)sim_now(s), a.slot, nd->nsucc ? succ[0].addr.slot : 9999);
+#endif
     refill_successor(s, n);
 }
 

@@ -269,9 +269,16 @@ static void list_protocol(const struct protocol *p, bool md)
             snprintf(range, sizeof range, "%g – %g", q->min, q->max);
         else if (q->type == PARAM_DURATION)
             snprintf(range, sizeof range, "%gs – %gs", q->min, q->max);
-        if (md)
-            printf("| `protocols.%s.%s` | %s | `%s` | %s | %s |\n", p->name, q->name,
-                   type_name(q), q->def, range, q->doc);
+        if (md) {
+            char type[128];
+            snprintf(type, sizeof type, "%s", type_name(q));
+            if (q->type == PARAM_ENUM)           /* a '|' would split the markdown cell */
+                for (char *c = type; *c; c++)
+                    if (*c == '|')
+                        *c = '/';
+            printf("| `protocols.%s.%s` | %s | `%s` | %s | %s |\n", p->name, q->name, type,
+                   q->def, range[0] ? range : "—", q->doc);
+        }
         else
             printf("  %-20s %-10s default %-10s %s\n", q->name, q->type == PARAM_ENUM ? "choice" : type_name(q),
                    q->def, q->doc);
@@ -309,8 +316,10 @@ static int cmd_list(int argc, char **argv)
         if (md)
             puts("| key | default | meaning |\n|---|---|---|");
         for (const struct scn_key_doc *k = scn_key_docs; k->path; k++)
-            if (md)
+            if (md && k->def[0])
                 printf("| `%s` | `%s` | %s |\n", k->path, k->def, k->doc);
+            else if (md)
+                printf("| `%s` | — | %s |\n", k->path, k->doc);
             else
                 printf("  %-32s %-14s %s\n", k->path, k->def, k->doc);
         return 0;

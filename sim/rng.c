@@ -14,7 +14,9 @@ uint64_t rng_mix(uint64_t x)
 
 uint64_t rng_replica_seed(uint64_t seed, uint32_t replica)
 {
-    return replica == 0 ? seed : rng_mix(seed ^ rng_mix(replica));
+    /* seed, seed + 1, ...: replica r can be re-run alone with --seed; the streams themselves
+     * are hashed from the seed, so neighbouring seeds are independent */
+    return seed + replica;
 }
 
 gsl_rng *rng_stream(uint64_t seed, const char *component)
