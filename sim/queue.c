@@ -31,7 +31,7 @@ static inline qslot pack(struct qkey k)
 }
 
 /* Large heaps are walked at random: back them by huge pages where the kernel offers them on
- * request, which saves most of the TLB misses of a pop (about 8% of PHOLD at 10^6 events). */
+ * request, which saves most of the TLB misses of a pop (docs/performance.md). */
 static void advise_huge(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE

@@ -6,7 +6,7 @@
  *
  * Inside, a key is packed into one 16-byte slot, time (48 bits) : seq (48 bits) : ev (32 bits),
  * so one unsigned 128-bit comparison orders slots by (time, seq) and a family of four children
- * fills one 64-byte cache line. PHOLD with 10^6 pending events runs about 1.6 times faster than
+ * fills one 64-byte cache line. PHOLD with 10^6 pending events runs about 1.7 times faster than
  * with 24-byte {time, seq, ev} keys (docs/performance.md). The price is the range: a key's time
  * must lie in [0, QUEUE_TIME_MAX] (2^48 - 1 us, about 8.9 years), and seq is kept modulo 2^48
  * (2.8e14 insertions: months of wall time at 10^7 events/s).
