@@ -11,13 +11,13 @@
  *
  * Records are visited in time order, which is random in memory: engine_next prefetches the
  * record of the event after the one it returns, and a large pool asks for huge pages. */
-#define _DEFAULT_SOURCE                    /* madvise(MADV_HUGEPAGE) where the system has it */
 #include "sim/engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "sim/mem.h"
 
 #define ENGINE_NONE UINT32_MAX
 #define ENGINE_MAX_RECORDS (UINT32_MAX - 1)  /* UINT32_MAX is "none" */
@@ -27,23 +27,6 @@ _Noreturn static void out_of_memory(size_t records, size_t rec_size)
     fprintf(stderr, "p2plab: out of memory allocating the event pool (%zu records of %zu bytes)\n",
             records, rec_size);
     exit(1);
-}
-
-/* Backs a large pool by huge pages where the kernel offers them on request: fewer TLB misses. */
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t page = 4096;
-    if (bytes < ((size_t)4 << 20))
-        return;
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t b = ((uintptr_t)p + bytes) & ~(page - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);   /* advice only: failure is harmless */
-#else
-    (void)p;
-    (void)bytes;
-#endif
 }
 
 int engine_init(struct engine *e, size_t body_max, size_t cap_hint)
@@ -61,7 +44,7 @@ int engine_init(struct engine *e, size_t body_max, size_t cap_hint)
     e->pool = malloc(cap * e->rec_size);
     if (!e->pool)
         out_of_memory(cap, e->rec_size);
-    advise_huge(e->pool, cap * e->rec_size);
+    mem_advise_huge(e->pool, cap * e->rec_size);
     if (queue_init(&e->q, cap) != 0)
         out_of_memory(cap, sizeof(struct qkey));
     e->cap = (uint32_t)cap;
@@ -91,7 +74,7 @@ static void grow(struct engine *e)
     unsigned char *pool = realloc(e->pool, cap * e->rec_size);
     if (!pool)
         out_of_memory(cap, e->rec_size);
-    advise_huge(pool, cap * e->rec_size);
+    mem_advise_huge(pool, cap * e->rec_size);
     e->pool = pool;
     e->cap = (uint32_t)cap;
 }

@@ -12,12 +12,12 @@
  * prefetches the four families below it, so the next level is on its way from memory.
  *
  * Slots are unsigned 128-bit numbers time : seq : ev (see queue.h), so `<` is the order. */
-#define _DEFAULT_SOURCE                    /* madvise(MADV_HUGEPAGE) where the system has it */
 #include "sim/queue.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "sim/mem.h"
 
 #define ARITY 4
 #define LINE 64                            /* bytes in a cache line: one family of 4 slots */
@@ -28,24 +28,6 @@ static inline qslot pack(struct qkey k)
     uint64_t hi = (uint64_t)k.time << 16 | (k.seq & QUEUE_SEQ_MASK) >> 32;
     uint64_t lo = k.seq << 32 | k.ev;
     return (qslot)hi << 64 | lo;
-}
-
-/* Large heaps are walked at random: back them by huge pages where the kernel offers them on
- * request, which saves most of the TLB misses of a pop (docs/performance.md). */
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t page = 4096;
-    if (bytes < ((size_t)4 << 20))
-        return;
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t b = ((uintptr_t)p + bytes) & ~(page - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);   /* advice only: failure is harmless */
-#else
-    (void)p;
-    (void)bytes;
-#endif
 }
 
 /* Sets the room to `cap` slots, keeping the keys and the line alignment of &heap[1]. */
@@ -62,7 +44,7 @@ static int resize(struct queue *q, size_t cap)
     size_t off = (LINE - ((uintptr_t)mem + sizeof(qslot)) % LINE) % LINE;
     if (off != old_off && q->len > 0)
         memmove(mem + off, mem + old_off, q->len * sizeof(qslot));
-    advise_huge(mem, bytes);
+    mem_advise_huge(mem, bytes);
     q->mem = mem;
     q->heap = (qslot *)(void *)(mem + off);
     q->cap = cap;

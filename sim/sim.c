@@ -16,6 +16,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "sim/churn.h"
+#include "sim/mem.h"
 #include "sim/rng.h"
 #include "sim/world.h"
 
@@ -31,16 +32,6 @@ _Noreturn void sim_assert_fail(const char *expr, const char *file, int line)
 {
     fprintf(stderr, "p2plab: internal error: assertion \"%s\" failed at %s:%d\n", expr, file, line);
     abort();
-}
-
-static void *xcalloc(size_t n, size_t size, const char *what)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "p2plab: out of memory allocating %s (%zu x %zu bytes)\n", what, n, size);
-        exit(1);
-    }
-    return p;
 }
 
 /* ==== the protocol's view (sim.h) ========================================================= */
@@ -373,7 +364,7 @@ static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
     case CHURN_CRASH: {
         /* a uniform sample of the live nodes, crashed at once; they do not come back */
         node_t k = (node_t)llround(ce->fraction * s->alive.n);
-        node_t *victims = xcalloc(k, sizeof *victims, "the crash list");
+        node_t *victims = mem_calloc(k, sizeof *victims, "the crash list");
         gsl_ran_choose(s->rng_churn, victims, k, s->alive.item, s->alive.n, sizeof *victims);
         for (node_t i = 0; i < k; i++)
             node_down(s, victims[i], true, false);
@@ -605,7 +596,7 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
         snprintf(err, errlen, "%s cannot start converged: use nodes.start: join", p->name);
         return -1;
     }
-    struct sim *s = xcalloc(1, sizeof *s, "the simulation");
+    struct sim *s = mem_calloc(1, sizeof *s, "the simulation");
     s->sc = sc;
     s->proto = p;
     s->cfg = &sc->protocols[pi].cfg;
@@ -617,16 +608,16 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     s->introducer_host = s->cap;
     s->rpc_free = UINT32_MAX;
     s->state_size = p->node_state_size ? p->node_state_size : 1;
-    s->id = xcalloc(s->cap, sizeof *s->id, "node identifiers");
-    s->inc = xcalloc(s->cap, sizeof *s->inc, "node incarnations");
-    s->state = xcalloc(s->cap, s->state_size, "protocol node state");
+    s->id = mem_calloc(s->cap, sizeof *s->id, "node identifiers");
+    s->inc = mem_calloc(s->cap, sizeof *s->inc, "node incarnations");
+    s->state = mem_calloc(s->cap, s->state_size, "protocol node state");
     s->rng_proto = rng_stream(seed, p->name);
     s->rng_churn = rng_stream(seed, "churn");
     s->intro.rng = rng_stream(seed, "introducer");
     size_t body_max = p->msg_body_max ? p->msg_body_max(s->cfg) : 0;
     if (body_max < sizeof(struct intro_reply))
         body_max = sizeof(struct intro_reply);
-    s->scratch = xcalloc(1, sizeof(struct event) + body_max, "the dispatch buffer");
+    s->scratch = mem_calloc(1, sizeof(struct event) + body_max, "the dispatch buffer");
     int rc = -1;
     if (slotset_init(&s->alive, s->cap) || slotset_init(&s->ready, s->cap) ||
         oracle_init(&s->oracle, p->keys, s->cap) ||

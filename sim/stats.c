@@ -9,6 +9,8 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "sim/mem.h"
+
 const char *const stats_metric_name[M_COUNT] = {
 #define STATS_NAME(id, name, doc) [id] = name,
     STATS_METRICS(STATS_NAME)
@@ -27,16 +29,6 @@ int stats_metric_find(const char *name)
         if (strcmp(stats_metric_name[i], name) == 0)
             return i;
     return -1;
-}
-
-static void *xrealloc(void *p, size_t bytes, const char *what)
-{
-    void *q = realloc(p, bytes ? bytes : 1);
-    if (!q) {
-        fprintf(stderr, "p2plab: out of memory allocating %s (%zu bytes)\n", what, bytes);
-        exit(1);
-    }
-    return q;
 }
 
 int stats_init(struct stats *st, int64_t warmup_us, int64_t end_us, int64_t sample_us)
@@ -114,9 +106,9 @@ static void push_ok(struct stats *st, double hops, double lat_ms, double stretch
 {
     if (st->n_ok == st->cap_ok) {
         st->cap_ok = st->cap_ok ? st->cap_ok * 2 : 4096;
-        st->hops = xrealloc(st->hops, st->cap_ok * sizeof *st->hops, "lookup hops");
-        st->lat_ms = xrealloc(st->lat_ms, st->cap_ok * sizeof *st->lat_ms, "lookup latencies");
-        st->stretch = xrealloc(st->stretch, st->cap_ok * sizeof *st->stretch, "lookup stretch");
+        st->hops = mem_realloc(st->hops, st->cap_ok, sizeof *st->hops, "lookup hops");
+        st->lat_ms = mem_realloc(st->lat_ms, st->cap_ok, sizeof *st->lat_ms, "lookup latencies");
+        st->stretch = mem_realloc(st->stretch, st->cap_ok, sizeof *st->stretch, "lookup stretch");
     }
     st->hops[st->n_ok] = hops;
     st->lat_ms[st->n_ok] = lat_ms;
