@@ -7,15 +7,25 @@
  * check_predecessor pings the predecessor; a fix_fingers round re-looks-up every distinct
  * finger (about log2 N lookups). Lookups are iterative (the origin asks each hop for its
  * closest preceding node) or recursive (each hop forwards, acknowledged hop by hop); both end
- * with an owner check at the key's successor. The only failure detector is an RPC timeout: the
- * dead contact is dropped from fingers, successor list and predecessor, and routing continues
- * with the next-best contact.
+ * with an owner check at the key's successor, which answers whether the key lies in (its
+ * predecessor, itself] and otherwise names that predecessor, from which routing continues.
+ * The only failure detector is an RPC timeout (after `retries` re-sends): the dead contact is
+ * dropped from fingers, successor list and predecessor, and routing continues with the
+ * next-best contact. An iterative step carries the addresses that have timed out during the
+ * lookup, and the asked node answers as if they were absent (it does not drop them itself).
+ *
+ * Beyond the ToN pseudocode, as the SIGCOMM'01 join does, a joining node takes its successor's
+ * predecessor for its own; and a stabilize that finds a closer successor asks it at once, so a
+ * node walks down the predecessor chain to its true successor within one round. Known limit:
+ * like the paper's protocol, stabilization cannot untangle a ring whose successor pointers
+ * interleave, which bursts of thousands of joins into a small ring can produce (Zave, "Using
+ * lightweight modeling to understand Chord", 2012); joins spread over minutes converge.
  *
  * Memory. The engine's slab holds struct chord_node: sizeof = 1,072 bytes per node (own
  * contact, predecessor, 64 fingers of 16 bytes, cursors). The successor list, whose length r is
  * a parameter, lives in a protocol-owned array of r contacts per slot: 16·r bytes more, so
  * 1,328 bytes per node with the default r = 16. Lookups in flight live in a pool of records
- * with a free list (struct chord_rec, 120 bytes, plus a list of max(r, 16) contacts), named in
+ * with a free list (struct chord_rec, 216 bytes, plus a list of max(r, 16) contacts), named in
  * the RPC context by index and generation; none is kept per node.
  *
  * Virtual nodes are not modelled: the oracle judges answers against one identifier per slot. */
@@ -32,9 +42,9 @@
 #define CHORD_SUCC_MAX 64             /* the `successors` parameter's maximum */
 #define CHORD_NEXT_MAX 4              /* next-hop candidates in an iterative step's reply */
 #define CHORD_CANDS 16                /* candidates an iterative lookup keeps at its origin */
-#define CHORD_DEAD_MAX 8              /* contacts a lookup remembers as timed out */
+#define CHORD_DEAD_MAX 16             /* contacts a lookup remembers as timed out */
 #define CHORD_HOP_LIMIT (2 * CHORD_BITS)  /* routing loop guard: requests per lookup */
-#define CHORD_STAB_CHAIN 32           /* immediate follow-up stabilizes in one round */
+#define CHORD_STAB_CHAIN 32           /* follow-up stabilizes in one round (see on_stab_rep) */
 #define CHORD_JOIN_BACKOFF_MAX 6      /* join retries back off up to 2^6 RPC timeouts */
 #define CHORD_FF_IDLE 0xFF            /* no fix_fingers round running */
 #define CHORD_NONE32 UINT32_MAX       /* no record */
@@ -49,6 +59,7 @@ enum chord_param {
     CHORD_P_MODE,
     CHORD_P_TIMEOUT,
     CHORD_P_REPLICAS,
+    CHORD_P_RETRIES,
 };
 
 enum chord_mode { CHORD_ITERATIVE, CHORD_RECURSIVE };
@@ -74,6 +85,9 @@ static const struct param chord_params[] = {
       .doc = "RPC timeout after which a silent node is taken as failed" },
     [CHORD_P_REPLICAS] = { .name = "replicas", .type = PARAM_INT, .def = "1", .min = 1, .max = 64,
       .doc = "keys are stored on this many successive successors (1 = no replication)" },
+    [CHORD_P_RETRIES] = { .name = "retries", .type = PARAM_INT, .def = "0", .min = 0, .max = 8,
+      .doc = "re-sends of an unanswered RPC before its target is taken as failed; the paper "
+             "assumes no loss (0); use 1-2 with network.loss > 0, as UDP implementations retransmit" },
     { .name = NULL },
 };
 
@@ -91,36 +105,38 @@ static const struct param chord_params[] = {
 #define CHORD_WIRE_FLAG 1
 #define CHORD_WIRE_COUNT 1
 
-/* X(name, fixed payload bytes on the wire; a list adds CHORD_WIRE_CONTACT per contact) */
+/* X(name, fixed payload bytes, bytes per list entry) on the wire */
 #define CHORD_MESSAGES(X)                                                                      \
-    /* iterative step: "your closest preceding node for key?" */                                \
-    X(FIND_REQ, CHORD_WIRE_KEY)                                                                \
-    /* done flag + list: the successor list (done) or up to CHORD_NEXT_MAX next hops */         \
-    X(FIND_REP, CHORD_WIRE_FLAG + CHORD_WIRE_COUNT)                                            \
-    /* owner check: "is key in (your predecessor, you]?" */                                      \
-    X(CHECK_REQ, CHORD_WIRE_KEY)                                                               \
+    /* iterative step: "your closest preceding node for key?", with the addresses that timed  \
+     * out during this lookup, which the answer leaves out */                                  \
+    X(FIND_REQ, CHORD_WIRE_KEY + CHORD_WIRE_COUNT, CHORD_WIRE_ADDR)                            \
+    /* enum chord_find_answer + a list: next hops, or a successor list */                     \
+    X(FIND_REP, CHORD_WIRE_FLAG + CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                        \
+    /* owner check: "is key in (your predecessor, you]?" */                                    \
+    X(CHECK_REQ, CHORD_WIRE_KEY, 0)                                                            \
     /* yes/no + the predecessor */                                                             \
-    X(CHECK_REP, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT)                                         \
+    X(CHECK_REP, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT, 0)                                      \
     /* recursive step: key + the origin's address; acknowledged at once */                     \
-    X(FWD_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR)                                               \
-    X(FWD_ACK, 0)                                                                              \
+    X(FWD_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR, 0)                                            \
+    X(FWD_ACK, 0, 0)                                                                           \
     /* recursive owner check: key + origin; answered by CHECK_REP, and DONE to the origin */    \
-    X(FWD_CHECK_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR)                                         \
-    /* recursive answer to the origin: outcome + the owner */                                  \
-    X(DONE, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT)                                              \
+    X(FWD_CHECK_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR, 0)                                      \
+    /* recursive answer to the origin: outcome + the owner; acknowledged when retries > 0 */   \
+    X(DONE, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT, 0)                                           \
+    X(DONE_ACK, 0, 0)                                                                          \
     /* stabilize: "your predecessor and successor list?" */                                    \
-    X(STAB_REQ, 0)                                                                             \
-    X(STAB_REP, CHORD_WIRE_CONTACT + CHORD_WIRE_COUNT)                                         \
+    X(STAB_REQ, 0, 0)                                                                          \
+    X(STAB_REP, CHORD_WIRE_CONTACT + CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                     \
     /* "I might be your predecessor" */                                                        \
-    X(NOTIFY, CHORD_WIRE_CONTACT)                                                              \
-    X(PING_REQ, 0)                                                                             \
-    X(PING_REP, 0)                                                                             \
+    X(NOTIFY, CHORD_WIRE_CONTACT, 0)                                                           \
+    X(PING_REQ, 0, 0)                                                                          \
+    X(PING_REP, 0, 0)                                                                          \
     /* graceful leave: the successor list to the predecessor, the predecessor to the successor */ \
-    X(LEAVE_PRED, CHORD_WIRE_COUNT)                                                            \
-    X(LEAVE_SUCC, CHORD_WIRE_CONTACT)
+    X(LEAVE_PRED, CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                                        \
+    X(LEAVE_SUCC, CHORD_WIRE_CONTACT, 0)
 
 enum chord_msg {
-#define CHORD_MSG_ENUM(name, bytes) CHORD_MSG_##name,
+#define CHORD_MSG_ENUM(name, fixed, entry) CHORD_MSG_##name,
     CHORD_MESSAGES(CHORD_MSG_ENUM)
 #undef CHORD_MSG_ENUM
     CHORD_MSG_COUNT
@@ -128,21 +144,32 @@ enum chord_msg {
 
 extern const char *const chord_msg_name[CHORD_MSG_COUNT];   /* for traces and tests */
 const char *const chord_msg_name[CHORD_MSG_COUNT] = {
-#define CHORD_MSG_NAME(name, bytes) #name,
+#define CHORD_MSG_NAME(name, fixed, entry) #name,
     CHORD_MESSAGES(CHORD_MSG_NAME)
 #undef CHORD_MSG_NAME
 };
 
 static const uint16_t chord_msg_fixed[CHORD_MSG_COUNT] = {
-#define CHORD_MSG_FIXED(name, bytes) bytes,
+#define CHORD_MSG_FIXED(name, fixed, entry) fixed,
     CHORD_MESSAGES(CHORD_MSG_FIXED)
 #undef CHORD_MSG_FIXED
 };
 
+static const uint16_t chord_msg_entry[CHORD_MSG_COUNT] = {
+#define CHORD_MSG_ENTRY(name, fixed, entry) entry,
+    CHORD_MESSAGES(CHORD_MSG_ENTRY)
+#undef CHORD_MSG_ENTRY
+};
+
 /* Bodies: a tagged union, the tag being the message type. Lists are sent only up to their
  * count, so the bytes copied per event follow r, not CHORD_SUCC_MAX. */
-struct chord_key_req {                /* FIND_REQ, CHECK_REQ */
+struct chord_key_req {                /* CHECK_REQ */
     uint64_t key;
+};
+struct chord_find_req {               /* FIND_REQ */
+    uint64_t key;
+    uint8_t ndead;
+    struct addr dead[CHORD_DEAD_MAX]; /* leave these out: they did not answer the asker */
 };
 enum chord_find_answer {
     CHORD_FIND_NEXT,                  /* the list holds the next hops, closest preceding first */
@@ -179,6 +206,7 @@ struct chord_peer_msg {               /* NOTIFY (the sender), LEAVE_SUCC (its pr
 
 union chord_body {
     struct chord_key_req key_req;
+    struct chord_find_req find_req;
     struct chord_list_rep list_rep;
     struct chord_check_rep check_rep;
     struct chord_fwd_req fwd_req;
@@ -188,6 +216,7 @@ union chord_body {
 };
 
 #define CHORD_LIST_LEN(n) (offsetof(struct chord_list_rep, peer) + (size_t)(n) * sizeof(struct peer))
+#define CHORD_FIND_LEN(n) (offsetof(struct chord_find_req, dead) + (size_t)(n) * sizeof(struct addr))
 #define CHORD_STAB_LEN(n) (offsetof(struct chord_stab_rep, peer) + (size_t)(n) * sizeof(struct peer))
 
 /* ==== state =============================================================================== */
@@ -226,7 +255,13 @@ enum chord_purpose {
     CHORD_FOR_FORWARD,                /* a recursive lookup at one of its hops */
 };
 
-enum chord_rec_phase { CHORD_REC_FREE, CHORD_REC_WAIT, CHORD_REC_ROUTE, CHORD_REC_CHECK };
+enum chord_rec_phase {
+    CHORD_REC_FREE,
+    CHORD_REC_WAIT,                   /* the owner has not joined yet */
+    CHORD_REC_ROUTE,                  /* looking for the key's predecessor */
+    CHORD_REC_CHECK,                  /* asking the owner candidates in turn */
+    CHORD_REC_DONE,                   /* recursive: the answer is on its way to the origin */
+};
 
 /* A lookup in flight at one node. The record's list (g->rec_list, stride g->stride) holds the
  * routing candidates, closest to the key first (ROUTE), or the owners to try (CHECK). */
@@ -238,6 +273,8 @@ struct chord_rec {
     uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
     uint32_t next;                    /* free list / the owner's wait list */
     uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
+    uint64_t best;                    /* iterative: distance to the key of the closest node that
+                                         has answered; a hop counts when it shrinks */
     uint16_t hops;                    /* routing hops so far: the paper's path length */
     uint16_t steps;                   /* requests sent, retries included, against the loop guard */
     uint16_t nlist;                   /* entries in the list */
@@ -247,15 +284,19 @@ struct chord_rec {
     uint8_t finger;                   /* FINGER: the finger looked up */
     uint8_t ndead;                    /* entries in dead[] (a ring once full) */
     uint8_t dead_next;
+    uint8_t tries;                    /* re-sends of the RPC in flight so far */
     struct addr dead[CHORD_DEAD_MAX]; /* contacts that timed out during this lookup */
     struct peer fallback;             /* said "not mine, ask my predecessor": the owner if that
-                                         predecessor turns out dead */
+                                         predecessor turns out dead; DONE: the answer */
+    uint8_t outcome;                  /* DONE: enum outcome */
 };
+_Static_assert(sizeof(struct chord_rec) == 216, "update the figure in the opening comment");
 
 /* The protocol's global data for one run. */
 struct chord_global {
     uint32_t r;                       /* successor-list length */
     int64_t stabilize_us, fix_us, check_us, timeout_us;  /* mean periods, RPC timeout */
+    uint32_t retries;                 /* re-sends before a silent node is taken as failed */
     enum chord_mode mode;
     node_t cap;                       /* node slots */
     struct peer *succ;                /* cap x r successor lists */
@@ -263,10 +304,6 @@ struct chord_global {
     struct peer *rec_list;            /* rec_cap x stride contacts */
     uint32_t stride;                  /* contacts per record list: max(r, CHORD_CANDS) */
     uint32_t rec_cap, rec_free;
-#ifdef CHORD_DEBUG
-    uint32_t dbg_stab[1 << 16];
-    int64_t dbg_last[1 << 16];
-#endif
 };
 
 static const struct peer chord_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } };
@@ -276,7 +313,7 @@ static const struct peer chord_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } }
 bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b);
 bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b);
 uint64_t chord_finger_target(uint64_t id, unsigned i);
-size_t chord_wire_size(unsigned type, unsigned contacts);
+size_t chord_wire_size(unsigned type, unsigned entries);
 
 /* x in (a, b] clockwise; (a, a] is the whole ring. */
 bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b)
@@ -300,11 +337,11 @@ uint64_t chord_finger_target(uint64_t id, unsigned i)
     return id + (UINT64_C(1) << i);
 }
 
-/* Bytes on the wire of a message of `type` carrying `contacts` list entries. */
-size_t chord_wire_size(unsigned type, unsigned contacts)
+/* Bytes on the wire of a message of `type` carrying `entries` list entries. */
+size_t chord_wire_size(unsigned type, unsigned entries)
 {
     return CHORD_WIRE_IP_UDP + CHORD_WIRE_HEADER + chord_msg_fixed[type] +
-           (size_t)contacts * CHORD_WIRE_CONTACT;
+           (size_t)entries * chord_msg_entry[type];
 }
 
 /* ==== small helpers ======================================================================= */
@@ -377,10 +414,6 @@ static void set_successors(struct sim *s, node_t n, struct peer first, const str
         if (!dup)
             tmp[m++] = p;
     }
-#ifdef CHORD_DEBUG
-    if (getenv("TRACE_NODE") && (node_t)atoi(getenv("TRACE_NODE")) == n && (m == 0 || nd->nsucc == 0 || !addr_eq(succ[0].addr, tmp[0].addr)))
-        fprintf(stderr, "  node %u t=%lld succ0 %u -> %u (first arg %u)\n", n, (long long)sim_now(s), nd->nsucc ? succ[0].addr.slot : 9999, m ? tmp[0].addr.slot : 9999, first.addr.slot);
-#endif
     memcpy(succ, tmp, m * sizeof *succ);
     nd->nsucc = (uint8_t)m;
     if (m)
@@ -424,9 +457,6 @@ static void forget(struct sim *s, node_t n, struct addr a)
             nd->finger[i] = chord_peer_none;
     if (peer_is(nd->pred, a))
         nd->pred = chord_peer_none;
-#ifdef CHORD_DEBUG
-    if (getenv("TRACE_NODE") && (node_t)atoi(getenv("TRACE_NODE")) == n) fprintf(stderr, "  node %u t=%lld forget %u (succ0 now %u)\n", n, (long long)sim_now(s), a.slot, nd->nsucc ? succ[0].addr.slot : 9999);
-#endif
     refill_successor(s, n);
 }
 
@@ -549,6 +579,7 @@ static uint32_t rec_alloc(struct sim *s, node_t n, enum chord_purpose purpose, u
     uint32_t gen = r->gen;
     *r = (struct chord_rec){ .key = key, .origin = ADDR_NONE, .owner = n,
                              .owner_inc = sim_addr(s, n).inc, .gen = gen, .next = CHORD_NONE32,
+                             .best = key - sim_node_id(s, n),
                              .lookup = lookup, .purpose = (uint8_t)purpose,
                              .phase = CHORD_REC_ROUTE, .fallback = chord_peer_none };
     return i;
@@ -685,23 +716,12 @@ static void iter_fail(struct sim *s, uint32_t i, enum outcome o)
 /* Asks the next node: the best routing candidate (ROUTE) or the owner to check (CHECK). */
 static void iter_send(struct sim *s, uint32_t i)
 {
-#ifdef CHORD_DEBUG
-    if (getenv("TRACE_KEY") && rec_at(s, i)->key == strtoull(getenv("TRACE_KEY"), NULL, 16)) {
-        struct chord_rec *q = rec_at(s, i);
-        fprintf(stderr, "  t=%lld phase %u hops %u steps %u:", (long long)sim_now(s), q->phase, q->hops, q->steps);
-        for (unsigned k = 0; k < q->nlist && k < 6; k++) fprintf(stderr, " %s%016llx", k == q->pos && q->phase == CHORD_REC_CHECK ? "*" : "", (unsigned long long)rec_list(s, i)[k].id);
-        fprintf(stderr, "\n");
-    }
-#endif
     struct chord_rec *r = rec_at(s, i);
     if (r->lookup != LOOKUP_NONE && !sim_lookup_active(s, r->lookup)) {
         rec_free(s, i);
         return;
     }
     if (r->steps >= CHORD_HOP_LIMIT) {
-#ifdef CHORD_DEBUG
-        { static int cnt; if (cnt++ < 5) fprintf(stderr, "TTL rec purpose %u phase %u hops %u steps %u nlist %u pos %u key %016llx owner %u joined %u\n", r->purpose, r->phase, r->hops, r->steps, r->nlist, r->pos, (unsigned long long)r->key, r->owner, chord_node(s, r->owner)->phase); }
-#endif
         iter_fail(s, i, OUTCOME_TTL_EXPIRED);
         return;
     }
@@ -709,6 +729,7 @@ static void iter_send(struct sim *s, uint32_t i)
     struct chord_key_req body = { .key = r->key };
     r->steps++;
     if (r->phase == CHORD_REC_ROUTE) {
+        struct chord_find_req find = { .key = r->key, .ndead = r->ndead };
         if (r->nlist == 0) {
             if (peer_ok(r->fallback))
                 iter_finish(s, i, r->fallback);
@@ -716,8 +737,9 @@ static void iter_send(struct sim *s, uint32_t i)
                 iter_fail(s, i, OUTCOME_TIMEOUT);
             return;
         }
-        send_rpc(s, r->owner, l[0].addr, CHORD_MSG_FIND_REQ, r->lookup, &body, sizeof body, 0,
-                 rec_ctx(s, i), 0);
+        memcpy(find.dead, r->dead, r->ndead * sizeof find.dead[0]);
+        send_rpc(s, r->owner, l[0].addr, CHORD_MSG_FIND_REQ, r->lookup, &find,
+                 CHORD_FIND_LEN(r->ndead), r->ndead, rec_ctx(s, i), l[0].id);
     } else {
         if (r->pos >= r->nlist) {
             iter_fail(s, i, OUTCOME_TIMEOUT);
@@ -755,11 +777,16 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
     struct chord_rec *r = rec_at(s, i);
     if (r->phase != CHORD_REC_ROUTE)
         return;
+    r->tries = 0;
     if (b->done == CHORD_FIND_MINE && b->count) {
         iter_finish(s, i, b->peer[0]);    /* the owner itself answered: not a routing hop */
         return;
     }
-    r->hops++;
+    uint64_t d = r->key - m->rpc->ctx[1];  /* the answering node's distance to the key */
+    if (d < r->best) {                /* a retry, or a step back after a failure, is no hop */
+        r->best = d;
+        r->hops++;
+    }
     r->fallback = chord_peer_none;
     rec_list_remove(s, i, m->rpc->dst);
     struct peer *l = rec_list(s, i);
@@ -809,6 +836,7 @@ static void iter_on_check_rep(struct sim *s, const struct msg *m, uint32_t i)
     struct chord_rec *r = rec_at(s, i);
     if (r->phase != CHORD_REC_CHECK || r->pos >= r->nlist)
         return;
+    r->tries = 0;
     struct peer cur = rec_list(s, i)[r->pos];
     if (b->yes || !check_continue(s, i, b)) {
         iter_finish(s, i, cur);
@@ -819,8 +847,14 @@ static void iter_on_check_rep(struct sim *s, const struct msg *m, uint32_t i)
 
 static void iter_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint32_t i)
 {
-    forget(s, n, rpc->dst);
     struct chord_rec *r = rec_at(s, i);
+    if (r->tries < chord_g(s)->retries) {
+        r->tries++;
+        iter_send(s, i);              /* the same request to the same node */
+        return;
+    }
+    r->tries = 0;
+    forget(s, n, rpc->dst);
     rec_dead(r, rpc->dst);
     if (rpc->type == CHORD_MSG_FIND_REQ) {
         rec_list_remove(s, i, rpc->dst);
@@ -832,10 +866,30 @@ static void iter_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint
 
 /* ==== recursive lookups =================================================================== */
 
-static void send_done(struct sim *s, node_t n, const struct chord_rec *r, enum outcome o, struct peer owner)
+static void done_send(struct sim *s, uint32_t i)
 {
-    struct chord_done body = { .outcome = (uint8_t)o, .hops = r->hops, .owner = owner };
-    send_msg(s, n, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0);
+    struct chord_rec *r = rec_at(s, i);
+    struct chord_done body = { .outcome = r->outcome, .hops = r->hops, .owner = r->fallback };
+    send_rpc(s, r->owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0,
+             rec_ctx(s, i), 0);
+}
+
+/* Ends recursive record i: the answer goes to the origin. Without retries it is one message,
+ * as in the paper; with retries the origin acknowledges it and it is re-sent until then. */
+static void send_done(struct sim *s, uint32_t i, enum outcome o, struct peer owner)
+{
+    struct chord_rec *r = rec_at(s, i);
+    if (chord_g(s)->retries == 0) {
+        struct chord_done body = { .outcome = (uint8_t)o, .hops = r->hops, .owner = owner };
+        send_msg(s, r->owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0);
+        rec_free(s, i);
+        return;
+    }
+    r->phase = CHORD_REC_DONE;
+    r->fallback = owner;
+    r->outcome = (uint8_t)o;
+    r->tries = 0;
+    done_send(s, i);
 }
 
 /* Hands the query to `next`, which acknowledges at once and carries on. */
@@ -859,8 +913,7 @@ static void rec_step(struct sim *s, uint32_t i)
         return;
     }
     if (r->steps >= CHORD_HOP_LIMIT || r->hops >= CHORD_HOP_LIMIT) {
-        send_done(s, n, r, OUTCOME_TTL_EXPIRED, chord_peer_none);
-        rec_free(s, i);
+        send_done(s, i, OUTCOME_TTL_EXPIRED, chord_peer_none);
         return;
     }
     struct chord_fwd_req body = { .key = r->key, .origin = r->origin, .hops = r->hops };
@@ -869,8 +922,7 @@ static void rec_step(struct sim *s, uint32_t i)
             /* alone as far as n knows, or n holds the key: it was not a routing hop */
             if (r->hops && !addr_eq(r->origin, nd->self.addr))
                 r->hops--;
-            send_done(s, n, r, OUTCOME_OK, nd->self);
-            rec_free(s, i);
+            send_done(s, i, OUTCOME_OK, nd->self);
             return;
         }
         if (chord_in_oc(r->key, nd->self.id, chord_succ(chord_g(s), n)[0].id)) {
@@ -878,8 +930,7 @@ static void rec_step(struct sim *s, uint32_t i)
         } else {
             struct peer next;
             if (closest_preceding(s, n, r->key, r->dead, r->ndead, &next, 1) == 0) {
-                send_done(s, n, r, OUTCOME_TIMEOUT, chord_peer_none);
-                rec_free(s, i);
+                send_done(s, i, OUTCOME_TIMEOUT, chord_peer_none);
                 return;
             }
             rec_forward(s, i, next);
@@ -887,8 +938,7 @@ static void rec_step(struct sim *s, uint32_t i)
         }
     }
     if (r->pos >= r->nlist) {
-        send_done(s, n, r, OUTCOME_TIMEOUT, chord_peer_none);
-        rec_free(s, i);
+        send_done(s, i, OUTCOME_TIMEOUT, chord_peer_none);
         return;
     }
     r->steps++;
@@ -896,20 +946,20 @@ static void rec_step(struct sim *s, uint32_t i)
              sizeof body, 0, rec_ctx(s, i), 0);
 }
 
-static void rec_on_check_rep(struct sim *s, node_t n, const struct msg *m, uint32_t i)
+static void rec_on_check_rep(struct sim *s, const struct msg *m, uint32_t i)
 {
     const struct chord_check_rep *b = m->body;
     struct chord_rec *r = rec_at(s, i);
     if (r->phase != CHORD_REC_CHECK || r->pos >= r->nlist)
         return;
+    r->tries = 0;
     if (b->yes) {
         rec_free(s, i);               /* the owner answers the origin itself */
         return;
     }
     struct peer cur = rec_list(s, i)[r->pos];
     if (!check_continue(s, i, b)) {
-        send_done(s, n, r, OUTCOME_OK, cur);
-        rec_free(s, i);
+        send_done(s, i, OUTCOME_OK, cur);
         return;
     }
     rec_forward(s, i, b->pred);
@@ -917,8 +967,24 @@ static void rec_on_check_rep(struct sim *s, node_t n, const struct msg *m, uint3
 
 static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint32_t i)
 {
-    forget(s, n, rpc->dst);
     struct chord_rec *r = rec_at(s, i);
+    if (rpc->type == CHORD_MSG_DONE) {
+        if (r->tries++ < chord_g(s)->retries && sim_lookup_active(s, r->lookup))
+            done_send(s, i);
+        else
+            rec_free(s, i);
+        return;
+    }
+    if (r->tries < chord_g(s)->retries) {
+        r->tries++;                   /* the same request to the same node */
+        if (rpc->type == CHORD_MSG_FWD_REQ)
+            rec_forward(s, i, (struct peer){ .id = 0, .addr = rpc->dst });
+        else
+            rec_step(s, i);
+        return;
+    }
+    r->tries = 0;
+    forget(s, n, rpc->dst);
     rec_dead(r, rpc->dst);
     if (rpc->type == CHORD_MSG_FWD_CHECK_REQ && r->pos < r->nlist &&
         addr_eq(rec_list(s, i)[r->pos].addr, rpc->dst))
@@ -998,6 +1064,9 @@ static void ff_continue(struct sim *s, node_t n, unsigned i)
 /* ==== stabilization ======================================================================= */
 
 #define CHORD_STAB_JOINING 0x100      /* ctx0 flag: this stabilize completes a join */
+#define CHORD_STAB_DEPTH 0xFF         /* ctx0 bits: follow-ups so far in this round */
+#define CHORD_CTX_TRY_SHIFT 16        /* ctx0 bits 16..23 of maintenance RPCs: re-sends so far */
+#define CHORD_CTX_TRY_MASK 0xFFu
 
 /* Asks n's successor for its predecessor and successor list (ToN Fig. 7 stabilize). */
 static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth)
@@ -1013,11 +1082,8 @@ static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth)
         return;
     }
     struct peer succ0 = chord_succ(chord_g(s), n)[0];
-#ifdef CHORD_DEBUG
-    chord_g(s)->dbg_stab[n]++; chord_g(s)->dbg_last[n] = sim_now(s);
-#endif
-    send_rpc(s, n, succ0.addr, CHORD_MSG_STAB_REQ, LOOKUP_NONE, NULL, 0, 0,
-             (joining ? CHORD_STAB_JOINING : 0) | depth, succ0.id);
+    uint64_t ctx = (joining ? CHORD_STAB_JOINING : 0) | (depth < CHORD_STAB_DEPTH ? depth : CHORD_STAB_DEPTH);
+    send_rpc(s, n, succ0.addr, CHORD_MSG_STAB_REQ, LOOKUP_NONE, NULL, 0, 0, ctx, succ0.id);
 }
 
 static void finish_join(struct sim *s, node_t n);
@@ -1027,7 +1093,7 @@ static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
     const struct chord_stab_rep *b = m->body;
     struct chord_node *nd = chord_node(s, n);
     bool joining = (m->rpc->ctx[0] & CHORD_STAB_JOINING) != 0;
-    unsigned depth = (unsigned)(m->rpc->ctx[0] & 0xFF);
+    unsigned depth = (unsigned)(m->rpc->ctx[0] & CHORD_STAB_DEPTH);
     struct peer succ = { .id = m->rpc->ctx[1], .addr = m->rpc->dst };
     struct peer x = b->pred;
     const struct peer *cur = chord_succ(chord_g(s), n);
@@ -1039,7 +1105,9 @@ static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
     }
     if (peer_ok(x) && !addr_eq(x.addr, nd->self.addr) && chord_in_oo(x.id, nd->self.id, succ.id) &&
         depth < CHORD_STAB_CHAIN) {
-        /* a node joined between n and its successor: it is n's successor now */
+        /* a node joined between n and its successor: it is n's successor now. n asks it at
+         * once rather than a period later, so that after a burst of joins n walks down the
+         * predecessor chain to its true successor within one round. */
         struct peer tmp[CHORD_SUCC_MAX + 1];
         tmp[0] = succ;
         memcpy(&tmp[1], b->peer, b->count * sizeof tmp[0]);
@@ -1048,11 +1116,11 @@ static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
         return;
     }
     set_successors(s, n, succ, b->peer, b->count);
-    if (joining && !peer_ok(nd->pred) && peer_ok(x) && !addr_eq(x.addr, nd->self.addr) &&
-        !addr_eq(x.addr, succ.addr))
-        nd->pred = x;                 /* SIGCOMM'01 Fig. 6: predecessor = successor.predecessor */
     struct chord_peer_msg note = { .peer = nd->self };
     send_msg(s, n, succ.addr, CHORD_MSG_NOTIFY, LOOKUP_NONE, &note, sizeof note, 0);
+    if (joining && !peer_ok(nd->pred) && peer_ok(x) && !addr_eq(x.addr, nd->self.addr) &&
+        !addr_eq(x.addr, succ.addr))
+        nd->pred = x;                 /* SIGCOMM'01 Fig. 6 join: predecessor = successor.predecessor */
     if (joining)
         finish_join(s, n);
 }
@@ -1060,7 +1128,14 @@ static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
 static void on_stab_timeout(struct sim *s, node_t n, const struct rpc *rpc)
 {
     bool joining = (rpc->ctx[0] & CHORD_STAB_JOINING) != 0;
-    unsigned depth = (unsigned)(rpc->ctx[0] & 0xFF);
+    unsigned depth = (unsigned)(rpc->ctx[0] & CHORD_STAB_DEPTH);
+    uint32_t tries = (uint32_t)(rpc->ctx[0] >> CHORD_CTX_TRY_SHIFT) & CHORD_CTX_TRY_MASK;
+    if (tries < chord_g(s)->retries) {
+        uint64_t ctx = (rpc->ctx[0] & ~((uint64_t)CHORD_CTX_TRY_MASK << CHORD_CTX_TRY_SHIFT)) |
+                       ((uint64_t)(tries + 1) << CHORD_CTX_TRY_SHIFT);
+        send_rpc(s, n, rpc->dst, CHORD_MSG_STAB_REQ, LOOKUP_NONE, NULL, 0, 0, ctx, rpc->ctx[1]);
+        return;
+    }
     forget(s, n, rpc->dst);
     if (joining)
         stabilize(s, n, true, depth + 1);
@@ -1142,11 +1217,9 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
     if (nd->phase != CHORD_JOINING)
         return;
     if (b->count == 0) {
-        nd->pred = chord_peer_none;   /* nobody ever registered: n founds the ring */
-#ifdef CHORD_DEBUG
-        fprintf(stderr, "founder %u at %lld\n", n, (long long)sim_now(s));
-#endif
-        nd->nsucc = 0;
+        /* nobody ever registered: n founds the ring (with whoever has notified it already) */
+        if (peer_ok(nd->pred))
+            set_successors(s, n, nd->pred, NULL, 0);
         finish_join(s, n);
         return;
     }
@@ -1204,25 +1277,33 @@ static void on_leave_succ(struct sim *s, node_t n, const struct msg *m)
 
 /* ==== requests ============================================================================ */
 
+/* An iterative step, answered as if the asker's dead contacts were absent (n itself learns
+ * nothing from the list: only its own timeouts tell it that a node failed). */
 static void on_find_req(struct sim *s, node_t n, const struct msg *m)
 {
-    const struct chord_key_req *b = m->body;
+    const struct chord_find_req *b = m->body;
     struct chord_global *g = chord_g(s);
     const struct chord_node *nd = chord_node(s, n);
     const struct peer *succ = chord_succ(g, n);
+    unsigned ndead = b->ndead < CHORD_DEAD_MAX ? b->ndead : CHORD_DEAD_MAX;
+    struct peer live[CHORD_SUCC_MAX];
+    unsigned nlive = 0;
+    for (unsigned k = 0; k < nd->nsucc; k++)
+        if (!addr_in(b->dead, ndead, succ[k].addr))
+            live[nlive++] = succ[k];
     struct chord_list_rep rep = { .done = CHORD_FIND_MINE };
     unsigned count = 0;
     if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, b->key))) {
         rep.peer[count++] = nd->self;         /* alone, or n holds the key: n, then its list */
-        for (unsigned k = 0; k < nd->nsucc && count < g->r; k++)
-            rep.peer[count++] = succ[k];
-    } else if (chord_in_oc(b->key, nd->self.id, succ[0].id)) {
+        for (unsigned k = 0; k < nlive && count < g->r; k++)
+            rep.peer[count++] = live[k];
+    } else if (nlive && chord_in_oc(b->key, nd->self.id, live[0].id)) {
         rep.done = CHORD_FIND_SUCC;
-        memcpy(rep.peer, succ, nd->nsucc * sizeof rep.peer[0]);
-        count = nd->nsucc;
+        memcpy(rep.peer, live, nlive * sizeof rep.peer[0]);
+        count = nlive;
     } else {
         rep.done = CHORD_FIND_NEXT;
-        count = closest_preceding(s, n, b->key, NULL, 0, rep.peer, CHORD_NEXT_MAX);
+        count = closest_preceding(s, n, b->key, b->dead, ndead, rep.peer, CHORD_NEXT_MAX);
     }
     rep.count = (uint8_t)count;
     reply_msg(s, n, m, CHORD_MSG_FIND_REP, &rep, CHORD_LIST_LEN(count), count);
@@ -1254,10 +1335,12 @@ static void on_fwd_check_req(struct sim *s, node_t n, const struct msg *m)
     const struct chord_fwd_req *b = m->body;
     bool yes;
     on_check_req(s, n, m, b->key, &yes);
-    if (yes) {
-        struct chord_done done = { .outcome = OUTCOME_OK, .hops = b->hops,
-                                   .owner = chord_node(s, n)->self };
-        send_msg(s, n, b->origin, CHORD_MSG_DONE, m->lookup, &done, sizeof done, 0);
+    if (yes) {                        /* n holds the key: it answers the origin */
+        uint32_t i = rec_alloc(s, n, CHORD_FOR_FORWARD, b->key, m->lookup);
+        struct chord_rec *r = rec_at(s, i);
+        r->origin = b->origin;
+        r->hops = b->hops;
+        send_done(s, i, OUTCOME_OK, chord_node(s, n)->self);
     }
 }
 
@@ -1295,7 +1378,11 @@ static void chord_on_message(struct sim *s, node_t n, const struct msg *m)
             break;
         case CHORD_MSG_FWD_CHECK_REQ:
             if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
-                rec_on_check_rep(s, n, m, i);
+                rec_on_check_rep(s, m, i);
+            break;
+        case CHORD_MSG_DONE:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+                rec_free(s, i);       /* the origin has the answer */
             break;
         case CHORD_MSG_STAB_REQ:
             on_stab_rep(s, n, m);
@@ -1322,6 +1409,8 @@ static void chord_on_message(struct sim *s, node_t n, const struct msg *m)
         break;
     case CHORD_MSG_DONE: {
         const struct chord_done *b = m->body;
+        if (m->req)
+            reply_msg(s, n, m, CHORD_MSG_DONE_ACK, NULL, 0, 0);
         sim_lookup_done(s, m->lookup, (enum outcome)b->outcome, b->owner.addr, b->hops);
         break;
     }
@@ -1363,12 +1452,22 @@ static void chord_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
         else
             forget(s, n, rpc->dst);
         break;
+    case CHORD_MSG_DONE:              /* the origin, not a routing contact: nothing to forget */
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != CHORD_NONE32)
+            rec_on_timeout(s, n, rpc, i);
+        break;
     case CHORD_MSG_STAB_REQ:
         on_stab_timeout(s, n, rpc);
         break;
-    default:                          /* PING_REQ: the predecessor is gone */
-        forget(s, n, rpc->dst);
+    default: {                        /* PING_REQ: the predecessor is gone */
+        uint32_t tries = (uint32_t)(rpc->ctx[0] >> CHORD_CTX_TRY_SHIFT) & CHORD_CTX_TRY_MASK;
+        if (tries < chord_g(s)->retries)
+            send_rpc(s, n, rpc->dst, CHORD_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, 0,
+                     (uint64_t)(tries + 1) << CHORD_CTX_TRY_SHIFT, 0);
+        else
+            forget(s, n, rpc->dst);
         break;
+    }
     }
 }
 
@@ -1498,76 +1597,13 @@ static void chord_converge(struct sim *s)
     free(live);
 }
 
-
-#ifdef CHORD_DEBUG
-static void chord_debug_check(struct sim *s)
-{
-    struct chord_global *g = chord_g(s);
-    node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct chord_sorted *v = malloc((size_t)g->cap * sizeof *v);
-    size_t len = sim_converge_live(s, live, g->cap), m = 0;
-    for (size_t k = 0; k < len; k++)
-        if (chord_node(s, live[k])->phase == CHORD_JOINED)
-            v[m++] = (struct chord_sorted){ .id = sim_node_id(s, live[k]), .n = live[k] };
-    len = m;
-    qsort(v, len, sizeof *v, by_id);
-    size_t succ_ok = 0, pred_ok = 0, fing_ok = 0, fing_all = 0, nsucc0 = 0;
-    for (size_t k = 0; k < len; k++) {
-        struct chord_node *nd = chord_node(s, v[k].n);
-        node_t ts = v[(k + 1) % len].n, tp = v[(k + len - 1) % len].n;
-        if (nd->nsucc && chord_succ(g, v[k].n)[0].addr.slot == ts) succ_ok++;
-        else if (k % 7 == 0 || 1) fprintf(stderr, "stab %u last %lld nsucc %u phase %u flags %x; ", g->dbg_stab[v[k].n], (long long)g->dbg_last[v[k].n], nd->nsucc, nd->phase, nd->flags);
-        if (!(nd->nsucc && chord_succ(g, v[k].n)[0].addr.slot == ts)) fprintf(stderr, "bad n=%u k=%zu id=%016llx succ=%u(%016llx) want %u(%016llx) pred=%u want %u; want's pred %u\n", v[k].n, k, (unsigned long long)v[k].id,
-            chord_succ(g, v[k].n)[0].addr.slot, (unsigned long long)chord_succ(g, v[k].n)[0].id, ts, (unsigned long long)v[(k+1)%len].id, nd->pred.addr.slot, tp, chord_node(s, ts)->pred.addr.slot);
-        if (!nd->nsucc) nsucc0++;
-        if (peer_ok(nd->pred) && nd->pred.addr.slot == tp) pred_ok++;
-        for (unsigned i = 0; i < CHORD_BITS; i++) {
-            size_t f = successor_index(v, len, chord_finger_target(v[k].id, i));
-            node_t want = f == k ? NODE_NONE : v[f].n;
-            fing_all++;
-            if (nd->finger[i].addr.slot == want) fing_ok++;
-        }
-    }
-    {
-        /* cycles of succ[0] */
-        size_t cyc = 0, on = 0;
-        unsigned char *mark = calloc(g->cap, 1);
-        for (size_t k = 0; k < len; k++) {
-            node_t a = v[k].n;
-            if (mark[a]) continue;
-            size_t steps = 0; node_t b = a;
-            while (steps < 3 * len) {
-                struct chord_node *x = chord_node(s, b);
-                if (!x->nsucc) break;
-                b = chord_succ(g, b)[0].addr.slot;
-                steps++;
-                if (b == a) break;
-            }
-            if (b == a) {
-                cyc++;
-                size_t l = 0; node_t c = a; long double wind = 0;
-                do { mark[c] = 1; l++; node_t d = chord_succ(g, c)[0].addr.slot; wind += (long double)(sim_node_id(s, d) - sim_node_id(s, c)); c = d; } while (c != a);
-                fprintf(stderr, "winding %.3Lf\n", wind / 18446744073709551616.0L);
-                on += l;
-                fprintf(stderr, "cycle of %zu nodes from %u\n", l, a);
-            }
-        }
-        free(mark);
-        fprintf(stderr, "cycles %zu covering %zu\n", cyc, on);
-    }
-    fprintf(stderr, "chord debug: joined %zu succ ok %zu pred ok %zu nsucc0 %zu fingers ok %.4f\n", len, succ_ok, pred_ok, nsucc0, (double)fing_ok / (double)(fing_all ? fing_all : 1));
-    free(live);
-    free(v);
-}
-#endif
-
 /* ==== setup =============================================================================== */
 
 static size_t chord_msg_body_max(const struct proto_config *cfg)
 {
     size_t r = (size_t)cfg->v[CHORD_P_SUCCESSORS].i;
     size_t max = sizeof(struct chord_check_rep);
-    size_t cand[] = { sizeof(struct chord_key_req), sizeof(struct chord_fwd_req),
+    size_t cand[] = { sizeof(struct chord_find_req), sizeof(struct chord_fwd_req),
                       sizeof(struct chord_done), sizeof(struct chord_peer_msg),
                       CHORD_LIST_LEN(r + 1), CHORD_LIST_LEN(CHORD_NEXT_MAX), CHORD_STAB_LEN(r) };
     for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
@@ -1593,6 +1629,7 @@ static int chord_setup(struct sim *s, const struct proto_config *cfg)
     g->fix_us = cfg->v[CHORD_P_FIX_FINGERS].i;
     g->check_us = cfg->v[CHORD_P_CHECK_PRED].i;
     g->timeout_us = cfg->v[CHORD_P_TIMEOUT].i;
+    g->retries = (uint32_t)cfg->v[CHORD_P_RETRIES].i;
     g->mode = cfg->v[CHORD_P_MODE].i == CHORD_RECURSIVE ? CHORD_RECURSIVE : CHORD_ITERATIVE;
     g->cap = sim_capacity(s);
     g->stride = r > CHORD_CANDS ? r : CHORD_CANDS;
@@ -1621,9 +1658,6 @@ static void chord_teardown(struct sim *s)
     struct chord_global *g = chord_g(s);
     if (!g)
         return;
-#ifdef CHORD_DEBUG
-    chord_debug_check(s);
-#endif
     free(g->succ);
     free(g->rec);
     free(g->rec_list);

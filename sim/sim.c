@@ -220,6 +220,12 @@ static void introducer_receive(struct sim *s, const struct event *e)
         if (!addr_eq(in->recent[k].addr, e->src))
             pick[m++] = in->recent[k];
     rep.count = m < INTRO_CONTACTS ? m : INTRO_CONTACTS;
+    if (in->n == 0) {
+        /* Nobody has registered yet: the asker will found the overlay, so the next asker is
+         * sent to it. Otherwise two nodes asking within one round trip of each other would
+         * both be told "you are the first" and found two overlays. */
+        introducer_remember(in, (struct peer){ .id = e->arg, .addr = e->src });
+    }
     if (m) {
         gsl_ran_choose(in->rng, rep.contacts, rep.count, pick, m, sizeof pick[0]);
         gsl_ran_shuffle(in->rng, rep.contacts, rep.count, sizeof rep.contacts[0]);

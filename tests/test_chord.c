@@ -20,7 +20,7 @@ uint64_t chord_finger_target(uint64_t id, unsigned i);
 size_t chord_wire_size(unsigned type, unsigned contacts);
 
 /* Message types, in the order of chord.c's CHORD_MESSAGES table. */
-enum { FIND_REQ, FIND_REP, CHECK_REQ, CHECK_REP, FWD_REQ, FWD_ACK, FWD_CHECK_REQ, DONE,
+enum { FIND_REQ, FIND_REP, CHECK_REQ, CHECK_REP, FWD_REQ, FWD_ACK, FWD_CHECK_REQ, DONE, DONE_ACK,
        STAB_REQ, STAB_REP, NOTIFY, PING_REQ, PING_REP, LEAVE_PRED, LEAVE_SUCC };
 
 static void test_chord_interval_half_open(void **state)
@@ -92,8 +92,9 @@ static void test_chord_finger_targets(void **state)
 static void test_chord_wire_sizes(void **state)
 {
     (void)state;
-    /* 28 B IPv4 + UDP, 8 B Chord header, 14 B per contact, 8 B key */
-    assert_int_equal(chord_wire_size(FIND_REQ, 0), 28 + 8 + 8);
+    /* 28 B IPv4 + UDP, 8 B Chord header, 14 B per contact, 6 B per address, 8 B key */
+    assert_int_equal(chord_wire_size(FIND_REQ, 0), 28 + 8 + 8 + 1);
+    assert_int_equal(chord_wire_size(FIND_REQ, 2), 28 + 8 + 8 + 1 + 2 * 6);
     assert_int_equal(chord_wire_size(FIND_REP, 4), 28 + 8 + 2 + 4 * 14);
     assert_int_equal(chord_wire_size(STAB_REQ, 0), 36);
     assert_int_equal(chord_wire_size(STAB_REP, 16), 36 + 14 + 1 + 16 * 14);
@@ -117,12 +118,13 @@ static void test_chord_params(void **state)
     struct proto_config cfg;
     assert_int_equal(param_defaults(&cfg, chord_protocol.params), 0);
     const char *names[] = { "successors", "stabilize", "fix_fingers", "check_predecessor",
-                            "mode", "timeout", "replicas" };
+                            "mode", "timeout", "replicas", "retries" };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         assert_int_equal(param_find(chord_protocol.params, names[k]), (int)k);
     assert_int_equal(cfg.v[0].i, 16);               /* r = 16 */
     assert_int_equal(cfg.v[1].i, 30 * 1000000);     /* stabilize 30 s */
     assert_int_equal(cfg.v[4].i, 0);                /* iterative */
+    assert_int_equal(cfg.v[7].i, 0);                /* no re-sends: the paper's reliable network */
     /* the largest body holds a successor list of r + 1 contacts of 16 bytes */
     size_t small = chord_protocol.msg_body_max(&cfg);
     assert_true(small >= 17 * 16 && small < 18 * 16 + 16);

@@ -1,0 +1,172 @@
+/* test_chord_e2e.c — Chord end to end: path length against N, lookups under churn, recovery
+ * after a mass crash, and joining versus a converged start; each against its published
+ * expectation, with the tolerance stated. Scenarios are in tests/scenarios/chord-*.yaml. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tests/harness.h"
+
+static double metric(const struct harness_cell *c, enum metric m) { return c->r.metric[m]; }
+
+/* The cell's value of Chord parameter `name` (integers and durations in microseconds). */
+static int64_t chord_param(const struct harness_cell *c, const char *name)
+{
+    const struct proto_config *cfg = &c->sc.protocols[0].cfg;
+    int k = param_find(cfg->params, name);
+    assert_true(k >= 0);
+    return cfg->v[k].i;
+}
+
+/* Chord's mean path length is about ½·log2 N (SIGCOMM 2001 §6.3 and Fig. 10a; ToN 2003
+ * §V-C, Fig. 10a), measured by routing on fingers alone: the cells with r = 1 must lie within
+ * 10% of it. With r = 16 the successor list is routing state too (ToN §IV-E): the last log2 r
+ * bits of distance, ½·log2 r finger hops on average, resolve in at most one, so the mean lies
+ * in [½·log2 N − ½·log2 r, ½·log2 N]. Nothing fails, so every lookup must succeed. */
+static void test_chord_e2e_path_length(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-pathlen.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 8);                           /* r in {1, 16} x N in {2^10 .. 2^16} */
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_cell *c = &cells[i];
+        double N = c->sc.nodes.count;
+        int64_t r = chord_param(c, "successors");
+        double half = 0.5 * log2(N), hops = metric(c, M_HOPS_MEAN);
+        print_message("chord r=%2lld N=%6.0f: hops %.3f, 1/2 log2 N = %.1f, success %.4f\n",
+                      (long long)r, N, hops, half, metric(c, M_SUCCESS));
+        assert_true(metric(c, M_LOOKUPS) > 1000);
+        assert_true(metric(c, M_SUCCESS) == 1.0);
+        if (r == 1)
+            assert_true(fabs(hops - half) <= 0.10 * half);
+        else
+            assert_true(hops >= half - 0.5 * log2((double)r) && hops <= half);
+    }
+    harness_free(cells, n);
+}
+
+/* Recursive lookups make the same routing decisions as iterative ones: the same hops (ToN
+ * §IV: the two styles differ in who sends the messages, not in the path). */
+static void test_chord_e2e_recursive_same_path(void **state)
+{
+    (void)state;
+    const char *rec[] = { "protocols.chord.mode=recursive" };
+    struct harness_cell *it, *re;
+    size_t n = harness_run("tests/scenarios/chord-pathlen.yaml", NULL, 0, &it);
+    size_t m = harness_run("tests/scenarios/chord-pathlen.yaml", rec, 1, &re);
+    assert_int_equal(n, m);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(metric(&re[i], M_SUCCESS) == 1.0);
+        assert_true(fabs(metric(&re[i], M_HOPS_MEAN) - metric(&it[i], M_HOPS_MEAN)) <=
+                    0.01 * metric(&it[i], M_HOPS_MEAN));
+        /* one message per hop and no replies on the way: lower latency than iterative */
+        assert_true(metric(&re[i], M_LAT_MEAN) < metric(&it[i], M_LAT_MEAN));
+    }
+    harness_free(it, n);
+    harness_free(re, m);
+}
+
+/* Churn with a one-hour median session, stabilize every 30 s and r = 16: the Chord paper's
+ * lookups-during-stabilization experiment (ToN 2003 §V-E) loses only a small fraction of
+ * lookups at churn rates of this order, and p2psim's Chord studies show the same for these
+ * settings. Success must be at least 99%, in both lookup styles. */
+static void test_chord_e2e_churn(void **state)
+{
+    (void)state;
+    const char *modes[][1] = { { "protocols.chord.mode=iterative" },
+                               { "protocols.chord.mode=recursive" } };
+    for (size_t k = 0; k < 2; k++) {
+        struct harness_cell *cells;
+        size_t n = harness_run("tests/scenarios/chord-churn.yaml", modes[k], 1, &cells);
+        assert_int_equal(n, 1);
+        print_message("chord churn %s: success %.5f, hops %.3f, timeouts/lookup %.3f, "
+                      "departures %.0f\n", modes[k][0], metric(cells, M_SUCCESS),
+                      metric(cells, M_HOPS_MEAN), metric(cells, M_TIMEOUTS_MEAN),
+                      metric(cells, M_DEPARTURES));
+        assert_true(metric(cells, M_DEPARTURES) > 300);   /* the churn really happened */
+        assert_true(metric(cells, M_SUCCESS) >= 0.99);
+        harness_free(cells, n);
+    }
+}
+
+/* Half of a stable 2,000-node ring crashes at 8 min. With successor lists of r = O(log N)
+ * lookups keep finding the closest live successor (ToN 2003 §IV-E, the successor-list
+ * theorem; §V-D, massive failure) and stabilization repairs the ring within a few rounds.
+ * From three rounds (90 s) after the crash every time-series
+ * interval must show at least 99% success and a mean latency within 1.5x of the one before the
+ * crash (no more waiting on dead contacts); the interval of the crash itself at least 95%. */
+static void test_chord_e2e_mass_crash(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-crash.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 1);
+    const struct harness_cell *c = cells;
+    double crash_s = (double)c->sc.churn.events[0].at_us / 1e6;
+    double round_s = (double)chord_param(c, "stabilize") / 1e6;
+    double sample_s = (double)c->sc.sample_us / 1e6, end_s = (double)c->sc.duration_us / 1e6;
+    assert_int_equal(c->r.ts[(size_t)(crash_s / sample_s)].live, 1000);
+    const struct ts_bucket *before = &c->r.ts[(size_t)(crash_s / sample_s) - 1];
+    double lat_before = before->lat_ms_sum / before->ok;
+    double recovered = NAN;                           /* for the report: first all-good interval */
+    for (double t = crash_s; t + sample_s <= end_s; t += sample_s) {
+        double ok = harness_ts_success(c, t);
+        const struct ts_bucket *b = &c->r.ts[(size_t)(t / sample_s)];
+        double lat = b->ok ? b->lat_ms_sum / b->ok : NAN;
+        print_message("chord crash: t = %4.0f s  success %.4f  latency %6.0f ms (before: %.0f)\n",
+                      t, ok, lat, lat_before);
+        assert_false(isnan(ok));
+        if (t < crash_s + sample_s)
+            assert_true(ok >= 0.95);
+        if (t >= crash_s + 3 * round_s) {
+            assert_true(ok >= 0.99);
+            /* repaired: lookups no longer wait out timeouts on dead fingers and successors */
+            assert_true(lat <= 1.5 * lat_before);
+        }
+        if (ok >= 0.99 && isnan(recovered))
+            recovered = t - crash_s;
+        else if (ok < 0.99)
+            recovered = NAN;
+    }
+    print_message("chord crash: success >= 99%% from %.0f s after the crash on\n", recovered);
+    harness_free(cells, n);
+}
+
+/* DESIGN §3 rule 2: joining through the introducer and stabilizing must reach the lookup
+ * statistics of the converged start: mean hops and success within 5%. */
+static void test_chord_e2e_join_matches_converged(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-join.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);
+    const struct harness_cell *conv = &cells[0], *join = &cells[1];
+    assert_int_equal(conv->sc.nodes.start, START_CONVERGED);
+    assert_int_equal(join->sc.nodes.start, START_JOIN);
+    print_message("chord converged: hops %.3f success %.5f; join: hops %.3f success %.5f\n",
+                  metric(conv, M_HOPS_MEAN), metric(conv, M_SUCCESS), metric(join, M_HOPS_MEAN),
+                  metric(join, M_SUCCESS));
+    assert_true(metric(conv, M_SUCCESS) >= 0.99);
+    assert_true(fabs(metric(join, M_HOPS_MEAN) - metric(conv, M_HOPS_MEAN)) <=
+                0.05 * metric(conv, M_HOPS_MEAN));
+    assert_true(fabs(metric(join, M_SUCCESS) - metric(conv, M_SUCCESS)) <=
+                0.05 * metric(conv, M_SUCCESS));
+    harness_free(cells, n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chord_e2e_path_length),
+        cmocka_unit_test(test_chord_e2e_recursive_same_path),
+        cmocka_unit_test(test_chord_e2e_churn),
+        cmocka_unit_test(test_chord_e2e_mass_crash),
+        cmocka_unit_test(test_chord_e2e_join_matches_converged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
