@@ -25,7 +25,7 @@
  * contact, predecessor, 64 fingers of 16 bytes, cursors). The successor list, whose length r is
  * a parameter, lives in a protocol-owned array of r contacts per slot: 16·r bytes more, so
  * 1,328 bytes per node with the default r = 16. Lookups in flight live in a pool of records
- * with a free list (struct chord_rec, 216 bytes, plus a list of max(r, 16) contacts), named in
+ * with a free list (struct chord_rec, 208 bytes, plus a list of max(r, 16) contacts), named in
  * the RPC context by index and generation; none is kept per node.
  *
  * Virtual nodes are not modelled: the oracle judges answers against one identifier per slot. */
@@ -273,8 +273,6 @@ struct chord_rec {
     uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
     uint32_t next;                    /* free list / the owner's wait list */
     uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
-    uint64_t best;                    /* iterative: distance to the key of the closest node that
-                                         has answered; a hop counts when it shrinks */
     uint16_t hops;                    /* routing hops so far: the paper's path length */
     uint16_t steps;                   /* requests sent, retries included, against the loop guard */
     uint16_t nlist;                   /* entries in the list */
@@ -290,7 +288,7 @@ struct chord_rec {
                                          predecessor turns out dead; DONE: the answer */
     uint8_t outcome;                  /* DONE: enum outcome */
 };
-_Static_assert(sizeof(struct chord_rec) == 216, "update the figure in the opening comment");
+_Static_assert(sizeof(struct chord_rec) == 208, "update the figure in the opening comment");
 
 /* The protocol's global data for one run. */
 struct chord_global {
@@ -579,7 +577,6 @@ static uint32_t rec_alloc(struct sim *s, node_t n, enum chord_purpose purpose, u
     uint32_t gen = r->gen;
     *r = (struct chord_rec){ .key = key, .origin = ADDR_NONE, .owner = n,
                              .owner_inc = sim_addr(s, n).inc, .gen = gen, .next = CHORD_NONE32,
-                             .best = key - sim_node_id(s, n),
                              .lookup = lookup, .purpose = (uint8_t)purpose,
                              .phase = CHORD_REC_ROUTE, .fallback = chord_peer_none };
     return i;
@@ -782,11 +779,8 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
         iter_finish(s, i, b->peer[0]);    /* the owner itself answered: not a routing hop */
         return;
     }
-    uint64_t d = r->key - m->rpc->ctx[1];  /* the answering node's distance to the key */
-    if (d < r->best) {                /* a retry, or a step back after a failure, is no hop */
-        r->best = d;
-        r->hops++;
-    }
+    r->hops++;                        /* every node that answered a routing step was visited,
+                                         including one fallen back to after a timeout */
     r->fallback = chord_peer_none;
     rec_list_remove(s, i, m->rpc->dst);
     struct peer *l = rec_list(s, i);
