@@ -246,7 +246,7 @@ static int cmd_run(int argc, char **argv)
 static const char *type_name(const struct param *p)
 {
     switch (p->type) {
-    case PARAM_INT: return "integer";
+    case PARAM_INT: return p->choices ? "integer or word" : "integer";
     case PARAM_DOUBLE: return "number";
     case PARAM_DURATION: return "duration";
     case PARAM_BOOL: return "bool";
@@ -282,8 +282,9 @@ static void list_protocol(const struct protocol *p, bool md)
         else
             printf("  %-20s %-10s default %-10s %s\n", q->name, q->type == PARAM_ENUM ? "choice" : type_name(q),
                    q->def, q->doc);
-        if (!md && q->type == PARAM_ENUM)
-            printf("  %-20s %-10s one of %s\n", "", "", q->choices);
+        if (!md && q->choices)
+            printf("  %-20s %-10s %s %s\n", "", "", q->type == PARAM_ENUM ? "one of" : "or",
+                   q->choices);
     }
     putchar('\n');
 }

@@ -16,14 +16,23 @@ struct oracle_entry {
     node_t slot;
 };
 
-struct oracle {
+/* A sorted run of members: everyone, or one group's. */
+struct oracle_set {
     struct oracle_entry *e;           /* sorted by (id, slot) */
     uint32_t n, cap;
+};
+
+struct oracle {
+    struct oracle_set all;
+    struct oracle_set *group;         /* KEYS_GROUP: members by group, id mod n_groups */
+    uint32_t n_groups;
     enum key_metric metric;
 };
 
 int oracle_init(struct oracle *o, enum key_metric metric, uint32_t cap);
 void oracle_free(struct oracle *o);
+/* KEYS_GROUP: k groups; call before any member is added. 0 or -1 (out of memory). */
+int oracle_set_groups(struct oracle *o, uint32_t k);
 void oracle_add(struct oracle *o, uint64_t id, node_t slot);
 void oracle_remove(struct oracle *o, uint64_t id, node_t slot);
 /* The owner of key (rank 0) or its r-th replica holder (rank r); NODE_NONE when empty. */

@@ -76,6 +76,13 @@ int param_parse(const struct param *p, const char *text, union pval *out, const 
     switch (p->type) {
     case PARAM_INT: {
         int64_t v;
+        char word[64];
+        /* special words ("auto") are stored as -1, -2, ... in the order of `choices` */
+        for (int i = 0; p->choices && choice(p->choices, i, word, sizeof word); i++)
+            if (strcmp(word, text) == 0) {
+                out->i = -(int64_t)i - 1;
+                return 0;
+            }
         if (units_int(text, &v, &msg) != 0)
             return bad_text(msg, text, err);
         if ((double)v < p->min || (double)v > p->max)
@@ -138,6 +145,8 @@ void param_format(const struct param *p, union pval v, char *buf, size_t len)
 {
     switch (p->type) {
     case PARAM_INT:
+        if (v.i < 0 && p->choices && choice(p->choices, (int)(-v.i - 1), buf, len))
+            return;
         snprintf(buf, len, "%" PRId64, v.i);
         return;
     case PARAM_DOUBLE:

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 enum param_type {
-    PARAM_INT,                        /* whole number in [min, max] */
+    PARAM_INT,                        /* whole number in [min, max]; or, if `choices` is set,
+                                         one of its words, stored as -1, -2, ... ("auto") */
     PARAM_DOUBLE,                     /* real number in [min, max] */
     PARAM_DURATION,                   /* "30s"; stored in microseconds; min/max in seconds */
     PARAM_BOOL,                       /* true | false */
@@ -19,7 +20,7 @@ struct param {
     enum param_type type;
     const char *def;                  /* default, written as a user would write it */
     double min, max;                  /* inclusive range (seconds for durations) */
-    const char *choices;              /* PARAM_ENUM only: "iterative|recursive" */
+    const char *choices;              /* PARAM_ENUM: "iterative|recursive"; PARAM_INT: words */
     const char *doc;                  /* one line; cite the paper's default */
 };
 

@@ -50,6 +50,14 @@ void *sim_protocol_data(struct sim *s) { return s->pdata; }
 void sim_set_protocol_data(struct sim *s, void *data) { s->pdata = data; }
 void sim_set_replicas(struct sim *s, uint32_t r) { s->replicas = r ? r : 1; }
 
+void sim_set_key_groups(struct sim *s, uint32_t k)
+{
+    if (oracle_set_groups(&s->oracle, k ? k : 1) != 0) {
+        fprintf(stderr, "p2plab: out of memory allocating %u key groups\n", k);
+        exit(1);
+    }
+}
+
 static bool is_current(const struct sim *s, node_t n, uint32_t inc)
 {
     return slotset_has(&s->alive, n) && s->inc[n] == inc;

@@ -19,6 +19,8 @@ static uint64_t dist(enum key_metric m, uint64_t id, uint64_t key)
     case KEYS_SUCCESSOR: return id - key;                     /* clockwise from key */
     case KEYS_NUMERIC: return id - key < key - id ? id - key : key - id;
     case KEYS_XOR: return id ^ key;
+    case KEYS_GROUP: return (id % 7 == key % 7) ? (id - key < key - id ? id - key : key - id)
+                                                : UINT64_MAX - 1;
     }
     return 0;
 }
@@ -47,6 +49,8 @@ static void check_metric(enum key_metric m)
 {
     struct oracle o;
     assert_int_equal(oracle_init(&o, m, N), 0);
+    if (m == KEYS_GROUP)
+        assert_int_equal(oracle_set_groups(&o, 7), 0);
     for (node_t i = 0; i < N; i++) {
         ids[i] = rng_mix(i * 7919u + (uint64_t)m);
         oracle_add(&o, ids[i], i);
@@ -59,7 +63,7 @@ static void check_metric(enum key_metric m)
         uint64_t key = rng_mix(k ^ 0xabcdef);
         if (k < 50)
             key = ids[k];                     /* a key equal to an id is owned by that node */
-        for (uint32_t r = 0; r < 3; r++)
+        for (uint32_t r = 0; r < (m == KEYS_GROUP ? 2u : 3u); r++)
             assert_int_equal(oracle_owner(&o, key, r), brute(m, key, r, live));
     }
     oracle_free(&o);
@@ -68,6 +72,7 @@ static void check_metric(enum key_metric m)
 static void test_oracle_successor(void **state) { (void)state; check_metric(KEYS_SUCCESSOR); }
 static void test_oracle_numeric(void **state) { (void)state; check_metric(KEYS_NUMERIC); }
 static void test_oracle_xor(void **state) { (void)state; check_metric(KEYS_XOR); }
+static void test_oracle_group(void **state) { (void)state; check_metric(KEYS_GROUP); }
 
 static void test_oracle_replicas(void **state)
 {
@@ -91,6 +96,7 @@ int main(void)
         cmocka_unit_test(test_oracle_successor),
         cmocka_unit_test(test_oracle_numeric),
         cmocka_unit_test(test_oracle_xor),
+        cmocka_unit_test(test_oracle_group),
         cmocka_unit_test(test_oracle_replicas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
