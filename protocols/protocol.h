@@ -15,7 +15,12 @@ enum key_metric {
     KEYS_SUCCESSOR,                   /* first node clockwise from the key (Chord) */
     KEYS_NUMERIC,                     /* numerically closest on the ring (Pastry) */
     KEYS_XOR,                         /* smallest XOR distance (Kademlia) */
+    KEYS_GROUP,                       /* numerically closest among the nodes of the key's group,
+                                         group = id mod k, k from sim_set_key_groups (Kelips) */
 };
+
+/* KEYS_GROUP only: the number of groups k, from setup (before any node exists). */
+void sim_set_key_groups(struct sim *s, uint32_t k);
 
 struct protocol {
     const char *name;                 /* "chord" */
