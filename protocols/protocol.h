@@ -41,13 +41,22 @@ struct protocol {
     void (*lookup)(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id);
     size_t (*state_entries)(const struct sim *s, node_t n);         /* routing-state size */
     /* optional: at t = 0 only, lay down every live node's converged state (may use global
-     * knowledge, through sim_converge_* below); live nodes have not had join called. */
+     * knowledge, through sim_converge_* below); live nodes have not had join called. Keys that
+     * the protocol stores explicitly (tuples, values) are laid down here too. */
     void (*converge)(struct sim *s);
+    /* optional, for protocols that store keys explicitly: insert `key` into the overlay from
+     * `origin` by messages. With start: join the workload calls it once per key when the join
+     * phase ends (at nodes.join_over); with start: converged, converge has placed the keys. */
+    void (*insert)(struct sim *s, node_t origin, uint64_t key);
     void (*teardown)(struct sim *s);             /* optional */
 };
 
-/* For converge only: the live nodes at t = 0, and a node's address and id. */
+/* For converge only: the live nodes at t = 0 (their ids and addresses come from sim_node_id
+ * and sim_addr), the round-trip time between two of them as a node would measure it, and the
+ * workload's keys. */
 node_t sim_converge_live(const struct sim *s, node_t *out, node_t max);
+int64_t sim_converge_rtt(const struct sim *s, node_t a, node_t b);
+const uint64_t *sim_converge_keys(const struct sim *s, uint32_t *n);
 
 /* The registry: a NULL-terminated table. */
 extern const struct protocol *const protocol_registry[];

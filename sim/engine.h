@@ -24,6 +24,7 @@ enum ev_kind {
     EV_LOOKUP_DEADLINE,               /* a lookup's time is up */
     EV_SAMPLE,                        /* time-series sample */
     EV_INTRODUCER,                    /* a message to the introducer */
+    EV_INSERT,                        /* the workload inserts its keys (start: join) */
     EV_BENCH,                         /* PHOLD benchmark event */
     EV_KIND_COUNT
 };

@@ -483,12 +483,37 @@ static void dispatch(struct sim *s, const struct event *e, const void *body)
     case EV_INTRODUCER:
         introducer_receive(s, e);
         break;
+    case EV_INSERT:
+        insert_keys(s);
+        break;
     default:
         SIM_ASSERT(!"unknown event kind");
     }
 }
 
 /* ==== setting up and running ========================================================= */
+
+int64_t sim_converge_rtt(const struct sim *s, node_t a, node_t b)
+{
+    SIM_ASSERT(s->eng.now == 0);
+    return 2 * net_delay(&s->net, a, b);
+}
+
+const uint64_t *sim_converge_keys(const struct sim *s, uint32_t *n)
+{
+    SIM_ASSERT(s->eng.now == 0);
+    *n = s->wl.n_keys;
+    return s->wl.keys;
+}
+
+/* start: join: the join phase is over; every key enters the overlay from a random node. */
+static void insert_keys(struct sim *s)
+{
+    for (uint32_t k = 0; k < s->wl.n_keys && s->ready.n > 0; k++) {
+        node_t origin = s->ready.item[gsl_rng_uniform_int(s->wl.rng, s->ready.n)];
+        s->proto->insert(s, origin, s->wl.keys[k]);
+    }
+}
 
 node_t sim_converge_live(const struct sim *s, node_t *out, node_t max)
 {
@@ -655,6 +680,8 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
         schedule_at(s, EV_SAMPLE, NODE_NONE, sc->sample_us, 0);
     for (size_t k = 0; k < sc->churn.n_events; k++)
         schedule_at(s, EV_SCHEDULED, NODE_NONE, sc->churn.events[k].at_us, k);
+    if (p->insert && sc->nodes.start == START_JOIN)
+        schedule_at(s, EV_INSERT, NODE_NONE, sc->nodes.join_over_us, 0);
 
     struct event *copy = (struct event *)s->scratch;
     void *body = s->scratch + sizeof(struct event);
