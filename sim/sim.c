@@ -304,6 +304,15 @@ static void issue_lookup(struct sim *s)
     engine_schedule(&s->eng, i, s->eng.now + (gap < 1 ? 1 : (int64_t)gap));
 }
 
+/* start: join: the join phase is over; every key enters the overlay from a random node. */
+static void insert_keys(struct sim *s)
+{
+    for (uint32_t k = 0; k < s->wl.n_keys && s->ready.n > 0; k++) {
+        node_t origin = s->ready.item[gsl_rng_uniform_int(s->wl.rng, s->ready.n)];
+        s->proto->insert(s, origin, s->wl.keys[k]);
+    }
+}
+
 static void lookup_deadline(struct sim *s, const struct event *e)
 {
     uint32_t id = (uint32_t)e->arg;
@@ -504,15 +513,6 @@ const uint64_t *sim_converge_keys(const struct sim *s, uint32_t *n)
     SIM_ASSERT(s->eng.now == 0);
     *n = s->wl.n_keys;
     return s->wl.keys;
-}
-
-/* start: join: the join phase is over; every key enters the overlay from a random node. */
-static void insert_keys(struct sim *s)
-{
-    for (uint32_t k = 0; k < s->wl.n_keys && s->ready.n > 0; k++) {
-        node_t origin = s->ready.item[gsl_rng_uniform_int(s->wl.rng, s->ready.n)];
-        s->proto->insert(s, origin, s->wl.keys[k]);
-    }
 }
 
 node_t sim_converge_live(const struct sim *s, node_t *out, node_t max)
