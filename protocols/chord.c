@@ -28,7 +28,9 @@
  * with a free list (struct chord_rec, 208 bytes, plus a list of max(r, 16) contacts), named in
  * the RPC context by index and generation; none is kept per node.
  *
- * Virtual nodes are not modelled: the oracle judges answers against one identifier per slot. */
+ * Virtual nodes (SIGCOMM 2001 §6.2) come from the engine: with nodes.vnodes = v each host runs
+ * v independent Chord nodes with their own identifiers, which share its network position and
+ * its fate under churn. */
 #include "protocols/protocol.h"
 
 #include <stddef.h>

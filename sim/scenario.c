@@ -26,6 +26,7 @@
 #define MAX_NODES 100000              /* tree nodes, aliases expanded */
 #define MAX_TEXT (16u << 20)          /* bytes of scenario text */
 #define MAX_NODE_COUNT 100000000      /* nodes.count and join events */
+#define MAX_VNODES 64                 /* nodes.vnodes */
 #define MAX_DURATION_US (INT64_C(365) * 86400 * US_PER_S)
 #define MAX_SAMPLES 1000000           /* duration / sample */
 #define MAX_LATENCY_US (INT64_C(3600) * US_PER_S)
@@ -618,6 +619,7 @@ const struct scn_key_doc scn_key_docs[] = {
     { "nodes.start", "converged", "converged|join",
       "converged: routing state built at t = 0; join: every node joins through the introducer" },
     { "nodes.join_over", "10min", "duration", "start: join spreads the joins uniformly over this" },
+    { "nodes.vnodes", "1", "whole number", "virtual nodes: overlay nodes each host runs, 1..64, with their own identifiers; they share the host's network position and come and go together (Chord's load balancing, SIGCOMM 2001 §6.2); per-node metrics are per host" },
     { "churn.session", "{ dist: none }", "distribution",
       "time a node stays up; none: nodes never leave on their own" },
     { "churn.session.dist", "none", "none|constant|exponential|weibull|pareto|lognormal",
@@ -677,7 +679,7 @@ static const char *const latency_keys[] = { "model", "mean", "min", "max", "sigm
     "file" };
 static const char *const latency_models[] = { "constant", "uniform", "lognormal", "euclidean",
     "matrix" };
-static const char *const nodes_keys[] = { "count", "start", "join_over" };
+static const char *const nodes_keys[] = { "count", "start", "join_over", "vnodes" };
 static const char *const start_modes[] = { "converged", "join" };
 static const char *const churn_keys[] = { "session", "downtime", "crash_fraction", "events" };
 static const char *const dist_keys[] = { "dist", "mean", "median", "shape" };
@@ -998,6 +1000,7 @@ static int resolve_nodes(struct ctx *c, const struct yn *root, struct scn_nodes 
     nodes->count = 1000;
     nodes->start = START_CONVERGED;
     nodes->join_over_us = 10 * 60 * US_PER_S;
+    nodes->vnodes = 1;
     const struct yn *v = map_get(root, "nodes"), *map;
     int64_t count = nodes->count;
     if (v && v->kind == YN_SCALAR && !yn_null(v)) {
@@ -1013,9 +1016,16 @@ static int resolve_nodes(struct ctx *c, const struct yn *root, struct scn_nodes 
         return -1;
     nodes->count = (uint32_t)count;
     int start = START_CONVERGED;
+    int64_t vnodes = 1;
     if (get_enum(c, map, "start", "nodes", start_modes, COUNT(start_modes), &start, NULL) < 0 ||
-        get_duration(c, map, "join_over", "nodes", &nodes->join_over_us, NULL) < 0)
+        get_duration(c, map, "join_over", "nodes", &nodes->join_over_us, NULL) < 0 ||
+        get_int(c, map, "vnodes", "nodes", 1, MAX_VNODES, &vnodes) < 0)
         return -1;
+    nodes->vnodes = (uint32_t)vnodes;
+    if ((uint64_t)count * (uint64_t)vnodes > MAX_NODE_COUNT)
+        return fail(c, map_get(map, "vnodes"), "nodes.count x nodes.vnodes must be at most %d "
+                    "overlay nodes (got %lld x %lld)", MAX_NODE_COUNT, (long long)count,
+                    (long long)vnodes);
     nodes->start = (enum start_mode)start;
     return 0;
 }
@@ -1893,7 +1903,8 @@ int scn_emit(const struct scenario *s, void *emitter)
 
     if (em_str(e, "nodes") || em_open(e, true, false) || em_int(e, "count", s->nodes.count) ||
         em_kv(e, "start", start_modes[s->nodes.start]) ||
-        em_dur(e, "join_over", s->nodes.join_over_us) || em_close(e, true))
+        em_dur(e, "join_over", s->nodes.join_over_us) || em_int(e, "vnodes", s->nodes.vnodes) ||
+        em_close(e, true))
         return -1;
 
     const struct scn_churn *ch = &s->churn;

@@ -52,6 +52,7 @@ struct scn_nodes {
     uint32_t count;
     enum start_mode start;
     int64_t join_over_us;             /* START_JOIN: joins spread uniformly over this */
+    uint32_t vnodes;                  /* overlay nodes per host (virtual nodes), >= 1 */
 };
 
 enum churn_event_kind { CHURN_CRASH, CHURN_JOIN, CHURN_MAINTENANCE };

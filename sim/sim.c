@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "sim/churn.h"
 #include "sim/mem.h"
@@ -63,6 +65,12 @@ static bool is_current(const struct sim *s, node_t n, uint32_t inc)
     return slotset_has(&s->alive, n) && s->inc[n] == inc;
 }
 
+/* One-way delay between the hosts of two slots (virtual nodes of one host share it). */
+static int64_t delay(const struct sim *s, node_t a, node_t b)
+{
+    return net_delay(&s->net, a / s->vnodes, b / s->vnodes);
+}
+
 static uint32_t ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc)
 {
     uint32_t i = engine_alloc(&s->eng);
@@ -97,7 +105,7 @@ static void send_raw(struct sim *s, node_t from, struct addr to, const struct ou
     e->len = o->len;
     if (o->len)
         memcpy(engine_body(&s->eng, i), o->body, o->len);
-    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, from, to.slot));
+    engine_schedule(&s->eng, i, s->eng.now + delay(s, from, to.slot));
 }
 
 void net_send(struct sim *s, node_t from, struct addr to, const struct out *o)
@@ -187,7 +195,7 @@ static void to_introducer(struct sim *s, node_t n, enum intro_kind kind)
     e->src = sim_addr(s, n);
     e->type = kind;
     e->arg = s->id[n];
-    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, n, s->introducer_host));
+    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, n / s->vnodes, s->introducer_host));
 }
 
 void sim_introducer_ask(struct sim *s, node_t n) { to_introducer(s, n, INTRO_ASK); }
@@ -251,7 +259,7 @@ static void introducer_receive(struct sim *s, const struct event *e)
     r->size = size;
     r->len = sizeof rep;
     memcpy(engine_body(&s->eng, i), &rep, sizeof rep);
-    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, s->introducer_host, e->src.slot));
+    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, s->introducer_host, e->src.slot / s->vnodes));
 }
 
 /* ---- lookups ------------------------------------------------------------------------------ */
@@ -274,7 +282,7 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
         if (!right) {
             o = OUTCOME_WRONG_OWNER;
         } else {
-            int64_t rtt = 2 * net_delay(&s->net, r->origin.slot, answer.slot);
+            int64_t rtt = 2 * delay(s, r->origin.slot, answer.slot);
             stretch = rtt > 0 ? (double)(s->eng.now - r->start_us) / (double)rtt : 1.0;
         }
     }
@@ -296,7 +304,8 @@ static void issue_lookup(struct sim *s)
         engine_schedule(&s->eng, d, s->eng.now + s->sc->workload.lookup_timeout_us);
         s->proto->lookup(s, origin, key, id);
     }
-    double per_s = rate->per_s * (rate->per_node ? (s->ready.n ? s->ready.n : 1) : 1);
+    double hosts = (double)s->ready.n / s->vnodes;         /* a rate per node is per host */
+    double per_s = rate->per_s * (rate->per_node ? (hosts > 0 ? hosts : 1) : 1);
     if (per_s <= 0)
         return;
     double gap = gsl_ran_exponential(s->wl.rng, 1e6 / per_s);
@@ -322,15 +331,27 @@ static void lookup_deadline(struct sim *s, const struct event *e)
     stats_lookup_end(&s->stats, id, s->eng.now, o, 0, NAN);
 }
 
-/* ---- nodes coming and going --------------------------------------------------------------- */
+/* ---- hosts coming and going -----------------------------------------------------------
+ *
+ * Churn acts on hosts: a host runs nodes.vnodes overlay nodes (slots h*v .. h*v+v-1) that come
+ * up together, each with its own identifier, and go down together. With vnodes = 1 a host is
+ * a node. Churn events name a host by its first slot. */
 
-static void schedule_churn(struct sim *s, node_t n, enum churn_kind kind, int64_t delay)
+static node_t first_slot(const struct sim *s, node_t host) { return host * s->vnodes; }
+
+static void schedule_churn(struct sim *s, node_t host, enum churn_kind kind, int64_t d)
 {
-    if (delay == CHURN_NEVER || s->eng.now + delay >= s->end_us)
+    if (d == CHURN_NEVER || s->eng.now + d >= s->end_us)
         return;
+    node_t n = first_slot(s, host);
     uint32_t i = ev_new(s, EV_CHURN, n, s->inc[n]);
     engine_ev(&s->eng, i)->arg = kind;
-    engine_schedule(&s->eng, i, s->eng.now + delay);
+    engine_schedule(&s->eng, i, s->eng.now + d);
+}
+
+static void live_changed(struct sim *s)
+{
+    stats_live(&s->stats, s->eng.now, s->alive.n / s->vnodes);
 }
 
 /* Slot n comes up with a fresh incarnation and identifier and empty protocol state. */
@@ -341,43 +362,50 @@ static void node_up(struct sim *s, node_t n)
     s->id[n] = (hi << 32) ^ lo;
     memset(sim_state(s, n), 0, s->state_size);
     slotset_add(&s->alive, n);
-    stats_live(&s->stats, s->eng.now, s->alive.n);
 }
 
-static void node_join(struct sim *s, node_t n)
+static void host_join(struct sim *s, node_t host)
 {
-    node_up(s, n);
+    node_t n0 = first_slot(s, host);
+    for (node_t n = n0; n < n0 + s->vnodes; n++)
+        node_up(s, n);
+    live_changed(s);
     if (s->eng.now > 0)
         s->stats.joins++;
-    s->proto->join(s, n);
-    schedule_churn(s, n, CHURN_DOWN, churn_sample(s->rng_churn, &s->sc->churn.session));
+    for (node_t n = n0; n < n0 + s->vnodes; n++)
+        s->proto->join(s, n);
+    schedule_churn(s, host, CHURN_DOWN, churn_sample(s->rng_churn, &s->sc->churn.session));
 }
 
-static void node_down(struct sim *s, node_t n, bool crash, bool comes_back)
+static void host_down(struct sim *s, node_t host, bool crash, bool comes_back)
 {
-    if (!crash && s->proto->leave)
-        s->proto->leave(s, n);
-    if (slotset_has(&s->ready, n)) {
-        slotset_remove(&s->ready, n);
-        oracle_remove(&s->oracle, s->id[n], n);
+    node_t n0 = first_slot(s, host);
+    for (node_t n = n0; n < n0 + s->vnodes; n++) {
+        if (!crash && s->proto->leave)
+            s->proto->leave(s, n);
+        if (slotset_has(&s->ready, n)) {
+            slotset_remove(&s->ready, n);
+            oracle_remove(&s->oracle, s->id[n], n);
+        }
+        slotset_remove(&s->alive, n);
     }
-    slotset_remove(&s->alive, n);
-    stats_live(&s->stats, s->eng.now, s->alive.n);
+    live_changed(s);
     s->stats.departures++;
     if (comes_back)
-        schedule_churn(s, n, CHURN_UP, churn_sample(s->rng_churn, &s->sc->churn.downtime));
+        schedule_churn(s, host, CHURN_UP, churn_sample(s->rng_churn, &s->sc->churn.downtime));
 }
 
 static void churn_event(struct sim *s, const struct event *e)
 {
     if (s->eng.now >= s->end_us)
         return;
+    node_t host = e->node / s->vnodes;
     if (e->arg == CHURN_UP) {
         if (!slotset_has(&s->alive, e->node) && s->inc[e->node] == e->inc)
-            node_join(s, e->node);
+            host_join(s, host);
     } else if (is_current(s, e->node, e->inc)) {
         bool crash = gsl_rng_uniform(s->rng_churn) < s->sc->churn.crash_fraction;
-        node_down(s, e->node, crash, true);
+        host_down(s, host, crash, true);
     }
 }
 
@@ -385,18 +413,25 @@ static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
 {
     switch (ce->kind) {
     case CHURN_CRASH: {
-        /* a uniform sample of the live nodes, crashed at once; they do not come back */
-        node_t k = (node_t)llround(ce->fraction * s->alive.n);
+        /* a uniform sample of the live hosts, crashed at once; they do not come back */
+        node_t live = s->alive.n / s->vnodes, m = 0;
+        node_t *hosts = mem_calloc(live, sizeof *hosts, "the live hosts");
+        for (node_t k = 0; k < s->alive.n; k++)
+            if (s->alive.item[k] % s->vnodes == 0)
+                hosts[m++] = s->alive.item[k] / s->vnodes;
+        SIM_ASSERT(m == live);
+        node_t k = (node_t)llround(ce->fraction * live);
         node_t *victims = mem_calloc(k, sizeof *victims, "the crash list");
-        gsl_ran_choose(s->rng_churn, victims, k, s->alive.item, s->alive.n, sizeof *victims);
+        gsl_ran_choose(s->rng_churn, victims, k, hosts, live, sizeof *victims);
         for (node_t i = 0; i < k; i++)
-            node_down(s, victims[i], true, false);
+            host_down(s, victims[i], true, false);
         free(victims);
+        free(hosts);
         break;
     }
     case CHURN_JOIN:
-        for (uint32_t i = 0; i < ce->count && s->used < s->cap; i++)
-            node_join(s, s->used++);
+        for (uint32_t i = 0; i < ce->count && s->used < s->cap; i++, s->used += s->vnodes)
+            host_join(s, s->used / s->vnodes);
         break;
     case CHURN_MAINTENANCE:
         s->maintenance = ce->on;
@@ -406,17 +441,24 @@ static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
 
 /* ---- sampling ------------------------------------------------------------------------- */
 
+/* Routing state is counted per host: the entries of all its virtual nodes. */
 static void sample(struct sim *s)
 {
     double sum = 0, max = 0;
     for (node_t k = 0; k < s->alive.n; k++) {
-        double v = (double)s->proto->state_entries(s, s->alive.item[k]);
+        node_t n0 = s->alive.item[k];
+        if (n0 % s->vnodes)
+            continue;
+        double v = 0;
+        for (node_t n = n0; n < n0 + s->vnodes; n++)
+            v += (double)s->proto->state_entries(s, n);
         sum += v;
         if (v > max)
             max = v;
     }
-    double mean = s->alive.n ? sum / s->alive.n : 0;
-    stats_sample(&s->stats, s->eng.now, s->alive.n, mean, max);
+    node_t hosts = s->alive.n / s->vnodes;
+    double mean = hosts ? sum / hosts : 0;
+    stats_sample(&s->stats, s->eng.now, hosts, mean, max);
     if (s->eng.now + s->sc->sample_us <= s->end_us) {
         uint32_t i = ev_new(s, EV_SAMPLE, NODE_NONE, 0);
         engine_schedule(&s->eng, i, s->eng.now + s->sc->sample_us);
@@ -505,7 +547,7 @@ static void dispatch(struct sim *s, const struct event *e, const void *body)
 int64_t sim_converge_rtt(const struct sim *s, node_t a, node_t b)
 {
     SIM_ASSERT(s->eng.now == 0);
-    return 2 * net_delay(&s->net, a, b);
+    return 2 * delay(s, a, b);
 }
 
 const uint64_t *sim_converge_keys(const struct sim *s, uint32_t *n)
@@ -522,13 +564,16 @@ node_t sim_converge_live(const struct sim *s, node_t *out, node_t max)
     return n;
 }
 
+/* Slots for every host that may ever be up (initial and scheduled joins), times vnodes. */
 static node_t capacity(const struct scenario *sc)
 {
-    uint64_t cap = sc->nodes.count;
+    uint64_t hosts = sc->nodes.count;
     for (size_t i = 0; i < sc->churn.n_events; i++)
         if (sc->churn.events[i].kind == CHURN_JOIN)
-            cap += sc->churn.events[i].count;
-    return cap > UINT32_MAX - 2 ? UINT32_MAX - 2 : (node_t)cap;
+            hosts += sc->churn.events[i].count;
+    uint64_t cap = hosts * sc->nodes.vnodes;
+    SIM_ASSERT(cap <= UINT32_MAX - 2);
+    return (node_t)cap;
 }
 
 static void schedule_at(struct sim *s, uint8_t kind, node_t node, int64_t t, uint64_t arg)
@@ -541,23 +586,51 @@ static void schedule_at(struct sim *s, uint8_t kind, node_t node, int64_t t, uin
 static void start_population(struct sim *s)
 {
     const struct scenario *sc = s->sc;
-    s->used = sc->nodes.count;
+    s->used = sc->nodes.count * s->vnodes;
     if (sc->nodes.start == START_JOIN) {
-        for (node_t n = 0; n < sc->nodes.count; n++) {
-            int64_t t = n == 0 ? 0 : (int64_t)(gsl_rng_uniform(s->rng_churn) * (double)sc->nodes.join_over_us);
-            schedule_at(s, EV_CHURN, n, t, CHURN_UP);
+        for (node_t h = 0; h < sc->nodes.count; h++) {
+            int64_t t = h == 0 ? 0 : (int64_t)(gsl_rng_uniform(s->rng_churn) * (double)sc->nodes.join_over_us);
+            schedule_at(s, EV_CHURN, first_slot(s, h), t, CHURN_UP);
         }
         return;
     }
-    for (node_t n = 0; n < sc->nodes.count; n++)
+    for (node_t n = 0; n < s->used; n++)
         node_up(s, n);
+    live_changed(s);
     s->proto->converge(s);
-    for (node_t n = 0; n < sc->nodes.count; n++) {
+    for (node_t n = 0; n < s->used; n++) {
         mark_ready(s, n);
-        if (n + INTRODUCER_MEMORY >= sc->nodes.count)
+        if (n + INTRODUCER_MEMORY >= s->used)
             introducer_remember(&s->intro, (struct peer){ .id = s->id[n], .addr = sim_addr(s, n) });
-        schedule_churn(s, n, CHURN_DOWN, churn_sample(s->rng_churn, &sc->churn.session));
     }
+    for (node_t h = 0; h < sc->nodes.count; h++)
+        schedule_churn(s, h, CHURN_DOWN, churn_sample(s->rng_churn, &sc->churn.session));
+}
+
+/* Keys per live host when the run ends, as the oracle assigns them: the load balance that
+ * virtual nodes improve (Chord, SIGCOMM 2001 §6.1-6.2). Measurement only. */
+static void key_load(struct sim *s, double m[M_COUNT])
+{
+    uint32_t *count = mem_calloc(s->cap / s->vnodes, sizeof *count, "keys per host");
+    for (uint32_t k = 0; k < s->wl.n_keys; k++) {
+        node_t owner = oracle_owner(&s->oracle, s->wl.keys[k], 0);
+        if (owner != NODE_NONE)
+            count[owner / s->vnodes]++;
+    }
+    node_t hosts = 0;
+    double *v = mem_calloc(s->alive.n / s->vnodes, sizeof *v, "keys per host");
+    for (node_t i = 0; i < s->alive.n; i++)
+        if (s->alive.item[i] % s->vnodes == 0)
+            v[hosts++] = count[s->alive.item[i] / s->vnodes];
+    if (hosts) {
+        gsl_sort(v, 1, hosts);
+        m[M_LOAD_MEAN] = gsl_stats_mean(v, 1, hosts);
+        m[M_LOAD_P1] = gsl_stats_quantile_from_sorted_data(v, 1, hosts, 0.01);
+        m[M_LOAD_P99] = gsl_stats_quantile_from_sorted_data(v, 1, hosts, 0.99);
+        m[M_LOAD_MAX] = v[hosts - 1];
+    }
+    free(v);
+    free(count);
 }
 
 static void sim_teardown(struct sim *s)
@@ -644,7 +717,8 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     s->drain_us = sc->duration_us + sc->workload.lookup_timeout_us;
     s->maintenance = true;
     s->replicas = 1;
-    s->introducer_host = s->cap;
+    s->vnodes = sc->nodes.vnodes ? sc->nodes.vnodes : 1;
+    s->introducer_host = s->cap / s->vnodes;
     s->rpc_free = UINT32_MAX;
     s->state_size = p->node_state_size ? p->node_state_size : 1;
     s->id = mem_calloc(s->cap, sizeof *s->id, "node identifiers");
@@ -666,7 +740,7 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
         snprintf(err, errlen, "out of memory setting up %u nodes", s->cap);
         goto done;
     }
-    if (net_init(&s->net, &sc->network, s->cap + 1, seed, err, errlen) != 0)
+    if (net_init(&s->net, &sc->network, s->introducer_host + 1, seed, err, errlen) != 0)
         goto done;
     if (p->setup(s, s->cfg) != 0) {
         snprintf(err, errlen, "%s could not be set up for %u nodes", p->name, s->cap);
@@ -705,6 +779,7 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     if (pg && pg->show)
         progress(s, pg, t0, true);
     stats_finish(&s->stats, s->eng.processed, out->metric);
+    key_load(s, out->metric);
     out->wall_s = wall_now() - t0;
     out->events_per_s = out->wall_s > 0 ? (double)s->eng.processed / out->wall_s : 0;
     out->peak_rss_mb = peak_rss_mb();

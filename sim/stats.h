@@ -36,6 +36,10 @@
     X(M_STATE_MEAN, "state.entries.mean", "routing-state entries per live node, mean")         \
     X(M_STATE_MAX, "state.entries.max", "routing-state entries per live node, max")            \
     X(M_LIVE_MEAN, "nodes.live.mean", "live nodes, time average")                              \
+    X(M_LOAD_MEAN, "load.keys_per_node.mean", "keys owned per live node at the end, mean")     \
+    X(M_LOAD_P1, "load.keys_per_node.p1", "keys owned per live node, 1st percentile")          \
+    X(M_LOAD_P99, "load.keys_per_node.p99", "keys owned per live node, 99th percentile")       \
+    X(M_LOAD_MAX, "load.keys_per_node.max", "keys owned per live node, max")                   \
     X(M_JOINS, "churn.joins", "nodes that came up after t = 0")                                \
     X(M_DEPARTURES, "churn.departures", "nodes that left or crashed")                          \
     X(M_LOST, "net.lost", "messages lost by the network")                                      \

@@ -50,7 +50,8 @@ struct sim {
     gsl_rng *rng_proto, *rng_churn;
 
     /* node table: engine-owned columns indexed by slot */
-    node_t cap;                       /* slots: initial nodes + scheduled joins */
+    node_t cap;                       /* slots: (initial + scheduled hosts) x vnodes */
+    node_t vnodes;                    /* overlay nodes per host: slots h*v .. h*v+v-1 */
     node_t used;                      /* slots handed out so far */
     uint64_t *id;                     /* current identifier */
     uint32_t *inc;                    /* incarnation: bumped at every (re)join */
