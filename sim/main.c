@@ -1,13 +1,16 @@
 /* main.c — the command line: p2plab run | check | list | bench. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "protocols/protocol.h"
 #include "sim/bench.h"
+#include "sim/mem.h"
 #include "sim/output.h"
 #include "sim/rng.h"
 #include "sim/run.h"
@@ -18,8 +21,9 @@
 static const char usage[] =
     "usage: p2plab COMMAND [ARGS]\n"
     "\n"
-    "  run FILE [-o DIR] [--seed N] [--set KEY=VALUE]... [--force] [-q]\n"
-    "        run a scenario; results go to DIR (default results/NAME/)\n"
+    "  run FILE [-o DIR] [--seed N] [--set KEY=VALUE]... [-j N] [--force] [-q]\n"
+    "        run a scenario; results go to DIR (default results/NAME/); -j N runs N\n"
+    "        cells at once (default: every core), with the same results as -j 1\n"
     "  check FILE [--set KEY=VALUE]...\n"
     "        validate a scenario and say what it would run\n"
     "  list [PROTOCOL | keys | metrics] [--markdown]\n"
@@ -47,12 +51,15 @@ struct run_args {
     const char *sets[64];
     size_t n_sets;
     const char *seed;
+    unsigned jobs;                    /* threads; default: the machine's cores */
     bool force, quiet;
 };
 
 static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run)
 {
     memset(a, 0, sizeof *a);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    a->jobs = cores > 0 ? (unsigned)cores : 1;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         bool has_next = i + 1 < argc;
@@ -68,6 +75,12 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run
             a->out = argv[++i];
         } else if (is_run && strcmp(s, "--seed") == 0 && has_next) {
             a->seed = argv[++i];
+        } else if (is_run && (strcmp(s, "-j") == 0 || strcmp(s, "--jobs") == 0) && has_next) {
+            char *end;
+            long j = strtol(argv[++i], &end, 10);
+            if (*end || j < 1 || j > 256)
+                return fail_usage("-j takes a number of threads from 1 to 256 (got '%s')", argv[i]);
+            a->jobs = (unsigned)j;
         } else if (is_run && strcmp(s, "--force") == 0) {
             a->force = true;
         } else if (is_run && (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0)) {
@@ -145,6 +158,124 @@ static void free_set(struct out_set *set)
     free(set->cell);
 }
 
+/* ---- running the cells, on as many threads as -j says ------------------------------------
+ *
+ * Every (cell, replica) is one job with its own seed and its own struct sim; jobs share nothing
+ * but the read-only scenario, so they may run in any order on any thread and each result lands
+ * in its fixed place: the files are the same for every -j. */
+
+struct job_queue {
+    struct out_set *set;
+    const char *file;
+    size_t total;
+    size_t next, done;                /* guarded by lock */
+    bool failed;
+    bool show;                        /* one progress line per run (serial runs only) */
+    char err[4096];
+    pthread_mutex_t lock;
+    pthread_cond_t progress;
+};
+
+/* The cell and replica of job j: cells in output order, replicas within each. */
+static void job_at(const struct out_set *set, size_t j, struct out_cell **cell, uint32_t *rep)
+{
+    size_t c = 0;
+    while (j >= set->cell[c].n_rep) {
+        j -= set->cell[c].n_rep;
+        c++;
+    }
+    *cell = &set->cell[c];
+    *rep = (uint32_t)j;
+}
+
+static void job_label(const struct job_queue *q, size_t j, const struct out_cell *c, uint32_t r,
+                      char *label, size_t len)
+{
+    int n = snprintf(label, len, "[%zu/%zu] %s", j + 1, q->total, c->sc.protocols[c->proto].name);
+    for (size_t ax = 0; ax < c->sc.n_sweep && n > 0 && (size_t)n < len; ax++)
+        n += snprintf(label + n, len - (size_t)n, " %s=%s", c->sc.sweep[ax].path,
+                      scn_point_value(q->set->doc, c->point, ax));
+    if (c->n_rep > 1 && n > 0 && (size_t)n < len)
+        snprintf(label + n, len - (size_t)n, " replica %u/%u", r + 1, c->n_rep);
+}
+
+static void *worker(void *arg)
+{
+    struct job_queue *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        size_t j = q->next;
+        if (!q->failed && j < q->total)
+            q->next++;
+        pthread_mutex_unlock(&q->lock);
+        if (q->failed || j >= q->total)
+            return NULL;
+        struct out_cell *c;
+        uint32_t r;
+        job_at(q->set, j, &c, &r);
+        char label[256], err[2048];
+        job_label(q, j, c, r, label, sizeof label);
+        struct run_progress pg = { .label = label, .show = q->show };
+        int rc = run_cell(&c->sc, c->proto, c->seed[r], &pg, &c->rep[r], err, sizeof err);
+        pthread_mutex_lock(&q->lock);
+        if (rc != 0 && !q->failed) {
+            q->failed = true;
+            snprintf(q->err, sizeof q->err, "p2plab: %s: error: %s", q->file, err);
+        }
+        q->done++;
+        pthread_cond_signal(&q->progress);
+        pthread_mutex_unlock(&q->lock);
+    }
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Runs every job on `threads` threads; with several, the main thread keeps one line of
+ * progress (runs done, elapsed, ETA) on a terminal. 0, or -1 with q->err set. */
+static int run_jobs(struct job_queue *q, unsigned threads, bool tty)
+{
+    if (threads > q->total)
+        threads = q->total ? (unsigned)q->total : 1;
+    q->show = tty && threads == 1;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->progress, NULL);
+    pthread_t tid[256];
+    unsigned started = 0;
+    for (; started < threads; started++)
+        if (pthread_create(&tid[started], NULL, worker, q) != 0)
+            break;
+    if (started == 0)
+        worker(q);                    /* no thread could start: run here */
+    double t0 = seconds_now();
+    pthread_mutex_lock(&q->lock);
+    while (started > 0 && q->done < q->total && !q->failed) {
+        if (tty && threads > 1) {
+            double el = seconds_now() - t0;
+            fprintf(stderr, "\r\033[K%zu/%zu runs done on %u threads, %.0fs elapsed", q->done,
+                    q->total, threads, el);
+            if (q->done)
+                fprintf(stderr, ", ETA %.0fs", el * (double)(q->total - q->done) / (double)q->done);
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&q->progress, &q->lock, &until);
+    }
+    pthread_mutex_unlock(&q->lock);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    if (tty && threads > 1)
+        fputs("\r\033[K", stderr);
+    pthread_cond_destroy(&q->progress);
+    pthread_mutex_destroy(&q->lock);
+    return q->failed ? -1 : 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct run_args a;
@@ -173,17 +304,11 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
 
+    /* every cell resolved and its replicas' seeds fixed before anything runs */
     size_t points = scn_points(d);
     struct out_set set = { .doc = d, .base = &base };
-    set.cell = calloc(points * base.n_protocols, sizeof *set.cell);
-    if (!set.cell) {
-        fputs("p2plab: out of memory\n", stderr);
-        out_abort(&od);
-        scn_free(d);
-        return 1;
-    }
-    bool show = !a.quiet && isatty(STDERR_FILENO);
-    size_t total = points * base.n_protocols * base.replicas, done = 0;
+    set.cell = mem_calloc(points * base.n_protocols, sizeof *set.cell, "the cells");
+    size_t total = 0;
     rc = 0;
     for (size_t p = 0; p < points && rc == 0; p++) {
         struct scenario sc;
@@ -192,36 +317,21 @@ static int cmd_run(int argc, char **argv)
             rc = EXIT_USAGE;
             break;
         }
-        for (size_t pi = 0; pi < sc.n_protocols && rc == 0; pi++) {
+        for (size_t pi = 0; pi < sc.n_protocols; pi++) {
             struct out_cell *c = &set.cell[set.n_cell++];
-            c->proto = pi;
-            c->point = p;
-            c->sc = sc;
-            c->rep = calloc(sc.replicas, sizeof *c->rep);
-            c->seed = calloc(sc.replicas, sizeof *c->seed);
-            if (!c->rep || !c->seed) {
-                fputs("p2plab: out of memory\n", stderr);
-                rc = 1;
-                break;
-            }
-            for (uint32_t r = 0; r < sc.replicas; r++) {
-                char label[256];
-                int n = snprintf(label, sizeof label, "[%zu/%zu] %s", ++done, total,
-                                 sc.protocols[pi].name);
-                for (size_t ax = 0; ax < sc.n_sweep && n > 0 && (size_t)n < sizeof label; ax++)
-                    n += snprintf(label + n, sizeof label - (size_t)n, " %s=%s", sc.sweep[ax].path,
-                                  scn_point_value(d, p, ax));
-                if (sc.replicas > 1 && n > 0 && (size_t)n < sizeof label)
-                    snprintf(label + n, sizeof label - (size_t)n, " replica %u/%u", r + 1, sc.replicas);
-                struct run_progress pg = { .label = label, .show = show };
+            *c = (struct out_cell){ .proto = pi, .point = p, .sc = sc, .n_rep = sc.replicas };
+            c->rep = mem_calloc(sc.replicas, sizeof *c->rep, "the results");
+            c->seed = mem_calloc(sc.replicas, sizeof *c->seed, "the seeds");
+            for (uint32_t r = 0; r < sc.replicas; r++)
                 c->seed[r] = rng_replica_seed(sc.seed, r);
-                if (run_cell(&sc, pi, c->seed[r], &pg, &c->rep[r], err, sizeof err) != 0) {
-                    fprintf(stderr, "p2plab: %s: error: %s\n", a.file, err);
-                    rc = 1;
-                    break;
-                }
-                c->n_rep = r + 1;
-            }
+            total += sc.replicas;
+        }
+    }
+    if (rc == 0) {
+        struct job_queue q = { .set = &set, .file = a.file, .total = total };
+        if (run_jobs(&q, a.jobs, !a.quiet && isatty(STDERR_FILENO)) != 0) {
+            fprintf(stderr, "%s\n", q.err);
+            rc = 1;
         }
     }
     if (rc == 0 && out_write(&od, &set, err, sizeof err) != 0) {
