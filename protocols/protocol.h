@@ -49,7 +49,13 @@ struct protocol {
      * phase ends (at nodes.join_over); with start: converged, converge has placed the keys. */
     void (*insert)(struct sim *s, node_t origin, uint64_t key);
     void (*teardown)(struct sim *s);             /* optional */
+    /* optional: names of the protocol's own counters ("route_rare"), NULL-terminated, at most
+     * PROTO_COUNTERS_MAX; sim_count adds to them during [warmup, duration), and they are
+     * reported per run in counters.csv and summary.yaml */
+    const char *const *counters;
 };
+
+#define PROTO_COUNTERS_MAX 16
 
 /* For converge only: the live nodes at t = 0 (their ids and addresses come from sim_node_id
  * and sim_addr), the round-trip time between two of them as a node would measure it, and the

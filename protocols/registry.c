@@ -4,9 +4,11 @@
 #include <string.h>
 
 extern const struct protocol chord_protocol;
+extern const struct protocol pastry_protocol;
 
 const struct protocol *const protocol_registry[] = {
     &chord_protocol,
+    &pastry_protocol,
     NULL,
 };
 

@@ -241,6 +241,24 @@ static void write_hops(FILE *f, const struct out_set *set)
     }
 }
 
+/* Long format, one row per (cell, replica, counter): protocols have different counters. */
+static void write_counters(FILE *f, const struct out_set *set)
+{
+    csv_key_columns(f, set);
+    fputs(",replica,counter,value\n", f);
+    for (size_t i = 0; i < set->n_cell; i++) {
+        const struct out_cell *c = &set->cell[i];
+        for (uint32_t r = 0; r < c->n_rep; r++) {
+            const struct run_result *x = &c->rep[r];
+            for (size_t k = 0; x->counter_name && x->counter_name[k]; k++) {
+                csv_key_values(f, set, c);
+                fprintf(f, ",%u,%s,%llu\n", r, x->counter_name[k],
+                        (unsigned long long)x->counter[k]);
+            }
+        }
+    }
+}
+
 static void write_perf(FILE *f, const struct out_set *set)
 {
     csv_key_columns(f, set);
@@ -301,6 +319,24 @@ static int yaml_write(void *data, unsigned char *buf, size_t size)
     return fwrite(buf, 1, size, (FILE *)data) == size;
 }
 
+/* One "name: {mean, ci95, n}" entry of a cell's metrics or counters. */
+static int emit_stat(yaml_emitter_t *em, const char *name, const double *v, size_t n_values)
+{
+    double mean, ci;
+    size_t n;
+    out_ci(v, n_values, &mean, &ci, &n);
+    int rc = emit_scalar(em, name);
+    rc |= emit_map_start(em, true);
+    rc |= emit_scalar(em, "mean");
+    rc |= emit_number(em, mean);
+    rc |= emit_scalar(em, "ci95");
+    rc |= emit_number(em, ci);
+    rc |= emit_scalar(em, "n");
+    rc |= emit_number(em, (double)n);
+    rc |= emit_map_end(em);
+    return rc;
+}
+
 static int emit_cell(yaml_emitter_t *em, const struct out_set *set, const struct out_cell *c)
 {
     int rc = emit_map_start(em, false);
@@ -320,21 +356,21 @@ static int emit_cell(yaml_emitter_t *em, const struct out_set *set, const struct
     for (int m = 0; m < M_COUNT; m++) {
         for (uint32_t r = 0; r < c->n_rep; r++)
             v[r] = c->rep[r].metric[m];
-        double mean, ci;
-        size_t n;
-        out_ci(v, c->n_rep, &mean, &ci, &n);
-        rc |= emit_scalar(em, stats_metric_name[m]);
-        rc |= emit_map_start(em, true);
-        rc |= emit_scalar(em, "mean");
-        rc |= emit_number(em, mean);
-        rc |= emit_scalar(em, "ci95");
-        rc |= emit_number(em, ci);
-        rc |= emit_scalar(em, "n");
-        rc |= emit_number(em, (double)n);
+        rc |= emit_stat(em, stats_metric_name[m], v, c->n_rep);
+    }
+    rc |= emit_map_end(em);
+    const char *const *names = c->n_rep ? c->rep[0].counter_name : NULL;
+    if (names && names[0]) {
+        rc |= emit_scalar(em, "counters");
+        rc |= emit_map_start(em, false);
+        for (size_t k = 0; names[k]; k++) {
+            for (uint32_t r = 0; r < c->n_rep; r++)
+                v[r] = (double)c->rep[r].counter[k];
+            rc |= emit_stat(em, names[k], v, c->n_rep);
+        }
         rc |= emit_map_end(em);
     }
     free(v);
-    rc |= emit_map_end(em);
     rc |= emit_map_end(em);
     return rc;
 }
@@ -379,7 +415,7 @@ static int write_summary(FILE *f, const struct out_set *set)
 int out_write(struct out_dir *d, const struct out_set *set, char *err, size_t errlen)
 {
     void (*const writers[])(FILE *, const struct out_set *) = {
-        NULL, write_runs, write_timeseries, write_hops, write_perf,
+        NULL, write_runs, write_timeseries, write_hops, write_counters, write_perf,
     };
     _Static_assert(sizeof writers / sizeof writers[0] == N_OUT_FILES, "one writer per file");
     for (size_t i = 0; i < N_OUT_FILES; i++) {

@@ -31,7 +31,8 @@ struct out_set {
     size_t n_cell;
 };
 
-#define OUT_FILES "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv", "perf.csv"
+#define OUT_FILES "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv", "counters.csv", \
+                  "perf.csv"
 
 struct out_dir {
     char dir[1024];                   /* destination */

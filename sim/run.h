@@ -14,6 +14,8 @@ struct run_result {
     struct ts_bucket *ts;             /* time series, n_ts intervals of scenario.sample_us */
     size_t n_ts;
     uint64_t hop_hist[STATS_HOPS_MAX];
+    const char *const *counter_name;  /* the protocol's counters (NULL-terminated), or NULL */
+    uint64_t counter[16];             /* their values, in [warmup, duration) */
     double wall_s, events_per_s, peak_rss_mb;  /* what the machine measured: perf.csv only */
 };
 

@@ -52,6 +52,13 @@ void *sim_protocol_data(struct sim *s) { return s->pdata; }
 void sim_set_protocol_data(struct sim *s, void *data) { s->pdata = data; }
 void sim_set_replicas(struct sim *s, uint32_t r) { s->replicas = r ? r : 1; }
 
+void sim_count(struct sim *s, uint32_t c, uint64_t n)
+{
+    SIM_ASSERT(c < PROTO_COUNTERS_MAX && s->proto->counters);
+    if (s->eng.now >= s->sc->warmup_us && s->eng.now < s->end_us)
+        s->counter[c] += n;
+}
+
 void sim_set_key_groups(struct sim *s, uint32_t k)
 {
     if (oracle_set_groups(&s->oracle, k ? k : 1) != 0) {
@@ -784,6 +791,9 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     out->events_per_s = out->wall_s > 0 ? (double)s->eng.processed / out->wall_s : 0;
     out->peak_rss_mb = peak_rss_mb();
     memcpy(out->hop_hist, s->stats.hop_hist, sizeof out->hop_hist);
+    _Static_assert(sizeof out->counter == sizeof s->counter, "one value per counter");
+    out->counter_name = p->counters;
+    memcpy(out->counter, s->counter, sizeof out->counter);
     out->ts = s->stats.ts;
     out->n_ts = s->stats.n_ts;
     s->stats.ts = NULL;

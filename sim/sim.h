@@ -134,6 +134,10 @@ bool sim_lookup_active(const struct sim *s, uint32_t id);
  * them. A protocol calls this from setup when its configuration replicates keys. */
 void sim_set_replicas(struct sim *s, uint32_t r);
 
+/* ---- the protocol's own counters ------------------------------------------------------- */
+/* Adds n to counter `c` of the protocol's `counters` table (counted in [warmup, duration)). */
+void sim_count(struct sim *s, uint32_t c, uint64_t n);
+
 /* ---- tracing and invariants ---------------------------------------------------------- */
 #define SIM_ASSERT(e) ((e) ? (void)0 : sim_assert_fail(#e, __FILE__, __LINE__))
 _Noreturn void sim_assert_fail(const char *expr, const char *file, int line);

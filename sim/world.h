@@ -64,6 +64,7 @@ struct sim {
     struct rpc_rec *rpcs;
     uint32_t n_rpcs, rpc_free;
 
+    uint64_t counter[PROTO_COUNTERS_MAX];  /* the protocol's own counters */
     bool maintenance;
     uint32_t replicas;
     int64_t end_us;                   /* lookups and churn stop here */

@@ -70,7 +70,7 @@ static void test_determinism_same_seed_same_files(void **state)
         snprintf(args, sizeof args, "run '%s' -q -j %d -o '%s/run%d'", scn, k + 1, dir, k);
         assert_int_equal(run(args, err), 0);
     }
-    const char *files[] = { "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv" };
+    const char *files[] = { "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv", "counters.csv" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char a[256], b[256];
         snprintf(a, sizeof a, "%s/run0/%s", dir, files[i]);

@@ -1,0 +1,152 @@
+/* test_pastry_e2e.c — Pastry end to end: route length against N, route stretch with
+ * proximity-aware tables, lookups under churn, recovery after a mass crash, and joining versus
+ * a converged start; each against its published expectation, with the tolerance stated.
+ * Scenarios are in tests/scenarios/pastry-*.yaml. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tests/harness.h"
+
+
+static double metric(const struct harness_cell *c, enum metric m) { return c->r.metric[m]; }
+
+static int64_t pastry_param(const struct harness_cell *c, const char *name)
+{
+    const struct proto_config *cfg = &c->sc.protocols[0].cfg;
+    int k = param_find(cfg->params, name);
+    assert_true(k >= 0);
+    return cfg->v[k].i;
+}
+
+/* Routing decisions, from the protocol's counters (route_leaf, route_table, route_rare). */
+static void print_route_counts(const char *what, const struct harness_cell *cells, size_t n)
+{
+    uint64_t by[3] = { 0 };
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 3; k++)
+            by[k] += cells[i].r.counter[k];
+    assert_string_equal(cells[0].r.counter_name[2], "route_rare");
+    uint64_t all = by[0] + by[1] + by[2];
+    print_message("pastry %s: forwards by leaf set %llu, by table %llu, rare case %llu (%.4f%%)\n",
+                  what, (unsigned long long)by[0], (unsigned long long)by[1],
+                  (unsigned long long)by[2], all ? 100.0 * (double)by[2] / (double)all : 0.0);
+}
+
+/* Rowstron & Druschel, Middleware 2001, §2.2 and §4 Fig. 4: with b = 4 and l = 16 the mean
+ * number of routing hops is below ceil(log_16 N), with every message delivered when nothing
+ * fails. §4 Fig. 5: with proximity-aware routing tables a route's distance is about 1.3-1.5 x
+ * the direct distance. The engine's stretch is lookup latency (the route plus the answer's
+ * way back) over the direct round trip; it must be below 2 (a route without proximity, where
+ * each hop costs a mean distance, gives about (hops + 1) / 2 ~ 2 at these sizes). */
+static void test_pastry_e2e_hops_and_stretch(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/pastry-pathlen.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 3);                           /* N in {1,024, 4,096, 16,384} */
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_cell *c = &cells[i];
+        double N = c->sc.nodes.count;
+        double bound = ceil(log(N) / log(16.0) - 1e-9), hops = metric(c, M_HOPS_MEAN);
+        print_message("pastry N=%6.0f: hops %.3f (ceil log16 N = %.0f), success %.4f, "
+                      "stretch %.3f, state %.1f\n", N, hops, bound, metric(c, M_SUCCESS),
+                      metric(c, M_STRETCH_MEAN), metric(c, M_STATE_MEAN));
+        assert_true(metric(c, M_LOOKUPS) > 1000);
+        assert_true(metric(c, M_SUCCESS) == 1.0);
+        assert_true(hops <= bound);
+        assert_true(metric(c, M_STRETCH_MEAN) < 2.0);
+    }
+    print_route_counts("converged", cells, n);
+    harness_free(cells, n);
+}
+
+/* Churn with a one-hour median session (exponential), half of the departures crashes, the
+ * default maintenance. Pastry routes around failed nodes found by timeout and repairs leaf
+ * sets and tables (§3.5); MSPastry (Castro et al., DSN 2004, §5) keeps delivery near 100%
+ * under churn of this order. Success must be at least 99%. */
+static void test_pastry_e2e_churn(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/pastry-churn.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 1);
+    print_message("pastry churn: success %.5f, hops %.3f, timeouts/lookup %.3f, departures %.0f, "
+                  "maintenance %.1f B/node/s\n", metric(cells, M_SUCCESS),
+                  metric(cells, M_HOPS_MEAN), metric(cells, M_TIMEOUTS_MEAN),
+                  metric(cells, M_DEPARTURES), metric(cells, M_MAINT_BYTES));
+    print_route_counts("churn", cells, n);
+    assert_true(metric(cells, M_DEPARTURES) > 300);   /* the churn really happened */
+    assert_true(metric(cells, M_SUCCESS) >= 0.99);
+    harness_free(cells, n);
+}
+
+/* 30% of a stable 2,000-node overlay crashes at 6 min. Dead next hops are routed around after
+ * a timeout; leaf sets are repaired by keep-alives, table entries lazily (§3.5). From three
+ * keep-alive periods (90 s) after the crash every time-series interval must show at least 99%
+ * success; the interval of the crash itself at least 95%. */
+static void test_pastry_e2e_mass_crash(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/pastry-crash.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 1);
+    const struct harness_cell *c = cells;
+    double crash_s = (double)c->sc.churn.events[0].at_us / 1e6;
+    double round_s = (double)pastry_param(c, "keepalive") / 1e6;
+    double sample_s = (double)c->sc.sample_us / 1e6, end_s = (double)c->sc.duration_us / 1e6;
+    assert_int_equal(c->r.ts[(size_t)(crash_s / sample_s)].live, 1400);
+    for (double t = crash_s; t + sample_s <= end_s; t += sample_s) {
+        double ok = harness_ts_success(c, t);
+        const struct ts_bucket *b = &c->r.ts[(size_t)(t / sample_s)];
+        print_message("pastry crash: t = %4.0f s  success %.4f  latency %6.0f ms\n", t, ok,
+                      b->ok ? b->lat_ms_sum / b->ok : NAN);
+        assert_false(isnan(ok));
+        if (t < crash_s + sample_s)
+            assert_true(ok >= 0.95);
+        if (t >= crash_s + 3 * round_s)
+            assert_true(ok >= 0.99);
+    }
+    print_route_counts("crash", cells, n);
+    harness_free(cells, n);
+}
+
+/* DESIGN §3 rule 2: joining through the introducer (route to one's own id, rows from the path,
+ * leaf set from the last node, announce) and maintaining must reach the lookup statistics of
+ * the converged start: mean hops and success within 5%. */
+static void test_pastry_e2e_join_matches_converged(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/pastry-join.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);
+    const struct harness_cell *conv = &cells[0], *join = &cells[1];
+    assert_int_equal(conv->sc.nodes.start, START_CONVERGED);
+    assert_int_equal(join->sc.nodes.start, START_JOIN);
+    print_message("pastry converged: hops %.3f success %.5f stretch %.3f; "
+                  "join: hops %.3f success %.5f stretch %.3f\n",
+                  metric(conv, M_HOPS_MEAN), metric(conv, M_SUCCESS), metric(conv, M_STRETCH_MEAN),
+                  metric(join, M_HOPS_MEAN), metric(join, M_SUCCESS), metric(join, M_STRETCH_MEAN));
+    print_route_counts("join", cells, n);
+    assert_true(metric(conv, M_SUCCESS) >= 0.99);
+    assert_true(fabs(metric(join, M_HOPS_MEAN) - metric(conv, M_HOPS_MEAN)) <=
+                0.05 * metric(conv, M_HOPS_MEAN));
+    assert_true(fabs(metric(join, M_SUCCESS) - metric(conv, M_SUCCESS)) <=
+                0.05 * metric(conv, M_SUCCESS));
+    harness_free(cells, n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pastry_e2e_hops_and_stretch),
+        cmocka_unit_test(test_pastry_e2e_churn),
+        cmocka_unit_test(test_pastry_e2e_mass_crash),
+        cmocka_unit_test(test_pastry_e2e_join_matches_converged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
