@@ -5,10 +5,12 @@
 
 extern const struct protocol chord_protocol;
 extern const struct protocol pastry_protocol;
+extern const struct protocol kademlia_protocol;
 
 const struct protocol *const protocol_registry[] = {
     &chord_protocol,
     &pastry_protocol,
+    &kademlia_protocol,
     NULL,
 };
 

@@ -177,8 +177,34 @@ node_t oracle_owner(const struct oracle *o, uint64_t key, uint32_t rank)
     return NODE_NONE;
 }
 
-bool oracle_owns(const struct oracle *o, uint64_t key, node_t slot, uint32_t replicas)
+/* Members whose XOR distance to key is below d: for every 1-bit b of d, the ids that agree
+ * with key ^ d above b and with key at b form one aligned range of 2^b ids. O(64 log N). */
+static uint64_t xor_closer(const struct oracle_set *o, uint64_t key, uint64_t d)
 {
+    uint64_t count = 0, target = key ^ d;
+    for (int b = 63; b >= 0; b--) {
+        uint64_t bit = UINT64_C(1) << b;
+        if (!(d & bit))
+            continue;
+        uint64_t high = b == 63 ? 0 : (target >> (b + 1)) << (b + 1);
+        uint64_t lo = high | (key & bit);
+        uint64_t last = lo | (bit - 1);               /* inclusive: lo + 2^b - 1 */
+        uint32_t from = lower_bound(o, lo, 0);
+        uint32_t to = last == UINT64_MAX ? o->n : lower_bound(o, last + 1, 0);
+        count += to - from;
+    }
+    return count;
+}
+
+bool oracle_owns(const struct oracle *o, uint64_t key, node_t slot, uint64_t id,
+                 uint32_t replicas)
+{
+    if (o->metric == KEYS_XOR && replicas > 1) {
+        uint32_t i = lower_bound(&o->all, id, slot);
+        if (i >= o->all.n || o->all.e[i].id != id || o->all.e[i].slot != slot)
+            return false;
+        return xor_closer(&o->all, key, id ^ key) < replicas;
+    }
     for (uint32_t r = 0; r < replicas; r++) {
         node_t who = oracle_owner(o, key, r);
         if (who == slot)

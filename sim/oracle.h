@@ -37,7 +37,8 @@ void oracle_add(struct oracle *o, uint64_t id, node_t slot);
 void oracle_remove(struct oracle *o, uint64_t id, node_t slot);
 /* The owner of key (rank 0) or its r-th replica holder (rank r); NODE_NONE when empty. */
 node_t oracle_owner(const struct oracle *o, uint64_t key, uint32_t rank);
-/* Is `slot` among the first `replicas` owners of key? */
-bool oracle_owns(const struct oracle *o, uint64_t key, node_t slot, uint32_t replicas);
+/* Is `slot`, a member with identifier `id`, among the first `replicas` owners of key? */
+bool oracle_owns(const struct oracle *o, uint64_t key, node_t slot, uint64_t id,
+                 uint32_t replicas);
 
 #endif

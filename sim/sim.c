@@ -285,7 +285,8 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
     if (o == OUTCOME_OK) {
         bool right = answer.slot < s->cap && is_current(s, answer.slot, answer.inc) &&
                      slotset_has(&s->ready, answer.slot) &&
-                     oracle_owns(&s->oracle, r->key, answer.slot, s->replicas);
+                     oracle_owns(&s->oracle, r->key, answer.slot, s->id[answer.slot],
+                                 s->replicas);
         if (!right) {
             o = OUTCOME_WRONG_OWNER;
         } else {

@@ -65,6 +65,13 @@ static void check_metric(enum key_metric m)
             key = ids[k];                     /* a key equal to an id is owned by that node */
         for (uint32_t r = 0; r < (m == KEYS_GROUP ? 2u : 3u); r++)
             assert_int_equal(oracle_owner(&o, key, r), brute(m, key, r, live));
+        /* "among the first 5 owners" agrees with the ranking, node by node */
+        for (node_t i = 0; i < live; i += 7) {
+            bool in = false;
+            for (uint32_t r = 0; r < 5; r++)
+                in |= brute(m, key, r, live) == i;
+            assert_int_equal(oracle_owns(&o, key, i, ids[i], 5), in);
+        }
     }
     oracle_free(&o);
 }
@@ -84,9 +91,9 @@ static void test_oracle_replicas(void **state)
     oracle_add(&o, 300, 2);
     assert_int_equal(oracle_owner(&o, 150, 0), 1);
     assert_int_equal(oracle_owner(&o, 350, 0), 0);        /* wraps around */
-    assert_true(oracle_owns(&o, 150, 2, 2));
-    assert_false(oracle_owns(&o, 150, 2, 1));
-    assert_false(oracle_owns(&o, 150, 0, 2));
+    assert_true(oracle_owns(&o, 150, 2, 300, 2));
+    assert_false(oracle_owns(&o, 150, 2, 300, 1));
+    assert_false(oracle_owns(&o, 150, 0, 100, 2));
     oracle_free(&o);
 }
 

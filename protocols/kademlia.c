@@ -1,0 +1,1438 @@
+/* kademlia.c — Kademlia (Maymounkov & Mazières, IPTPS 2002).
+ *
+ * 64-bit identifiers and the XOR metric d(x, y) = x ^ y. A node keeps 64 k-buckets: bucket i
+ * holds up to k contacts at distance [2^i, 2^(i+1)), least recently seen first (§2.2). The
+ * sender of every message, request or reply, is seen: moved to the tail if known, appended if
+ * its bucket has room; if the bucket is full its least recently seen contact is pinged and
+ * evicted only if the ping times out (the newcomer then takes its place; otherwise the
+ * newcomer is dropped). Only RPC timeouts reveal failures: a contact is removed from its
+ * bucket after `stale` timeouts in a row (§4.1 contact accounting).
+ *
+ * Lookups are the paper's iterative node lookup (§2.3): the origin keeps a shortlist of the
+ * closest contacts it knows, sorted by XOR distance to the target, keeps α RPCs in flight to
+ * the closest unqueried ones, merges the k closest contacts each reply names, and stops when
+ * the k closest non-failed entries have all answered. A workload lookup is a FIND_VALUE lookup:
+ * it ends as soon as a node returns the value; that node is the answer and the hop count is
+ * the depth of its RPC (the origin's own contacts are depth 1, a contact named by a depth-d
+ * reply is depth d + 1), i.e. the number of sequential rounds. If no node returns the value
+ * the lookup ends NOT_FOUND: the value is what the user asked for, and a node that does not
+ * hold it is no answer, whatever its distance.
+ *
+ * Values (keys; the value is a 64-bit token) are stored on the k closest nodes: a STORE is a
+ * node lookup for the key followed by STORE RPCs to the k closest that answered (§2.3). Every
+ * holder re-publishes a key it has not received a STORE for within `republish` (1 h, §2.5:
+ * the first holder to do so refreshes the others, who then skip); the original publisher
+ * re-publishes every `publish` (24 h) and values expire `expire` (24 h) after publication. A
+ * node that learns of a new contact w closer to one of its keys, while being itself the
+ * closest to that key it knows of, STOREs the key to w (§2.5: "any node learning of a new node
+ * issues STORE RPCs to transfer relevant key-value pairs"); and a node that comes to know k
+ * nodes closer to a key than itself drops the key, since it is no longer among the k closest.
+ * Caching of values along the lookup path (§2.5) is not modelled: the judge counts only the k
+ * closest live nodes as holders.
+ *
+ * Joining (§2.3): the node asks the introducer, inserts its contacts, looks up its own id, and
+ * then refreshes every bucket farther than its closest neighbour. Bucket refresh (§2.3): a
+ * bucket, from the lowest non-empty one up, in whose range the node has performed no lookup
+ * for `refresh` (1 h) gets a node lookup for a random id in its range. Maintenance checks run on
+ * a per-node tick every quarter of min(refresh, republish), jittered in [0.5, 1.5]x.
+ *
+ * Memory. The engine's slab holds struct kad_node, 360 bytes (own contact, ping-pending mask,
+ * last own publication, 64 last-lookup times in seconds, 64 bucket fill counts, phase).
+ * Protocol-owned arrays add per slot 64 bucket block indices (256 B) and two value vectors
+ * (32 B); each non-empty bucket is a block of k contacts plus k failure counts, 17·k = 340
+ * bytes with k = 20 (about log2 N non-empty buckets; 132 contacts per node at N = 1,024, 212
+ * at 16,384); each stored value costs 16 bytes (key, time of the last STORE, publication
+ * time), k·keys/N values per node on average, and each key a node published 16 bytes more.
+ * Lookups in flight live in a pool of records (struct kad_rec, 176 bytes, plus a shortlist
+ * of 2k entries of 24 bytes) named in RPC contexts by
+ * index and generation. */
+#include "protocols/protocol.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <gsl/gsl_randist.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== constants =========================================================================== */
+
+#define KAD_BITS 64                   /* identifier bits */
+#define KAD_K_MAX 64                  /* the `k` parameter's maximum */
+#define KAD_ALPHA_MAX 16              /* the `alpha` parameter's maximum */
+#define KAD_DEAD_MAX 16               /* contacts a lookup remembers as timed out */
+#define KAD_STEP_LIMIT 1024           /* RPCs per lookup, a guard against runaway lookups */
+#define KAD_JOIN_BACKOFF_MAX 6        /* join retries back off up to 2^6 RPC timeouts */
+#define KAD_NONE32 UINT32_MAX         /* no record, no block */
+#define KAD_US_PER_S INT64_C(1000000)
+
+/* ==== parameters ========================================================================== */
+
+enum kad_param {
+    KAD_P_K,
+    KAD_P_ALPHA,
+    KAD_P_REFRESH,
+    KAD_P_REPUBLISH,
+    KAD_P_PUBLISH,
+    KAD_P_EXPIRE,
+    KAD_P_TIMEOUT,
+    KAD_P_STALE,
+};
+
+static const struct param kad_params[] = {
+    [KAD_P_K] = { .name = "k", .type = PARAM_INT, .def = "20", .min = 1, .max = KAD_K_MAX,
+      .doc = "bucket size and replication factor k (paper §2.2: k = 20)" },
+    [KAD_P_ALPHA] = { .name = "alpha", .type = PARAM_INT, .def = "3", .min = 1,
+      .max = KAD_ALPHA_MAX,
+      .doc = "RPCs a lookup keeps in flight, α (paper §2.3: α = 3)" },
+    [KAD_P_REFRESH] = { .name = "refresh", .type = PARAM_DURATION, .def = "1h", .min = 1,
+      .max = 864000,
+      .doc = "a bucket with no lookup in its range for this long is refreshed (paper §2.3: 1 h)" },
+    [KAD_P_REPUBLISH] = { .name = "republish", .type = PARAM_DURATION, .def = "1h", .min = 1,
+      .max = 864000,
+      .doc = "a holder re-publishes a value not STOREd to it for this long (paper §2.5: 1 h)" },
+    [KAD_P_PUBLISH] = { .name = "publish", .type = PARAM_DURATION, .def = "24h", .min = 1,
+      .max = 8640000,
+      .doc = "the original publisher re-publishes its values this often (paper §2.5: 24 h)" },
+    [KAD_P_EXPIRE] = { .name = "expire", .type = PARAM_DURATION, .def = "24h", .min = 1,
+      .max = 8640000,
+      .doc = "a value expires this long after its publication (paper §2.5: 24 h)" },
+    [KAD_P_TIMEOUT] = { .name = "timeout", .type = PARAM_DURATION, .def = "1s", .min = 0.001,
+      .max = 600,
+      .doc = "RPC timeout after which a silent contact counts as failed (the paper gives none; "
+             "1 s, as for the other protocols here)" },
+    [KAD_P_STALE] = { .name = "stale", .type = PARAM_INT, .def = "1", .min = 1, .max = 16,
+      .doc = "timeouts in a row before a contact leaves its bucket (paper §4.1 keeps stale "
+             "contacts under loss; 1 = drop at the first timeout, for a lossless network)" },
+    { .name = NULL },
+};
+
+/* ==== messages ============================================================================ */
+
+/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Kademlia
+ * header of 17 B: type (1), the 64-bit RPC id that the reply echoes (8) and the sender's node
+ * id (8), from which every receiver updates its buckets (§2.2). A contact is an IPv4 address,
+ * a port and the 8-byte id (14 B); a list is a count byte and its contacts. A value is a
+ * 64-bit token (8 B); a STORE also carries its publication time (4 B). */
+#define KAD_WIRE_IP_UDP 28
+#define KAD_WIRE_HEADER 17
+#define KAD_WIRE_KEY 8
+#define KAD_WIRE_VALUE 8
+#define KAD_WIRE_TIME 4
+#define KAD_WIRE_CONTACT 14
+#define KAD_WIRE_COUNT 1
+
+/* X(name, fixed payload bytes, bytes per list entry) on the wire */
+#define KAD_MESSAGES(X)                                                                        \
+    /* liveness probe of a bucket's least recently seen contact, and its answer */             \
+    X(PING_REQ, 0, 0)                                                                          \
+    X(PING_REP, 0, 0)                                                                          \
+    /* "store this key/value": key, value, publication time; acknowledged */                  \
+    X(STORE_REQ, KAD_WIRE_KEY + KAD_WIRE_VALUE + KAD_WIRE_TIME, 0)                             \
+    X(STORE_REP, 0, 0)                                                                         \
+    /* "the k contacts you know closest to this id" */                                        \
+    X(FIND_NODE_REQ, KAD_WIRE_KEY, 0)                                                          \
+    /* the same, unless the receiver holds the key's value */                                  \
+    X(FIND_VALUE_REQ, KAD_WIRE_KEY, 0)                                                         \
+    /* the answer to either: up to k contacts */                                              \
+    X(NODES_REP, KAD_WIRE_COUNT, KAD_WIRE_CONTACT)                                             \
+    /* FIND_VALUE's answer by a holder: key and value */                                      \
+    X(VALUE_REP, KAD_WIRE_KEY + KAD_WIRE_VALUE, 0)
+
+enum kad_msg {
+#define KAD_MSG_ENUM(name, fixed, entry) KAD_MSG_##name,
+    KAD_MESSAGES(KAD_MSG_ENUM)
+#undef KAD_MSG_ENUM
+    KAD_MSG_COUNT
+};
+
+extern const char *const kad_msg_name[KAD_MSG_COUNT];       /* for traces and tests */
+const char *const kad_msg_name[KAD_MSG_COUNT] = {
+#define KAD_MSG_NAME(name, fixed, entry) #name,
+    KAD_MESSAGES(KAD_MSG_NAME)
+#undef KAD_MSG_NAME
+};
+
+static const uint16_t kad_msg_fixed[KAD_MSG_COUNT] = {
+#define KAD_MSG_FIXED(name, fixed, entry) fixed,
+    KAD_MESSAGES(KAD_MSG_FIXED)
+#undef KAD_MSG_FIXED
+};
+
+static const uint16_t kad_msg_entry[KAD_MSG_COUNT] = {
+#define KAD_MSG_ENTRY(name, fixed, entry) entry,
+    KAD_MESSAGES(KAD_MSG_ENTRY)
+#undef KAD_MSG_ENTRY
+};
+
+/* Bodies: a tagged union, the tag being the message type. Every body starts with the sender's
+ * node id (the header's; the address is the datagram's source). */
+struct kad_req {                      /* PING_REQ, FIND_NODE_REQ, FIND_VALUE_REQ, the bare replies */
+    uint64_t from;
+    uint64_t target;                  /* FIND_*: the id or key looked up */
+};
+struct kad_store {                    /* STORE_REQ */
+    uint64_t from;
+    uint64_t key;
+    int32_t published_s;              /* publication time, seconds of simulated time */
+};
+struct kad_nodes {                    /* NODES_REP, VALUE_REP (count 0) */
+    uint64_t from;
+    uint8_t count;
+    struct peer peer[KAD_K_MAX];
+};
+
+union kad_body {
+    struct kad_req req;
+    struct kad_store store;
+    struct kad_nodes nodes;
+};
+
+#define KAD_NODES_LEN(n) (offsetof(struct kad_nodes, peer) + (size_t)(n) * sizeof(struct peer))
+
+/* ==== state =============================================================================== */
+
+enum kad_timer {
+    KAD_TIMER_TICK,                   /* refresh, republish, expiry */
+    KAD_TIMER_JOIN_RETRY,
+};
+
+enum kad_phase { KAD_OUT, KAD_JOINING, KAD_JOINED };
+
+/* One node, in the engine's slab. */
+struct kad_node {
+    struct peer self;
+    uint64_t ping_pending;            /* bit i: an eviction ping for bucket i is out */
+    int64_t published_us;             /* when this node last (re-)published its own keys */
+    int32_t used_s[KAD_BITS];         /* last lookup into bucket i's range, s of sim. time */
+    uint8_t count[KAD_BITS];          /* contacts in bucket i */
+    uint8_t phase;                    /* enum kad_phase */
+    uint8_t join_tries;               /* consecutive failed joins, for the back-off */
+};
+#define KAD_NODE_BYTES 360
+_Static_assert(sizeof(struct kad_node) == KAD_NODE_BYTES, "update the figure in the opening comment");
+
+/* A value held by a node. */
+struct kad_val {
+    uint64_t key;
+    int32_t touched_s;                /* last STORE received or republish done, s */
+    int32_t published_s;              /* publication by the original publisher, s */
+};
+_Static_assert(sizeof(struct kad_val) == 16, "update the figure in the opening comment");
+
+/* A growable array of values, per slot (sorted by key). */
+struct kad_vec {
+    struct kad_val *v;
+    uint32_t n, cap;
+};
+
+enum kad_purpose {
+    KAD_FOR_VALUE,                    /* a workload lookup: FIND_VALUE */
+    KAD_FOR_JOIN,                     /* a joining node's lookup of its own id */
+    KAD_FOR_REFRESH,                  /* a bucket refresh */
+    KAD_FOR_STORE,                    /* publish or republish: node lookup, then STOREs */
+};
+
+enum kad_cand_state { KAD_C_NEW, KAD_C_ASKED, KAD_C_DONE, KAD_C_FAILED };
+
+/* A shortlist entry. */
+struct kad_cand {
+    struct peer p;
+    uint8_t state;                    /* enum kad_cand_state */
+    uint8_t depth;                    /* round of the reply that named it; 0: own contact */
+};
+
+/* A lookup in flight at its origin; the shortlist is g->cand[i * g->stride ...]. */
+struct kad_rec {
+    uint64_t target;
+    node_t owner;                     /* the node running the lookup */
+    uint32_t owner_inc;
+    uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
+    uint32_t next;                    /* free list */
+    uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
+    int32_t published_s;              /* STORE: the publication time carried */
+    uint16_t ncand;                   /* shortlist entries */
+    uint16_t steps;                   /* RPCs sent */
+    uint8_t purpose;                  /* enum kad_purpose */
+    uint8_t busy;                     /* allocated */
+    uint8_t inflight;                 /* RPCs out */
+    uint8_t ndead, dead_next;         /* timed-out contacts (a ring once full) */
+    struct addr dead[KAD_DEAD_MAX];
+};
+_Static_assert(sizeof(struct kad_rec) == 176, "update the figure in the opening comment");
+
+/* The protocol's global data for one run. */
+struct kad_global {
+    uint32_t k, alpha, stale;
+    int64_t refresh_us, republish_us, publish_us, expire_us, timeout_us, tick_us;
+    node_t cap;                       /* node slots */
+    uint32_t *blk;                    /* cap x 64 bucket blocks, KAD_NONE32: none */
+    struct peer *bpeer;               /* blk_cap x k contacts */
+    uint8_t *bfail;                   /* blk_cap x k timeouts in a row */
+    uint32_t *bnext;                  /* free list of blocks */
+    uint32_t blk_cap, blk_free;
+    struct kad_vec *vals;             /* per slot: values held */
+    struct kad_vec *pubs;             /* per slot: values this node published */
+    struct kad_rec *rec;
+    struct kad_cand *cand;            /* rec_cap x stride */
+    uint32_t stride;                  /* shortlist entries per record: 2k */
+    uint32_t rec_cap, rec_free;
+};
+
+/* ==== XOR arithmetic (exported for the unit tests) ======================================== */
+
+unsigned kad_bucket_index(uint64_t self, uint64_t id);
+bool kad_closer(uint64_t a, uint64_t b, uint64_t key);
+uint64_t kad_bucket_random(uint64_t self, unsigned i, uint64_t r);
+size_t kad_wire_size(unsigned type, unsigned entries);
+
+/* The bucket of id at self: the index of the highest bit in which they differ (id != self). */
+unsigned kad_bucket_index(uint64_t self, uint64_t id)
+{
+    return 63u - (unsigned)__builtin_clzll(self ^ id);
+}
+
+/* Is a strictly closer to key than b in the XOR metric? */
+bool kad_closer(uint64_t a, uint64_t b, uint64_t key)
+{
+    return (a ^ key) < (b ^ key);
+}
+
+/* An id in bucket i of self, its low bits from the random word r. */
+uint64_t kad_bucket_random(uint64_t self, unsigned i, uint64_t r)
+{
+    uint64_t low = i == 0 ? 0 : (r & ((UINT64_C(1) << i) - 1));
+    return ((self ^ (UINT64_C(1) << i)) & ~((UINT64_C(1) << i) - 1)) | low;
+}
+
+size_t kad_wire_size(unsigned type, unsigned entries)
+{
+    return KAD_WIRE_IP_UDP + KAD_WIRE_HEADER + kad_msg_fixed[type] +
+           (size_t)entries * kad_msg_entry[type];
+}
+
+/* ==== small helpers ======================================================================= */
+
+static struct kad_global *kad_g(struct sim *s) { return sim_protocol_data(s); }
+static struct kad_node *kad_node(struct sim *s, node_t n) { return sim_state(s, n); }
+static int32_t now_s(struct sim *s) { return (int32_t)(sim_now(s) / KAD_US_PER_S); }
+
+static int64_t jitter(struct sim *s, int64_t mean_us)
+{
+    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
+}
+
+static uint64_t rand64(struct sim *s)
+{
+    gsl_rng *r = sim_rng(s);
+    return ((uint64_t)gsl_rng_get(r) << 32) ^ (uint64_t)gsl_rng_get(r);
+}
+
+static void send_rpc(struct sim *s, node_t n, struct addr to, enum kad_msg type, uint32_t lookup,
+                     const void *body, size_t len, unsigned entries, uint64_t ctx0, uint64_t ctx1)
+{
+    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
+                     .size = (uint32_t)kad_wire_size(type, entries), .lookup = lookup,
+                     .body = body, .len = (uint32_t)len };
+    net_rpc(s, n, to, &o, kad_g(s)->timeout_us, ctx0, ctx1);
+}
+
+static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum kad_msg type,
+                      const void *body, size_t len, unsigned entries)
+{
+    struct out o = { .type = type, .cat = req->cat, .size = (uint32_t)kad_wire_size(type, entries),
+                     .lookup = req->lookup, .body = body, .len = (uint32_t)len };
+    net_reply(s, n, req, &o);
+}
+
+/* ==== values ============================================================================== */
+
+static struct kad_val *vec_find(struct kad_vec *v, uint64_t key)
+{
+    uint32_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v->v[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->n && v->v[lo].key == key ? &v->v[lo] : NULL;
+}
+
+/* Inserts or updates key; returns the entry. */
+static struct kad_val *vec_put(struct kad_vec *v, uint64_t key)
+{
+    uint32_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v->v[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < v->n && v->v[lo].key == key)
+        return &v->v[lo];
+    if (v->n == v->cap) {
+        uint32_t cap = v->cap ? v->cap * 2 : 8;
+        struct kad_val *nv = realloc(v->v, (size_t)cap * sizeof *nv);
+        if (!nv) {
+            fprintf(stderr, "p2plab: kademlia: out of memory storing %u values\n", cap);
+            exit(1);
+        }
+        v->v = nv;
+        v->cap = cap;
+    }
+    memmove(&v->v[lo + 1], &v->v[lo], (size_t)(v->n - lo) * sizeof *v->v);
+    v->n++;
+    v->v[lo] = (struct kad_val){ .key = key };
+    return &v->v[lo];
+}
+
+static void vec_remove(struct kad_vec *v, const struct kad_val *e)
+{
+    uint32_t i = (uint32_t)(e - v->v);
+    memmove(&v->v[i], &v->v[i + 1], (size_t)(v->n - i - 1) * sizeof *v->v);
+    v->n--;
+}
+
+static void vec_clear(struct kad_vec *v)
+{
+    free(v->v);
+    *v = (struct kad_vec){ 0 };
+}
+
+/* ==== k-buckets =========================================================================== */
+
+static struct peer *bucket(struct kad_global *g, node_t n, unsigned i)
+{
+    uint32_t b = g->blk[(size_t)n * KAD_BITS + i];
+    return b == KAD_NONE32 ? NULL : g->bpeer + (size_t)b * g->k;
+}
+
+static uint8_t *bucket_fail(struct kad_global *g, node_t n, unsigned i)
+{
+    return g->bfail + (size_t)g->blk[(size_t)n * KAD_BITS + i] * g->k;
+}
+
+/* Bucket i of n, allocating its block if needed. */
+static struct peer *bucket_make(struct kad_global *g, node_t n, unsigned i)
+{
+    uint32_t *slot = &g->blk[(size_t)n * KAD_BITS + i];
+    if (*slot == KAD_NONE32) {
+        if (g->blk_free == KAD_NONE32) {
+            uint32_t old = g->blk_cap, cap = old * 2;
+            struct peer *bp = realloc(g->bpeer, (size_t)cap * g->k * sizeof *bp);
+            if (bp)
+                g->bpeer = bp;
+            uint8_t *bf = bp ? realloc(g->bfail, (size_t)cap * g->k) : NULL;
+            if (bf)
+                g->bfail = bf;
+            uint32_t *bn = bf ? realloc(g->bnext, (size_t)cap * sizeof *bn) : NULL;
+            if (!bn) {
+                fprintf(stderr, "p2plab: kademlia: out of memory allocating %u buckets\n", cap);
+                exit(1);
+            }
+            g->bnext = bn;
+            for (uint32_t b = old; b < cap; b++)
+                g->bnext[b] = b + 1 < cap ? b + 1 : KAD_NONE32;
+            g->blk_free = old;
+            g->blk_cap = cap;
+        }
+        *slot = g->blk_free;
+        g->blk_free = g->bnext[*slot];
+    }
+    return g->bpeer + (size_t)*slot * g->k;
+}
+
+/* A fresh incarnation in slot n: its buckets and values go back to the pools. */
+static void node_reset(struct kad_global *g, node_t n)
+{
+    for (unsigned i = 0; i < KAD_BITS; i++) {
+        uint32_t *slot = &g->blk[(size_t)n * KAD_BITS + i];
+        if (*slot != KAD_NONE32) {
+            g->bnext[*slot] = g->blk_free;
+            g->blk_free = *slot;
+            *slot = KAD_NONE32;
+        }
+    }
+    vec_clear(&g->vals[n]);
+    vec_clear(&g->pubs[n]);
+}
+
+static int bucket_pos(const struct peer *b, unsigned count, struct addr a)
+{
+    for (unsigned j = 0; j < count; j++)
+        if (addr_eq(b[j].addr, a))
+            return (int)j;
+    return -1;
+}
+
+/* Removes entry j of bucket i. */
+static void bucket_drop(struct kad_global *g, struct kad_node *nd, node_t n, unsigned i, unsigned j)
+{
+    struct peer *b = bucket(g, n, i);
+    uint8_t *f = bucket_fail(g, n, i);
+    unsigned c = nd->count[i];
+    memmove(&b[j], &b[j + 1], (c - j - 1) * sizeof *b);
+    memmove(&f[j], &f[j + 1], c - j - 1);
+    nd->count[i]--;
+}
+
+/* Appends p to bucket i (which has room) as most recently seen. */
+static void bucket_append(struct kad_global *g, struct kad_node *nd, node_t n, unsigned i, struct peer p)
+{
+    struct peer *b = bucket_make(g, n, i);
+    b[nd->count[i]] = p;
+    bucket_fail(g, n, i)[nd->count[i]] = 0;
+    nd->count[i]++;
+}
+
+static void handoff(struct sim *s, node_t n, struct peer w);
+
+/* n heard from p (a request or reply from it): the paper's k-bucket update (§2.2). */
+static void seen(struct sim *s, node_t n, struct peer p)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    if (p.id == nd->self.id || addr_eq(p.addr, nd->self.addr))
+        return;
+    unsigned i = kad_bucket_index(nd->self.id, p.id);
+    struct peer *b = bucket(g, n, i);
+    unsigned c = nd->count[i];
+    int j = b ? bucket_pos(b, c, p.addr) : -1;
+    if (j >= 0) {                     /* known: to the tail, failures forgiven */
+        bucket_drop(g, nd, n, i, (unsigned)j);
+        bucket_append(g, nd, n, i, p);
+        return;
+    }
+    if (c < g->k) {
+        bucket_append(g, nd, n, i, p);
+        handoff(s, n, p);
+        return;
+    }
+    if (nd->ping_pending & (UINT64_C(1) << i))
+        return;                       /* one probe per bucket at a time: drop the newcomer */
+    nd->ping_pending |= UINT64_C(1) << i;
+    struct kad_req body = { .from = nd->self.id };
+    send_rpc(s, n, b[0].addr, KAD_MSG_PING_REQ, LOOKUP_NONE, &body, sizeof body, 0, p.id,
+             ((uint64_t)p.addr.slot << 32) | p.addr.inc);
+}
+
+/* An RPC from n to a timed out: count it against a's bucket entry, and drop the entry after
+ * `stale` timeouts in a row. */
+static void failed(struct sim *s, node_t n, struct addr a)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    for (unsigned i = 0; i < KAD_BITS; i++) {
+        if (!nd->count[i])
+            continue;
+        int j = bucket_pos(bucket(g, n, i), nd->count[i], a);
+        if (j < 0)
+            continue;
+        uint8_t *f = bucket_fail(g, n, i);
+        if (++f[j] >= g->stale)
+            bucket_drop(g, nd, n, i, (unsigned)j);
+        return;
+    }
+}
+
+/* The eviction probe of bucket i's head: answered (the head was seen and moved to the tail;
+ * the newcomer is dropped) or timed out (the head goes, the newcomer comes in). */
+static void on_ping_done(struct sim *s, node_t n, const struct rpc *rpc, bool answered)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    struct peer w = { .id = rpc->ctx[0],
+                      .addr = { (node_t)(rpc->ctx[1] >> 32), (uint32_t)rpc->ctx[1] } };
+    unsigned i = kad_bucket_index(nd->self.id, w.id);
+    nd->ping_pending &= ~(UINT64_C(1) << i);
+    if (answered)
+        return;
+    struct peer *b = bucket(g, n, i);
+    int j = b ? bucket_pos(b, nd->count[i], rpc->dst) : -1;
+    if (j >= 0) {
+        uint8_t *f = bucket_fail(g, n, i);
+        if (++f[j] < g->stale)
+            return;
+        bucket_drop(g, nd, n, i, (unsigned)j);
+    }
+    if (nd->count[i] < g->k && bucket_pos(bucket_make(g, n, i), nd->count[i], w.addr) < 0) {
+        bucket_append(g, nd, n, i, w);
+        handoff(s, n, w);
+    }
+}
+
+/* Inserts p into list[0..*m) sorted by XOR distance to key, without duplicates, keeping at
+ * most max entries. */
+static void closest_insert(struct peer *list, unsigned *m, unsigned max, struct peer p, uint64_t key)
+{
+    uint64_t d = p.id ^ key;
+    for (unsigned j = 0; j < *m; j++)
+        if (addr_eq(list[j].addr, p.addr))
+            return;
+    if (*m == max && d >= (list[*m - 1].id ^ key))
+        return;
+    unsigned j = *m < max ? *m : max - 1;
+    while (j > 0 && (list[j - 1].id ^ key) > d) {
+        list[j] = list[j - 1];
+        j--;
+    }
+    list[j] = p;
+    if (*m < max)
+        (*m)++;
+}
+
+/* Up to max contacts of n closest to key, leaving out the address `skip`. */
+static unsigned closest_known(struct sim *s, node_t n, uint64_t key, struct addr skip,
+                              struct peer *out, unsigned max)
+{
+    struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    unsigned m = 0;
+    for (unsigned i = 0; i < KAD_BITS; i++) {
+        const struct peer *b = bucket(g, n, i);
+        for (unsigned j = 0; j < nd->count[i]; j++)
+            if (!addr_eq(b[j].addr, skip))
+                closest_insert(out, &m, max, b[j], key);
+    }
+    return m;
+}
+
+/* Contacts of n closer to key than n itself, not counting the address `skip`. Contacts in
+ * bucket msb(n ^ key) are all closer; those in higher buckets none; lower ones are compared. */
+static unsigned closer_known(struct sim *s, node_t n, uint64_t key, struct addr skip)
+{
+    struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    uint64_t self = nd->self.id;
+    if (self == key)
+        return 0;
+    unsigned top = kad_bucket_index(self, key), c = 0;
+    for (unsigned i = 0; i <= top; i++) {
+        const struct peer *b = bucket(g, n, i);
+        for (unsigned j = 0; j < nd->count[i]; j++)
+            if ((i == top || kad_closer(b[j].id, self, key)) && !addr_eq(b[j].addr, skip))
+                c++;
+    }
+    return c;
+}
+
+static void store_send(struct sim *s, node_t n, struct peer to, uint64_t key, int32_t published_s)
+{
+    struct kad_store body = { .from = kad_node(s, n)->self.id, .key = key,
+                              .published_s = published_s };
+    send_rpc(s, n, to.addr, KAD_MSG_STORE_REQ, LOOKUP_NONE, &body, sizeof body, 0, 0, 0);
+}
+
+/* n added w to a bucket. For each value n holds that w is closer to than n: if no other
+ * contact of n is closer, n (the closest it knows) hands the value to w; if n now knows k
+ * nodes closer than itself, it is no longer among the k closest and drops the value. */
+static void handoff(struct sim *s, node_t n, struct peer w)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    if (nd->phase != KAD_JOINED)
+        return;
+    struct kad_vec *v = &g->vals[n];
+    for (uint32_t j = 0; j < v->n;) {
+        struct kad_val *e = &v->v[j];
+        if (!kad_closer(w.id, nd->self.id, e->key)) {
+            j++;
+            continue;
+        }
+        unsigned others = closer_known(s, n, e->key, w.addr);
+        if (others == 0)
+            store_send(s, n, w, e->key, e->published_s);
+        if (others + 1 >= g->k) {
+            vec_remove(v, e);
+            continue;
+        }
+        j++;
+    }
+}
+
+/* ==== lookup records ====================================================================== */
+
+static struct kad_rec *rec_at(struct sim *s, uint32_t i) { return &kad_g(s)->rec[i]; }
+static struct kad_cand *rec_cand(struct sim *s, uint32_t i)
+{
+    struct kad_global *g = kad_g(s);
+    return g->cand + (size_t)i * g->stride;
+}
+
+static void rec_free(struct sim *s, uint32_t i)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_rec *r = &g->rec[i];
+    r->gen++;
+    r->busy = 0;
+    r->next = g->rec_free;
+    g->rec_free = i;
+}
+
+/* Frees records whose owner's incarnation is gone, then grows the pool if that did not free a
+ * quarter of it. */
+static void rec_reclaim(struct sim *s)
+{
+    struct kad_global *g = kad_g(s);
+    uint32_t freed = 0;
+    for (uint32_t i = 0; i < g->rec_cap; i++) {
+        struct kad_rec *r = &g->rec[i];
+        if (r->busy && sim_addr(s, r->owner).inc != r->owner_inc) {
+            rec_free(s, i);
+            freed++;
+        }
+    }
+    if (freed >= g->rec_cap / 4)
+        return;
+    uint32_t old = g->rec_cap, cap = old * 2;
+    struct kad_rec *rec = realloc(g->rec, (size_t)cap * sizeof *rec);
+    if (rec)
+        g->rec = rec;
+    struct kad_cand *cand = rec ? realloc(g->cand, (size_t)cap * g->stride * sizeof *cand) : NULL;
+    if (!cand) {
+        fprintf(stderr, "p2plab: kademlia: out of memory allocating %u lookup records\n", cap);
+        exit(1);
+    }
+    g->cand = cand;
+    for (uint32_t i = old; i < cap; i++)
+        g->rec[i] = (struct kad_rec){ .next = i + 1 < cap ? i + 1 : g->rec_free };
+    g->rec_free = old;
+    g->rec_cap = cap;
+}
+
+static uint32_t rec_alloc(struct sim *s, node_t n, enum kad_purpose purpose, uint64_t target,
+                          uint32_t lookup)
+{
+    struct kad_global *g = kad_g(s);
+    if (g->rec_free == KAD_NONE32)
+        rec_reclaim(s);
+    uint32_t i = g->rec_free;
+    struct kad_rec *r = &g->rec[i];
+    g->rec_free = r->next;
+    uint32_t gen = r->gen;
+    *r = (struct kad_rec){ .target = target, .owner = n, .owner_inc = sim_addr(s, n).inc,
+                           .gen = gen, .next = KAD_NONE32, .lookup = lookup,
+                           .purpose = (uint8_t)purpose, .busy = 1 };
+    return i;
+}
+
+static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
+
+static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
+{
+    struct kad_global *g = kad_g(s);
+    uint32_t i = (uint32_t)ctx;
+    if (i >= g->rec_cap)
+        return KAD_NONE32;
+    const struct kad_rec *r = &g->rec[i];
+    if (!r->busy || r->gen != (uint32_t)(ctx >> 32) || r->owner != n)
+        return KAD_NONE32;
+    return i;
+}
+
+static bool rec_is_dead(const struct kad_rec *r, struct addr a)
+{
+    for (unsigned k = 0; k < r->ndead; k++)
+        if (addr_eq(r->dead[k], a))
+            return true;
+    return false;
+}
+
+/* Adds p to record i's shortlist (sorted by XOR distance to the target), unless known. */
+static void cand_add(struct sim *s, uint32_t i, struct peer p, uint8_t depth)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_rec *r = rec_at(s, i);
+    struct kad_cand *c = rec_cand(s, i);
+    if (addr_eq(p.addr, sim_addr(s, r->owner)) || rec_is_dead(r, p.addr))
+        return;
+    uint64_t d = p.id ^ r->target;
+    for (unsigned j = 0; j < r->ncand; j++)
+        if (addr_eq(c[j].p.addr, p.addr))
+            return;
+    if (r->ncand == g->stride && d >= (c[r->ncand - 1].p.id ^ r->target))
+        return;
+    unsigned j = r->ncand < g->stride ? r->ncand : g->stride - 1;
+    while (j > 0 && (c[j - 1].p.id ^ r->target) > d) {
+        c[j] = c[j - 1];
+        j--;
+    }
+    c[j] = (struct kad_cand){ .p = p, .state = KAD_C_NEW, .depth = depth };
+    if (r->ncand < g->stride)
+        r->ncand++;
+}
+
+static int cand_pos(struct sim *s, uint32_t i, struct addr a)
+{
+    const struct kad_rec *r = rec_at(s, i);
+    const struct kad_cand *c = rec_cand(s, i);
+    for (unsigned j = 0; j < r->ncand; j++)
+        if (addr_eq(c[j].p.addr, a))
+            return (int)j;
+    return -1;
+}
+
+/* ==== lookups ============================================================================= */
+
+static void lookup_step(struct sim *s, uint32_t i);
+static void refresh_far(struct sim *s, node_t n);
+static void join_retry(struct sim *s, node_t n);
+
+/* Marks bucket of target as looked up now (for the refresh rule). */
+static void touch_bucket(struct sim *s, node_t n, uint64_t target)
+{
+    struct kad_node *nd = kad_node(s, n);
+    if (target != nd->self.id)
+        nd->used_s[kad_bucket_index(nd->self.id, target)] = now_s(s);
+}
+
+/* Starts a lookup run by n for target. */
+static uint32_t lookup_start(struct sim *s, node_t n, enum kad_purpose purpose, uint64_t target,
+                             uint32_t lookup)
+{
+    struct kad_global *g = kad_g(s);
+    uint32_t i = rec_alloc(s, n, purpose, target, lookup);
+    struct peer seed[2 * KAD_K_MAX];
+    unsigned m = closest_known(s, n, target, ADDR_NONE, seed, g->stride);
+    for (unsigned j = 0; j < m; j++)
+        cand_add(s, i, seed[j], 0);
+    touch_bucket(s, n, target);
+    return i;
+}
+
+/* The k closest answered entries of record i (after the lookup has ended). */
+static unsigned rec_answered(struct sim *s, uint32_t i, struct peer *out)
+{
+    struct kad_global *g = kad_g(s);
+    const struct kad_rec *r = rec_at(s, i);
+    const struct kad_cand *c = rec_cand(s, i);
+    unsigned m = 0;
+    for (unsigned j = 0; j < r->ncand && m < g->k; j++)
+        if (c[j].state == KAD_C_DONE)
+            out[m++] = c[j].p;
+    return m;
+}
+
+/* The lookup has converged: the k closest non-failed entries answered (or none is left). */
+static void lookup_finish(struct sim *s, uint32_t i)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_rec r = *rec_at(s, i);
+    node_t n = r.owner;
+    struct kad_node *nd = kad_node(s, n);
+    struct peer best[KAD_K_MAX];
+    unsigned m = rec_answered(s, i, best);
+    uint8_t depth = 0;
+    for (unsigned j = 0; j < r.ncand; j++)
+        if (rec_cand(s, i)[j].state == KAD_C_DONE && rec_cand(s, i)[j].depth + 1u > depth)
+            depth = (uint8_t)(rec_cand(s, i)[j].depth + 1u);
+    rec_free(s, i);
+    switch (r.purpose) {
+    case KAD_FOR_VALUE:
+        sim_lookup_done(s, r.lookup, OUTCOME_NOT_FOUND, ADDR_NONE, depth);
+        break;
+    case KAD_FOR_JOIN:
+        if (m == 0) {
+            join_retry(s, n);
+            break;
+        }
+        nd->phase = KAD_JOINED;
+        nd->join_tries = 0;
+        sim_introducer_register(s, n);
+        refresh_far(s, n);
+        break;
+    case KAD_FOR_REFRESH:
+        break;
+    case KAD_FOR_STORE: {
+        /* STORE on the k closest that answered; n keeps its own copy only if it is one of
+         * the k closest it now knows (republish), or stores it if so (publish) */
+        unsigned closer = 0;
+        for (unsigned j = 0; j < m; j++)
+            if (kad_closer(best[j].id, nd->self.id, r.target))
+                closer++;
+        unsigned others = closer < g->k ? g->k - 1 : g->k;   /* n itself is one of the k */
+        for (unsigned j = 0; j < m && j < others; j++)
+            store_send(s, n, best[j], r.target, r.published_s);
+        struct kad_vec *v = &g->vals[n];
+        struct kad_val *e = vec_find(v, r.target);
+        if (closer >= g->k) {
+            if (e)
+                vec_remove(v, e);
+        } else {
+            e = vec_put(v, r.target);
+            e->touched_s = now_s(s);
+            e->published_s = r.published_s;
+        }
+        break;
+    }
+    default:
+        SIM_ASSERT(!"kademlia: unknown lookup purpose");
+    }
+}
+
+/* Sends RPCs until α are in flight, or ends the lookup when the k closest non-failed entries
+ * have all answered. */
+static void lookup_step(struct sim *s, uint32_t i)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_rec *r = rec_at(s, i);
+    if (r->lookup != LOOKUP_NONE && !sim_lookup_active(s, r->lookup)) {
+        rec_free(s, i);
+        return;
+    }
+    struct kad_cand *c = rec_cand(s, i);
+    bool all_done = true;
+    unsigned seen_live = 0;
+    for (unsigned j = 0; j < r->ncand && seen_live < g->k; j++) {
+        if (c[j].state == KAD_C_FAILED)
+            continue;
+        seen_live++;
+        if (c[j].state == KAD_C_DONE)
+            continue;
+        all_done = false;
+        if (c[j].state != KAD_C_NEW || r->inflight >= g->alpha)
+            continue;
+        if (r->steps >= KAD_STEP_LIMIT)
+            break;
+        c[j].state = KAD_C_ASKED;
+        r->inflight++;
+        r->steps++;
+        struct kad_req body = { .from = kad_node(s, r->owner)->self.id, .target = r->target };
+        enum kad_msg type = r->purpose == KAD_FOR_VALUE ? KAD_MSG_FIND_VALUE_REQ : KAD_MSG_FIND_NODE_REQ;
+        uint64_t ctx = rec_ctx(s, i);
+        send_rpc(s, r->owner, c[j].p.addr, type, r->lookup, &body, sizeof body, 0, ctx,
+                 (uint64_t)c[j].depth + 1);
+        r = rec_at(s, i);             /* net_rpc does not touch the pool, but stay safe */
+        c = rec_cand(s, i);
+    }
+    if (r->inflight == 0 && (all_done || r->steps >= KAD_STEP_LIMIT)) {
+        if (r->steps >= KAD_STEP_LIMIT && !all_done && r->purpose == KAD_FOR_VALUE) {
+            struct kad_rec copy = *r;
+            rec_free(s, i);
+            sim_lookup_done(s, copy.lookup, OUTCOME_TTL_EXPIRED, ADDR_NONE, 0);
+            return;
+        }
+        lookup_finish(s, i);
+    }
+}
+
+static void on_nodes_rep(struct sim *s, const struct msg *m, uint32_t i)
+{
+    const struct kad_nodes *b = m->body;
+    struct kad_rec *r = rec_at(s, i);
+    uint8_t depth = (uint8_t)m->rpc->ctx[1];
+    r->inflight--;
+    int j = cand_pos(s, i, m->rpc->dst);
+    if (j >= 0)
+        rec_cand(s, i)[j].state = KAD_C_DONE;
+    unsigned count = b->count < KAD_K_MAX ? b->count : KAD_K_MAX;
+    for (unsigned k = 0; k < count; k++)
+        cand_add(s, i, b->peer[k], depth);
+    lookup_step(s, i);
+}
+
+static void on_value_rep(struct sim *s, const struct msg *m, uint32_t i)
+{
+    struct kad_rec r = *rec_at(s, i);
+    rec_free(s, i);
+    sim_lookup_done(s, r.lookup, OUTCOME_OK, m->src, (uint32_t)m->rpc->ctx[1]);
+}
+
+static void on_lookup_timeout(struct sim *s, const struct rpc *rpc, uint32_t i)
+{
+    struct kad_rec *r = rec_at(s, i);
+    r->inflight--;
+    r->dead[r->dead_next] = rpc->dst;
+    r->dead_next = (uint8_t)((r->dead_next + 1) % KAD_DEAD_MAX);
+    if (r->ndead < KAD_DEAD_MAX)
+        r->ndead++;
+    int j = cand_pos(s, i, rpc->dst);
+    if (j >= 0)
+        rec_cand(s, i)[j].state = KAD_C_FAILED;
+    lookup_step(s, i);
+}
+
+/* ==== joining and maintenance ============================================================= */
+
+static void start_tick(struct sim *s, node_t n)
+{
+    struct kad_global *g = kad_g(s);
+    sim_timer(s, n, KAD_TIMER_TICK, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->tick_us) + 1, 0);
+}
+
+static void kad_join(struct sim *s, node_t n)
+{
+    struct kad_global *g = kad_g(s);
+    node_reset(g, n);
+    struct kad_node *nd = kad_node(s, n);
+    *nd = (struct kad_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
+                             .phase = KAD_JOINING, .published_us = sim_now(s) };
+    for (unsigned i = 0; i < KAD_BITS; i++)
+        nd->used_s[i] = now_s(s);
+    start_tick(s, n);
+    sim_introducer_ask(s, n);
+}
+
+static void join_retry(struct sim *s, node_t n)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    unsigned e = nd->join_tries < KAD_JOIN_BACKOFF_MAX ? nd->join_tries : KAD_JOIN_BACKOFF_MAX;
+    if (nd->join_tries < UINT8_MAX)
+        nd->join_tries++;
+    sim_timer(s, n, KAD_TIMER_JOIN_RETRY, jitter(s, g->timeout_us << e), 0);
+}
+
+static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
+{
+    struct kad_node *nd = kad_node(s, n);
+    if (nd->phase != KAD_JOINING)
+        return;
+    unsigned added = 0;
+    for (uint32_t k = 0; k < b->count && k < INTRO_CONTACTS; k++)
+        if (!addr_eq(b->contacts[k].addr, nd->self.addr)) {
+            seen(s, n, b->contacts[k]);
+            added++;
+        }
+    if (added == 0) {                 /* the first node: alone in the overlay */
+        nd->phase = KAD_JOINED;
+        sim_introducer_register(s, n);
+        return;
+    }
+    lookup_step(s, lookup_start(s, n, KAD_FOR_JOIN, nd->self.id, LOOKUP_NONE));
+}
+
+/* After the join lookup: refresh every bucket farther than the closest neighbour (§2.3). */
+static void refresh_far(struct sim *s, node_t n)
+{
+    struct kad_node *nd = kad_node(s, n);
+    unsigned low = KAD_BITS;
+    for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
+        if (nd->count[i])
+            low = i;
+    for (unsigned i = low + 1; i < KAD_BITS; i++)
+        lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
+                                    kad_bucket_random(nd->self.id, i, rand64(s)), LOOKUP_NONE));
+}
+
+/* STOREs key from n: a node lookup for it, then STORE RPCs (lookup_finish). */
+static void publish(struct sim *s, node_t n, uint64_t key, int32_t published_s)
+{
+    uint32_t i = lookup_start(s, n, KAD_FOR_STORE, key, LOOKUP_NONE);
+    rec_at(s, i)->published_s = published_s;
+    lookup_step(s, i);
+}
+
+/* The periodic checks: expiry, republish, the publisher's republish, bucket refresh. */
+static void tick(struct sim *s, node_t n)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    int32_t now = now_s(s);
+    int32_t expire = (int32_t)(g->expire_us / KAD_US_PER_S);
+    int32_t repub = (int32_t)(g->republish_us / KAD_US_PER_S);
+    int32_t refresh = (int32_t)(g->refresh_us / KAD_US_PER_S);
+    struct kad_vec *v = &g->vals[n];
+    /* first the due values, then their republishing: a lookup that ends at once (no
+     * contacts) edits v */
+    struct kad_val *due = NULL;
+    uint32_t ndue = 0;
+    for (uint32_t j = 0; j < v->n;) {
+        struct kad_val *e = &v->v[j];
+        if (now - e->published_s >= expire) {
+            vec_remove(v, e);
+            continue;
+        }
+        if (now - e->touched_s >= repub) {
+            e->touched_s = now;
+            if (!due && !(due = malloc((size_t)v->n * sizeof *due))) {
+                fprintf(stderr, "p2plab: kademlia: out of memory republishing %u values\n", v->n);
+                exit(1);
+            }
+            due[ndue++] = *e;
+        }
+        j++;
+    }
+    for (uint32_t j = 0; j < ndue; j++)
+        publish(s, n, due[j].key, due[j].published_s);
+    free(due);
+    if (sim_now(s) - nd->published_us >= g->publish_us) {
+        nd->published_us = sim_now(s);
+        const struct kad_vec *p = &g->pubs[n];
+        for (uint32_t j = 0; j < p->n; j++)
+            publish(s, n, p->v[j].key, now);
+    }
+    unsigned low = KAD_BITS;
+    for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
+        if (nd->count[i])
+            low = i;
+    for (unsigned i = low; i < KAD_BITS; i++)
+        if (now - nd->used_s[i] >= refresh)
+            lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
+                                        kad_bucket_random(nd->self.id, i, rand64(s)), LOOKUP_NONE));
+}
+
+/* ==== requests ============================================================================ */
+
+static void on_find_req(struct sim *s, node_t n, const struct msg *m, bool value)
+{
+    struct kad_global *g = kad_g(s);
+    const struct kad_req *b = m->body;
+    struct kad_nodes rep = { .from = kad_node(s, n)->self.id };
+    if (value && vec_find(&g->vals[n], b->target)) {
+        reply_msg(s, n, m, KAD_MSG_VALUE_REP, &rep, KAD_NODES_LEN(0), 0);
+        return;
+    }
+    unsigned c = closest_known(s, n, b->target, m->src, rep.peer, g->k);
+    rep.count = (uint8_t)c;
+    reply_msg(s, n, m, KAD_MSG_NODES_REP, &rep, KAD_NODES_LEN(c), c);
+}
+
+static void on_store_req(struct sim *s, node_t n, const struct msg *m)
+{
+    struct kad_global *g = kad_g(s);
+    const struct kad_store *b = m->body;
+    struct kad_val *e = vec_put(&g->vals[n], b->key);
+    e->touched_s = now_s(s);
+    if (b->published_s > e->published_s || e->published_s == 0)
+        e->published_s = b->published_s;
+    struct kad_nodes rep = { .from = kad_node(s, n)->self.id };
+    reply_msg(s, n, m, KAD_MSG_STORE_REP, &rep, KAD_NODES_LEN(0), 0);
+}
+
+/* ==== the protocol's entry points ========================================================= */
+
+static void kad_on_message(struct sim *s, node_t n, const struct msg *m)
+{
+    if (m->type == MSG_INTRODUCER_REPLY) {
+        on_introducer_reply(s, n, m->body);
+        return;
+    }
+    seen(s, n, (struct peer){ .id = *(const uint64_t *)m->body, .addr = m->src });
+    if (m->rpc) {                     /* a reply: dispatched by the request it answers */
+        uint32_t i;
+        switch (m->rpc->type) {
+        case KAD_MSG_FIND_NODE_REQ:
+        case KAD_MSG_FIND_VALUE_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) == KAD_NONE32)
+                break;
+            if (m->type == KAD_MSG_VALUE_REP)
+                on_value_rep(s, m, i);
+            else
+                on_nodes_rep(s, m, i);
+            break;
+        case KAD_MSG_PING_REQ:
+            on_ping_done(s, n, m->rpc, true);
+            break;
+        default:
+            break;                    /* STORE_REQ: stored */
+        }
+        return;
+    }
+    struct kad_req pong = { .from = kad_node(s, n)->self.id };
+    switch (m->type) {
+    case KAD_MSG_PING_REQ:
+        reply_msg(s, n, m, KAD_MSG_PING_REP, &pong, sizeof pong.from, 0);
+        break;
+    case KAD_MSG_STORE_REQ:
+        on_store_req(s, n, m);
+        break;
+    case KAD_MSG_FIND_NODE_REQ:
+        on_find_req(s, n, m, false);
+        break;
+    case KAD_MSG_FIND_VALUE_REQ:
+        on_find_req(s, n, m, true);
+        break;
+    default:
+        SIM_ASSERT(!"kademlia: unexpected message type");
+    }
+}
+
+static void kad_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
+{
+    uint32_t i;
+    switch (rpc->type) {
+    case KAD_MSG_PING_REQ:
+        on_ping_done(s, n, rpc, false);
+        break;
+    case KAD_MSG_FIND_NODE_REQ:
+    case KAD_MSG_FIND_VALUE_REQ:
+        failed(s, n, rpc->dst);
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KAD_NONE32)
+            on_lookup_timeout(s, rpc, i);
+        break;
+    default:                          /* STORE_REQ */
+        failed(s, n, rpc->dst);
+        break;
+    }
+}
+
+static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
+{
+    (void)arg;
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    switch (kind) {
+    case KAD_TIMER_TICK:
+        if (sim_maintenance_on(s) && nd->phase == KAD_JOINED)
+            tick(s, n);
+        sim_timer(s, n, kind, jitter(s, g->tick_us), 0);
+        break;
+    case KAD_TIMER_JOIN_RETRY:
+        if (nd->phase == KAD_JOINING)
+            sim_introducer_ask(s, n);
+        break;
+    default:
+        SIM_ASSERT(!"kademlia: unknown timer");
+    }
+}
+
+static void kad_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id)
+{
+    struct kad_global *g = kad_g(s);
+    if (vec_find(&g->vals[origin], key)) {
+        touch_bucket(s, origin, key);
+        sim_lookup_done(s, lookup_id, OUTCOME_OK, sim_addr(s, origin), 0);
+        return;
+    }
+    lookup_step(s, lookup_start(s, origin, KAD_FOR_VALUE, key, lookup_id));
+}
+
+/* start: join: `origin` publishes `key` (§2.3 STORE after a node lookup) and re-publishes it
+ * every `publish`. */
+static void kad_insert(struct sim *s, node_t origin, uint64_t key)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_val *e = vec_put(&g->pubs[origin], key);
+    e->published_s = now_s(s);
+    e->touched_s = now_s(s);
+    publish(s, origin, key, now_s(s));
+}
+
+/* Contacts in all buckets. */
+static size_t kad_state_entries(const struct sim *s, node_t n)
+{
+    const struct kad_node *nd = sim_state_const(s, n);
+    size_t c = 0;
+    for (unsigned i = 0; i < KAD_BITS; i++)
+        c += nd->count[i];
+    return c;
+}
+
+/* ==== converged start ===================================================================== */
+
+struct kad_sorted {
+    uint64_t id;
+    node_t n;
+};
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = ((const struct kad_sorted *)a)->id, y = ((const struct kad_sorted *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static size_t lower_bound(const struct kad_sorted *v, size_t len, uint64_t key)
+{
+    size_t lo = 0, hi = len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].id < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint64_t low_mask(unsigned bits) { return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1; }
+
+/* The index range [*lo, *hi) of ids in the aligned block [first, first + 2^bits). */
+static void block_range(const struct kad_sorted *v, size_t len, uint64_t first, unsigned bits,
+                        size_t *lo, size_t *hi)
+{
+    *lo = lower_bound(v, len, first);
+    uint64_t last = first | low_mask(bits);
+    size_t h = lower_bound(v, len, last);
+    *hi = h < len && v[h].id == last ? h + 1 : h;
+}
+
+/* Lays down the state a long-lived network converges to: every bucket filled with up to k
+ * nodes drawn at random from its range (the nodes a node happens to have met first), bucket
+ * refresh and republish phases spread uniformly over their periods, and every key stored on
+ * its k XOR-closest nodes, as published by a random node. */
+static void kad_converge(struct sim *s)
+{
+    struct kad_global *g = kad_g(s);
+    node_t *live = malloc((size_t)g->cap * sizeof *live);
+    struct kad_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    struct kad_sorted *pick = malloc((size_t)g->cap * sizeof *pick);
+    if (!live || !v || !pick) {
+        fprintf(stderr, "p2plab: kademlia: out of memory converging %u nodes\n", g->cap);
+        exit(1);
+    }
+    size_t len = sim_converge_live(s, live, g->cap);
+    for (size_t k = 0; k < len; k++)
+        v[k] = (struct kad_sorted){ .id = sim_node_id(s, live[k]), .n = live[k] };
+    qsort(v, len, sizeof *v, by_id);
+    gsl_rng *rng = sim_rng(s);
+    int32_t refresh = (int32_t)(g->refresh_us / KAD_US_PER_S);
+    for (size_t k = 0; k < len; k++) {
+        node_t n = v[k].n;
+        node_reset(g, n);
+        struct kad_node *nd = kad_node(s, n);
+        *nd = (struct kad_node){ .self = { .id = v[k].id, .addr = sim_addr(s, n) },
+                                 .phase = KAD_JOINED,
+                                 .published_us = -(int64_t)(gsl_rng_uniform(rng) * (double)g->publish_us) };
+        for (unsigned i = 0; i < KAD_BITS; i++) {
+            nd->used_s[i] = -(int32_t)(gsl_rng_uniform(rng) * refresh);
+            uint64_t first = (v[k].id ^ (UINT64_C(1) << i)) & ~low_mask(i);
+            size_t lo, hi;
+            block_range(v, len, first, i, &lo, &hi);
+            size_t have = hi - lo, want = have < g->k ? have : g->k;
+            if (want == 0)
+                continue;
+            gsl_ran_choose(rng, pick, want, v + lo, have, sizeof *pick);
+            gsl_ran_shuffle(rng, pick, want, sizeof *pick);
+            for (size_t j = 0; j < want; j++)
+                bucket_append(g, nd, n, i, (struct peer){ .id = pick[j].id, .addr = sim_addr(s, pick[j].n) });
+        }
+    }
+    /* values: the k closest of each key; the smallest aligned block around the key holding
+     * at least k nodes contains them */
+    uint32_t nkeys;
+    const uint64_t *keys = sim_converge_keys(s, &nkeys);
+    int32_t repub = (int32_t)(g->republish_us / KAD_US_PER_S);
+    for (uint32_t q = 0; q < nkeys && len > 0; q++) {
+        uint64_t key = keys[q];
+        size_t lo = 0, hi = len;
+        for (unsigned bits = 0; bits <= 64; bits++) {
+            block_range(v, len, key & ~low_mask(bits), bits, &lo, &hi);
+            if (hi - lo >= g->k)
+                break;
+        }
+        struct peer best[KAD_K_MAX];
+        unsigned nb = 0;
+        for (size_t j = lo; j < hi; j++)
+            closest_insert(best, &nb, g->k, (struct peer){ .id = v[j].id, .addr = { v[j].n, 0 } }, key);
+        int32_t touched = -(int32_t)(gsl_rng_uniform(rng) * repub);
+        for (unsigned j = 0; j < nb; j++) {
+            struct kad_val *e = vec_put(&g->vals[best[j].addr.slot], key);
+            e->touched_s = touched;
+            e->published_s = 0;
+        }
+        node_t publisher = v[gsl_rng_uniform_int(rng, len)].n;
+        struct kad_val *e = vec_put(&g->pubs[publisher], key);
+        e->published_s = 0;
+        e->touched_s = 0;
+    }
+    for (size_t k = 0; k < len; k++)
+        start_tick(s, live[k]);
+    free(pick);
+    free(v);
+    free(live);
+}
+
+/* ==== setup =============================================================================== */
+
+static size_t kad_msg_body_max(const struct proto_config *cfg)
+{
+    size_t k = (size_t)cfg->v[KAD_P_K].i;
+    size_t max = sizeof(struct kad_req);
+    if (sizeof(struct kad_store) > max)
+        max = sizeof(struct kad_store);
+    if (KAD_NODES_LEN(k) > max)
+        max = KAD_NODES_LEN(k);
+    return max;
+}
+
+static void kad_teardown(struct sim *s)
+{
+    struct kad_global *g = kad_g(s);
+    if (!g)
+        return;
+    if (g->vals)
+        for (node_t n = 0; n < g->cap; n++)
+            free(g->vals[n].v);
+    if (g->pubs)
+        for (node_t n = 0; n < g->cap; n++)
+            free(g->pubs[n].v);
+    free(g->vals);
+    free(g->pubs);
+    free(g->blk);
+    free(g->bpeer);
+    free(g->bfail);
+    free(g->bnext);
+    free(g->rec);
+    free(g->cand);
+    free(g);
+    sim_set_protocol_data(s, NULL);
+}
+
+static int kad_setup(struct sim *s, const struct proto_config *cfg)
+{
+    struct kad_global *g = calloc(1, sizeof *g);
+    if (!g)
+        return -1;
+    sim_set_protocol_data(s, g);
+    g->k = (uint32_t)cfg->v[KAD_P_K].i;
+    g->alpha = (uint32_t)cfg->v[KAD_P_ALPHA].i;
+    g->stale = (uint32_t)cfg->v[KAD_P_STALE].i;
+    g->refresh_us = cfg->v[KAD_P_REFRESH].i;
+    g->republish_us = cfg->v[KAD_P_REPUBLISH].i;
+    g->publish_us = cfg->v[KAD_P_PUBLISH].i;
+    g->expire_us = cfg->v[KAD_P_EXPIRE].i;
+    g->timeout_us = cfg->v[KAD_P_TIMEOUT].i;
+    g->tick_us = (g->refresh_us < g->republish_us ? g->refresh_us : g->republish_us) / 4;
+    if (g->tick_us < 1)
+        g->tick_us = 1;
+    g->cap = sim_capacity(s);
+    g->stride = 2 * g->k;
+    g->blk = malloc((size_t)g->cap * KAD_BITS * sizeof *g->blk);
+    g->blk_cap = g->cap * 4 + 64;
+    g->bpeer = malloc((size_t)g->blk_cap * g->k * sizeof *g->bpeer);
+    g->bfail = malloc((size_t)g->blk_cap * g->k);
+    g->bnext = malloc((size_t)g->blk_cap * sizeof *g->bnext);
+    g->vals = calloc(g->cap, sizeof *g->vals);
+    g->pubs = calloc(g->cap, sizeof *g->pubs);
+    g->rec_cap = 1024;
+    g->rec = calloc(g->rec_cap, sizeof *g->rec);
+    g->cand = calloc((size_t)g->rec_cap * g->stride, sizeof *g->cand);
+    if (!g->blk || !g->bpeer || !g->bfail || !g->bnext || !g->vals || !g->pubs || !g->rec ||
+        !g->cand) {
+        kad_teardown(s);
+        return -1;
+    }
+    memset(g->blk, 0xFF, (size_t)g->cap * KAD_BITS * sizeof *g->blk);
+    for (uint32_t b = 0; b < g->blk_cap; b++)
+        g->bnext[b] = b + 1 < g->blk_cap ? b + 1 : KAD_NONE32;
+    g->blk_free = 0;
+    for (uint32_t i = 0; i < g->rec_cap; i++)
+        g->rec[i] = (struct kad_rec){ .next = i + 1 < g->rec_cap ? i + 1 : KAD_NONE32 };
+    g->rec_free = 0;
+    sim_set_replicas(s, g->k);
+    return 0;
+}
+
+const struct protocol kademlia_protocol = {
+    .name = "kademlia",
+    .summary = "Kademlia: XOR metric, k-buckets, α-parallel iterative lookups, republish",
+    .paper = "Maymounkov and Mazières, Kademlia: a peer-to-peer information system based on "
+             "the XOR metric, IPTPS 2002",
+    .params = kad_params,
+    .keys = KEYS_XOR,
+    .node_state_size = sizeof(struct kad_node),
+    .msg_body_max = kad_msg_body_max,
+    .setup = kad_setup,
+    .join = kad_join,
+    .on_message = kad_on_message,
+    .on_timer = kad_on_timer,
+    .on_timeout = kad_on_timeout,
+    .lookup = kad_lookup,
+    .state_entries = kad_state_entries,
+    .converge = kad_converge,
+    .insert = kad_insert,
+    .teardown = kad_teardown,
+};
