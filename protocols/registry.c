@@ -5,11 +5,13 @@
 
 extern const struct protocol chord_protocol;
 extern const struct protocol pastry_protocol;
+extern const struct protocol kelips_protocol;
 extern const struct protocol kademlia_protocol;
 
 const struct protocol *const protocol_registry[] = {
     &chord_protocol,
     &pastry_protocol,
+    &kelips_protocol,
     &kademlia_protocol,
     NULL,
 };

@@ -1,0 +1,2082 @@
+/* kelips.c — Kelips (Gupta, Birman, Linga, Demers, van Renesse, IPTPS 2003).
+ *
+ * Nodes fall into k affinity groups, group = id mod k (k = ⌈√N⌉ by default, fixed for the
+ * run); a key belongs to group key mod k. Each node keeps (1) its affinity-group view: every
+ * member it knows, with the member's heartbeat counter, when that counter last advanced and an
+ * RTT where measured; (2) c contacts in every foreign group, preferring low measured RTT;
+ * (3) the file tuples of its own group: key -> home node, with a version.
+ *
+ * Files. A key is homed at the member of its group numerically closest to it (circular 64-bit
+ * distance); the tuple (key, home) is held by every member of the group. An insert goes to a
+ * contact in the key's group, which picks the home from its view, tells the home (TUPLE) and
+ * starts the tuple's gossip. Homes follow membership: a home that learns of a new member closer
+ * to one of its keys hands the key over (version + 1, TUPLE to the new home, re-gossiped); a
+ * joining node takes over the keys it is closer to when it copies the group's tuples (and tells
+ * the old home); when a home's heartbeat times out, every member re-homes the tuple locally to
+ * the closest member it still knows (the same rule everywhere, so no message is needed).
+ *
+ * Gossip (paper §2, §4). Every round (2 s) a node bumps its own heartbeat and sends one message
+ * to each of `group_fanout` random group members (its own entry, then the tuples and members
+ * still fresh, i.e. changed in the last `item_rounds` rounds, then random members) and to each
+ * of `contact_fanout` random contacts (its own entry, random members of its group, which the
+ * receiver uses as contact candidates, and the sender's contacts in the receiver's group, so
+ * that members of a group founded apart during a join storm find each other). Every message is
+ * cut to min(budget / (fan-outs), 1,472) bytes; tuples take at most two thirds of it, and each
+ * message carries the next fresh tuples in turn (a new tuple is sent item_rounds x
+ * group_fanout times).
+ * A member whose heartbeat has not advanced for `timeout` is dropped (kept as a tombstone for
+ * another timeout, so that stale gossip does not resurrect it); an RPC timeout also drops it.
+ * Contacts are probed by RTT: one liveness ping to a contact per round (round robin) and one
+ * ping to a candidate offered by gossip; a measured candidate replaces the slowest contact if
+ * faster. A contact that times out is dropped. A foreign group left with fewer than c contacts
+ * is refilled by asking, each round, a member or a contact for its contacts there.
+ *
+ * Lookup (paper §2.2). The origin asks a contact in the key's group (lowest RTT first; the
+ * next on a timeout); the contact answers from its tuples with the home node and a few backup
+ * members; the origin confirms with the home (HOME_REQ, carrying the addresses that timed out),
+ * which answers yes, or names the member it believes is home. Own-group keys are answered from
+ * the origin's own tuples. Hops = remote nodes whose answer the lookup used: 2 for a foreign
+ * key (contact + home; 1 if the contact is the home), 1 or 0 for an own-group key. A missing
+ * tuple falls back (the paper's multi-hop lookup) to up to `fallback` other members of the
+ * group, named by the contact; no live contact: a member of the origin's group is asked for its
+ * contacts of that group (also when every home candidate timed out). Homes that name each
+ * other (tuples of different versions in flight) end the lookup at the closest of them.
+ *
+ * Joining: the joiner asks an introducer contact for members of its group (a contact of another
+ * group names its contacts there), then pages the group view, the contacts and the tuples from
+ * one member, takes over the keys it is closer to, registers and starts gossiping. Inserts
+ * (start: join) go to a contact in the key's group, or through a member of the origin's group
+ * that has one.
+ *
+ * Memory. The engine's slab holds struct kelips_node: 80 bytes per node. Protocol-owned
+ * arrays add, per node slot, k·c contacts of 20 bytes (16-byte peer + 4-byte RTT), the group
+ * view at 32 bytes per member and the tuples at 32 bytes each, plus 24 bytes of array headers:
+ * with k = √N, c = 2 and keys = N that is about 80 + 40√N + 32√N + 32√N bytes (≈ 13 KB at
+ * N = 16,384). Lookups in flight are records in a pool with a free list (struct kelips_rec,
+ * 432 bytes), named in RPC contexts by index and generation.
+ *
+ * Not modelled: graceful leave is a crash (the group learns by heartbeat timeout); files are
+ * not replicated beyond the home (the oracle judges the home). */
+#include "protocols/protocol.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== constants =========================================================================== */
+
+#define KELIPS_CONTACTS_MAX 16        /* the `contacts` parameter's maximum */
+#define KELIPS_CANDS 12               /* nodes a lookup keeps to ask */
+#define KELIPS_DEAD_MAX 8             /* addresses a lookup remembers as timed out */
+#define KELIPS_BACKUPS 3              /* members named besides the home in a FIND_REP */
+#define KELIPS_STEP_LIMIT 24          /* requests per lookup (loop guard) */
+#define KELIPS_PAGE 24                /* items per join snapshot page */
+#define KELIPS_MSG_MAX 1472           /* a gossip datagram never exceeds one Ethernet MTU */
+#define KELIPS_RTT_UNKNOWN UINT32_MAX
+#define KELIPS_NONE32 UINT32_MAX
+#define KELIPS_JOIN_BACKOFF_MAX 6
+#define KELIPS_FOUND_TRIES 3          /* introducer rounds before a joiner founds its group */
+#define KELIPS_INSERT_FORWARDS 2      /* hand-ons of an insert by members without a contact */
+#define KELIPS_HELPERS 4              /* CONTACTS_REQ a lookup may send */
+#define KELIPS_ASKED_MAX 8            /* homes a lookup remembers having asked */
+
+/* ==== parameters ========================================================================== */
+
+enum kelips_param {
+    KELIPS_P_GROUPS,
+    KELIPS_P_CONTACTS,
+    KELIPS_P_GOSSIP,
+    KELIPS_P_GROUP_FANOUT,
+    KELIPS_P_CONTACT_FANOUT,
+    KELIPS_P_BUDGET,
+    KELIPS_P_TIMEOUT,
+    KELIPS_P_ITEM_ROUNDS,
+    KELIPS_P_RPC_TIMEOUT,
+    KELIPS_P_FALLBACK,
+};
+
+static const struct param kelips_params[] = {
+    [KELIPS_P_GROUPS] = { .name = "groups", .type = PARAM_INT, .def = "auto", .min = 1,
+      .max = 65536, .choices = "auto",
+      .doc = "affinity groups k; auto = ceil(sqrt(N)) for the scenario's N (paper §2: k = sqrt(N))" },
+    [KELIPS_P_CONTACTS] = { .name = "contacts", .type = PARAM_INT, .def = "2", .min = 1,
+      .max = KELIPS_CONTACTS_MAX,
+      .doc = "contacts kept per foreign group, c (paper §2 and p2psim: 2)" },
+    [KELIPS_P_GOSSIP] = { .name = "gossip", .type = PARAM_DURATION, .def = "2s", .min = 0.001,
+      .max = 86400,
+      .doc = "mean gossip round, jittered in [0.5, 1.5]x (paper §4, p2psim: (2000) ms inter-gossip interval)" },
+    [KELIPS_P_GROUP_FANOUT] = { .name = "group_fanout", .type = PARAM_INT, .def = "3", .min = 0,
+      .max = 16, .doc = "group members gossiped to per round (paper §4, p2psim: 3)" },
+    [KELIPS_P_CONTACT_FANOUT] = { .name = "contact_fanout", .type = PARAM_INT, .def = "3",
+      .min = 0, .max = 16, .doc = "foreign contacts gossiped to per round (paper §4, p2psim: 3)" },
+    [KELIPS_P_BUDGET] = { .name = "budget", .type = PARAM_INT, .def = "1632", .min = 64,
+      .max = 65536,
+      .doc = "gossip bytes per node per round, headers included, shared by the round's messages "
+             "(paper §2.1/§4: constant gossip bandwidth; 6 x 272 B packets as p2psim reads it)" },
+    [KELIPS_P_TIMEOUT] = { .name = "timeout", .type = PARAM_DURATION, .def = "25s", .min = 0.001,
+      .max = 86400,
+      .doc = "a member whose heartbeat has not advanced this long is dropped (unspecified in the "
+             "paper; p2psim: 25 s)" },
+    [KELIPS_P_ITEM_ROUNDS] = { .name = "item_rounds", .type = PARAM_INT, .def = "3", .min = 1,
+      .max = 15,
+      .doc = "rounds a new member, and rounds' worth of messages a new tuple, is gossiped first "
+             "(unspecified in the paper)" },
+    [KELIPS_P_RPC_TIMEOUT] = { .name = "rpc_timeout", .type = PARAM_DURATION, .def = "1s",
+      .min = 0.001, .max = 600,
+      .doc = "RPC timeout after which a silent node is taken as failed" },
+    [KELIPS_P_FALLBACK] = { .name = "fallback", .type = PARAM_INT, .def = "2", .min = 0, .max = 8,
+      .doc = "other group members asked when a contact lacks the tuple (paper §2.2 multi-hop lookup)" },
+    { .name = NULL },
+};
+
+/* ==== messages ============================================================================ */
+
+/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Kelips header
+ * of 8 B: type (1), flags (1), reserved (2), request or lookup id (4). A contact is an IPv4
+ * address, a port and the 8-byte identifier (14 B); an address alone is 6 B. A member entry is
+ * a contact and its 4-byte heartbeat counter (18 B); a file tuple is the 8-byte key, the home's
+ * contact and a 4-byte version (26 B); a count is 1 B (2 B for a page offset or total). */
+#define KELIPS_WIRE_IP_UDP 28
+#define KELIPS_WIRE_HEADER 8
+#define KELIPS_WIRE_KEY 8
+#define KELIPS_WIRE_ADDR 6
+#define KELIPS_WIRE_CONTACT 14
+#define KELIPS_WIRE_HB 4
+#define KELIPS_WIRE_MEMBER (KELIPS_WIRE_CONTACT + KELIPS_WIRE_HB)
+#define KELIPS_WIRE_TUPLE (KELIPS_WIRE_KEY + KELIPS_WIRE_CONTACT + 4)
+#define KELIPS_WIRE_FLAG 1
+#define KELIPS_WIRE_COUNT 1
+#define KELIPS_WIRE_COUNT16 2
+
+/* X(name, fixed payload bytes); list entries are added by kelips_wire_size from their kind */
+#define KELIPS_MESSAGES(X)                                                                     \
+    /* the sender's entry, member and tuple counts; then members and tuples */                \
+    X(GOSSIP, KELIPS_WIRE_MEMBER + 2 * KELIPS_WIRE_COUNT)                                      \
+    /* join snapshot: the joiner's entry, page kind, group, offset */                          \
+    X(JOIN_REQ, KELIPS_WIRE_MEMBER + KELIPS_WIRE_FLAG + 2 * KELIPS_WIRE_COUNT16)               \
+    /* page kind, total, next offset, count; then members, contacts or tuples */               \
+    X(JOIN_REP, KELIPS_WIRE_FLAG + 2 * KELIPS_WIRE_COUNT16 + KELIPS_WIRE_COUNT)                 \
+    /* insert a key: the receiver picks its home */                                            \
+    /* insert a key: the receiver picks its home, or forwards to its contact in the key's     \
+     * group (the key, a forward count) */                                                     \
+    X(INSERT_REQ, KELIPS_WIRE_KEY + KELIPS_WIRE_COUNT)                                         \
+    X(INSERT_REP, KELIPS_WIRE_CONTACT)                                                         \
+    /* one tuple, told directly: to a new home, or to the home it replaces */                  \
+    X(TUPLE, 0)                                                                                \
+    /* "your tuple for key?" */                                                                \
+    X(FIND_REQ, KELIPS_WIRE_KEY)                                                               \
+    /* found, is-home flags, the home, backup members */                                       \
+    X(FIND_REP, 2 * KELIPS_WIRE_FLAG + KELIPS_WIRE_CONTACT + KELIPS_WIRE_COUNT)                \
+    /* "are you home for key?", with the addresses that timed out during this lookup */        \
+    X(HOME_REQ, KELIPS_WIRE_KEY + KELIPS_WIRE_COUNT)                                           \
+    /* yes/no + the member believed home */                                                    \
+    X(HOME_REP, KELIPS_WIRE_FLAG + KELIPS_WIRE_CONTACT)                                        \
+    /* "your contacts in group g?" and the list */                                             \
+    X(CONTACTS_REQ, KELIPS_WIRE_COUNT16)                                                       \
+    X(CONTACTS_REP, KELIPS_WIRE_COUNT)                                                         \
+    /* RTT probe and liveness check of a contact */                                            \
+    X(PING_REQ, 0)                                                                             \
+    X(PING_REP, 0)
+
+enum kelips_msg {
+#define KELIPS_MSG_ENUM(name, fixed) KELIPS_MSG_##name,
+    KELIPS_MESSAGES(KELIPS_MSG_ENUM)
+#undef KELIPS_MSG_ENUM
+    KELIPS_MSG_COUNT
+};
+
+extern const char *const kelips_msg_name[KELIPS_MSG_COUNT];   /* for traces and tests */
+const char *const kelips_msg_name[KELIPS_MSG_COUNT] = {
+#define KELIPS_MSG_NAME(name, fixed) #name,
+    KELIPS_MESSAGES(KELIPS_MSG_NAME)
+#undef KELIPS_MSG_NAME
+};
+
+static const uint16_t kelips_msg_fixed[KELIPS_MSG_COUNT] = {
+#define KELIPS_MSG_FIXED(name, fixed) fixed,
+    KELIPS_MESSAGES(KELIPS_MSG_FIXED)
+#undef KELIPS_MSG_FIXED
+};
+
+/* What a list carries, for the wire size. */
+struct kelips_wire_items {
+    unsigned members, contacts, tuples, addrs;
+};
+
+size_t kelips_wire_size(unsigned type, unsigned members, unsigned contacts, unsigned tuples,
+                        unsigned addrs);
+
+/* Bytes on the wire of a message of `type` with the given list entries. */
+size_t kelips_wire_size(unsigned type, unsigned members, unsigned contacts, unsigned tuples,
+                        unsigned addrs)
+{
+    return KELIPS_WIRE_IP_UDP + KELIPS_WIRE_HEADER + kelips_msg_fixed[type] +
+           (size_t)members * KELIPS_WIRE_MEMBER + (size_t)contacts * KELIPS_WIRE_CONTACT +
+           (size_t)tuples * KELIPS_WIRE_TUPLE + (size_t)addrs * KELIPS_WIRE_ADDR;
+}
+
+/* Bodies: a tagged union, the tag being the message type. Lists are sent only up to their
+ * count. One list item type serves members (p, a = heartbeat), contacts (p) and tuples
+ * (key, p = home, a = version). */
+struct kelips_item {
+    uint64_t key;
+    struct peer p;
+    uint32_t a;
+    uint32_t pad;
+};
+
+struct kelips_gossip {                /* GOSSIP: nm members then nt tuples */
+    struct peer from;
+    uint32_t hb;                      /* the sender's heartbeat */
+    uint16_t nm, nt;
+    struct kelips_item item[];
+};
+
+enum kelips_page { KELIPS_PAGE_VIEW, KELIPS_PAGE_CONTACTS, KELIPS_PAGE_TUPLES, KELIPS_PAGE_REDIRECT };
+
+struct kelips_join_req {              /* JOIN_REQ */
+    struct peer from;
+    uint32_t hb;
+    uint8_t kind;                     /* enum kelips_page */
+    uint32_t group;                   /* VIEW: the joiner's group */
+    uint32_t offset;
+};
+struct kelips_join_rep {              /* JOIN_REP */
+    uint8_t kind;                     /* REDIRECT: not in the group: members of it to ask */
+    uint32_t total;                   /* entries (slots, for CONTACTS) in the list */
+    uint32_t next;                    /* offset of the next page */
+    uint32_t count;
+    struct kelips_item item[KELIPS_PAGE];
+};
+struct kelips_key_msg {               /* INSERT_REQ, FIND_REQ */
+    uint64_t key;
+    uint8_t forwards;                 /* INSERT_REQ: times forwarded so far */
+};
+struct kelips_peer_msg {              /* INSERT_REP */
+    struct peer p;
+};
+struct kelips_find_rep {              /* FIND_REP */
+    uint8_t found, is_home;
+    uint8_t count;
+    struct peer home;
+    struct peer backup[KELIPS_BACKUPS];
+};
+struct kelips_home_req {              /* HOME_REQ */
+    uint64_t key;
+    uint8_t ndead;
+    struct addr dead[KELIPS_DEAD_MAX];
+};
+struct kelips_home_rep {              /* HOME_REP */
+    uint8_t yes;
+    struct peer home;
+};
+struct kelips_contacts_req {          /* CONTACTS_REQ */
+    uint32_t group;
+};
+struct kelips_contacts_rep {          /* CONTACTS_REP */
+    uint8_t count;
+    struct peer p[KELIPS_CONTACTS_MAX];
+};
+
+union kelips_body {
+    struct kelips_join_req join_req;
+    struct kelips_join_rep join_rep;
+    struct kelips_key_msg key;
+    struct kelips_peer_msg peer;
+    struct kelips_item tuple;
+    struct kelips_find_rep find_rep;
+    struct kelips_home_req home_req;
+    struct kelips_home_rep home_rep;
+    struct kelips_contacts_req contacts_req;
+    struct kelips_contacts_rep contacts_rep;
+};
+
+#define KELIPS_GOSSIP_LEN(n) (offsetof(struct kelips_gossip, item) + (size_t)(n) * sizeof(struct kelips_item))
+#define KELIPS_PAGE_LEN(n) (offsetof(struct kelips_join_rep, item) + (size_t)(n) * sizeof(struct kelips_item))
+#define KELIPS_HOME_LEN(n) (offsetof(struct kelips_home_req, dead) + (size_t)(n) * sizeof(struct addr))
+#define KELIPS_CONTACTS_LEN(n) (offsetof(struct kelips_contacts_rep, p) + (size_t)(n) * sizeof(struct peer))
+
+/* ==== state =============================================================================== */
+
+enum kelips_timer { KELIPS_TIMER_ROUND, KELIPS_TIMER_JOIN_RETRY };
+
+enum kelips_phase { KELIPS_OUT, KELIPS_JOINING, KELIPS_JOINED };
+
+/* One member of the affinity-group view. */
+struct kelips_member {
+    struct peer p;
+    uint32_t hb;                      /* highest heartbeat counter heard */
+    uint32_t heard_ms;                /* when hb last advanced (tombstone: when dropped), ms */
+    uint32_t rtt_us;                  /* measured RTT, KELIPS_RTT_UNKNOWN if never */
+    uint8_t fresh;                    /* rounds left to gossip it first */
+    uint8_t dead;                     /* tombstone: dropped, ignored unless hb advances */
+    uint16_t pad;
+};
+_Static_assert(sizeof(struct kelips_member) == 32, "update the figure in the opening comment");
+
+/* One file tuple of the group. */
+struct kelips_tuple {
+    uint64_t key;
+    struct peer home;
+    uint32_t ver;                     /* bumped by every hand-over */
+    uint8_t fresh;                    /* rounds left to gossip it */
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct kelips_tuple) == 32, "update the figure in the opening comment");
+
+/* A growable per-slot array (view or tuples); its buffer survives the slot's incarnations. */
+struct kelips_vec {
+    void *v;
+    uint32_t n, cap;
+};
+
+/* One node, in the engine's slab (zeroed at every join). */
+struct kelips_node {
+    struct peer self;
+    struct peer cand;                 /* a contact candidate offered by gossip, to probe */
+    uint32_t group;                   /* id mod k */
+    uint32_t hb;                      /* own heartbeat counter */
+    uint32_t ncontacts;               /* contacts held, all groups */
+    uint32_t probe_next;              /* round-robin cursor over contact slots */
+    uint32_t refill_next;             /* round-robin cursor over groups short of contacts */
+    uint32_t join_offset;             /* snapshot page being fetched */
+    struct peer join_from;            /* the member the snapshot comes from */
+    uint8_t phase;                    /* enum kelips_phase */
+    uint8_t join_kind;                /* enum kelips_page being fetched */
+    uint8_t join_tries;
+    uint8_t timers;                   /* round timer armed */
+};
+#define KELIPS_NODE_BYTES 80
+_Static_assert(sizeof(struct kelips_node) == KELIPS_NODE_BYTES, "update the figure in the opening comment");
+
+enum kelips_rec_phase {
+    KELIPS_REC_FREE,
+    KELIPS_REC_ASK,                   /* asking cand[pos] for its tuple */
+    KELIPS_REC_HOME,                  /* confirming with cand[pos] */
+    KELIPS_REC_CONTACTS,              /* asking a group member for contacts */
+};
+
+/* A lookup in flight at its origin. */
+struct kelips_rec {
+    uint64_t key;
+    node_t owner;
+    uint32_t owner_inc;
+    uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
+    uint32_t next;                    /* free list */
+    uint32_t lookup;
+    uint32_t group;                   /* the key's group */
+    uint16_t hops;                    /* remote nodes whose answer was used */
+    uint16_t steps;                   /* requests sent */
+    uint8_t phase;                    /* enum kelips_rec_phase */
+    uint8_t ncand, pos, ndead;
+    uint8_t extra;                    /* members added after missing tuples (multi-hop) */
+    uint8_t not_found;                /* someone answered without the tuple */
+    uint8_t helpers;                  /* CONTACTS_REQ sent */
+    uint8_t pad;
+    uint8_t nasked;
+    struct peer cand[KELIPS_CANDS];
+    struct addr dead[KELIPS_DEAD_MAX];
+    struct peer asked[KELIPS_ASKED_MAX]; /* homes asked, which answered "no" */
+};
+_Static_assert(sizeof(struct kelips_rec) == 432, "update the figure in the opening comment");
+
+/* The protocol's global data for one run. */
+struct kelips_global {
+    uint32_t k, c;                    /* groups, contacts per group */
+    int64_t round_us, timeout_us, rpc_us;
+    uint32_t timeout_ms;
+    uint32_t gfan, cfan, budget, msg_bytes, item_rounds, fallback;
+    uint32_t tuple_sends;             /* a new tuple is sent item_rounds x gfan times */
+    node_t cap;
+    struct peer *cpeer;               /* cap x k x c contacts; slot NODE_NONE: empty */
+    uint32_t *crtt;                   /* cap x k x c measured RTTs, us */
+    struct kelips_vec *view;          /* cap views (struct kelips_member) */
+    struct kelips_vec *tup;           /* cap tuple tables (struct kelips_tuple), sorted by key */
+    struct kelips_rec *rec;
+    uint32_t rec_cap, rec_free;
+    unsigned char *scratch;           /* one gossip body */
+};
+
+static const struct peer kelips_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } };
+
+/* ==== small helpers ======================================================================= */
+
+static struct kelips_global *kg(struct sim *s) { return sim_protocol_data(s); }
+static struct kelips_node *knode(struct sim *s, node_t n) { return sim_state(s, n); }
+static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
+static uint32_t now_ms(struct sim *s) { return (uint32_t)(sim_now(s) / 1000); }
+
+static struct kelips_member *view_of(struct kelips_global *g, node_t n) { return g->view[n].v; }
+static struct kelips_tuple *tup_of(struct kelips_global *g, node_t n) { return g->tup[n].v; }
+static struct peer *contacts_of(struct kelips_global *g, node_t n, uint32_t grp)
+{
+    return g->cpeer + ((size_t)n * g->k + grp) * g->c;
+}
+static uint32_t *crtt_of(struct kelips_global *g, node_t n, uint32_t grp)
+{
+    return g->crtt + ((size_t)n * g->k + grp) * g->c;
+}
+
+uint64_t kelips_ring_dist(uint64_t a, uint64_t b);
+bool kelips_closer(uint64_t a, uint64_t b, uint64_t key);
+
+/* Circular distance on the 64-bit ring. */
+uint64_t kelips_ring_dist(uint64_t a, uint64_t b)
+{
+    uint64_t d = a - b;
+    return d < b - a ? d : b - a;
+}
+
+/* Is id a closer to key than id b? Ties go to the id above the key, as the oracle's. */
+bool kelips_closer(uint64_t a, uint64_t b, uint64_t key)
+{
+    uint64_t da = kelips_ring_dist(a, key), db = kelips_ring_dist(b, key);
+    if (da != db)
+        return da < db;
+    return a - key < b - key;
+}
+
+static bool addr_in(const struct addr *set, unsigned n, struct addr a)
+{
+    for (unsigned k = 0; k < n; k++)
+        if (addr_eq(set[k], a))
+            return true;
+    return false;
+}
+
+/* A period jittered uniformly in [0.5, 1.5] x its mean. */
+static int64_t jitter(struct sim *s, int64_t mean_us)
+{
+    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
+}
+
+static void vec_reserve(struct kelips_vec *v, uint32_t want, size_t elem)
+{
+    if (want <= v->cap)
+        return;
+    uint32_t cap = v->cap ? v->cap : 8;
+    while (cap < want)
+        cap *= 2;
+    void *p = realloc(v->v, (size_t)cap * elem);
+    if (!p) {
+        fprintf(stderr, "p2plab: kelips: out of memory growing a table to %u entries\n", cap);
+        exit(1);
+    }
+    v->v = p;
+    v->cap = cap;
+}
+
+static struct out make_out(enum kelips_msg type, uint32_t lookup, const void *body, size_t len,
+                           struct kelips_wire_items w)
+{
+    return (struct out){ .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
+                         .size = (uint32_t)kelips_wire_size(type, w.members, w.contacts,
+                                                            w.tuples, w.addrs),
+                         .lookup = lookup, .body = body, .len = (uint32_t)len };
+}
+
+static void send_msg(struct sim *s, node_t n, struct addr to, enum kelips_msg type,
+                     uint32_t lookup, const void *body, size_t len, struct kelips_wire_items w)
+{
+    struct out o = make_out(type, lookup, body, len, w);
+    net_send(s, n, to, &o);
+}
+
+static void send_rpc(struct sim *s, node_t n, struct addr to, enum kelips_msg type,
+                     uint32_t lookup, const void *body, size_t len, struct kelips_wire_items w,
+                     uint64_t ctx0, uint64_t ctx1)
+{
+    struct out o = make_out(type, lookup, body, len, w);
+    net_rpc(s, n, to, &o, kg(s)->rpc_us, ctx0, ctx1);
+}
+
+static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum kelips_msg type,
+                      const void *body, size_t len, struct kelips_wire_items w)
+{
+    struct out o = make_out(type, req->lookup, body, len, w);
+    o.cat = req->cat;
+    net_reply(s, n, req, &o);
+}
+
+#define KW_NONE ((struct kelips_wire_items){ 0, 0, 0, 0 })
+
+/* ==== the group view ====================================================================== */
+
+/* Index of a in n's view (tombstones included), or -1. */
+static int view_find(struct kelips_global *g, node_t n, struct addr a)
+{
+    const struct kelips_member *v = view_of(g, n);
+    for (uint32_t i = 0; i < g->view[n].n; i++)
+        if (addr_eq(v[i].p.addr, a))
+            return (int)i;
+    return -1;
+}
+
+static bool view_live(struct kelips_global *g, node_t n, struct addr a)
+{
+    int i = view_find(g, n, a);
+    return i >= 0 && !view_of(g, n)[i].dead;
+}
+
+static uint32_t view_live_count(const struct kelips_global *g, node_t n)
+{
+    const struct kelips_member *v = g->view[n].v;
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < g->view[n].n; i++)
+        m += !v[i].dead;
+    return m;
+}
+
+/* The member of n's group (n itself included) closest to key among those n believes alive,
+ * leaving out skip[]. */
+static struct peer closest_member(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
+                                  unsigned nskip)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    struct peer best = nd->self;
+    const struct kelips_member *v = view_of(g, n);
+    for (uint32_t i = 0; i < g->view[n].n; i++) {
+        if (v[i].dead || addr_in(skip, nskip, v[i].p.addr))
+            continue;
+        if (kelips_closer(v[i].p.id, best.id, key))
+            best = v[i].p;
+    }
+    return best;
+}
+
+/* Up to max live members (n itself included) closest to key, leaving out skip[]. */
+static unsigned closest_members(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
+                                unsigned nskip, struct peer *out, unsigned max)
+{
+    struct kelips_global *g = kg(s);
+    const struct kelips_member *v = view_of(g, n);
+    unsigned m = 0;
+    for (uint32_t i = 0; i <= g->view[n].n; i++) {
+        struct peer p;
+        if (i == g->view[n].n) {
+            p = knode(s, n)->self;
+        } else {
+            if (v[i].dead)
+                continue;
+            p = v[i].p;
+        }
+        if (addr_in(skip, nskip, p.addr))
+            continue;
+        if (m == max && !kelips_closer(p.id, out[m - 1].id, key))
+            continue;
+        unsigned j = m < max ? m : max - 1;
+        while (j > 0 && kelips_closer(p.id, out[j - 1].id, key)) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = p;
+        if (m < max)
+            m++;
+    }
+    return m;
+}
+
+/* ==== tuples ============================================================================== */
+
+/* Index of the first tuple with key >= key in n's sorted table. */
+static uint32_t tup_lower(struct kelips_global *g, node_t n, uint64_t key)
+{
+    const struct kelips_tuple *t = tup_of(g, n);
+    uint32_t lo = 0, hi = g->tup[n].n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct kelips_tuple *tup_find(struct kelips_global *g, node_t n, uint64_t key)
+{
+    uint32_t i = tup_lower(g, n, key);
+    return i < g->tup[n].n && tup_of(g, n)[i].key == key ? &tup_of(g, n)[i] : NULL;
+}
+
+static struct kelips_tuple *tup_insert(struct kelips_global *g, node_t n, uint64_t key)
+{
+    uint32_t i = tup_lower(g, n, key);
+    struct kelips_vec *v = &g->tup[n];
+    if (i < v->n && tup_of(g, n)[i].key == key)
+        return &tup_of(g, n)[i];
+    vec_reserve(v, v->n + 1, sizeof(struct kelips_tuple));
+    struct kelips_tuple *t = v->v;
+    memmove(&t[i + 1], &t[i], (size_t)(v->n - i) * sizeof *t);
+    v->n++;
+    t[i] = (struct kelips_tuple){ .key = key, .home = kelips_peer_none };
+    return &t[i];
+}
+
+/* Tells the node named by the tuple, or the home it replaces, about the tuple directly. */
+static void send_tuple(struct sim *s, node_t n, struct addr to, const struct kelips_tuple *t)
+{
+    struct kelips_item it = { .key = t->key, .p = t->home, .a = t->ver };
+    send_msg(s, n, to, KELIPS_MSG_TUPLE, LOOKUP_NONE, &it, sizeof it,
+             (struct kelips_wire_items){ .tuples = 1 });
+}
+
+/* n, home for some keys, has just learned of member p: hands over the keys p is closer to. */
+static void handoff_to(struct sim *s, node_t n, struct peer p)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    struct kelips_tuple *t = tup_of(g, n);
+    for (uint32_t i = 0; i < g->tup[n].n; i++) {
+        if (!addr_eq(t[i].home.addr, nd->self.addr) || !kelips_closer(p.id, nd->self.id, t[i].key))
+            continue;
+        t[i].home = p;
+        t[i].ver++;
+        t[i].fresh = (uint8_t)g->tuple_sends;
+        send_tuple(s, n, p.addr, &t[i]);
+    }
+}
+
+/* Adds or refreshes member p (heartbeat hb) in n's view; returns true if p is new. */
+static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool handoff)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    if (addr_eq(p.addr, nd->self.addr) || p.id % g->k != nd->group)
+        return false;
+    int i = view_find(g, n, p.addr);
+    if (i >= 0) {
+        struct kelips_member *m = &view_of(g, n)[i];
+        if (hb <= m->hb)
+            return false;
+        m->hb = hb;
+        m->heard_ms = now_ms(s);
+        if (!m->dead)
+            return false;
+        m->dead = 0;                  /* its heartbeat advanced: it is alive after all */
+        m->fresh = (uint8_t)g->item_rounds;
+    } else {
+        struct kelips_vec *v = &g->view[n];
+        vec_reserve(v, v->n + 1, sizeof(struct kelips_member));
+        view_of(g, n)[v->n++] = (struct kelips_member){ .p = p, .hb = hb, .heard_ms = now_ms(s),
+                                                         .rtt_us = KELIPS_RTT_UNKNOWN,
+                                                         .fresh = (uint8_t)g->item_rounds };
+    }
+    if (handoff)
+        handoff_to(s, n, p);
+    return true;
+}
+
+/* n takes member index i as failed: tombstone it and re-home its tuples locally. */
+static void view_drop(struct sim *s, node_t n, uint32_t i)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_member *m = &view_of(g, n)[i];
+    if (m->dead)
+        return;
+    m->dead = 1;
+    m->heard_ms = now_ms(s);
+    struct addr a = m->p.addr;
+    struct kelips_tuple *t = tup_of(g, n);
+    for (uint32_t j = 0; j < g->tup[n].n; j++)
+        if (addr_eq(t[j].home.addr, a))
+            t[j].home = closest_member(s, n, t[j].key, NULL, 0);
+}
+
+/* ==== contacts ============================================================================ */
+
+static void contact_remove(struct sim *s, node_t n, struct addr a)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    if (a.slot == NODE_NONE)
+        return;
+    /* the group is not known from an address alone: search every group */
+    struct peer *all = contacts_of(g, n, 0);
+    uint32_t *rtt = crtt_of(g, n, 0);
+    for (size_t j = 0; j < (size_t)g->k * g->c; j++)
+        if (peer_ok(all[j]) && addr_eq(all[j].addr, a)) {
+            all[j] = kelips_peer_none;
+            rtt[j] = KELIPS_RTT_UNKNOWN;
+            nd->ncontacts--;
+        }
+}
+
+/* Offers p (RTT rtt, or unknown) as a contact for its group: taken if a slot is free, or if
+ * measured faster than the slowest contact. */
+static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    uint32_t grp = (uint32_t)(p.id % g->k);
+    if (grp == nd->group || addr_eq(p.addr, nd->self.addr))
+        return;
+    struct peer *c = contacts_of(g, n, grp);
+    uint32_t *r = crtt_of(g, n, grp);
+    int free_j = -1, worst = -1;
+    for (uint32_t j = 0; j < g->c; j++) {
+        if (!peer_ok(c[j])) {
+            if (free_j < 0)
+                free_j = (int)j;
+            continue;
+        }
+        if (addr_eq(c[j].addr, p.addr)) {
+            if (rtt != KELIPS_RTT_UNKNOWN)
+                r[j] = rtt;
+            return;
+        }
+        if (worst < 0 || r[j] > r[worst])
+            worst = (int)j;
+    }
+    if (free_j >= 0) {
+        c[free_j] = p;
+        r[free_j] = rtt;
+        nd->ncontacts++;
+    } else if (rtt != KELIPS_RTT_UNKNOWN && worst >= 0 && rtt < r[worst]) {
+        c[worst] = p;
+        r[worst] = rtt;
+    }
+}
+
+/* n's live contacts in group grp, lowest RTT first (unknown last). */
+static unsigned contacts_sorted(struct sim *s, node_t n, uint32_t grp, struct peer *out)
+{
+    struct kelips_global *g = kg(s);
+    const struct peer *c = contacts_of(g, n, grp);
+    const uint32_t *r = crtt_of(g, n, grp);
+    uint32_t rr[KELIPS_CONTACTS_MAX];
+    unsigned m = 0;
+    for (uint32_t j = 0; j < g->c; j++) {
+        if (!peer_ok(c[j]))
+            continue;
+        unsigned i = m++;
+        while (i > 0 && rr[i - 1] > r[j]) {
+            out[i] = out[i - 1];
+            rr[i] = rr[i - 1];
+            i--;
+        }
+        out[i] = c[j];
+        rr[i] = r[j];
+    }
+    return m;
+}
+
+/* n learned from an RPC timeout that a is dead. */
+static void forget(struct sim *s, node_t n, struct addr a)
+{
+    struct kelips_global *g = kg(s);
+    int i = view_find(g, n, a);
+    if (i >= 0)
+        view_drop(s, n, (uint32_t)i);
+    contact_remove(s, n, a);
+}
+
+/* ==== lookup records ====================================================================== */
+
+static struct kelips_rec *rec_at(struct sim *s, uint32_t i) { return &kg(s)->rec[i]; }
+
+static void rec_free(struct sim *s, uint32_t i)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_rec *r = &g->rec[i];
+    r->gen++;
+    r->phase = KELIPS_REC_FREE;
+    r->next = g->rec_free;
+    g->rec_free = i;
+}
+
+/* Frees records whose owner's incarnation is gone, then grows the pool if that did not free a
+ * quarter of it. */
+static void rec_reclaim(struct sim *s)
+{
+    struct kelips_global *g = kg(s);
+    uint32_t freed = 0;
+    for (uint32_t i = 0; i < g->rec_cap; i++) {
+        struct kelips_rec *r = &g->rec[i];
+        if (r->phase != KELIPS_REC_FREE &&
+            (sim_addr(s, r->owner).inc != r->owner_inc || !sim_lookup_active(s, r->lookup))) {
+            rec_free(s, i);
+            freed++;
+        }
+    }
+    if (freed >= g->rec_cap / 4)
+        return;
+    uint32_t old = g->rec_cap, cap = old * 2;
+    struct kelips_rec *rec = realloc(g->rec, (size_t)cap * sizeof *rec);
+    if (!rec) {
+        fprintf(stderr, "p2plab: kelips: out of memory allocating %u lookup records\n", cap);
+        exit(1);
+    }
+    g->rec = rec;
+    for (uint32_t i = old; i < cap; i++)
+        g->rec[i] = (struct kelips_rec){ .phase = KELIPS_REC_FREE,
+                                         .next = i + 1 < cap ? i + 1 : g->rec_free };
+    g->rec_free = old;
+    g->rec_cap = cap;
+}
+
+static uint32_t rec_alloc(struct sim *s, node_t n, uint64_t key, uint32_t lookup)
+{
+    struct kelips_global *g = kg(s);
+    if (g->rec_free == KELIPS_NONE32)
+        rec_reclaim(s);
+    uint32_t i = g->rec_free;
+    struct kelips_rec *r = &g->rec[i];
+    g->rec_free = r->next;
+    uint32_t gen = r->gen;
+    *r = (struct kelips_rec){ .key = key, .owner = n, .owner_inc = sim_addr(s, n).inc,
+                              .gen = gen, .next = KELIPS_NONE32, .lookup = lookup,
+                              .group = (uint32_t)(key % g->k), .phase = KELIPS_REC_ASK };
+    return i;
+}
+
+static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
+
+static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
+{
+    struct kelips_global *g = kg(s);
+    uint32_t i = (uint32_t)ctx;
+    if (i >= g->rec_cap)
+        return KELIPS_NONE32;
+    const struct kelips_rec *r = &g->rec[i];
+    if (r->phase == KELIPS_REC_FREE || r->gen != (uint32_t)(ctx >> 32) || r->owner != n)
+        return KELIPS_NONE32;
+    return i;
+}
+
+static void rec_dead(struct kelips_rec *r, struct addr a)
+{
+    if (addr_in(r->dead, r->ndead, a))
+        return;
+    if (r->ndead < KELIPS_DEAD_MAX)
+        r->dead[r->ndead++] = a;
+    else
+        r->dead[r->steps % KELIPS_DEAD_MAX] = a;
+}
+
+/* Appends p to the candidates (at the end, or next in line), unless dead or already there. */
+static void rec_cand(struct kelips_rec *r, struct peer p, bool next)
+{
+    if (!peer_ok(p) || addr_in(r->dead, r->ndead, p.addr))
+        return;
+    if (r->pos) {                     /* drop the entries already asked */
+        memmove(r->cand, &r->cand[r->pos], (r->ncand - r->pos) * sizeof r->cand[0]);
+        r->ncand = (uint8_t)(r->ncand - r->pos);
+        r->pos = 0;
+    }
+    for (unsigned j = r->pos; j < r->ncand; j++)
+        if (addr_eq(r->cand[j].addr, p.addr)) {
+            if (!next)
+                return;
+            memmove(&r->cand[j], &r->cand[j + 1], (r->ncand - j - 1) * sizeof r->cand[0]);
+            r->ncand--;
+            break;
+        }
+    if (!next) {
+        if (r->ncand < KELIPS_CANDS)
+            r->cand[r->ncand++] = p;
+        return;
+    }
+    if (r->ncand == KELIPS_CANDS)
+        r->ncand--;
+    memmove(&r->cand[1], &r->cand[0], r->ncand * sizeof r->cand[0]);
+    r->cand[0] = p;
+    r->ncand++;
+}
+
+/* ==== lookups ============================================================================= */
+
+static void rec_finish(struct sim *s, uint32_t i, enum outcome o, struct addr answer)
+{
+    struct kelips_rec r = *rec_at(s, i);
+    rec_free(s, i);
+    sim_lookup_done(s, r.lookup, o, answer, r.hops);
+}
+
+/* Who n believes is home for key, leaving out skip[]: its tuple's home if that is a live
+ * member, else the closest live member (n itself included). */
+static struct peer home_of(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
+                           unsigned nskip)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    struct kelips_tuple *t = tup_find(g, n, key);
+    if (t && peer_ok(t->home) && !addr_eq(t->home.addr, nd->self.addr) &&
+        !addr_in(skip, nskip, t->home.addr) && view_live(g, n, t->home.addr))
+        return t->home;
+    return closest_member(s, n, key, skip, nskip);
+}
+
+static void rec_step(struct sim *s, uint32_t i);
+static struct peer random_member(struct sim *s, node_t n);
+
+/* Moves to confirming: home first, then the backups. */
+static void rec_confirm(struct sim *s, uint32_t i, struct peer home, const struct peer *backup,
+                        unsigned nb)
+{
+    struct kelips_rec *r = rec_at(s, i);
+    r->phase = KELIPS_REC_HOME;
+    r->ncand = 0;
+    r->pos = 0;
+    rec_cand(r, home, false);
+    for (unsigned j = 0; j < nb; j++)
+        rec_cand(r, backup[j], false);
+}
+
+/* Sends the next request of record i, or ends it. */
+static void rec_step(struct sim *s, uint32_t i)
+{
+    struct kelips_rec *r = rec_at(s, i);
+    node_t n = r->owner;
+    struct kelips_node *nd = knode(s, n);
+    if (!sim_lookup_active(s, r->lookup)) {
+        rec_free(s, i);
+        return;
+    }
+    if (r->steps >= KELIPS_STEP_LIMIT) {
+        rec_finish(s, i, OUTCOME_TTL_EXPIRED, ADDR_NONE);
+        return;
+    }
+    while (r->pos < r->ncand && addr_in(r->dead, r->ndead, r->cand[r->pos].addr))
+        r->pos++;
+    if (r->pos >= r->ncand) {
+        /* no one left to ask in the key's group (or every home candidate timed out): ask a
+         * node of n's own group for its contacts there, and start over from them (foreign
+         * groups only; at most KELIPS_HELPERS times) */
+        if (r->group != nd->group && r->helpers < KELIPS_HELPERS) {
+            struct peer h = random_member(s, n);
+            if (peer_ok(h) && !addr_in(r->dead, r->ndead, h.addr)) {
+                struct kelips_contacts_req body = { .group = r->group };
+                r->phase = KELIPS_REC_CONTACTS;
+                r->helpers++;
+                r->steps++;
+                send_rpc(s, n, h.addr, KELIPS_MSG_CONTACTS_REQ, r->lookup, &body,
+                         sizeof body, KW_NONE, rec_ctx(s, i), 0);
+                return;
+            }
+        }
+        rec_finish(s, i, r->not_found ? OUTCOME_NOT_FOUND : OUTCOME_TIMEOUT, ADDR_NONE);
+        return;
+    }
+    struct peer to = r->cand[r->pos];
+    r->steps++;
+    if (r->phase == KELIPS_REC_HOME) {
+        if (addr_eq(to.addr, nd->self.addr)) {
+            /* n itself is the candidate: decide locally */
+            struct peer h = home_of(s, n, r->key, r->dead, r->ndead);
+            if (addr_eq(h.addr, nd->self.addr)) {
+                rec_finish(s, i, OUTCOME_OK, nd->self.addr);
+                return;
+            }
+            r->pos++;
+            rec_cand(r, h, true);
+            rec_step(s, i);
+            return;
+        }
+        struct kelips_home_req body = { .key = r->key, .ndead = r->ndead };
+        memcpy(body.dead, r->dead, r->ndead * sizeof body.dead[0]);
+        send_rpc(s, n, to.addr, KELIPS_MSG_HOME_REQ, r->lookup, &body, KELIPS_HOME_LEN(r->ndead),
+                 (struct kelips_wire_items){ .addrs = r->ndead }, rec_ctx(s, i), 0);
+    } else {
+        r->phase = KELIPS_REC_ASK;
+        struct kelips_key_msg body = { .key = r->key };
+        send_rpc(s, n, to.addr, KELIPS_MSG_FIND_REQ, r->lookup, &body, sizeof body, KW_NONE,
+                 rec_ctx(s, i), 0);
+    }
+}
+
+static void kelips_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, origin);
+    uint32_t i = rec_alloc(s, origin, key, lookup_id);
+    struct kelips_rec *r = rec_at(s, i);
+    if (r->group == nd->group) {
+        /* the key is of n's own group: answer from n's own tuples */
+        if (!tup_find(g, origin, key)) {
+            struct peer m[KELIPS_CANDS];
+            struct addr self = nd->self.addr;
+            unsigned cnt = closest_members(s, origin, key, &self, 1, m, 1 + g->fallback);
+            r->ncand = 0;
+            for (unsigned j = 0; j < cnt; j++)
+                rec_cand(r, m[j], false);
+            r->not_found = 1;
+            rec_step(s, i);
+            return;
+        }
+        struct peer h = home_of(s, origin, key, NULL, 0);
+        if (addr_eq(h.addr, nd->self.addr)) {
+            rec_finish(s, i, OUTCOME_OK, nd->self.addr);
+            return;
+        }
+        struct peer b[KELIPS_BACKUPS];
+        struct addr skip[2] = { h.addr, nd->self.addr };
+        unsigned nb = closest_members(s, origin, key, skip, 2, b, KELIPS_BACKUPS);
+        rec_confirm(s, i, h, b, nb);
+        rec_step(s, i);
+        return;
+    }
+    r->ncand = (uint8_t)contacts_sorted(s, origin, r->group, r->cand);
+    rec_step(s, i);
+}
+
+static void on_find_rep(struct sim *s, const struct msg *m, uint32_t i)
+{
+    const struct kelips_find_rep *b = m->body;
+    struct kelips_global *g = kg(s);
+    struct kelips_rec *r = rec_at(s, i);
+    if (r->phase != KELIPS_REC_ASK)
+        return;
+    r->hops++;
+    if (b->found && b->is_home) {
+        rec_finish(s, i, OUTCOME_OK, m->src);
+        return;
+    }
+    if (b->found) {
+        rec_confirm(s, i, b->home, b->backup, b->count);
+        rec_step(s, i);
+        return;
+    }
+    /* the tuple is missing there: multi-hop, through other members it names */
+    r->not_found = 1;
+    r->pos++;
+    for (unsigned j = 0; j < b->count && r->extra < g->fallback; j++) {
+        unsigned before = r->ncand;
+        rec_cand(r, b->backup[j], false);
+        r->extra += r->ncand != before;
+    }
+    rec_step(s, i);
+}
+
+static void on_home_rep(struct sim *s, const struct msg *m, uint32_t i)
+{
+    const struct kelips_home_rep *b = m->body;
+    struct kelips_rec *r = rec_at(s, i);
+    if (r->phase != KELIPS_REC_HOME)
+        return;
+    r->hops++;
+    if (b->yes) {
+        rec_finish(s, i, OUTCOME_OK, m->src);
+        return;
+    }
+    struct peer cur = r->cand[r->pos];
+    if (r->nasked < KELIPS_ASKED_MAX)
+        r->asked[r->nasked++] = cur;
+    r->pos++;
+    /* homes that name each other (tuples of different versions in flight): the lookup answers
+     * the numerically closest of those it asked */
+    for (unsigned j = 0; j < r->nasked; j++)
+        if (addr_eq(r->asked[j].addr, b->home.addr)) {
+            struct peer best = r->asked[0];
+            for (unsigned q = 1; q < r->nasked; q++)
+                if (kelips_closer(r->asked[q].id, best.id, r->key))
+                    best = r->asked[q];
+            rec_finish(s, i, OUTCOME_OK, best.addr);
+            return;
+        }
+    rec_cand(r, b->home, true);
+    rec_step(s, i);
+}
+
+static void on_contacts_rep(struct sim *s, node_t n, const struct msg *m, uint32_t i)
+{
+    const struct kelips_contacts_rep *b = m->body;
+    struct kelips_rec *r = rec_at(s, i);
+    if (r->phase != KELIPS_REC_CONTACTS)
+        return;
+    r->hops++;
+    r->phase = KELIPS_REC_ASK;
+    for (unsigned j = 0; j < b->count && j < KELIPS_CONTACTS_MAX; j++) {
+        rec_cand(r, b->p[j], false);
+        contact_offer(s, n, b->p[j], KELIPS_RTT_UNKNOWN);
+    }
+    rec_step(s, i);
+}
+
+static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint32_t i)
+{
+    struct kelips_rec *r = rec_at(s, i);
+    forget(s, n, rpc->dst);
+    rec_dead(r, rpc->dst);
+    if (r->phase == KELIPS_REC_CONTACTS)
+        r->phase = KELIPS_REC_ASK;
+    rec_step(s, i);
+}
+
+/* ==== answering =========================================================================== */
+
+static void on_find_req(struct sim *s, node_t n, const struct msg *m)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    uint64_t key = ((const struct kelips_key_msg *)m->body)->key;
+    struct kelips_find_rep rep = { .found = tup_find(g, n, key) != NULL };
+    struct addr skip[1];
+    unsigned nskip = 0;
+    if (rep.found) {
+        rep.home = home_of(s, n, key, NULL, 0);
+        rep.is_home = addr_eq(rep.home.addr, nd->self.addr);
+        skip[nskip++] = rep.home.addr;
+    } else {
+        rep.home = kelips_peer_none;
+        skip[nskip++] = nd->self.addr;
+    }
+    rep.count = (uint8_t)closest_members(s, n, key, skip, nskip, rep.backup, KELIPS_BACKUPS);
+    reply_msg(s, n, m, KELIPS_MSG_FIND_REP, &rep, sizeof rep,
+              (struct kelips_wire_items){ .contacts = rep.count });
+}
+
+static void on_home_req(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct kelips_home_req *b = m->body;
+    struct kelips_node *nd = knode(s, n);
+    unsigned ndead = b->ndead < KELIPS_DEAD_MAX ? b->ndead : KELIPS_DEAD_MAX;
+    struct kelips_home_rep rep = { .home = home_of(s, n, b->key, b->dead, ndead) };
+    rep.yes = addr_eq(rep.home.addr, nd->self.addr);
+    reply_msg(s, n, m, KELIPS_MSG_HOME_REP, &rep, sizeof rep, KW_NONE);
+}
+
+static void on_contacts_req(struct sim *s, node_t n, const struct msg *m)
+{
+    struct kelips_global *g = kg(s);
+    uint32_t grp = ((const struct kelips_contacts_req *)m->body)->group;
+    struct kelips_contacts_rep rep = { .count = 0 };
+    if (grp < g->k)
+        rep.count = (uint8_t)contacts_sorted(s, n, grp, rep.p);
+    reply_msg(s, n, m, KELIPS_MSG_CONTACTS_REP, &rep, KELIPS_CONTACTS_LEN(rep.count),
+              (struct kelips_wire_items){ .contacts = rep.count });
+}
+
+/* A tuple heard by gossip or told directly. */
+static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home, uint32_t ver)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    if (key % g->k != nd->group || !peer_ok(home))
+        return;
+    bool home_self = addr_eq(home.addr, nd->self.addr);
+    int hi = view_find(g, n, home.addr);
+    if (hi >= 0 && view_of(g, n)[hi].dead)
+        return;                       /* n has seen that home fail: its own re-homing stands */
+    struct kelips_tuple *t = tup_find(g, n, key);
+    if (t) {
+        if (ver < t->ver || addr_eq(t->home.addr, home.addr))
+            return;
+        if (ver == t->ver) {
+            bool mine_live = addr_eq(t->home.addr, nd->self.addr) || view_live(g, n, t->home.addr);
+            if (mine_live && !kelips_closer(home.id, t->home.id, key))
+                return;
+        }
+    } else {
+        t = tup_insert(g, n, key);
+    }
+    if (!home_self && hi < 0)
+        view_heard(s, n, home, 0, false);   /* a member n had not heard of yet */
+    t->home = home;
+    t->ver = ver;
+    t->fresh = (uint8_t)g->tuple_sends;
+}
+
+/* INSERT_REQ, or an insert that starts in n's own group: n homes the key from its view. */
+static struct peer insert_here(struct sim *s, node_t n, uint64_t key)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    struct peer h = closest_member(s, n, key, NULL, 0);
+    struct kelips_tuple *t = tup_find(g, n, key);
+    uint32_t ver = t ? t->ver + 1 : 1;
+    t = tup_insert(g, n, key);
+    t->home = h;
+    t->ver = ver;
+    t->fresh = (uint8_t)g->tuple_sends;
+    if (!addr_eq(h.addr, nd->self.addr))
+        send_tuple(s, n, h.addr, t);
+    return h;
+}
+
+/* ==== inserts (start: join) =============================================================== */
+
+/* Sends the insert of key on from n: to n's best contact in the key's group, or, with none,
+ * to a member of n's own group, which forwards it (at most KELIPS_INSERT_FORWARDS times).
+ * `tries` counts the timeouts met so far. */
+static void insert_send(struct sim *s, node_t n, uint64_t key, uint32_t tries, uint32_t forwards)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    uint32_t grp = (uint32_t)(key % g->k);
+    if (grp == nd->group) {
+        insert_here(s, n, key);
+        return;
+    }
+    if (tries > g->c + 1)
+        return;                       /* nobody answers: the key is lost, lookups will say so */
+    struct peer c[KELIPS_CONTACTS_MAX];
+    struct peer to = contacts_sorted(s, n, grp, c) ? c[0] : kelips_peer_none;
+    if (!peer_ok(to) && forwards < KELIPS_INSERT_FORWARDS) {
+        to = random_member(s, n);
+        forwards++;
+    }
+    if (!peer_ok(to))
+        return;
+    struct kelips_key_msg body = { .key = key, .forwards = (uint8_t)forwards };
+    send_rpc(s, n, to.addr, KELIPS_MSG_INSERT_REQ, LOOKUP_NONE, &body, sizeof body, KW_NONE,
+             key, ((uint64_t)forwards << 32) | tries);
+}
+
+static void kelips_insert(struct sim *s, node_t origin, uint64_t key)
+{
+    insert_send(s, origin, key, 0, 0);
+}
+
+/* ==== gossip ============================================================================== */
+
+/* Fills the scratch body for one gossip message of at most g->msg_bytes bytes: n's entry, the
+ * given tuples (group messages only), fresh members, then random members. */
+static size_t gossip_build(struct sim *s, node_t n, bool group, const uint32_t *tsel,
+                           unsigned ntsel, struct kelips_wire_items *w)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    struct kelips_gossip *b = (struct kelips_gossip *)g->scratch;
+    b->from = nd->self;
+    b->hb = nd->hb;
+    size_t bytes = kelips_wire_size(KELIPS_MSG_GOSSIP, 0, 0, 0, 0);
+    unsigned nt = 0, nm = 0;
+    /* tuples share the message with members: at most two thirds of it */
+    size_t tuple_room = g->msg_bytes > bytes ? (g->msg_bytes - bytes) * 2 / 3 : 0;
+    size_t tuple_bytes = 0;
+    struct kelips_item tuples[KELIPS_MSG_MAX / KELIPS_WIRE_TUPLE + 1];
+    const struct kelips_tuple *t = tup_of(g, n);
+    for (unsigned j = 0; group && j < ntsel; j++) {
+        if (tuple_bytes + KELIPS_WIRE_TUPLE > tuple_room)
+            break;
+        const struct kelips_tuple *x = &t[tsel[j]];
+        tuples[nt++] = (struct kelips_item){ .key = x->key, .p = x->home, .a = x->ver };
+        tuple_bytes += KELIPS_WIRE_TUPLE;
+    }
+    bytes += tuple_bytes;
+    const struct kelips_member *v = view_of(g, n);
+    uint32_t nv = g->view[n].n;
+    /* fresh members first, from a random start, then random ones */
+    uint32_t start = nv ? (uint32_t)gsl_rng_uniform_int(sim_rng(s), nv) : 0;
+    for (uint32_t j = 0; j < nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes; j++) {
+        const struct kelips_member *x = &v[(start + j) % nv];
+        if (x->dead || !x->fresh)
+            continue;
+        b->item[nm++] = (struct kelips_item){ .p = x->p, .a = x->hb };
+        bytes += KELIPS_WIRE_MEMBER;
+    }
+    for (uint32_t tries = 0; nv && tries < 2 * nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes;
+         tries++) {
+        const struct kelips_member *x = &v[gsl_rng_uniform_int(sim_rng(s), nv)];
+        if (x->dead)
+            continue;
+        bool dup = false;
+        for (unsigned j = 0; j < nm && !dup; j++)
+            dup = addr_eq(b->item[j].p.addr, x->p.addr);
+        if (dup)
+            continue;
+        b->item[nm++] = (struct kelips_item){ .p = x->p, .a = x->hb };
+        bytes += KELIPS_WIRE_MEMBER;
+    }
+    memcpy(&b->item[nm], tuples, nt * sizeof tuples[0]);
+    b->nm = (uint16_t)nm;
+    b->nt = (uint16_t)nt;
+    *w = (struct kelips_wire_items){ .members = nm, .tuples = nt };
+    return KELIPS_GOSSIP_LEN(nm + nt);
+}
+
+/* Appends to the gossip in scratch n's contacts in the receiver's group (heartbeat unknown:
+ * 0), in place of random members if the message is full: the receiver learns members of its
+ * own group this way, which joins groups founded apart. */
+static size_t gossip_add_contacts(struct sim *s, node_t n, uint32_t grp, struct kelips_wire_items *w)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_gossip *b = (struct kelips_gossip *)g->scratch;
+    const struct peer *c = contacts_of(g, n, grp);
+    size_t bytes = kelips_wire_size(KELIPS_MSG_GOSSIP, b->nm, 0, b->nt, 0);
+    for (uint32_t j = 0; j < g->c; j++) {
+        if (!peer_ok(c[j]))
+            continue;
+        if (bytes + KELIPS_WIRE_MEMBER > g->msg_bytes) {
+            if (b->nm == 0)
+                break;
+            b->nm--;                  /* replace the last random member */
+            bytes -= KELIPS_WIRE_MEMBER;
+        }
+        b->item[b->nm++] = (struct kelips_item){ .p = c[j], .a = 0 };
+        bytes += KELIPS_WIRE_MEMBER;
+    }
+    w->members = b->nm;
+    return KELIPS_GOSSIP_LEN(b->nm + b->nt);
+}
+
+/* A random live member of n's view, or none. */
+static struct peer random_member(struct sim *s, node_t n)
+{
+    struct kelips_global *g = kg(s);
+    uint32_t nv = g->view[n].n;
+    const struct kelips_member *v = view_of(g, n);
+    for (unsigned tries = 0; nv && tries < 8; tries++) {
+        const struct kelips_member *x = &v[gsl_rng_uniform_int(sim_rng(s), nv)];
+        if (!x->dead)
+            return x->p;
+    }
+    for (uint32_t j = 0; j < nv; j++)
+        if (!v[j].dead)
+            return v[j].p;
+    return kelips_peer_none;
+}
+
+static struct peer random_contact(struct sim *s, node_t n)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    if (nd->ncontacts == 0)
+        return kelips_peer_none;
+    size_t total = (size_t)g->k * g->c;
+    const struct peer *all = contacts_of(g, n, 0);
+    for (unsigned tries = 0; tries < 16; tries++) {
+        size_t j = gsl_rng_uniform_int(sim_rng(s), total);
+        if (peer_ok(all[j]))
+            return all[j];
+    }
+    size_t j0 = gsl_rng_uniform_int(sim_rng(s), total);
+    for (size_t j = 0; j < total; j++)
+        if (peer_ok(all[(j0 + j) % total]))
+            return all[(j0 + j) % total];
+    return kelips_peer_none;
+}
+
+/* Drops members whose heartbeat has not advanced for the timeout; forgets old tombstones. */
+static void purge(struct sim *s, node_t n)
+{
+    struct kelips_global *g = kg(s);
+    uint32_t t = now_ms(s);
+    for (uint32_t j = 0; j < g->view[n].n; j++) {
+        struct kelips_member *x = &view_of(g, n)[j];
+        if (!x->dead && t - x->heard_ms > g->timeout_ms)
+            view_drop(s, n, j);
+    }
+    struct kelips_member *v = view_of(g, n);
+    uint32_t m = 0;
+    for (uint32_t j = 0; j < g->view[n].n; j++)
+        if (!v[j].dead || t - v[j].heard_ms <= g->timeout_ms)
+            v[m++] = v[j];
+    g->view[n].n = m;
+}
+
+/* One gossip round of n. */
+static void gossip_round(struct sim *s, node_t n)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    nd->hb++;
+    purge(s, n);
+    /* the fresh tuples of this round, oldest-changed first is not tracked: table order */
+    uint32_t tsel[KELIPS_MSG_MAX / KELIPS_WIRE_TUPLE + 1];
+    unsigned ntsel = 0;
+    struct kelips_tuple *t = tup_of(g, n);
+    uint32_t nt = g->tup[n].n;
+    uint32_t t0 = nt ? (uint32_t)gsl_rng_uniform_int(sim_rng(s), nt) : 0;
+    for (uint32_t j = 0; j < nt && ntsel < sizeof tsel / sizeof tsel[0]; j++)
+        if (t[(t0 + j) % nt].fresh)
+            tsel[ntsel++] = (t0 + j) % nt;
+    /* each message carries the next fresh tuples in turn; a tuple is fresh for
+     * item_rounds x group_fanout sends */
+    struct kelips_wire_items w;
+    unsigned tat = 0;
+    for (uint32_t f = 0; f < g->gfan; f++) {
+        struct peer to = random_member(s, n);
+        if (!peer_ok(to))
+            break;
+        uint32_t sel[sizeof tsel / sizeof tsel[0]];
+        unsigned nsel = 0;
+        for (unsigned j = 0; j < ntsel; j++)
+            sel[nsel++] = tsel[(tat + j) % ntsel];
+        size_t len = gossip_build(s, n, true, sel, nsel, &w);
+        for (unsigned j = 0; j < w.tuples; j++)
+            if (t[sel[j]].fresh)
+                t[sel[j]].fresh--;
+        tat = ntsel ? (tat + w.tuples) % ntsel : 0;
+        send_msg(s, n, to.addr, KELIPS_MSG_GOSSIP, LOOKUP_NONE, g->scratch, len, w);
+    }
+    struct kelips_member *v = view_of(g, n);
+    for (uint32_t j = 0; j < g->view[n].n; j++)
+        if (v[j].fresh)
+            v[j].fresh--;
+    for (uint32_t f = 0; f < g->cfan; f++) {
+        struct peer to = random_contact(s, n);
+        if (!peer_ok(to))
+            break;
+        size_t len = gossip_build(s, n, false, NULL, 0, &w);
+        len = gossip_add_contacts(s, n, (uint32_t)(to.id % g->k), &w);
+        send_msg(s, n, to.addr, KELIPS_MSG_GOSSIP, LOOKUP_NONE, g->scratch, len, w);
+    }
+    /* proximity: check one contact (round robin) and probe one offered candidate */
+    size_t total = (size_t)g->k * g->c;
+    const struct peer *all = contacts_of(g, n, 0);
+    for (size_t j = 0; j < total && nd->ncontacts; j++) {
+        size_t at = (nd->probe_next + j) % total;
+        if (peer_ok(all[at])) {
+            nd->probe_next = (uint32_t)((at + 1) % total);
+            send_rpc(s, n, all[at].addr, KELIPS_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, KW_NONE,
+                     all[at].id, 0);
+            break;
+        }
+    }
+    /* a foreign group with fewer than c contacts: ask another node for its contacts there */
+    for (uint32_t j = 0; j < g->k; j++) {
+        uint32_t q = (nd->refill_next + j) % g->k;
+        if (q == nd->group)
+            continue;
+        const struct peer *c = contacts_of(g, n, q);
+        unsigned have = 0;
+        for (uint32_t x = 0; x < g->c; x++)
+            have += peer_ok(c[x]);
+        if (have == g->c)
+            continue;
+        nd->refill_next = (q + 1) % g->k;
+        /* alternately a member of n's group and a contact elsewhere: two groups that never
+         * met are joined through a third */
+        struct peer h = (nd->hb & 1) ? random_member(s, n) : random_contact(s, n);
+        if (!peer_ok(h))
+            h = random_member(s, n);
+        if (peer_ok(h)) {
+            struct kelips_contacts_req body = { .group = q };
+            send_rpc(s, n, h.addr, KELIPS_MSG_CONTACTS_REQ, LOOKUP_NONE, &body, sizeof body,
+                     KW_NONE, KELIPS_NONE32, 0);
+        }
+        break;
+    }
+    if (peer_ok(nd->cand)) {
+        send_rpc(s, n, nd->cand.addr, KELIPS_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, KW_NONE,
+                 nd->cand.id, 0);
+        nd->cand = kelips_peer_none;
+    }
+}
+
+static void on_gossip(struct sim *s, node_t n, const struct msg *m)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    const struct kelips_gossip *b = m->body;
+    if (nd->phase != KELIPS_JOINED)
+        return;
+    bool same = b->from.id % g->k == nd->group;
+    if (same)
+        view_heard(s, n, b->from, b->hb, true);
+    else
+        contact_offer(s, n, b->from, KELIPS_RTT_UNKNOWN);
+    unsigned offered = 0;
+    for (unsigned j = 0; j < b->nm; j++) {
+        const struct kelips_item *x = &b->item[j];
+        if (x->p.id % g->k == nd->group) {
+            view_heard(s, n, x->p, x->a, true);
+            continue;
+        }
+        uint32_t grp = (uint32_t)(x->p.id % g->k);
+        const struct peer *c = contacts_of(g, n, grp);
+        unsigned have = 0;
+        bool known = false;
+        for (uint32_t q = 0; q < g->c; q++) {
+            have += peer_ok(c[q]);
+            known = known || (peer_ok(c[q]) && addr_eq(c[q].addr, x->p.addr));
+        }
+        if (known)
+            continue;
+        if (have < g->c) {
+            contact_offer(s, n, x->p, KELIPS_RTT_UNKNOWN);
+        } else if (gsl_rng_uniform_int(sim_rng(s), ++offered) == 0) {
+            nd->cand = x->p;          /* one candidate per message, uniformly */
+        }
+    }
+    for (unsigned j = 0; j < b->nt; j++) {
+        const struct kelips_item *x = &b->item[b->nm + j];
+        tuple_heard(s, n, x->key, x->p, x->a);
+    }
+}
+
+/* ==== joining ============================================================================= */
+
+static void start_timers(struct sim *s, node_t n, bool random_phase)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    if (nd->timers)
+        return;
+    nd->timers = 1;
+    int64_t d = random_phase ? (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->round_us)
+                             : jitter(s, g->round_us);
+    sim_timer(s, n, KELIPS_TIMER_ROUND, d, 0);
+}
+
+static void join_retry(struct sim *s, node_t n)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    unsigned e = nd->join_tries < KELIPS_JOIN_BACKOFF_MAX ? nd->join_tries : KELIPS_JOIN_BACKOFF_MAX;
+    nd->join_tries++;
+    nd->join_kind = KELIPS_PAGE_REDIRECT;
+    sim_timer(s, n, KELIPS_TIMER_JOIN_RETRY, g->rpc_us << e, 0);
+}
+
+static void join_ask(struct sim *s, node_t n, struct peer to, enum kelips_page kind, uint32_t offset)
+{
+    struct kelips_node *nd = knode(s, n);
+    nd->join_from = to;
+    nd->join_kind = (uint8_t)kind;
+    nd->join_offset = offset;
+    struct kelips_join_req body = { .from = nd->self, .hb = nd->hb, .kind = (uint8_t)kind,
+                                    .group = nd->group, .offset = offset };
+    send_rpc(s, n, to.addr, KELIPS_MSG_JOIN_REQ, LOOKUP_NONE, &body, sizeof body, KW_NONE, 0, 0);
+}
+
+/* The snapshot is complete: take over the keys n is closer to, and go live. */
+static void join_finish(struct sim *s, node_t n)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    struct kelips_tuple *t = tup_of(g, n);
+    for (uint32_t i = 0; i < g->tup[n].n; i++) {
+        struct peer old = t[i].home;
+        if (addr_eq(old.addr, nd->self.addr) || !kelips_closer(nd->self.id, old.id, t[i].key))
+            continue;
+        t[i].home = nd->self;
+        t[i].ver++;
+        t[i].fresh = (uint8_t)g->tuple_sends;
+        send_tuple(s, n, old.addr, &t[i]);
+    }
+    nd->phase = KELIPS_JOINED;
+    nd->join_tries = 0;
+    sim_introducer_register(s, n);
+    start_timers(s, n, false);
+}
+
+/* A fresh incarnation of slot n: empty view, tuples and contacts. */
+static void node_reset(struct sim *s, node_t n)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    *nd = (struct kelips_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
+                                .cand = kelips_peer_none, .phase = KELIPS_JOINING,
+                                .join_kind = KELIPS_PAGE_REDIRECT };
+    nd->group = (uint32_t)(nd->self.id % g->k);
+    g->view[n].n = 0;
+    g->tup[n].n = 0;
+    struct peer *all = contacts_of(g, n, 0);
+    for (size_t j = 0; j < (size_t)g->k * g->c; j++)
+        all[j] = kelips_peer_none;
+}
+
+static void kelips_join(struct sim *s, node_t n)
+{
+    node_reset(s, n);
+    sim_introducer_ask(s, n);
+}
+
+static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
+{
+    struct kelips_node *nd = knode(s, n);
+    if (nd->phase != KELIPS_JOINING)
+        return;
+    struct peer pick = kelips_peer_none;
+    unsigned seen = 0;
+    for (unsigned j = 0; j < b->count && j < INTRO_CONTACTS; j++)
+        if (b->contacts[j].addr.slot != n && gsl_rng_uniform_int(sim_rng(s), ++seen) == 0)
+            pick = b->contacts[j];
+    if (!peer_ok(pick)) {
+        if (b->count == 0) {
+            join_finish(s, n);        /* nobody registered yet: n is the first */
+            return;
+        }
+        join_retry(s, n);
+        return;
+    }
+    join_ask(s, n, pick, KELIPS_PAGE_REDIRECT, 0);
+}
+
+/* A snapshot page for a joiner. VIEW pages list n itself, then its live members (offset and
+ * next index that list); CONTACTS pages n's contact slots; TUPLES its tuple table. A node of
+ * another group answers REDIRECT with its contacts in the joiner's group; a node not yet
+ * joined answers REDIRECT with total = KELIPS_NONE32 (ask someone else). */
+static void on_join_req(struct sim *s, node_t n, const struct msg *m)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    const struct kelips_join_req *b = m->body;
+    struct kelips_join_rep rep = { .kind = b->kind };
+    struct kelips_wire_items w = KW_NONE;
+    if (nd->phase != KELIPS_JOINED) {
+        rep.kind = KELIPS_PAGE_REDIRECT;
+        rep.total = KELIPS_NONE32;
+        reply_msg(s, n, m, KELIPS_MSG_JOIN_REP, &rep, KELIPS_PAGE_LEN(0), w);
+        return;
+    }
+    /* a joiner of n's group is a member from now on (its heartbeat will tell if it fails);
+     * a joiner of another group is not offered as a contact before it has joined */
+    bool same = b->group == nd->group;
+    if (same)
+        view_heard(s, n, b->from, b->hb, true);
+    uint32_t off = b->kind == KELIPS_PAGE_REDIRECT ? 0 : b->offset;
+    if (b->kind == KELIPS_PAGE_REDIRECT && !same) {
+        struct peer c[KELIPS_CONTACTS_MAX];
+        unsigned cnt = b->group < g->k ? contacts_sorted(s, n, b->group, c) : 0;
+        for (unsigned j = 0; j < cnt && j < KELIPS_PAGE; j++)
+            rep.item[rep.count++] = (struct kelips_item){ .p = c[j] };
+        rep.total = rep.next = rep.count;
+        w.contacts = rep.count;
+    } else if (b->kind == KELIPS_PAGE_REDIRECT || b->kind == KELIPS_PAGE_VIEW) {
+        rep.kind = KELIPS_PAGE_VIEW;
+        const struct kelips_member *v = view_of(g, n);
+        uint32_t nv = g->view[n].n, j = off == 0 ? 0 : off - 1;
+        if (off == 0)
+            rep.item[rep.count++] = (struct kelips_item){ .p = nd->self, .a = nd->hb };
+        for (; j < nv && rep.count < KELIPS_PAGE; j++)
+            if (!v[j].dead && !addr_eq(v[j].p.addr, b->from.addr))
+                rep.item[rep.count++] = (struct kelips_item){ .p = v[j].p, .a = v[j].hb };
+        rep.next = j + 1;
+        rep.total = nv + 1;
+        w.members = rep.count;
+    } else if (b->kind == KELIPS_PAGE_CONTACTS) {
+        uint32_t total = g->k * g->c, j = off;
+        const struct peer *all = contacts_of(g, n, 0);
+        for (; j < total && rep.count < KELIPS_PAGE; j++)
+            if (peer_ok(all[j]))
+                rep.item[rep.count++] = (struct kelips_item){ .p = all[j] };
+        rep.next = j;
+        rep.total = total;
+        w.contacts = rep.count;
+    } else {
+        const struct kelips_tuple *t = tup_of(g, n);
+        uint32_t j = off;
+        for (; j < g->tup[n].n && rep.count < KELIPS_PAGE; j++)
+            rep.item[rep.count++] = (struct kelips_item){ .key = t[j].key, .p = t[j].home,
+                                                          .a = t[j].ver };
+        rep.next = j;
+        rep.total = g->tup[n].n;
+        w.tuples = rep.count;
+    }
+    reply_msg(s, n, m, KELIPS_MSG_JOIN_REP, &rep, KELIPS_PAGE_LEN(rep.count), w);
+}
+
+static void on_join_rep(struct sim *s, node_t n, const struct msg *m)
+{
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    const struct kelips_join_rep *b = m->body;
+    if (nd->phase != KELIPS_JOINING)
+        return;
+    unsigned cnt = b->count < KELIPS_PAGE ? b->count : KELIPS_PAGE;
+    bool more = b->next < b->total;
+    switch (b->kind) {
+    case KELIPS_PAGE_REDIRECT:
+        if (b->total == KELIPS_NONE32) {
+            join_retry(s, n);         /* the asked node is joining itself */
+        } else if (cnt == 0 && nd->join_tries < KELIPS_FOUND_TRIES) {
+            join_retry(s, n);         /* ask other nodes before founding the group */
+        } else if (cnt == 0) {
+            /* nobody asked knows a member of n's group: n founds it, and copies the asked
+             * node's contacts for the other groups */
+            contact_offer(s, n, nd->join_from, KELIPS_RTT_UNKNOWN);
+            join_ask(s, n, nd->join_from, KELIPS_PAGE_CONTACTS, 0);
+        } else {
+            join_ask(s, n, b->item[gsl_rng_uniform_int(sim_rng(s), cnt)].p, KELIPS_PAGE_VIEW, 0);
+        }
+        return;
+    case KELIPS_PAGE_VIEW:
+        for (unsigned j = 0; j < cnt; j++)
+            view_heard(s, n, b->item[j].p, b->item[j].a, false);
+        join_ask(s, n, nd->join_from, more ? KELIPS_PAGE_VIEW : KELIPS_PAGE_CONTACTS,
+                 more ? b->next : 0);
+        return;
+    case KELIPS_PAGE_CONTACTS:
+        for (unsigned j = 0; j < cnt; j++)
+            contact_offer(s, n, b->item[j].p, KELIPS_RTT_UNKNOWN);
+        if (more)
+            join_ask(s, n, nd->join_from, KELIPS_PAGE_CONTACTS, b->next);
+        else if (nd->join_from.id % g->k == nd->group)
+            join_ask(s, n, nd->join_from, KELIPS_PAGE_TUPLES, 0);
+        else
+            join_finish(s, n);        /* n founds its group: no tuples to copy */
+        return;
+    case KELIPS_PAGE_TUPLES:
+        for (unsigned j = 0; j < cnt; j++)
+            tuple_heard(s, n, b->item[j].key, b->item[j].p, b->item[j].a);
+        if (more)
+            join_ask(s, n, nd->join_from, KELIPS_PAGE_TUPLES, b->next);
+        else
+            join_finish(s, n);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ==== the protocol's entry points ========================================================= */
+
+static void kelips_on_message(struct sim *s, node_t n, const struct msg *m)
+{
+    if (m->type == MSG_INTRODUCER_REPLY) {
+        on_introducer_reply(s, n, m->body);
+        return;
+    }
+    if (m->rpc) {
+        uint32_t i;
+        switch (m->rpc->type) {
+        case KELIPS_MSG_FIND_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KELIPS_NONE32)
+                on_find_rep(s, m, i);
+            break;
+        case KELIPS_MSG_HOME_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KELIPS_NONE32)
+                on_home_rep(s, m, i);
+            break;
+        case KELIPS_MSG_CONTACTS_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KELIPS_NONE32) {
+                on_contacts_rep(s, n, m, i);
+            } else if (m->rpc->ctx[0] == KELIPS_NONE32) {      /* maintenance refill */
+                const struct kelips_contacts_rep *b = m->body;
+                for (unsigned j = 0; j < b->count && j < KELIPS_CONTACTS_MAX; j++)
+                    contact_offer(s, n, b->p[j], KELIPS_RTT_UNKNOWN);
+            }
+            break;
+        case KELIPS_MSG_JOIN_REQ:
+            on_join_rep(s, n, m);
+            break;
+        case KELIPS_MSG_PING_REQ: {
+            uint64_t rtt = (uint64_t)(sim_now(s) - m->rpc->sent_us);
+            struct peer p = { .id = m->rpc->ctx[0], .addr = m->src };
+            contact_offer(s, n, p, rtt >= KELIPS_RTT_UNKNOWN ? KELIPS_RTT_UNKNOWN - 1 : (uint32_t)rtt);
+            break;
+        }
+        default:
+            break;                    /* INSERT_REQ: the home is chosen */
+        }
+        return;
+    }
+    switch (m->type) {
+    case KELIPS_MSG_GOSSIP:
+        on_gossip(s, n, m);
+        break;
+    case KELIPS_MSG_JOIN_REQ:
+        on_join_req(s, n, m);
+        break;
+    case KELIPS_MSG_INSERT_REQ: {
+        const struct kelips_key_msg *b = m->body;
+        struct kelips_peer_msg rep = { .p = kelips_peer_none };
+        if (b->key % kg(s)->k == knode(s, n)->group)
+            rep.p = insert_here(s, n, b->key);
+        reply_msg(s, n, m, KELIPS_MSG_INSERT_REP, &rep, sizeof rep, KW_NONE);
+        if (!peer_ok(rep.p))          /* a member of the origin's group: pass it on */
+            insert_send(s, n, b->key, 0, b->forwards);
+        break;
+    }
+    case KELIPS_MSG_TUPLE: {
+        const struct kelips_item *x = m->body;
+        tuple_heard(s, n, x->key, x->p, x->a);
+        break;
+    }
+    case KELIPS_MSG_FIND_REQ:
+        on_find_req(s, n, m);
+        break;
+    case KELIPS_MSG_HOME_REQ:
+        on_home_req(s, n, m);
+        break;
+    case KELIPS_MSG_CONTACTS_REQ:
+        on_contacts_req(s, n, m);
+        break;
+    case KELIPS_MSG_PING_REQ:
+        reply_msg(s, n, m, KELIPS_MSG_PING_REP, NULL, 0, KW_NONE);
+        break;
+    default:
+        SIM_ASSERT(!"kelips: unexpected message type");
+    }
+}
+
+static void kelips_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
+{
+    uint32_t i;
+    switch (rpc->type) {
+    case KELIPS_MSG_FIND_REQ:
+    case KELIPS_MSG_HOME_REQ:
+    case KELIPS_MSG_CONTACTS_REQ:
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KELIPS_NONE32)
+            rec_on_timeout(s, n, rpc, i);
+        else
+            forget(s, n, rpc->dst);
+        break;
+    case KELIPS_MSG_INSERT_REQ:
+        forget(s, n, rpc->dst);
+        insert_send(s, n, rpc->ctx[0], (uint32_t)rpc->ctx[1] + 1, (uint32_t)(rpc->ctx[1] >> 32));
+        break;
+    case KELIPS_MSG_JOIN_REQ:
+        if (knode(s, n)->phase == KELIPS_JOINING)
+            join_retry(s, n);
+        break;
+    default:                          /* PING_REQ */
+        forget(s, n, rpc->dst);
+        break;
+    }
+}
+
+static void kelips_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
+{
+    (void)arg;
+    struct kelips_global *g = kg(s);
+    struct kelips_node *nd = knode(s, n);
+    switch (kind) {
+    case KELIPS_TIMER_ROUND:
+        if (sim_maintenance_on(s) && nd->phase == KELIPS_JOINED)
+            gossip_round(s, n);
+        sim_timer(s, n, kind, jitter(s, g->round_us), 0);
+        break;
+    case KELIPS_TIMER_JOIN_RETRY:
+        if (nd->phase == KELIPS_JOINING)
+            sim_introducer_ask(s, n);
+        break;
+    default:
+        SIM_ASSERT(!"kelips: unknown timer");
+    }
+}
+
+/* Group view (live members) + contacts + tuples. */
+static size_t kelips_state_entries(const struct sim *s, node_t n)
+{
+    const struct kelips_global *g = sim_protocol_data((struct sim *)s);
+    const struct kelips_node *nd = sim_state_const(s, n);
+    return view_live_count(g, n) + nd->ncontacts + g->tup[n].n;
+}
+
+/* ==== converged start ===================================================================== */
+
+struct kelips_sorted {
+    uint64_t id;
+    node_t n;
+};
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = ((const struct kelips_sorted *)a)->id, y = ((const struct kelips_sorted *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* The state gossip converges to: every live member of the group in the view (RTT measured),
+ * c contacts per foreign group chosen by proximity (the c lowest-RTT of 2c random members, as
+ * a few rounds of probing would reach), and every key's tuple in its group, homed at the
+ * group's numerically closest member. */
+static void kelips_converge(struct sim *s)
+{
+    struct kelips_global *g = kg(s);
+    node_t *live = malloc((size_t)g->cap * sizeof *live);
+    struct kelips_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    uint32_t *start = calloc((size_t)g->k + 1, sizeof *start);
+    if (!live || !v || !start) {
+        fprintf(stderr, "p2plab: kelips: out of memory converging %u nodes\n", g->cap);
+        exit(1);
+    }
+    size_t len = sim_converge_live(s, live, g->cap);
+    /* members sorted by (group, id) */
+    for (size_t j = 0; j < len; j++)
+        v[j] = (struct kelips_sorted){ .id = sim_node_id(s, live[j]), .n = live[j] };
+    qsort(v, len, sizeof *v, by_id);
+    struct kelips_sorted *byg = malloc((len ? len : 1) * sizeof *byg);
+    if (!byg) {
+        fprintf(stderr, "p2plab: kelips: out of memory converging %u nodes\n", g->cap);
+        exit(1);
+    }
+    for (size_t j = 0; j < len; j++)
+        start[v[j].id % g->k + 1]++;
+    for (uint32_t q = 0; q < g->k; q++)
+        start[q + 1] += start[q];
+    {
+        uint32_t *fill = calloc(g->k, sizeof *fill);
+        if (!fill) {
+            fprintf(stderr, "p2plab: kelips: out of memory converging\n");
+            exit(1);
+        }
+        for (size_t j = 0; j < len; j++) {
+            uint32_t q = (uint32_t)(v[j].id % g->k);
+            byg[start[q] + fill[q]++] = v[j];
+        }
+        free(fill);
+    }
+#define KELIPS_PEER_OF(e) ((struct peer){ .id = (e).id, .addr = sim_addr(s, (e).n) })
+    for (size_t j = 0; j < len; j++) {
+        node_t n = v[j].n;
+        node_reset(s, n);
+        struct kelips_node *nd = knode(s, n);
+        nd->phase = KELIPS_JOINED;
+        uint32_t q = nd->group;
+        struct kelips_vec *vw = &g->view[n];
+        vec_reserve(vw, start[q + 1] - start[q], sizeof(struct kelips_member));
+        for (uint32_t x = start[q]; x < start[q + 1]; x++) {
+            if (byg[x].n == n)
+                continue;
+            view_of(g, n)[vw->n++] = (struct kelips_member){
+                .p = KELIPS_PEER_OF(byg[x]), .rtt_us = (uint32_t)sim_converge_rtt(s, n, byg[x].n) };
+        }
+        for (uint32_t o = 0; o < g->k; o++) {
+            uint32_t size = start[o + 1] - start[o];
+            if (o == q || size == 0)
+                continue;
+            for (uint32_t t = 0; t < 2 * g->c && t < 2 * size; t++) {
+                const struct kelips_sorted *e =
+                    &byg[start[o] + (size <= 2 * g->c ? t % size : gsl_rng_uniform_int(sim_rng(s), size))];
+                contact_offer(s, n, KELIPS_PEER_OF(*e), (uint32_t)sim_converge_rtt(s, n, e->n));
+            }
+        }
+    }
+    uint32_t nkeys = 0;
+    const uint64_t *keys = sim_converge_keys(s, &nkeys);
+    for (uint32_t j = 0; j < nkeys; j++) {
+        uint32_t q = (uint32_t)(keys[j] % g->k);
+        if (start[q + 1] == start[q])
+            continue;
+        const struct kelips_sorted *best = &byg[start[q]];
+        for (uint32_t x = start[q]; x < start[q + 1]; x++)
+            if (kelips_closer(byg[x].id, best->id, keys[j]))
+                best = &byg[x];
+        struct peer home = KELIPS_PEER_OF(*best);
+        for (uint32_t x = start[q]; x < start[q + 1]; x++) {
+            struct kelips_tuple *t = tup_insert(g, byg[x].n, keys[j]);
+            t->home = home;
+            t->ver = 1;
+            t->fresh = 0;
+        }
+    }
+#undef KELIPS_PEER_OF
+    for (size_t j = 0; j < len; j++)
+        start_timers(s, live[j], true);
+    free(byg);
+    free(start);
+    free(v);
+    free(live);
+}
+
+/* ==== setup =============================================================================== */
+
+static uint32_t msg_bytes_of(const struct proto_config *cfg)
+{
+    uint32_t fan = (uint32_t)(cfg->v[KELIPS_P_GROUP_FANOUT].i + cfg->v[KELIPS_P_CONTACT_FANOUT].i);
+    uint32_t b = (uint32_t)cfg->v[KELIPS_P_BUDGET].i / (fan ? fan : 1);
+    return b > KELIPS_MSG_MAX ? KELIPS_MSG_MAX : b;
+}
+
+static size_t kelips_msg_body_max(const struct proto_config *cfg)
+{
+    size_t items = msg_bytes_of(cfg) / KELIPS_WIRE_MEMBER + 1;
+    size_t max = KELIPS_GOSSIP_LEN(items);
+    size_t cand[] = { sizeof(union kelips_body), KELIPS_PAGE_LEN(KELIPS_PAGE) };
+    for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
+        if (cand[k] > max)
+            max = cand[k];
+    return max;
+}
+
+static int kelips_setup(struct sim *s, const struct proto_config *cfg)
+{
+    struct kelips_global *g = calloc(1, sizeof *g);
+    if (!g)
+        return -1;
+    int64_t groups = cfg->v[KELIPS_P_GROUPS].i;
+    if (groups < 0) {                 /* auto: ceil(sqrt(N)) */
+        uint32_t N = sim_initial_nodes(s), k = 1;
+        while ((uint64_t)k * k < N)
+            k++;
+        groups = k;
+    }
+    g->k = (uint32_t)groups;
+    g->c = (uint32_t)cfg->v[KELIPS_P_CONTACTS].i;
+    g->round_us = cfg->v[KELIPS_P_GOSSIP].i;
+    g->timeout_us = cfg->v[KELIPS_P_TIMEOUT].i;
+    g->timeout_ms = (uint32_t)(g->timeout_us / 1000);
+    g->rpc_us = cfg->v[KELIPS_P_RPC_TIMEOUT].i;
+    g->gfan = (uint32_t)cfg->v[KELIPS_P_GROUP_FANOUT].i;
+    g->cfan = (uint32_t)cfg->v[KELIPS_P_CONTACT_FANOUT].i;
+    g->budget = (uint32_t)cfg->v[KELIPS_P_BUDGET].i;
+    g->msg_bytes = msg_bytes_of(cfg);
+    g->item_rounds = (uint32_t)cfg->v[KELIPS_P_ITEM_ROUNDS].i;
+    g->tuple_sends = g->item_rounds * (g->gfan ? g->gfan : 1);
+    g->fallback = (uint32_t)cfg->v[KELIPS_P_FALLBACK].i;
+    size_t least = kelips_wire_size(KELIPS_MSG_GOSSIP, 0, 0, 0, 0);
+    if (g->msg_bytes < least) {
+        fprintf(stderr, "p2plab: kelips: budget %u B per round leaves %u B per gossip message, "
+                "below the %zu B of an empty one: raise budget or lower the fan-outs\n",
+                g->budget, g->msg_bytes, least);
+        free(g);
+        return -1;
+    }
+    g->cap = sim_capacity(s);
+    size_t nc = (size_t)g->cap * g->k * g->c;
+    g->cpeer = malloc(nc * sizeof *g->cpeer);
+    g->crtt = malloc(nc * sizeof *g->crtt);
+    g->view = calloc(g->cap, sizeof *g->view);
+    g->tup = calloc(g->cap, sizeof *g->tup);
+    g->rec_cap = 1024;
+    g->rec = calloc(g->rec_cap, sizeof *g->rec);
+    g->scratch = malloc(kelips_msg_body_max(cfg));
+    if (!g->cpeer || !g->crtt || !g->view || !g->tup || !g->rec || !g->scratch) {
+        free(g->cpeer);
+        free(g->crtt);
+        free(g->view);
+        free(g->tup);
+        free(g->rec);
+        free(g->scratch);
+        free(g);
+        return -1;
+    }
+    for (size_t j = 0; j < nc; j++) {
+        g->cpeer[j] = kelips_peer_none;
+        g->crtt[j] = KELIPS_RTT_UNKNOWN;
+    }
+    for (uint32_t i = 0; i < g->rec_cap; i++)
+        g->rec[i] = (struct kelips_rec){ .phase = KELIPS_REC_FREE,
+                                         .next = i + 1 < g->rec_cap ? i + 1 : KELIPS_NONE32 };
+    g->rec_free = 0;
+    sim_set_protocol_data(s, g);
+    sim_set_key_groups(s, g->k);
+    return 0;
+}
+
+static void kelips_teardown(struct sim *s)
+{
+    struct kelips_global *g = kg(s);
+    if (!g)
+        return;
+    for (node_t n = 0; n < g->cap; n++) {
+        free(g->view[n].v);
+        free(g->tup[n].v);
+    }
+    free(g->cpeer);
+    free(g->crtt);
+    free(g->view);
+    free(g->tup);
+    free(g->rec);
+    free(g->scratch);
+    free(g);
+    sim_set_protocol_data(s, NULL);
+}
+
+const struct protocol kelips_protocol = {
+    .name = "kelips",
+    .summary = "Kelips: sqrt(N) affinity groups, gossiped views and file tuples, O(1) lookups",
+    .paper = "Gupta, Birman, Linga, Demers, van Renesse, Kelips: building an efficient and "
+             "stable P2P DHT through increased memory and background overhead, IPTPS 2003",
+    .params = kelips_params,
+    .keys = KEYS_GROUP,
+    .node_state_size = sizeof(struct kelips_node),
+    .msg_body_max = kelips_msg_body_max,
+    .setup = kelips_setup,
+    .join = kelips_join,
+    .on_message = kelips_on_message,
+    .on_timer = kelips_on_timer,
+    .on_timeout = kelips_on_timeout,
+    .lookup = kelips_lookup,
+    .state_entries = kelips_state_entries,
+    .converge = kelips_converge,
+    .insert = kelips_insert,
+    .teardown = kelips_teardown,
+};

@@ -1,0 +1,94 @@
+/* test_kelips.c — Kelips's pure parts: the ring distance and its tie rule, wire sizes, the
+ * parameter table and the documented bytes per node. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "protocols/protocol.h"
+
+/* Exported by protocols/kelips.c for these tests. */
+extern const struct protocol kelips_protocol;
+extern const char *const kelips_msg_name[];
+uint64_t kelips_ring_dist(uint64_t a, uint64_t b);
+bool kelips_closer(uint64_t a, uint64_t b, uint64_t key);
+size_t kelips_wire_size(unsigned type, unsigned members, unsigned contacts, unsigned tuples,
+                        unsigned addrs);
+
+/* Message types, in the order of kelips.c's KELIPS_MESSAGES table. */
+enum { GOSSIP, JOIN_REQ, JOIN_REP, INSERT_REQ, INSERT_REP, TUPLE, FIND_REQ, FIND_REP, HOME_REQ,
+       HOME_REP, CONTACTS_REQ, CONTACTS_REP, PING_REQ, PING_REP };
+
+static void test_kelips_ring_distance(void **state)
+{
+    (void)state;
+    assert_true(kelips_ring_dist(10, 20) == 10);
+    assert_true(kelips_ring_dist(20, 10) == 10);
+    assert_true(kelips_ring_dist(UINT64_MAX, 1) == 2);          /* through zero */
+    assert_true(kelips_ring_dist(0, UINT64_C(1) << 63) == UINT64_C(1) << 63);
+    assert_true(kelips_closer(18, 25, 20));
+    assert_false(kelips_closer(25, 18, 20));
+    assert_true(kelips_closer(2, UINT64_MAX - 5, 0));            /* wrap-around */
+    /* a tie goes to the id above the key, as the oracle's numeric rule */
+    assert_true(kelips_closer(25, 15, 20));
+    assert_false(kelips_closer(15, 25, 20));
+}
+
+static void test_kelips_wire_sizes(void **state)
+{
+    (void)state;
+    /* IPv4 + UDP 28, Kelips header 8, member 18, contact 14, tuple 26, address 6 */
+    assert_int_equal(kelips_wire_size(PING_REQ, 0, 0, 0, 0), 36);
+    assert_int_equal(kelips_wire_size(GOSSIP, 0, 0, 0, 0), 36 + 18 + 2);
+    assert_int_equal(kelips_wire_size(GOSSIP, 10, 0, 2, 0), 56 + 180 + 52);
+    assert_int_equal(kelips_wire_size(TUPLE, 0, 0, 1, 0), 36 + 26);
+    assert_int_equal(kelips_wire_size(FIND_REP, 0, 3, 0, 0), 36 + 2 + 14 + 1 + 42);
+    assert_int_equal(kelips_wire_size(HOME_REQ, 0, 0, 0, 4), 36 + 9 + 24);
+    assert_string_equal(kelips_msg_name[GOSSIP], "GOSSIP");
+    assert_string_equal(kelips_msg_name[PING_REP], "PING_REP");
+}
+
+/* The figure in kelips.c's opening comment: 80 bytes of slab per node. */
+static void test_kelips_node_bytes(void **state)
+{
+    (void)state;
+    assert_int_equal(kelips_protocol.node_state_size, 80);
+}
+
+static void test_kelips_params(void **state)
+{
+    (void)state;
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, kelips_protocol.params), 0);
+    const char *names[] = { "groups", "contacts", "gossip", "group_fanout", "contact_fanout",
+                            "budget", "timeout", "item_rounds", "rpc_timeout", "fallback" };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        assert_int_equal(param_find(kelips_protocol.params, names[k]), (int)k);
+    assert_int_equal(cfg.v[0].i, -1);               /* groups: auto */
+    assert_int_equal(cfg.v[1].i, 2);                /* c = 2 */
+    assert_int_equal(cfg.v[2].i, 2 * 1000000);      /* 2 s rounds */
+    assert_int_equal(cfg.v[3].i, 3);
+    assert_int_equal(cfg.v[4].i, 3);
+    assert_int_equal(cfg.v[5].i, 1632);             /* 6 x 272 B */
+    /* a gossip body holds what 272 B on the wire can carry, and no more than a page */
+    size_t body = kelips_protocol.msg_body_max(&cfg);
+    assert_true(body >= 24 * 32 && body < 2048);
+    assert_int_equal(kelips_protocol.keys, KEYS_GROUP);
+    assert_non_null(kelips_protocol.converge);
+    assert_non_null(kelips_protocol.insert);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kelips_ring_distance),
+        cmocka_unit_test(test_kelips_wire_sizes),
+        cmocka_unit_test(test_kelips_node_bytes),
+        cmocka_unit_test(test_kelips_params),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

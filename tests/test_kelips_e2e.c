@@ -1,0 +1,128 @@
+/* test_kelips_e2e.c — Kelips end to end: hops and state against N, lookups under churn,
+ * recovery after a mass crash, and joining versus a converged start; each against the paper's
+ * expectation, with the tolerance stated. Scenarios are in tests/scenarios/kelips-*.yaml. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "tests/harness.h"
+
+static double metric(const struct harness_cell *c, enum metric m) { return c->r.metric[m]; }
+
+/* Kelips (IPTPS 2003 §2, §3): k = √N affinity groups; a node keeps its group (N/k − 1 others),
+ * c contacts in each of the k − 1 other groups and the tuples of its group (F/k), so
+ * O(√N) entries when F ∝ N; a lookup costs O(1) hops: a contact of the key's group answers
+ * from its tuples and the home confirms, 2 hops at most without failures. Here F = N (one key
+ * per node), c = 2, N = 1,024 ... 16,384: every lookup must succeed with mean hops <= 2, mean
+ * state within a factor 2 of N/k + c(k−1) + F/k, and the state of N = 16,384 over that of
+ * N = 1,024 within 15% of √16 = 4. */
+static void test_kelips_e2e_hops_and_state(void **state)
+{
+    (void)state;
+    const double sizes[] = { 1024, 4096, 16384 };
+    double st[3];
+    for (size_t i = 0; i < 3; i++) {
+        char nodes[32], keys[48];
+        snprintf(nodes, sizeof nodes, "nodes=%.0f", sizes[i]);
+        snprintf(keys, sizeof keys, "workload.keys=%.0f", sizes[i]);
+        const char *sets[] = { nodes, keys };
+        struct harness_cell *cells;
+        size_t n = harness_run("tests/scenarios/kelips-scaling.yaml", sets, 2, &cells);
+        assert_int_equal(n, 1);
+        double N = sizes[i], k = ceil(sqrt(N)), c = 2;
+        double expect = N / k + c * (k - 1) + N / k;
+        st[i] = metric(cells, M_STATE_MEAN);
+        print_message("kelips N=%6.0f: hops %.3f success %.4f state %.1f (expected %.1f)\n", N,
+                      metric(cells, M_HOPS_MEAN), metric(cells, M_SUCCESS), st[i], expect);
+        assert_true(metric(cells, M_LOOKUPS) > 1000);
+        assert_true(metric(cells, M_SUCCESS) == 1.0);
+        assert_true(metric(cells, M_HOPS_MEAN) <= 2.0);
+        assert_true(st[i] >= expect / 2 && st[i] <= expect * 2);
+        harness_free(cells, n);
+    }
+    double ratio = st[2] / st[0];
+    print_message("kelips state(16384) / state(1024) = %.3f (sqrt(16) = 4)\n", ratio);
+    assert_true(fabs(ratio - 4.0) <= 0.15 * 4.0);
+}
+
+/* Churn with a one-hour median session, half crashes, default gossip: the paper's churn
+ * experiment (IPTPS 2003 §4) finds lookups almost always succeed, as membership, heartbeats
+ * and tuples are re-gossiped within seconds. Success must be at least 99%. */
+static void test_kelips_e2e_churn(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/kelips-churn.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 1);
+    print_message("kelips churn: success %.5f, hops %.3f, timeouts/lookup %.3f, departures %.0f\n",
+                  metric(cells, M_SUCCESS), metric(cells, M_HOPS_MEAN),
+                  metric(cells, M_TIMEOUTS_MEAN), metric(cells, M_DEPARTURES));
+    assert_true(metric(cells, M_DEPARTURES) > 300);   /* the churn really happened */
+    assert_true(metric(cells, M_SUCCESS) >= 0.99);
+    harness_free(cells, n);
+}
+
+/* 30% of the nodes crash at once. Lookups route around dead contacts and homes by RPC
+ * timeouts; within a heartbeat timeout (25 s) plus a few gossip rounds every view has dropped
+ * the dead and re-homed their keys (paper §4: Kelips recovers from massive failure by gossip).
+ * From 60 s after the crash every interval must show at least 99% success; the interval of the
+ * crash itself at least 95%. */
+static void test_kelips_e2e_mass_crash(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/kelips-crash.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 1);
+    const struct harness_cell *c = cells;
+    double crash_s = (double)c->sc.churn.events[0].at_us / 1e6;
+    double sample_s = (double)c->sc.sample_us / 1e6, end_s = (double)c->sc.duration_us / 1e6;
+    for (double t = crash_s; t + sample_s <= end_s; t += sample_s) {
+        double ok = harness_ts_success(c, t);
+        print_message("kelips crash: t = %4.0f s  success %.4f\n", t, ok);
+        assert_false(isnan(ok));
+        if (t < crash_s + sample_s)
+            assert_true(ok >= 0.95);
+        if (t >= crash_s + 60)
+            assert_true(ok >= 0.99);
+    }
+    harness_free(cells, n);
+}
+
+/* DESIGN §3 rule 2: joining through the introducer, inserting the keys by messages and
+ * gossiping must reach the lookup statistics of the converged start: mean hops and success
+ * within 5%. */
+static void test_kelips_e2e_join_matches_converged(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/kelips-join.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);
+    const struct harness_cell *conv = &cells[0], *join = &cells[1];
+    assert_int_equal(conv->sc.nodes.start, START_CONVERGED);
+    assert_int_equal(join->sc.nodes.start, START_JOIN);
+    print_message("kelips converged: hops %.3f success %.5f; join: hops %.3f success %.5f\n",
+                  metric(conv, M_HOPS_MEAN), metric(conv, M_SUCCESS), metric(join, M_HOPS_MEAN),
+                  metric(join, M_SUCCESS));
+    assert_true(metric(conv, M_SUCCESS) >= 0.99);
+    assert_true(fabs(metric(join, M_HOPS_MEAN) - metric(conv, M_HOPS_MEAN)) <=
+                0.05 * metric(conv, M_HOPS_MEAN));
+    assert_true(fabs(metric(join, M_SUCCESS) - metric(conv, M_SUCCESS)) <=
+                0.05 * metric(conv, M_SUCCESS));
+    harness_free(cells, n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kelips_e2e_hops_and_state),
+        cmocka_unit_test(test_kelips_e2e_churn),
+        cmocka_unit_test(test_kelips_e2e_mass_crash),
+        cmocka_unit_test(test_kelips_e2e_join_matches_converged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
