@@ -17,6 +17,8 @@ enum key_metric {
     KEYS_XOR,                         /* smallest XOR distance (Kademlia) */
     KEYS_GROUP,                       /* numerically closest among the nodes of the key's group,
                                          group = id mod k, k from sim_set_key_groups (Kelips) */
+    KEYS_FILES,                       /* a key is a file of the catalogue (workload.files): any
+                                         node in the overlay that shares it is a right answer */
 };
 
 /* KEYS_GROUP only: the number of groups k, from setup (before any node exists). */

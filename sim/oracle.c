@@ -173,6 +173,8 @@ node_t oracle_owner(const struct oracle *o, uint64_t key, uint32_t rank)
         return numeric_owner(set, key, rank);
     case KEYS_XOR:
         return xor_owner(set, key, rank);
+    case KEYS_FILES:
+        return NODE_NONE;                     /* files have holders (sim/catalogue.c) */
     }
     return NODE_NONE;
 }

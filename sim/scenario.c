@@ -653,6 +653,12 @@ const struct scn_key_doc scn_key_docs[] = {
     { "workload.popularity.alpha", "0.8", "number", "zipf exponent, 0..100" },
     { "workload.lookups.rate", "1/node/min", "rate",
       "lookup arrivals (Poisson): N/s, N/min, N/h, or per live node N/node/min" },
+    { "workload.files.count", "0", "whole number",
+      "files in the catalogue that unstructured systems search (Napster, Gnutella, FastTrack); 0 = none" },
+    { "workload.files.per_node", "20", "whole number",
+      "distinct files each node shares (at most the catalogue's size)" },
+    { "workload.files.replication", "proportional", "uniform|proportional|square-root",
+      "copies of a file relative to its query popularity q: equal, ∝ q, or ∝ √q (Cohen & Shenker 2002)" },
     { "workload.lookup_timeout", "2min", "duration",
       "a lookup still running after this ends as a timeout" },
     { "protocols", "(required)", "mapping",
@@ -686,7 +692,10 @@ static const char *const dist_keys[] = { "dist", "mean", "median", "shape" };
 static const char *const dist_kinds[] = { "none", "constant", "exponential", "weibull", "pareto",
     "lognormal" };
 static const char *const event_keys[] = { "at", "crash", "join", "maintenance" };
-static const char *const workload_keys[] = { "keys", "popularity", "lookups", "lookup_timeout" };
+static const char *const workload_keys[] = { "keys", "popularity", "lookups", "lookup_timeout",
+                                             "files" };
+static const char *const files_keys[] = { "count", "per_node", "replication" };
+static const char *const replications[] = { "uniform", "proportional", "square-root" };
 static const char *const popularity_keys[] = { "dist", "alpha" };
 static const char *const popularities[] = { "uniform", "zipf" };
 static const char *const lookups_keys[] = { "rate" };
@@ -1252,6 +1261,22 @@ static int resolve_workload(struct ctx *c, const struct yn *root, struct scn_wor
         return -1;
     if (w->lookup_timeout_us <= 0)
         return fail(c, at, "workload.lookup_timeout must be more than 0 (got %s)", at->text);
+
+    const struct yn *files;
+    if (get_map(c, map, "files", "workload.files",
+                "{ count: 10000, per_node: 20, replication: square-root }", &files) < 0 ||
+        check_keys(c, files, "workload.files", files_keys, COUNT(files_keys)) < 0)
+        return -1;
+    int64_t count = 0, per_node = 20;
+    int repl = REPL_PROPORTIONAL;
+    if (get_int(c, files, "count", "workload.files", 0, 100000000, &count) < 0 ||
+        get_int(c, files, "per_node", "workload.files", 1, 100000, &per_node) < 0 ||
+        get_enum(c, files, "replication", "workload.files", replications, COUNT(replications),
+                 &repl, NULL) < 0)
+        return -1;
+    w->files = (uint32_t)count;
+    w->files_per_node = (uint32_t)(per_node < count || count == 0 ? per_node : count);
+    w->replication = (enum replication)repl;
     return 0;
 }
 
@@ -1932,7 +1957,11 @@ int scn_emit(const struct scenario *s, void *emitter)
         em_kv(e, "dist", popularities[w->popularity]) || em_num(e, "alpha", w->alpha) ||
         em_close(e, true) || em_str(e, "lookups") || em_open(e, true, true) ||
         em_kv(e, "rate", buf) || em_close(e, true) ||
-        em_dur(e, "lookup_timeout", w->lookup_timeout_us) || em_close(e, true))
+        em_dur(e, "lookup_timeout", w->lookup_timeout_us) || em_str(e, "files") ||
+        em_open(e, true, true) || em_int(e, "count", w->files) ||
+        em_int(e, "per_node", w->files_per_node) ||
+        em_kv(e, "replication", replications[w->replication]) || em_close(e, true) ||
+        em_close(e, true))
         return -1;
 
     if (em_str(e, "protocols") || em_open(e, true, false))

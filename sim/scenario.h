@@ -77,12 +77,19 @@ struct scn_churn {
 
 enum popularity { POP_UNIFORM, POP_ZIPF };
 
+/* How many copies of each file the nodes share, relative to its query popularity q (Cohen &
+ * Shenker, "Replication strategies in unstructured peer-to-peer networks", SIGCOMM 2002). */
+enum replication { REPL_UNIFORM, REPL_PROPORTIONAL, REPL_SQRT };
+
 struct scn_workload {
     uint32_t keys;                    /* inserted at t = 0 */
     enum popularity popularity;
     double alpha;                     /* zipf exponent */
     struct rate lookups;
     int64_t lookup_timeout_us;        /* a lookup still running after this ends as TIMEOUT */
+    uint32_t files;                   /* file catalogue size (searched by unstructured systems) */
+    uint32_t files_per_node;          /* distinct files each node shares */
+    enum replication replication;     /* how shared copies follow query popularity */
 };
 
 struct scn_protocol {

@@ -17,6 +17,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "sim/catalogue.h"
 #include "sim/churn.h"
 #include "sim/mem.h"
 #include "sim/rng.h"
@@ -213,6 +214,28 @@ static void mark_ready(struct sim *s, node_t n)
         return;
     slotset_add(&s->ready, n);
     oracle_add(&s->oracle, s->id[n], n);
+    if (s->files)
+        catalogue_count(&s->cat, n, +1);
+}
+
+static void unmark_ready(struct sim *s, node_t n)
+{
+    if (!slotset_has(&s->ready, n))
+        return;
+    slotset_remove(&s->ready, n);
+    oracle_remove(&s->oracle, s->id[n], n);
+    if (s->files)
+        catalogue_count(&s->cat, n, -1);
+}
+
+const uint64_t *sim_node_files(const struct sim *s, node_t n, uint32_t *count)
+{
+    if (!s->files) {
+        *count = 0;
+        return NULL;
+    }
+    *count = s->cat.per_node;
+    return &s->cat.shared_id[(size_t)n * s->cat.per_node];
 }
 
 void sim_introducer_register(struct sim *s, node_t n)
@@ -285,8 +308,9 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
     if (o == OUTCOME_OK) {
         bool right = answer.slot < s->cap && is_current(s, answer.slot, answer.inc) &&
                      slotset_has(&s->ready, answer.slot) &&
-                     oracle_owns(&s->oracle, r->key, answer.slot, s->id[answer.slot],
-                                 s->replicas);
+                     (s->files ? catalogue_shares(&s->cat, answer.slot, r->key)
+                               : oracle_owns(&s->oracle, r->key, answer.slot,
+                                             s->id[answer.slot], s->replicas));
         if (!right) {
             o = OUTCOME_WRONG_OWNER;
         } else {
@@ -305,8 +329,11 @@ static void issue_lookup(struct sim *s)
     const struct rate *rate = &s->sc->workload.lookups;
     if (s->ready.n > 0) {
         node_t origin = s->ready.item[gsl_rng_uniform_int(s->wl.rng, s->ready.n)];
-        uint64_t key = workload_pick_key(&s->wl);
+        uint32_t rank = workload_pick(&s->wl);
+        uint64_t key = s->wl.keys[rank];
         uint32_t id = stats_lookup_start(&s->stats, s->eng.now, sim_addr(s, origin), key);
+        if (s->files)
+            stats_lookup(&s->stats, id)->answerable = s->cat.holders[rank] > 0;
         uint32_t d = ev_new(s, EV_LOOKUP_DEADLINE, origin, s->inc[origin]);
         engine_ev(&s->eng, d)->arg = id;
         engine_schedule(&s->eng, d, s->eng.now + s->sc->workload.lookup_timeout_us);
@@ -369,6 +396,8 @@ static void node_up(struct sim *s, node_t n)
     uint64_t hi = gsl_rng_get(s->rng_churn), lo = gsl_rng_get(s->rng_churn);
     s->id[n] = (hi << 32) ^ lo;
     memset(sim_state(s, n), 0, s->state_size);
+    if (s->files)
+        catalogue_draw(&s->cat, n);
     slotset_add(&s->alive, n);
 }
 
@@ -391,10 +420,7 @@ static void host_down(struct sim *s, node_t host, bool crash, bool comes_back)
     for (node_t n = n0; n < n0 + s->vnodes; n++) {
         if (!crash && s->proto->leave)
             s->proto->leave(s, n);
-        if (slotset_has(&s->ready, n)) {
-            slotset_remove(&s->ready, n);
-            oracle_remove(&s->oracle, s->id[n], n);
-        }
+        unmark_ready(s, n);
         slotset_remove(&s->alive, n);
     }
     live_changed(s);
@@ -619,6 +645,8 @@ static void start_population(struct sim *s)
  * virtual nodes improve (Chord, SIGCOMM 2001 §6.1-6.2). Measurement only. */
 static void key_load(struct sim *s, double m[M_COUNT])
 {
+    if (s->files)
+        return;                               /* files have holders, not owners */
     uint32_t *count = mem_calloc(s->cap / s->vnodes, sizeof *count, "keys per host");
     for (uint32_t k = 0; k < s->wl.n_keys; k++) {
         node_t owner = oracle_owner(&s->oracle, s->wl.keys[k], 0);
@@ -649,6 +677,8 @@ static void sim_teardown(struct sim *s)
     net_free(&s->net);
     workload_free(&s->wl);
     oracle_free(&s->oracle);
+    if (s->files)
+        catalogue_free(&s->cat);
     stats_free(&s->stats);
     slotset_free(&s->alive);
     slotset_free(&s->ready);
@@ -712,6 +742,11 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
         snprintf(err, errlen, "unknown protocol \"%s\"", sc->protocols[pi].name);
         return -1;
     }
+    if (p->keys == KEYS_FILES && sc->workload.files == 0) {
+        snprintf(err, errlen, "%s searches a file catalogue: set workload.files.count "
+                 "(e.g. workload: { files: { count: 10000, per_node: 20 } })", p->name);
+        return -1;
+    }
     if (sc->nodes.start == START_CONVERGED && !p->converge) {
         snprintf(err, errlen, "%s cannot start converged: use nodes.start: join", p->name);
         return -1;
@@ -732,6 +767,7 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     s->id = mem_calloc(s->cap, sizeof *s->id, "node identifiers");
     s->inc = mem_calloc(s->cap, sizeof *s->inc, "node incarnations");
     s->state = mem_calloc(s->cap, s->state_size, "protocol node state");
+    s->files = p->keys == KEYS_FILES;
     s->rng_proto = rng_stream(seed, p->name);
     s->rng_churn = rng_stream(seed, "churn");
     s->intro.rng = rng_stream(seed, "introducer");
@@ -744,10 +780,14 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
         oracle_init(&s->oracle, p->keys, s->cap) ||
         stats_init(&s->stats, sc->warmup_us, sc->duration_us, sc->sample_us) ||
         engine_init(&s->eng, body_max, (size_t)s->cap * 4 + 1024) ||
-        workload_init(&s->wl, &sc->workload, seed)) {
+        workload_init(&s->wl, &sc->workload, s->files ? sc->workload.files : sc->workload.keys,
+                      seed)) {
         snprintf(err, errlen, "out of memory setting up %u nodes", s->cap);
         goto done;
     }
+    if (s->files)
+        catalogue_init(&s->cat, &sc->workload, s->wl.keys, s->cap, seed);
+    s->stats.files = s->files;
     if (net_init(&s->net, &sc->network, s->introducer_host + 1, seed, err, errlen) != 0)
         goto done;
     if (p->setup(s, s->cfg) != 0) {

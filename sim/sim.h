@@ -115,6 +115,10 @@ struct intro_reply {
 void sim_introducer_ask(struct sim *s, node_t n);
 void sim_introducer_register(struct sim *s, node_t n);    /* "I am in the overlay now" */
 
+/* ---- the files a node shares (KEYS_FILES protocols) ------------------------------------ */
+/* n's own shared files (their identifiers), drawn when n joined; count = files_per_node. */
+const uint64_t *sim_node_files(const struct sim *s, node_t n, uint32_t *count);
+
 /* ---- lookups --------------------------------------------------------------------------- */
 enum outcome {
     OUTCOME_OK,

@@ -135,6 +135,7 @@ void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o
     if (!r->counted)
         return;
     st->outcome[o]++;
+    st->answerable += r->answerable;
     if (o == OUTCOME_ORIGIN_LEFT)
         return;
     st->counted++;
@@ -247,6 +248,8 @@ void stats_finish(struct stats *st, uint64_t events, double m[M_COUNT])
     }
     if (all)
         m[M_ORIGIN_LEFT] = (double)st->outcome[OUTCOME_ORIGIN_LEFT] / (double)all;
+    if (all && st->files)
+        m[M_ANSWERABLE] = (double)st->answerable / (double)all;
     if (st->n_ok) {
         m[M_HOPS_MEAN] = gsl_stats_mean(st->hops, 1, st->n_ok);
         m[M_LAT_MEAN] = gsl_stats_mean(st->lat_ms, 1, st->n_ok);

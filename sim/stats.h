@@ -30,6 +30,7 @@
     X(M_FAIL_NOTFOUND, "lookup.failures.not_found", "share that reported not found")           \
     X(M_FAIL_TTL, "lookup.failures.ttl", "share whose TTL or hop limit expired")               \
     X(M_ORIGIN_LEFT, "lookup.origin_left", "share of lookups whose origin left (not judged)")  \
+    X(M_ANSWERABLE, "lookup.answerable", "share of file searches whose file had a live holder")\
     X(M_MAINT_MSGS, "maint.msgs_per_node_s", "maintenance messages sent per live node per s")  \
     X(M_MAINT_BYTES, "maint.bytes_per_node_s", "maintenance bytes sent per live node per s")   \
     X(M_LOOKUP_BYTES, "lookup.bytes_per_node_s", "lookup bytes sent per live node per s")      \
@@ -77,6 +78,7 @@ struct lookup_rec {
     uint32_t msgs, timeouts;
     uint32_t bucket;
     bool active, counted;
+    bool answerable;                  /* file searches: someone in the overlay shared it */
 };
 
 struct stats {
@@ -89,6 +91,8 @@ struct stats {
     size_t n_ok, cap_ok;
     uint64_t outcome[OUTCOME_COUNT];
     uint64_t counted, msgs_sum, timeouts_sum;
+    uint64_t answerable;              /* counted file searches whose file had a live holder */
+    bool files;                       /* lookups are file searches */
     uint64_t hop_hist[STATS_HOPS_MAX];
 
     uint64_t maint_msgs, maint_bytes, lookup_bytes;  /* in [warmup, end) */

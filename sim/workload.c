@@ -48,20 +48,21 @@ uint64_t zipf_sample(const struct zipf *z, gsl_rng *r)
     }
 }
 
-int workload_init(struct workload *w, const struct scn_workload *cfg, uint64_t seed)
+int workload_init(struct workload *w, const struct scn_workload *cfg, uint32_t n_items,
+                  uint64_t seed)
 {
-    *w = (struct workload){ .n_keys = cfg->keys, .popularity = cfg->popularity };
+    *w = (struct workload){ .n_keys = n_items, .popularity = cfg->popularity };
     w->rng = rng_stream(seed, "workload");
-    w->keys = malloc((size_t)cfg->keys * sizeof *w->keys + 1);
+    w->keys = malloc((size_t)n_items * sizeof *w->keys + 1);
     if (!w->keys)
         return -1;
-    for (uint32_t i = 0; i < cfg->keys; i++) {
+    for (uint32_t i = 0; i < n_items; i++) {
         uint64_t hi = gsl_rng_get(w->rng);     /* two statements: C leaves the order of */
         uint64_t lo = gsl_rng_get(w->rng);     /* calls within one expression unspecified */
         w->keys[i] = (hi << 32) ^ lo;
     }
     if (cfg->popularity == POP_ZIPF)
-        zipf_init(&w->zipf, cfg->keys, cfg->alpha);
+        zipf_init(&w->zipf, n_items, cfg->alpha);
     return 0;
 }
 
@@ -73,9 +74,8 @@ void workload_free(struct workload *w)
     *w = (struct workload){ 0 };
 }
 
-uint64_t workload_pick_key(struct workload *w)
+uint32_t workload_pick(struct workload *w)
 {
-    uint64_t i = w->popularity == POP_ZIPF ? zipf_sample(&w->zipf, w->rng) - 1
-                                            : gsl_rng_uniform_int(w->rng, w->n_keys);
-    return w->keys[i];
+    return (uint32_t)(w->popularity == POP_ZIPF ? zipf_sample(&w->zipf, w->rng) - 1
+                                                : gsl_rng_uniform_int(w->rng, w->n_keys));
 }

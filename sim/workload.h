@@ -27,8 +27,11 @@ struct workload {
     gsl_rng *rng;                     /* keys, choices of origin and key, arrival times */
 };
 
-int workload_init(struct workload *w, const struct scn_workload *cfg, uint64_t seed);
+/* n_items identifiers: the keys (workload.keys) for the DHTs, the files (workload.files.count)
+ * of the catalogue for the unstructured systems; popularity ranks them in this order. */
+int workload_init(struct workload *w, const struct scn_workload *cfg, uint32_t n_items,
+                  uint64_t seed);
 void workload_free(struct workload *w);
-uint64_t workload_pick_key(struct workload *w);
+uint32_t workload_pick(struct workload *w);      /* the rank of the next item asked for */
 
 #endif

@@ -9,6 +9,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "protocols/protocol.h"
+#include "sim/catalogue.h"
 #include "sim/engine.h"
 #include "sim/net.h"
 #include "sim/oracle.h"
@@ -47,6 +48,8 @@ struct sim {
     struct oracle oracle;
     struct stats stats;
     struct introducer intro;
+    struct catalogue cat;             /* KEYS_FILES protocols only */
+    bool files;                       /* the protocol searches the file catalogue */
     gsl_rng *rng_proto, *rng_churn;
 
     /* node table: engine-owned columns indexed by slot */
