@@ -1,25 +1,32 @@
 /* chord.c — Chord (Stoica, Morris, Karger, Kaashoek, Balakrishnan, SIGCOMM 2001 / ToN 2003).
  *
- * A 64-bit identifier ring; a key belongs to its successor, the first node clockwise at or after
- * it. Each node keeps its predecessor, a list of its first r successors and 64 fingers,
- * finger i = successor(id + 2^i). Timers run the paper's maintenance (ToN §IV-E, Fig. 7):
- * stabilize asks the successor for its predecessor and successor list and notifies it;
- * check_predecessor pings the predecessor; a fix_fingers round re-looks-up every distinct
- * finger (about log2 N lookups). Lookups are iterative (the origin asks each hop for its
- * closest preceding node) or recursive (each hop forwards, acknowledged hop by hop); both end
- * with an owner check at the key's successor, which answers whether the key lies in (its
- * predecessor, itself] and otherwise names that predecessor, from which routing continues.
- * The only failure detector is an RPC timeout (after `retries` re-sends): the dead contact is
- * dropped from fingers, successor list and predecessor, and routing continues with the
- * next-best contact. An iterative step carries the addresses that have timed out during the
- * lookup, and the asked node answers as if they were absent (it does not drop them itself).
+ * A 64-bit identifier ring; a key belongs to its successor, the first node clockwise at or
+ * after it. Keys are owned implicitly, as in the paper's lookup evaluation: a lookup succeeds
+ * when it names the key's live successor. Storing data and replicating it on successors
+ * (DHash-style) is not modelled, so no lookup is credited to a replica. Each node keeps its
+ * predecessor, a list of its first r successors and 64 fingers, finger i = successor(id + 2^i).
+ * Timers run the paper's maintenance (ToN §IV-E, Fig. 7), each period jittered uniformly in
+ * [0.5, 1.5]x its mean: stabilize asks the successor for its predecessor and successor list and
+ * notifies it; check_predecessor pings the predecessor; a
+ * fix_fingers round re-looks-up every distinct finger (about log2 N lookups). Lookups are
+ * iterative (the origin asks each hop for its closest preceding node) or recursive (each hop
+ * forwards, acknowledged hop by hop); both end with an owner check at the key's successor,
+ * which answers whether the key lies in (its predecessor, itself] and otherwise names that
+ * predecessor, from which routing continues. The only failure detector is an RPC timeout (after
+ * `retries` re-sends; 0 by default, the paper's lossless network; with network.loss > 0 use
+ * 1-2, as Pastry's `retries`): the dead contact is dropped from fingers, successor list and
+ * predecessor, and routing continues with the next-best contact. An iterative step carries the
+ * addresses that have timed out during the lookup, and the asked node answers as if they were
+ * absent (it does not drop them itself).
  *
  * Beyond the ToN pseudocode, as the SIGCOMM'01 join does, a joining node takes its successor's
  * predecessor for its own; and a stabilize that finds a closer successor asks it at once, so a
  * node walks down the predecessor chain to its true successor within one round. Known limit:
  * like the paper's protocol, stabilization cannot untangle a ring whose successor pointers
  * interleave, which bursts of thousands of joins into a small ring can produce (Zave, "Using
- * lightweight modeling to understand Chord", 2012); joins spread over minutes converge.
+ * lightweight modeling to understand Chord", 2012); joins spread over minutes converge. The
+ * introducer's answer is a message that may be lost: a joining node that has no answer after
+ * an RPC timeout asks again, backing off as failed joins do.
  *
  * Memory. The engine's slab holds struct chord_node: sizeof = 1,072 bytes per node (own
  * contact, predecessor, 64 fingers of 16 bytes, cursors). The successor list, whose length r is
@@ -60,7 +67,6 @@ enum chord_param {
     CHORD_P_CHECK_PRED,
     CHORD_P_MODE,
     CHORD_P_TIMEOUT,
-    CHORD_P_REPLICAS,
     CHORD_P_RETRIES,
 };
 
@@ -75,18 +81,17 @@ static const struct param chord_params[] = {
       .doc = "mean stabilize period, each round jittered in [0.5, 1.5]x (paper: randomized, 30 s mean)" },
     [CHORD_P_FIX_FINGERS] = { .name = "fix_fingers", .type = PARAM_DURATION, .def = "60s",
       .min = 0.001, .max = 86400,
-      .doc = "period of a finger-refresh round that re-looks-up every distinct finger" },
+      .doc = "mean period of a finger-refresh round that re-looks-up every distinct finger, "
+             "each jittered in [0.5, 1.5]x" },
     [CHORD_P_CHECK_PRED] = { .name = "check_predecessor", .type = PARAM_DURATION, .def = "30s",
       .min = 0.001, .max = 86400,
-      .doc = "period of the predecessor liveness ping" },
+      .doc = "mean period of the predecessor liveness ping, each jittered in [0.5, 1.5]x" },
     [CHORD_P_MODE] = { .name = "mode", .type = PARAM_ENUM, .def = "iterative",
       .choices = "iterative|recursive",
       .doc = "lookup style: the origin asks each hop (iterative) or each hop forwards (recursive)" },
     [CHORD_P_TIMEOUT] = { .name = "timeout", .type = PARAM_DURATION, .def = "1s", .min = 0.001,
       .max = 600,
       .doc = "RPC timeout after which a silent node is taken as failed" },
-    [CHORD_P_REPLICAS] = { .name = "replicas", .type = PARAM_INT, .def = "1", .min = 1, .max = 64,
-      .doc = "keys are stored on this many successive successors (1 = no replication)" },
     [CHORD_P_RETRIES] = { .name = "retries", .type = PARAM_INT, .def = "0", .min = 0, .max = 8,
       .doc = "re-sends of an unanswered RPC before its target is taken as failed; the paper "
              "assumes no loss (0); use 1-2 with network.loss > 0, as UDP implementations retransmit" },
@@ -228,12 +233,14 @@ enum chord_timer {
     CHORD_TIMER_CHECK_PRED,
     CHORD_TIMER_FIX_FINGERS,
     CHORD_TIMER_JOIN_RETRY,
+    CHORD_TIMER_JOIN_WATCHDOG,        /* arg: the join_epoch of the question it watches */
 };
 
 enum chord_phase { CHORD_OUT, CHORD_JOINING, CHORD_JOINED };
 
 #define CHORD_F_TIMERS 0x01           /* periodic timers armed for this incarnation */
 #define CHORD_F_KNEW_OTHERS 0x02      /* has had a successor other than itself */
+#define CHORD_F_ASKING 0x04           /* joining: waiting for the introducer's answer */
 
 /* One node, in the engine's slab. */
 struct chord_node {
@@ -246,6 +253,7 @@ struct chord_node {
     uint8_t ff_next;                  /* finger being looked up by the running round */
     uint8_t flags;                    /* CHORD_F_* */
     uint8_t join_tries;               /* consecutive failed joins, for the back-off */
+    uint8_t join_epoch;               /* bumped per question to the introducer (watchdog) */
 };
 #define CHORD_NODE_BYTES 1072
 _Static_assert(sizeof(struct chord_node) == CHORD_NODE_BYTES, "update the figure in the opening comment");
@@ -646,6 +654,7 @@ static void lookup_begin(struct sim *s, uint32_t i);
 static void ff_continue(struct sim *s, node_t n, unsigned i);
 static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth);
 static void join_retry(struct sim *s, node_t n);
+static void join_ask(struct sim *s, node_t n);
 
 /* ==== iterative lookups =================================================================== */
 
@@ -898,13 +907,14 @@ static void rec_forward(struct sim *s, uint32_t i, struct peer next)
              rec_ctx(s, i), 0);
 }
 
-/* One step of a recursive lookup at the node running record i. */
+/* One step of a recursive lookup at the node running record i. Only the origin knows whether
+ * its lookup is still running; a forwarding node carries on regardless. */
 static void rec_step(struct sim *s, uint32_t i)
 {
     struct chord_rec *r = rec_at(s, i);
     node_t n = r->owner;
     struct chord_node *nd = chord_node(s, n);
-    if (!sim_lookup_active(s, r->lookup)) {
+    if (addr_eq(r->origin, nd->self.addr) && !sim_lookup_active(s, r->lookup)) {
         rec_free(s, i);
         return;
     }
@@ -965,7 +975,7 @@ static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint3
 {
     struct chord_rec *r = rec_at(s, i);
     if (rpc->type == CHORD_MSG_DONE) {
-        if (r->tries++ < chord_g(s)->retries && sim_lookup_active(s, r->lookup))
+        if (r->tries++ < chord_g(s)->retries)
             done_send(s, i);
         else
             rec_free(s, i);
@@ -1073,7 +1083,7 @@ static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth)
             join_retry(s, n);
         } else if (nd->flags & CHORD_F_KNEW_OTHERS) {
             nd->phase = CHORD_JOINING;        /* lost every contact: join again */
-            sim_introducer_ask(s, n);
+            join_ask(s, n);
         }
         return;
     }
@@ -1195,6 +1205,17 @@ static void join_retry(struct sim *s, node_t n)
     sim_timer(s, n, CHORD_TIMER_JOIN_RETRY, jitter(s, chord_g(s)->timeout_us << e), 0);
 }
 
+/* Asks the introducer for contacts. Its answer may be lost: a watchdog asks again after an
+ * RPC timeout, with the back-off of a failed join. */
+static void join_ask(struct sim *s, node_t n)
+{
+    struct chord_node *nd = chord_node(s, n);
+    nd->flags |= CHORD_F_ASKING;
+    nd->join_epoch++;
+    sim_introducer_ask(s, n);
+    sim_timer(s, n, CHORD_TIMER_JOIN_WATCHDOG, chord_g(s)->timeout_us, nd->join_epoch);
+}
+
 static void chord_join(struct sim *s, node_t n)
 {
     struct chord_node *nd = chord_node(s, n);
@@ -1203,15 +1224,16 @@ static void chord_join(struct sim *s, node_t n)
                                .phase = CHORD_JOINING, .ff_next = CHORD_FF_IDLE };
     for (unsigned i = 0; i < CHORD_BITS; i++)
         nd->finger[i] = chord_peer_none;
-    sim_introducer_ask(s, n);
+    join_ask(s, n);
 }
 
 /* The introducer's contacts: find successor(own id) through them, the closest first. */
 static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
 {
     struct chord_node *nd = chord_node(s, n);
-    if (nd->phase != CHORD_JOINING)
-        return;
+    if (nd->phase != CHORD_JOINING || !(nd->flags & CHORD_F_ASKING))
+        return;                       /* not joining, or a second answer to a repeated question */
+    nd->flags &= (uint8_t)~CHORD_F_ASKING;
     if (b->count == 0) {
         /* nobody ever registered: n founds the ring (with whoever has notified it already) */
         if (peer_ok(nd->pred))
@@ -1317,8 +1339,6 @@ static void on_fwd_req(struct sim *s, node_t n, const struct msg *m)
 {
     const struct chord_fwd_req *b = m->body;
     reply_msg(s, n, m, CHORD_MSG_FWD_ACK, NULL, 0, 0);
-    if (!sim_lookup_active(s, m->lookup))
-        return;
     uint32_t i = rec_alloc(s, n, CHORD_FOR_FORWARD, b->key, m->lookup);
     struct chord_rec *r = rec_at(s, i);
     r->origin = b->origin;
@@ -1469,7 +1489,6 @@ static void chord_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
 
 static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
 {
-    (void)arg;
     struct chord_global *g = chord_g(s);
     struct chord_node *nd = chord_node(s, n);
     bool work = sim_maintenance_on(s) && nd->phase == CHORD_JOINED;
@@ -1491,7 +1510,13 @@ static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         break;
     case CHORD_TIMER_JOIN_RETRY:
         if (nd->phase == CHORD_JOINING)
-            sim_introducer_ask(s, n);
+            join_ask(s, n);
+        break;
+    case CHORD_TIMER_JOIN_WATCHDOG:
+        if (nd->phase == CHORD_JOINING && (nd->flags & CHORD_F_ASKING) && arg == nd->join_epoch) {
+            nd->flags &= (uint8_t)~CHORD_F_ASKING;
+            join_retry(s, n);         /* no answer from the introducer: ask again, later */
+        }
         break;
     default:
         SIM_ASSERT(!"chord: unknown timer");
@@ -1611,12 +1636,6 @@ static size_t chord_msg_body_max(const struct proto_config *cfg)
 static int chord_setup(struct sim *s, const struct proto_config *cfg)
 {
     uint32_t r = (uint32_t)cfg->v[CHORD_P_SUCCESSORS].i;
-    uint32_t replicas = (uint32_t)cfg->v[CHORD_P_REPLICAS].i;
-    if (replicas > r) {
-        fprintf(stderr, "p2plab: chord: replicas (%u) cannot exceed successors (%u): a node "
-                "replicates on the successors it knows\n", replicas, r);
-        return -1;
-    }
     struct chord_global *g = calloc(1, sizeof *g);
     if (!g)
         return -1;
@@ -1645,7 +1664,6 @@ static int chord_setup(struct sim *s, const struct proto_config *cfg)
                                         .next = i + 1 < g->rec_cap ? i + 1 : CHORD_NONE32 };
     g->rec_free = 0;
     sim_set_protocol_data(s, g);
-    sim_set_replicas(s, replicas);
     return 0;
 }
 

@@ -22,23 +22,32 @@
  * and the last node its leaf set; X then announces itself to every node in its state. Every
  * candidate a node hears of is probed (PING) before it displaces a table entry, and every RPC
  * reply is a round-trip sample that may improve the table and the neighbourhood set.
- * Maintenance: leaf-set keep-alives every `keepalive` (pings, and a leaf-set exchange with the
- * two immediate neighbours); a leaf found dead by timeout is replaced by asking the farthest
- * live leaf on its side for its leaf set; a table entry found dead is repaired lazily by asking
- * another entry of its row (else of the next row) for its entry in that slot; every
- * `table_maintenance` a node asks a random entry of each row for that row (MSPastry, Castro et
- * al. 2004). The only failure detector is an RPC timeout. A graceful leave is treated as a
- * failure, as in the paper.
+ * Maintenance: leaf-set keep-alives every `keepalive` (pings to the other leaves; to the two
+ * immediate neighbours a request for their leaf sets, one way: each node asks its own
+ * neighbours, so a pair exchanges sets only through two requests, one from each side); a leaf
+ * found dead by timeout is replaced by asking the farthest live leaf on its side for its leaf
+ * set; a table entry found dead is repaired lazily by asking another entry of its row (else of
+ * the next row) for its entry in that slot; every `table_maintenance` a node asks a random
+ * entry of each row for that row (MSPastry, Castro et al. 2004). The only failure detector is
+ * an RPC timeout, after `retries` re-sends of the request (0 by default: the paper's lossless
+ * network; with network.loss > 0 use 1-2, as MSPastry's per-hop acks are retransmitted). A
+ * contact found dead is remembered for `dead_memory` and not re-learned from other nodes'
+ * lists meanwhile (only a reply from the contact itself brings it back), so that leaves which
+ * have not yet noticed a failure do not hand it back; the memory expires by time, so a live
+ * node taken for dead after lost messages is re-learned at the latest one period later. With
+ * retries > 0 the delivering node's answer to the origin is acknowledged and re-sent too. A
+ * graceful leave is treated as a failure, as in the paper.
  *
  * Converged start: leaf sets exact; each table slot holds the closest (by round-trip time) of
  * up to `converge_candidates` (16) nodes drawn at random among those with the slot's prefix,
  * a model of what join and maintenance reach (not the global optimum, as the paper's join does
  * not reach it either); the neighbourhood set holds the M closest of 8·M random nodes.
  *
- * Memory. The engine's slab holds struct pastry_node, 120 bytes. The protocol's arrays hold,
- * per node slot, the table (rows x 2^b contacts of 16 bytes and a 4-byte round-trip time each),
- * the leaf set (16·l bytes) and the neighbourhood set (20·M bytes): with the defaults
- * b = 4, l = 16, M = 32, 120 + 16·16·20 + 256 + 640 = 6,136 bytes per node. Lookups and joins
+ * Memory. The engine's slab holds struct pastry_node, 184 bytes (with the recently-dead list
+ * and its expiry times). The protocol's arrays hold, per node slot, the table (rows x 2^b
+ * contacts of 16 bytes and a 4-byte round-trip time each), the leaf set (16·l bytes) and the
+ * neighbourhood set (20·M bytes): with the defaults b = 4, l = 16, M = 32,
+ * 184 + 16·16·20 + 256 + 640 = 6,200 bytes per node. Lookups and joins
  * in flight are records in a pool with a free list (struct pastry_rec, 56 bytes), named in
  * RPC contexts by index and generation. */
 #include "protocols/protocol.h"
@@ -55,7 +64,7 @@
 #define PASTRY_COLS_MAX (1u << PASTRY_B_MAX)
 #define PASTRY_LEAF_MAX 64            /* the leaf_set parameter's maximum */
 #define PASTRY_NBR_MAX 128            /* the neighbourhood parameter's maximum */
-#define PASTRY_DEAD_RING 8            /* recently dead contacts a node ignores in gossip */
+#define PASTRY_DEAD_RING 8            /* recently dead contacts remembered (the oldest goes first) */
 #define PASTRY_HOP_LIMIT 64           /* routing loop guard: forwards per lookup */
 #define PASTRY_JOIN_BACKOFF_MAX 6     /* join retries back off up to 2^6 RPC timeouts */
 #define PASTRY_RTT_NONE UINT32_MAX    /* round-trip time not measured */
@@ -71,6 +80,8 @@ enum pastry_param {
     PASTRY_P_TABLE_MAINT,
     PASTRY_P_TIMEOUT,
     PASTRY_P_CANDIDATES,
+    PASTRY_P_RETRIES,
+    PASTRY_P_DEAD_MEMORY,
 };
 
 static const struct param pastry_params[] = {
@@ -95,6 +106,13 @@ static const struct param pastry_params[] = {
       .min = 1, .max = 4096,
       .doc = "start: converged only: random candidates per table slot among which the closest "
              "by round-trip time is taken (a model of what join and maintenance reach)" },
+    [PASTRY_P_RETRIES] = { .name = "retries", .type = PARAM_INT, .def = "0", .min = 0, .max = 8,
+      .doc = "re-sends of an unanswered RPC before its target is taken as failed; the paper "
+             "assumes no loss (0); use 1-2 with network.loss > 0, as MSPastry retransmits" },
+    [PASTRY_P_DEAD_MEMORY] = { .name = "dead_memory", .type = PARAM_DURATION, .def = "60s",
+      .min = 0.001, .max = 86400,
+      .doc = "how long a contact found dead is not re-learned from other nodes' lists (two "
+             "keep-alive periods: by then its other leaves have found it dead too)" },
     { .name = NULL },
 };
 
@@ -117,7 +135,7 @@ static const struct param pastry_params[] = {
     /* one routing step: key, the origin's contact, a join/lookup flag; acknowledged at once */ \
     X(FWD_REQ, PASTRY_WIRE_KEY + PASTRY_WIRE_CONTACT + PASTRY_WIRE_FLAG, 0)                    \
     X(FWD_ACK, 0, 0)                                                                           \
-    /* the delivering node to the origin: the owner's contact */                               \
+    /* the delivering node to the origin: the owner's contact; acknowledged if retries > 0 */  \
     X(DONE, PASTRY_WIRE_CONTACT, 0)                                                            \
     /* to a joining node, one per table row, neighbourhood set or leaf set: a flag (the last  \
      * node's leaf set) and a counted list */                                                  \
@@ -135,7 +153,9 @@ static const struct param pastry_params[] = {
     X(ROW_REP, PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)                                         \
     /* lazy repair: "your entry at row r, column c?" */                                        \
     X(ENTRY_REQ, 2 * PASTRY_WIRE_FLAG, 0)                                                      \
-    X(ENTRY_REP, PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)
+    X(ENTRY_REP, PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)                                       \
+    /* the origin's acknowledgement of DONE, when retries > 0 */                                \
+    X(DONE_ACK, 0, 0)
 
 enum pastry_msg {
 #define PASTRY_MSG_ENUM(name, fixed, entry) PASTRY_MSG_##name,
@@ -215,6 +235,7 @@ struct pastry_node {
     struct peer self;
     struct peer join_best;            /* joining: the probed contact with the lowest RTT */
     struct addr dead[PASTRY_DEAD_RING];  /* contacts found dead lately, ignored in gossip */
+    int64_t dead_until[PASTRY_DEAD_RING];  /* us: when each entry of dead[] expires */
     uint32_t join_best_rtt;           /* us */
     uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
     uint32_t join_epoch;              /* bumped per join attempt: stale probe replies ignored */
@@ -225,12 +246,16 @@ struct pastry_node {
     uint8_t flags;                    /* PASTRY_F_* */
     uint8_t join_pending;             /* contact probes outstanding */
     uint8_t join_tries;               /* consecutive failed joins, for the back-off */
-    uint8_t dead_next;
 };
-#define PASTRY_NODE_BYTES 120
+#define PASTRY_NODE_BYTES 184
 _Static_assert(sizeof(struct pastry_node) == PASTRY_NODE_BYTES, "update the opening comment");
 
-enum pastry_rec_phase { PASTRY_REC_FREE, PASTRY_REC_WAIT, PASTRY_REC_FWD };
+enum pastry_rec_phase {
+    PASTRY_REC_FREE,
+    PASTRY_REC_WAIT,                  /* a lookup parked at its origin until it has joined */
+    PASTRY_REC_FWD,                   /* a routing step: its forward awaits an ack */
+    PASTRY_REC_DONE,                  /* retries > 0: the answer to the origin awaits an ack */
+};
 
 /* A routing step in flight at one node (a lookup or a join), or a lookup parked at its origin
  * until the origin has joined. */
@@ -247,6 +272,7 @@ struct pastry_rec {
     uint8_t kind;                     /* enum pastry_fwd_kind */
     uint8_t phase;                    /* enum pastry_rec_phase */
     uint8_t rows_sent;                /* join: this node's rows have gone to the joiner */
+    uint8_t tries;                    /* re-sends of the RPC in flight so far */
 };
 _Static_assert(sizeof(struct pastry_rec) == 56, "update the figure in the opening comment");
 
@@ -256,6 +282,8 @@ struct pastry_global {
     unsigned l, half, m;              /* leaf-set size, l/2, neighbourhood-set size */
     int64_t keepalive_us, table_us, timeout_us;
     unsigned candidates;              /* converge: candidates per table slot */
+    unsigned retries;                 /* re-sends before a silent node is taken as failed */
+    int64_t dead_us;                  /* how long a contact found dead is remembered */
     node_t cap;                       /* node slots */
     struct peer *table;               /* cap x rows x cols */
     uint32_t *trtt;                   /* cap x rows x cols round-trip times, us */
@@ -378,20 +406,46 @@ static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastr
     net_reply(s, n, req, &o);
 }
 
-/* PING purposes, in ctx0 bits 0..7; a join probe carries the join epoch in bits 8..39. */
+/* The context of RPCs without a record (maintenance, and the joiner's own join message):
+ * PING purpose in ctx0 bits 0..7, a join probe's epoch in bits 8..39; ROW_REQ and ENTRY_REQ
+ * name their row and column in bits 8..15 and 16..23; the joiner's FWD_REQ has PASTRY_NONE32
+ * in bits 0..31. Bits 56..63 count the re-sends so far. RPCs with a record (routing steps,
+ * DONE) name it in ctx0 and count re-sends in the record. */
 enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN };
+#define PASTRY_CTX_TRY_SHIFT 56
+#define PASTRY_CTX_TRY_MASK UINT64_C(0xFF)
+#define PASTRY_CTX_EPOCH(ctx) (((ctx) >> 8) & 0xFFFFFFFFu)
 
 static void ping(struct sim *s, node_t n, struct peer p, enum pastry_ping why, uint64_t extra)
 {
     send_rpc(s, n, p, PASTRY_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, 0, (uint64_t)why | (extra << 8));
 }
 
-static bool recently_dead(const struct pastry_node *nd, struct addr a)
+/* Was a is found dead by n within the last dead_memory? */
+static bool recently_dead(struct sim *s, const struct pastry_node *nd, struct addr a)
 {
+    int64_t now = sim_now(s);
     for (unsigned k = 0; k < PASTRY_DEAD_RING; k++)
-        if (addr_eq(nd->dead[k], a))
+        if (addr_eq(nd->dead[k], a) && now < nd->dead_until[k])
             return true;
     return false;
+}
+
+/* Remembers a as dead until now + dead_memory: its own entry is refreshed, else the entry that
+ * expires first (an expired one, or the oldest) is reused. */
+static void remember_dead(struct sim *s, struct pastry_node *nd, struct addr a)
+{
+    unsigned at = 0;
+    for (unsigned k = 0; k < PASTRY_DEAD_RING; k++) {
+        if (addr_eq(nd->dead[k], a)) {
+            at = k;
+            break;
+        }
+        if (nd->dead_until[k] < nd->dead_until[at])
+            at = k;
+    }
+    nd->dead[at] = a;
+    nd->dead_until[at] = sim_now(s) + pastry_g(s)->dead_us;
 }
 
 /* ==== routing state ======================================================================= */
@@ -477,7 +531,7 @@ static void consider_from(struct sim *s, node_t n, struct peer p, uint32_t rtt, 
     struct pastry_node *nd = pastry_node(s, n);
     if (!peer_ok(p) || addr_eq(p.addr, nd->self.addr) || p.id == nd->self.id)
         return;
-    if (rtt == PASTRY_RTT_NONE && recently_dead(nd, p.addr))
+    if (rtt == PASTRY_RTT_NONE && recently_dead(s, nd, p.addr))
         return;
     leaf_consider(s, n, p);
     long k = slot_of(g, nd->self.id, p.id);
@@ -592,7 +646,8 @@ static void table_repair(struct sim *s, node_t n, unsigned r, unsigned c)
             continue;
         struct peer p = cand[gsl_rng_uniform_int(sim_rng(s), m)];
         struct pastry_row_req body = { .row = (uint8_t)r, .col = (uint8_t)c };
-        send_rpc(s, n, p, PASTRY_MSG_ENTRY_REQ, LOOKUP_NONE, &body, sizeof body, 0, 0);
+        send_rpc(s, n, p, PASTRY_MSG_ENTRY_REQ, LOOKUP_NONE, &body, sizeof body, 0,
+                 ((uint64_t)c << 16) | ((uint64_t)r << 8));
         return;
     }
 }
@@ -627,15 +682,13 @@ static bool side_remove(struct peer *side, uint8_t *count, struct addr a)
     return hit;
 }
 
-/* n learned from a timeout that p is dead: drop it everywhere and start the repairs. */
+/* n learned from a timeout that p is dead: drop it everywhere and start the repairs (for the
+ * parts of the state it was still in, even if it had been found dead before and came back). */
 static void forget(struct sim *s, node_t n, struct peer p)
 {
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
-    if (recently_dead(nd, p.addr))
-        return;
-    nd->dead[nd->dead_next] = p.addr;
-    nd->dead_next = (uint8_t)((nd->dead_next + 1) % PASTRY_DEAD_RING);
+    remember_dead(s, nd, p.addr);
     bool lhit = side_remove(left(g, n), &nd->nleft, p.addr);
     bool rhit = side_remove(right(g, n), &nd->nright, p.addr);
     struct peer *v = nbr(g, n);
@@ -732,7 +785,8 @@ static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
     if (i >= g->rec_cap)
         return PASTRY_NONE32;
     const struct pastry_rec *r = &g->rec[i];
-    if (r->phase != PASTRY_REC_FWD || r->gen != (uint32_t)(ctx >> 32) || r->owner != n ||
+    if ((r->phase != PASTRY_REC_FWD && r->phase != PASTRY_REC_DONE) ||
+        r->gen != (uint32_t)(ctx >> 32) || r->owner != n ||
         sim_addr(s, n).inc != r->owner_inc)
         return PASTRY_NONE32;
     return i;
@@ -792,12 +846,32 @@ static void send_join_state(struct sim *s, uint32_t i, bool last)
         send_js(s, n, to, PASTRY_JS_LAST, left(g, n), nd->nleft, right(g, n), nd->nright);
 }
 
-/* One routing step at the node running record i: deliver, or forward to the next hop. */
+/* Sends record i's forward to `next` (again, on a re-send). */
+static void fwd_send(struct sim *s, uint32_t i, struct peer next)
+{
+    struct pastry_rec *r = rec_at(s, i);
+    struct pastry_fwd_req body = { .key = r->key, .origin = r->origin,
+                                   .hops = (uint16_t)(r->hops + 1), .kind = r->kind };
+    send_rpc(s, r->owner, next, PASTRY_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0, rec_ctx(s, i));
+}
+
+static void done_send(struct sim *s, uint32_t i)
+{
+    struct pastry_rec *r = rec_at(s, i);
+    struct pastry_done done = { .owner = pastry_node(s, r->owner)->self, .hops = r->hops };
+    send_rpc(s, r->owner, r->origin, PASTRY_MSG_DONE, r->lookup, &done, sizeof done, 0,
+             rec_ctx(s, i));
+}
+
+/* One routing step at the node running record i: deliver, or forward to the next hop. Only
+ * the origin knows whether its lookup is still running; a forwarding node carries on. */
 static void rec_step(struct sim *s, uint32_t i)
 {
     struct pastry_rec *r = rec_at(s, i);
     node_t n = r->owner;
-    if (r->kind == PASTRY_KIND_LOOKUP && !sim_lookup_active(s, r->lookup)) {
+    r->tries = 0;
+    if (r->kind == PASTRY_KIND_LOOKUP && addr_eq(r->origin.addr, sim_addr(s, n)) &&
+        !sim_lookup_active(s, r->lookup)) {
         rec_free(s, i);
         return;
     }
@@ -816,6 +890,10 @@ static void rec_step(struct sim *s, uint32_t i)
         if (r->kind == PASTRY_KIND_LOOKUP) {
             if (addr_eq(r->origin.addr, self.addr)) {
                 sim_lookup_done(s, r->lookup, OUTCOME_OK, self.addr, r->hops);
+            } else if (pastry_g(s)->retries) {
+                r->phase = PASTRY_REC_DONE;   /* kept until the origin acknowledges */
+                done_send(s, i);
+                return;
             } else {
                 struct pastry_done done = { .owner = self, .hops = r->hops };
                 send_msg(s, n, r->origin.addr, PASTRY_MSG_DONE, r->lookup, &done, sizeof done, 0);
@@ -827,17 +905,13 @@ static void rec_step(struct sim *s, uint32_t i)
     sim_count(s, how == PASTRY_R_LEAF ? PASTRY_C_LEAF
                  : how == PASTRY_R_TABLE ? PASTRY_C_TABLE : PASTRY_C_RARE, 1);
     r->steps++;
-    struct pastry_fwd_req body = { .key = r->key, .origin = r->origin,
-                                   .hops = (uint16_t)(r->hops + 1), .kind = r->kind };
-    send_rpc(s, n, next, PASTRY_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0, rec_ctx(s, i));
+    fwd_send(s, i, next);
 }
 
 static void on_fwd_req(struct sim *s, node_t n, const struct msg *m)
 {
     const struct pastry_fwd_req *b = m->body;
     reply_msg(s, n, m, PASTRY_MSG_FWD_ACK, NULL, 0, 0);
-    if (b->kind == PASTRY_KIND_LOOKUP && !sim_lookup_active(s, m->lookup))
-        return;
     if (pastry_node(s, n)->phase != PASTRY_JOINED && b->kind == PASTRY_KIND_JOIN)
         return;                       /* not in the overlay yet: the joiner's watchdog retries */
     uint32_t i = rec_alloc(s, n, (enum pastry_fwd_kind)b->kind, b->key, b->origin, m->lookup, b->hops);
@@ -948,7 +1022,7 @@ static void pastry_join(struct sim *s, node_t n)
                                 .wait_head = PASTRY_NONE32, .phase = PASTRY_JOINING,
                                 .join_best = pastry_peer_none };
     for (unsigned k = 0; k < PASTRY_DEAD_RING; k++)
-        nd->dead[k] = ADDR_NONE;
+        nd->dead[k] = ADDR_NONE;          /* dead_until = 0: expired */
     struct peer *t = tab(g, n);
     uint32_t *tr = trtt(g, n);
     for (unsigned k = 0; k < g->rows * g->cols; k++) {
@@ -1119,7 +1193,7 @@ static void table_maintenance(struct sim *s, node_t n)
             continue;
         struct peer p = cand[gsl_rng_uniform_int(sim_rng(s), m)];
         struct pastry_row_req body = { .row = (uint8_t)r, .col = 0 };
-        send_rpc(s, n, p, PASTRY_MSG_ROW_REQ, LOOKUP_NONE, &body, sizeof body, 0, 0);
+        send_rpc(s, n, p, PASTRY_MSG_ROW_REQ, LOOKUP_NONE, &body, sizeof body, 0, (uint64_t)r << 8);
     }
 }
 
@@ -1142,8 +1216,14 @@ static void on_reply(struct sim *s, node_t n, const struct msg *m)
     }
     case PASTRY_MSG_PING_REQ:
         if ((rpc->ctx[0] & 0xFF) == PASTRY_PING_JOIN)
-            join_probe_done(s, n, from, rtt, rpc->ctx[0] >> 8);
+            join_probe_done(s, n, from, rtt, PASTRY_CTX_EPOCH(rpc->ctx[0]));
         break;
+    case PASTRY_MSG_DONE: {
+        uint32_t i = rec_from_ctx(s, n, rpc->ctx[0]);
+        if (i != PASTRY_NONE32)
+            rec_free(s, i);           /* the origin has the answer */
+        break;
+    }
     case PASTRY_MSG_LEAF_REQ:
     case PASTRY_MSG_ROW_REQ:
     case PASTRY_MSG_ENTRY_REQ: {
@@ -1175,6 +1255,8 @@ static void pastry_on_message(struct sim *s, node_t n, const struct msg *m)
         break;
     case PASTRY_MSG_DONE: {
         const struct pastry_done *b = m->body;
+        if (m->req)
+            reply_msg(s, n, m, PASTRY_MSG_DONE_ACK, NULL, 0, 0);
         sim_lookup_done(s, m->lookup, OUTCOME_OK, b->owner.addr, b->hops);
         break;
     }
@@ -1202,31 +1284,77 @@ static void pastry_on_message(struct sim *s, node_t n, const struct msg *m)
     }
 }
 
-static void pastry_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
+/* Re-sends an unanswered RPC that has no record, rebuilt from its context, with one more
+ * re-send counted there. */
+static void resend(struct sim *s, node_t n, const struct rpc *rpc)
 {
     struct peer to = { .id = rpc->ctx[1], .addr = rpc->dst };
+    uint64_t tries = (rpc->ctx[0] >> PASTRY_CTX_TRY_SHIFT) & PASTRY_CTX_TRY_MASK;
+    uint64_t ctx = (rpc->ctx[0] & ~(PASTRY_CTX_TRY_MASK << PASTRY_CTX_TRY_SHIFT)) |
+                   ((tries + 1) << PASTRY_CTX_TRY_SHIFT);
     struct pastry_node *nd = pastry_node(s, n);
+    struct pastry_row_req rq = { .row = (uint8_t)(rpc->ctx[0] >> 8), .col = (uint8_t)(rpc->ctx[0] >> 16) };
+    struct pastry_fwd_req join = { .key = nd->self.id, .origin = nd->self, .hops = 0,
+                                   .kind = PASTRY_KIND_JOIN };
     switch (rpc->type) {
-    case PASTRY_MSG_FWD_REQ: {
-        forget(s, n, to);
-        uint32_t i = rec_from_ctx(s, n, rpc->ctx[0]);
-        if (i != PASTRY_NONE32)
-            rec_step(s, i);           /* route around the dead next hop */
-        else if (rpc->ctx[0] == PASTRY_NONE32 && nd->phase == PASTRY_JOINING)
-            join_retry(s, n);         /* the nearby node died before taking the join */
+    case PASTRY_MSG_FWD_REQ:
+        send_rpc(s, n, to, PASTRY_MSG_FWD_REQ, LOOKUP_NONE, &join, sizeof join, 0, ctx);
+        break;
+    case PASTRY_MSG_ROW_REQ:
+    case PASTRY_MSG_ENTRY_REQ:
+        send_rpc(s, n, to, (enum pastry_msg)rpc->type, LOOKUP_NONE, &rq, sizeof rq, 0, ctx);
+        break;
+    default:                          /* PING_REQ, LEAF_REQ: no body */
+        send_rpc(s, n, to, (enum pastry_msg)rpc->type, LOOKUP_NONE, NULL, 0, 0, ctx);
         break;
     }
-    case PASTRY_MSG_PING_REQ:
-        if ((rpc->ctx[0] & 0xFF) == PASTRY_PING_JOIN) {
-            join_probe_done(s, n, to, PASTRY_RTT_NONE, rpc->ctx[0] >> 8);
-            break;
+}
+
+static void pastry_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct peer to = { .id = rpc->ctx[1], .addr = rpc->dst };
+    struct pastry_node *nd = pastry_node(s, n);
+    uint32_t i = PASTRY_NONE32;
+    if (rpc->type == PASTRY_MSG_FWD_REQ || rpc->type == PASTRY_MSG_DONE)
+        i = rec_from_ctx(s, n, rpc->ctx[0]);
+    if (i != PASTRY_NONE32) {         /* a routing step's forward, or a DONE */
+        struct pastry_rec *r = rec_at(s, i);
+        if (r->tries < g->retries) {
+            r->tries++;
+            if (rpc->type == PASTRY_MSG_DONE)
+                done_send(s, i);
+            else
+                fwd_send(s, i, to);   /* the same forward to the same node */
+            return;
+        }
+        if (rpc->type == PASTRY_MSG_DONE) {
+            rec_free(s, i);           /* the origin, not a routing contact: nothing to forget */
+            return;
         }
         forget(s, n, to);
-        break;
-    default:
-        forget(s, n, to);
-        break;
+        rec_step(s, i);               /* route around the dead next hop */
+        return;
     }
+    if (rpc->type == PASTRY_MSG_DONE)
+        return;
+    bool joiner = rpc->type == PASTRY_MSG_FWD_REQ && (uint32_t)rpc->ctx[0] == PASTRY_NONE32;
+    if (rpc->type == PASTRY_MSG_FWD_REQ && !joiner) {
+        forget(s, n, to);             /* a stale step: its record is gone */
+        return;
+    }
+    if (((rpc->ctx[0] >> PASTRY_CTX_TRY_SHIFT) & PASTRY_CTX_TRY_MASK) < g->retries &&
+        (!joiner || nd->phase == PASTRY_JOINING)) {
+        resend(s, n, rpc);
+        return;
+    }
+    if (rpc->type == PASTRY_MSG_PING_REQ && (rpc->ctx[0] & 0xFF) == PASTRY_PING_JOIN) {
+        join_probe_done(s, n, to, PASTRY_RTT_NONE, PASTRY_CTX_EPOCH(rpc->ctx[0]));
+        return;                       /* an introducer's contact, not in n's state */
+    }
+    forget(s, n, to);
+    if (joiner && nd->phase == PASTRY_JOINING)
+        join_retry(s, n);             /* the nearby node died before taking the join */
 }
 
 static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
@@ -1410,6 +1538,8 @@ static int pastry_setup(struct sim *s, const struct proto_config *cfg)
     g->table_us = cfg->v[PASTRY_P_TABLE_MAINT].i;
     g->timeout_us = cfg->v[PASTRY_P_TIMEOUT].i;
     g->candidates = (unsigned)cfg->v[PASTRY_P_CANDIDATES].i;
+    g->retries = (unsigned)cfg->v[PASTRY_P_RETRIES].i;
+    g->dead_us = cfg->v[PASTRY_P_DEAD_MEMORY].i;
     g->cap = sim_capacity(s);
     size_t slots = (size_t)g->cap * g->rows * g->cols;
     g->table = malloc(slots * sizeof *g->table);

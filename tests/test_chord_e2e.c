@@ -1,6 +1,6 @@
 /* test_chord_e2e.c — Chord end to end: path length against N, lookups under churn, recovery
- * after a mass crash, and joining versus a converged start; each against its published
- * expectation, with the tolerance stated. Scenarios are in tests/scenarios/chord-*.yaml. */
+ * after a mass crash, joining versus a converged start, and joining over a lossy network; each
+ * against its published expectation, with the tolerance stated. Scenarios are in tests/scenarios/chord-*.yaml. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,6 +195,34 @@ static void test_chord_e2e_virtual_nodes(void **state)
     harness_free(cells, n);
 }
 
+/* A lossy network must not keep nodes out of the ring: a joining node whose question to the
+ * introducer, or its answer, is lost asks again (the join watchdog), and every RPC is re-sent
+ * up to `retries` times before its target counts as failed (as UDP implementations of Chord
+ * retransmit). With 10% loss and retries = 2 every node joins: lookups are issued only by
+ * joined nodes, so their count must be within 3% of the lossless run's, and the routing state
+ * per node within 5% of it. Lookups still succeed (at least 98%: a contact is wrongly taken
+ * for dead only after three losses in a row, 0.1% of RPCs). */
+static void test_chord_e2e_loss_join(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-loss.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);                           /* network.loss in {0, 0.1} */
+    const struct harness_cell *clean = &cells[0], *lossy = &cells[1];
+    assert_true(clean->sc.network.loss == 0.0 && lossy->sc.network.loss > 0.05);
+    print_message("chord loss 0: lookups %.0f success %.5f state %.2f; loss %.2f: lookups %.0f "
+                  "success %.5f state %.2f\n", metric(clean, M_LOOKUPS), metric(clean, M_SUCCESS),
+                  metric(clean, M_STATE_MEAN), lossy->sc.network.loss, metric(lossy, M_LOOKUPS),
+                  metric(lossy, M_SUCCESS), metric(lossy, M_STATE_MEAN));
+    assert_true(metric(clean, M_SUCCESS) == 1.0);
+    assert_true(fabs(metric(lossy, M_LOOKUPS) - metric(clean, M_LOOKUPS)) <=
+                0.03 * metric(clean, M_LOOKUPS));
+    assert_true(fabs(metric(lossy, M_STATE_MEAN) - metric(clean, M_STATE_MEAN)) <=
+                0.05 * metric(clean, M_STATE_MEAN));
+    assert_true(metric(lossy, M_SUCCESS) >= 0.98);
+    harness_free(cells, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_chord_e2e_mass_crash),
         cmocka_unit_test(test_chord_e2e_join_matches_converged),
         cmocka_unit_test(test_chord_e2e_virtual_nodes),
+        cmocka_unit_test(test_chord_e2e_loss_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@ size_t pastry_bytes_per_node(unsigned b, unsigned l, unsigned m);
 
 /* Message types, in the order of pastry.c's PASTRY_MESSAGES table. */
 enum { FWD_REQ, FWD_ACK, DONE, JOIN_STATE, ANNOUNCE, PING_REQ, PING_REP, LEAF_REQ, LEAF_REP,
-       ROW_REQ, ROW_REP, ENTRY_REQ, ENTRY_REP };
+       ROW_REQ, ROW_REP, ENTRY_REQ, ENTRY_REP, DONE_ACK };
 
 static void test_pastry_digits(void **state)
 {
@@ -87,16 +87,18 @@ static void test_pastry_wire_sizes(void **state)
     assert_int_equal(pastry_wire_size(ENTRY_REP, 1), 36 + 1 + 14);
     assert_string_equal(pastry_msg_name[FWD_REQ], "FWD_REQ");
     assert_string_equal(pastry_msg_name[ENTRY_REP], "ENTRY_REP");
+    assert_int_equal(pastry_wire_size(DONE_ACK, 0), 36);
+    assert_string_equal(pastry_msg_name[DONE_ACK], "DONE_ACK");
 }
 
-/* The figures in pastry.c's opening comment: 120 bytes of slab, 6,136 bytes per node in all
+/* The figures in pastry.c's opening comment: 184 bytes of slab, 6,200 bytes per node in all
  * with b = 4, l = 16, M = 32. */
 static void test_pastry_node_bytes(void **state)
 {
     (void)state;
-    assert_int_equal(pastry_protocol.node_state_size, 120);
-    assert_int_equal(pastry_bytes_per_node(4, 16, 32), 6136);
-    assert_int_equal(pastry_bytes_per_node(4, 16, 32), 120 + 16 * 16 * 20 + 16 * 16 + 32 * 20);
+    assert_int_equal(pastry_protocol.node_state_size, 184);
+    assert_int_equal(pastry_bytes_per_node(4, 16, 32), 6200);
+    assert_int_equal(pastry_bytes_per_node(4, 16, 32), 184 + 16 * 16 * 20 + 16 * 16 + 32 * 20);
 }
 
 static void test_pastry_params(void **state)
@@ -105,13 +107,16 @@ static void test_pastry_params(void **state)
     struct proto_config cfg;
     assert_int_equal(param_defaults(&cfg, pastry_protocol.params), 0);
     const char *names[] = { "b", "leaf_set", "neighbourhood", "keepalive", "table_maintenance",
-                            "timeout", "converge_candidates" };
+                            "timeout", "converge_candidates", "retries", "dead_memory" };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         assert_int_equal(param_find(pastry_protocol.params, names[k]), (int)k);
     assert_int_equal(cfg.v[0].i, 4);                 /* b = 4 */
     assert_int_equal(cfg.v[1].i, 16);                /* l = 16 */
     assert_int_equal(cfg.v[2].i, 32);                /* M = 32 */
     assert_int_equal(cfg.v[3].i, 30 * 1000000);      /* keep-alive 30 s */
+    assert_int_equal(cfg.v[7].i, 0);                 /* no re-sends: the paper's reliable network,
+                                                        as Chord's default */
+    assert_int_equal(cfg.v[8].i, 60 * 1000000);      /* dead contacts remembered 60 s */
     /* the largest body is the M = 32 neighbours (a row is 2^b contacts and the sender) */
     size_t max = pastry_protocol.msg_body_max(&cfg);
     assert_true(max >= 32 * 16 && max < 33 * 16 + 16);
