@@ -24,8 +24,13 @@
  * cut to min(budget / (fan-outs), 1,472) bytes; tuples take at most two thirds of it, and each
  * message carries the next fresh tuples in turn (a new tuple is sent item_rounds x
  * group_fanout times).
- * A member whose heartbeat has not advanced for `timeout` is dropped (kept as a tombstone for
- * another timeout, so that stale gossip does not resurrect it); an RPC timeout also drops it.
+ * A member whose heartbeat has not advanced for the heartbeat timeout is dropped (kept as a
+ * tombstone for another timeout, so that stale gossip does not resurrect it); an RPC timeout
+ * also drops it. The budget lets a message carry m member entries, so a node hears about one
+ * member of a view of G only every (G-1)/(group_fanout (m+1)) rounds: the timeout spans
+ * `detect` (16) such intervals, and at least `timeout` (25 s): 25 s up to G ~ 32 (N ~ 1,000),
+ * ~51 s at N = 4,000, ~103 s at 16,000, ~207 s at 64,000. A fixed 25 s drops live members of
+ * large groups by the million, and each false drop re-homes their keys to the wrong node.
  * Contacts are probed by RTT: one liveness ping to a contact per round (round robin) and one
  * ping to a candidate offered by gossip; a measured candidate replaces the slowest contact if
  * faster. A contact that times out is dropped. A foreign group left with fewer than c contacts
@@ -94,6 +99,7 @@ enum kelips_param {
     KELIPS_P_ITEM_ROUNDS,
     KELIPS_P_RPC_TIMEOUT,
     KELIPS_P_FALLBACK,
+    KELIPS_P_DETECT,
 };
 
 static const struct param kelips_params[] = {
@@ -116,8 +122,8 @@ static const struct param kelips_params[] = {
              "(paper §2.1/§4: constant gossip bandwidth; 6 x 272 B packets as p2psim reads it)" },
     [KELIPS_P_TIMEOUT] = { .name = "timeout", .type = PARAM_DURATION, .def = "25s", .min = 0.001,
       .max = 86400,
-      .doc = "a member whose heartbeat has not advanced this long is dropped (unspecified in the "
-             "paper; p2psim: 25 s)" },
+      .doc = "a member whose heartbeat has not advanced this long is dropped, at least (unspecified "
+             "in the paper; p2psim: 25 s); stretched in large groups, see detect" },
     [KELIPS_P_ITEM_ROUNDS] = { .name = "item_rounds", .type = PARAM_INT, .def = "3", .min = 1,
       .max = 15,
       .doc = "rounds a new member, and rounds' worth of messages a new tuple, is gossiped first "
@@ -127,6 +133,12 @@ static const struct param kelips_params[] = {
       .doc = "RPC timeout after which a silent node is taken as failed" },
     [KELIPS_P_FALLBACK] = { .name = "fallback", .type = PARAM_INT, .def = "2", .min = 0, .max = 8,
       .doc = "other group members asked when a contact lacks the tuple (paper §2.2 multi-hop lookup)" },
+    [KELIPS_P_DETECT] = { .name = "detect", .type = PARAM_DOUBLE, .def = "16", .min = 0, .max = 1000,
+      .doc = "the heartbeat timeout is at least this many mean intervals between two gossip "
+             "entries about one member, (G-1)/(group_fanout x (m+1)) rounds for a view of G and "
+             "m member entries per message: a false drop has odds about e^-detect per interval "
+             "(16 gives p2psim's 25 s at N = 1,000; paper §3: dissemination time grows with the "
+             "group size under constant gossip bandwidth); 0: the fixed timeout" },
     { .name = NULL },
 };
 
@@ -385,7 +397,9 @@ _Static_assert(sizeof(struct kelips_rec) == 432, "update the figure in the openi
 struct kelips_global {
     uint32_t k, c;                    /* groups, contacts per group */
     int64_t round_us, timeout_us, rpc_us;
-    uint32_t timeout_ms;
+    uint32_t timeout_ms;              /* the `timeout` floor */
+    double detect;                    /* timeout >= detect mean heartbeat intervals */
+    uint32_t gossip_members;          /* member entries a group message carries, besides the sender's */
     uint32_t gfan, cfan, budget, msg_bytes, item_rounds, fallback;
     uint32_t tuple_sends;             /* a new tuple is sent item_rounds x gfan times */
     node_t cap;
@@ -399,6 +413,12 @@ struct kelips_global {
 };
 
 static const struct peer kelips_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } };
+
+/* The protocol's own counters (counters.csv): members dropped because their heartbeat timed
+ * out. Each departure is dropped so by at most the ~N/k members of its group; more means that
+ * live members are being taken for failed. */
+enum kelips_counter { KELIPS_C_HB_DROPS };
+static const char *const kelips_counters[] = { [KELIPS_C_HB_DROPS] = "hb_drops", NULL };
 
 /* ==== small helpers ======================================================================= */
 
@@ -1350,20 +1370,42 @@ static struct peer random_contact(struct sim *s, node_t n)
     return kelips_peer_none;
 }
 
+/* n's heartbeat timeout, ms. Each round the gfan group messages n receives carry each one
+ * member's entry (the sender's own) and m random others, so an entry about a given member of a
+ * view of G arrives about every (G-1) / (gfan (m+1)) rounds, roughly as a Poisson stream: the
+ * heartbeat of a live member stalls for `detect` such intervals with odds about e^-detect. The
+ * timeout covers that many intervals, and never less than the `timeout` parameter; G is n's own
+ * view, so the timeout follows the group as it grows (paper §3: with a constant gossip budget
+ * the time to spread an update grows with the group). */
+uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, uint32_t gfan,
+                           uint32_t m, uint32_t others);
+uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, uint32_t gfan,
+                           uint32_t m, uint32_t others)
+{
+    if (gfan == 0 || detect <= 0)
+        return floor_ms;
+    double t = detect * round_ms * (double)others / ((double)gfan * (m + 1));
+    return t > floor_ms ? (t < 86400e3 ? (uint32_t)t : 86400000u) : floor_ms;
+}
+
 /* Drops members whose heartbeat has not advanced for the timeout; forgets old tombstones. */
 static void purge(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
     uint32_t t = now_ms(s);
+    uint32_t tmo = kelips_timeout_ms(g->timeout_ms, g->detect, (double)g->round_us / 1000, g->gfan,
+                                     g->gossip_members, view_live_count(g, n));
     for (uint32_t j = 0; j < g->view[n].n; j++) {
         struct kelips_member *x = &view_of(g, n)[j];
-        if (!x->dead && t - x->heard_ms > g->timeout_ms)
+        if (!x->dead && t - x->heard_ms > tmo) {
+            sim_count(s, KELIPS_C_HB_DROPS, 1);
             view_drop(s, n, j);
+        }
     }
     struct kelips_member *v = view_of(g, n);
     uint32_t m = 0;
     for (uint32_t j = 0; j < g->view[n].n; j++)
-        if (!v[j].dead || t - v[j].heard_ms <= g->timeout_ms)
+        if (!v[j].dead || t - v[j].heard_ms <= tmo)
             v[m++] = v[j];
     g->view[n].n = m;
 }
@@ -1993,6 +2035,7 @@ static int kelips_setup(struct sim *s, const struct proto_config *cfg)
     g->round_us = cfg->v[KELIPS_P_GOSSIP].i;
     g->timeout_us = cfg->v[KELIPS_P_TIMEOUT].i;
     g->timeout_ms = (uint32_t)(g->timeout_us / 1000);
+    g->detect = cfg->v[KELIPS_P_DETECT].d;
     g->rpc_us = cfg->v[KELIPS_P_RPC_TIMEOUT].i;
     g->gfan = (uint32_t)cfg->v[KELIPS_P_GROUP_FANOUT].i;
     g->cfan = (uint32_t)cfg->v[KELIPS_P_CONTACT_FANOUT].i;
@@ -2002,6 +2045,7 @@ static int kelips_setup(struct sim *s, const struct proto_config *cfg)
     g->tuple_sends = g->item_rounds * (g->gfan ? g->gfan : 1);
     g->fallback = (uint32_t)cfg->v[KELIPS_P_FALLBACK].i;
     size_t least = kelips_wire_size(KELIPS_MSG_GOSSIP, 0, 0, 0, 0);
+    g->gossip_members = g->msg_bytes > least ? (uint32_t)((g->msg_bytes - least) / KELIPS_WIRE_MEMBER) : 0;
     if (g->msg_bytes < least) {
         fprintf(stderr, "p2plab: kelips: budget %u B per round leaves %u B per gossip message, "
                 "below the %zu B of an empty one: raise budget or lower the fan-outs\n",
@@ -2079,4 +2123,5 @@ const struct protocol kelips_protocol = {
     .converge = kelips_converge,
     .insert = kelips_insert,
     .teardown = kelips_teardown,
+    .counters = kelips_counters,
 };

@@ -65,7 +65,8 @@ static void test_kelips_params(void **state)
     struct proto_config cfg;
     assert_int_equal(param_defaults(&cfg, kelips_protocol.params), 0);
     const char *names[] = { "groups", "contacts", "gossip", "group_fanout", "contact_fanout",
-                            "budget", "timeout", "item_rounds", "rpc_timeout", "fallback" };
+                            "budget", "timeout", "item_rounds", "rpc_timeout", "fallback",
+                            "detect" };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         assert_int_equal(param_find(kelips_protocol.params, names[k]), (int)k);
     assert_int_equal(cfg.v[0].i, -1);               /* groups: auto */
@@ -82,6 +83,22 @@ static void test_kelips_params(void **state)
     assert_non_null(kelips_protocol.insert);
 }
 
+uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, uint32_t gfan,
+                           uint32_t m, uint32_t others);
+
+/* The heartbeat timeout: detect x (G-1)/(gfan (m+1)) rounds, never below the floor. With the
+ * defaults (2 s rounds, fan-out 3, 12 member entries per 272 B message, detect 16) it is
+ * p2psim's 25 s for a group of 32, and doubles with the group. */
+static void test_kelips_timeout_follows_group(void **state)
+{
+    (void)state;
+    assert_int_equal(kelips_timeout_ms(25000, 16, 2000, 3, 12, 31), 25435);
+    assert_int_equal(kelips_timeout_ms(25000, 16, 2000, 3, 12, 10), 25000);   /* the floor */
+    assert_int_equal(kelips_timeout_ms(25000, 16, 2000, 3, 12, 125), 102564);
+    assert_int_equal(kelips_timeout_ms(25000, 0, 2000, 3, 12, 125), 25000);   /* fixed */
+    assert_int_equal(kelips_timeout_ms(25000, 16, 2000, 0, 12, 125), 25000);  /* no gossip */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -89,6 +106,7 @@ int main(void)
         cmocka_unit_test(test_kelips_wire_sizes),
         cmocka_unit_test(test_kelips_node_bytes),
         cmocka_unit_test(test_kelips_params),
+        cmocka_unit_test(test_kelips_timeout_follows_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
