@@ -13,8 +13,13 @@
  * the closest unqueried ones, merges the k closest contacts each reply names, and stops when
  * the k closest non-failed entries have all answered. A workload lookup is a FIND_VALUE lookup:
  * it ends as soon as a node returns the value; that node is the answer and the hop count is
- * the depth of its RPC (the origin's own contacts are depth 1, a contact named by a depth-d
- * reply is depth d + 1), i.e. the number of sequential rounds. If no node returns the value
+ * the round of its RPC: the number of sequential waits the origin performed before the
+ * answer, a wait ending on a reply or a timeout. An RPC's round is 1 + the larger of (a) the
+ * round of the earliest reply that named its contact (0 for the origin's own contacts; a
+ * contact keeps the smallest) and (b) the highest round of an RPC of this lookup that had
+ * timed out when it was sent: a wave waited out by timeouts counts as a round, so a lookup
+ * whose first α RPCs all time out reports at least 2 hops. Without failures (b) never applies
+ * and the count is the depth of the answer in the reply tree. If no node returns the value
  * the lookup ends NOT_FOUND: the value is what the user asked for, and a node that does not
  * hold it is no answer, whatever its distance.
  *
@@ -23,15 +28,20 @@
  * holder re-publishes a key it has not received a STORE for within `republish` (1 h, §2.5:
  * the first holder to do so refreshes the others, who then skip); the original publisher
  * re-publishes every `publish` (24 h) and values expire `expire` (24 h) after publication. A
- * node that learns of a new contact w closer to one of its keys, while being itself the
- * closest to that key it knows of, STOREs the key to w (§2.5: "any node learning of a new node
- * issues STORE RPCs to transfer relevant key-value pairs"); and a node that comes to know k
- * nodes closer to a key than itself drops the key, since it is no longer among the k closest.
+ * node that learns of a new contact w that is among the k closest to one of its keys, of all
+ * the nodes it knows (itself included), STOREs the key to w (§2.5: "any node learning of a new
+ * node issues STORE RPCs to transfer relevant key-value pairs"). A holder drops a value when
+ * it expires, and, as the one optimisation, when its own republish lookup finds k nodes
+ * closer to the key that answered that very lookup (verified alive seconds ago, and sent the
+ * STORE): it never drops a value for contacts merely known, which may be dead and undetected.
  * Caching of values along the lookup path (§2.5) is not modelled: the judge counts only the k
- * closest live nodes as holders.
+ * closest live nodes as holders (so a holder that has not yet re-published, no longer among
+ * the k closest live nodes, is judged a wrong owner if it answers).
  *
  * Joining (§2.3): the node asks the introducer, inserts its contacts, looks up its own id, and
- * then refreshes every bucket farther than its closest neighbour. Bucket refresh (§2.3): a
+ * then refreshes every bucket farther than its closest neighbour. The introducer's question
+ * or answer may be lost: a watchdog asks again after an RPC timeout, and a join whose own-id
+ * lookup reaches no one starts over, both with exponential back-off. Bucket refresh (§2.3): a
  * bucket, from the lowest non-empty one up, in whose range the node has performed no lookup
  * for `refresh` (1 h) gets a node lookup for a random id in its range. Maintenance checks run on
  * a per-node tick every quarter of min(refresh, republish), jittered in [0.5, 1.5]x.
@@ -194,6 +204,7 @@ union kad_body {
 enum kad_timer {
     KAD_TIMER_TICK,                   /* refresh, republish, expiry */
     KAD_TIMER_JOIN_RETRY,
+    KAD_TIMER_JOIN_WATCHDOG,          /* arg: the join_epoch of the question it watches */
 };
 
 enum kad_phase { KAD_OUT, KAD_JOINING, KAD_JOINED };
@@ -207,6 +218,8 @@ struct kad_node {
     uint8_t count[KAD_BITS];          /* contacts in bucket i */
     uint8_t phase;                    /* enum kad_phase */
     uint8_t join_tries;               /* consecutive failed joins, for the back-off */
+    uint8_t join_epoch;               /* bumped per question to the introducer (watchdog) */
+    uint8_t asking;                   /* joining: waiting for the introducer's answer */
 };
 #define KAD_NODE_BYTES 360
 _Static_assert(sizeof(struct kad_node) == KAD_NODE_BYTES, "update the figure in the opening comment");
@@ -256,6 +269,7 @@ struct kad_rec {
     uint8_t busy;                     /* allocated */
     uint8_t inflight;                 /* RPCs out */
     uint8_t ndead, dead_next;         /* timed-out contacts (a ring once full) */
+    uint8_t waited;                   /* highest round of an RPC that timed out */
     struct addr dead[KAD_DEAD_MAX];
 };
 _Static_assert(sizeof(struct kad_rec) == 176, "update the figure in the opening comment");
@@ -568,11 +582,11 @@ static void on_ping_done(struct sim *s, node_t n, const struct rpc *rpc, bool an
 static void closest_insert(struct peer *list, unsigned *m, unsigned max, struct peer p, uint64_t key)
 {
     uint64_t d = p.id ^ key;
+    if (*m == max && d >= (list[*m - 1].id ^ key))
+        return;                       /* no closer than the farthest kept (or kept itself) */
     for (unsigned j = 0; j < *m; j++)
         if (addr_eq(list[j].addr, p.addr))
             return;
-    if (*m == max && d >= (list[*m - 1].id ^ key))
-        return;
     unsigned j = *m < max ? *m : max - 1;
     while (j > 0 && (list[j - 1].id ^ key) > d) {
         list[j] = list[j - 1];
@@ -583,39 +597,35 @@ static void closest_insert(struct peer *list, unsigned *m, unsigned max, struct 
         (*m)++;
 }
 
+/* Adds the contacts of bucket i of n to out, sorted by distance to key, but `skip`. */
+static void closest_scan(struct sim *s, node_t n, unsigned i, uint64_t key, struct addr skip,
+                         struct peer *out, unsigned *m, unsigned max)
+{
+    struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    const struct peer *b = bucket(g, n, i);
+    for (unsigned j = 0; j < nd->count[i]; j++)
+        if (!addr_eq(b[j].addr, skip))
+            closest_insert(out, m, max, b[j], key);
+}
+
 /* Up to max contacts of n closest to key, leaving out the address `skip`. */
 static unsigned closest_known(struct sim *s, node_t n, uint64_t key, struct addr skip,
                               struct peer *out, unsigned max)
 {
-    struct kad_global *g = kad_g(s);
-    const struct kad_node *nd = kad_node(s, n);
+    uint64_t d = kad_node(s, n)->self.id ^ key;
     unsigned m = 0;
-    for (unsigned i = 0; i < KAD_BITS; i++) {
-        const struct peer *b = bucket(g, n, i);
-        for (unsigned j = 0; j < nd->count[i]; j++)
-            if (!addr_eq(b[j].addr, skip))
-                closest_insert(out, &m, max, b[j], key);
-    }
+    /* bucket i lies at distance [2^i, 2^(i+1)) from n, so its contacts' distances to key share
+     * the bits of d above i and differ from d at bit i: the buckets where d has a 1, from the
+     * highest down, hold contacts ever farther from key, then those where d has a 0, from the
+     * lowest up. Each is a block of distances: once max are found, no later bucket helps. */
+    for (unsigned i = KAD_BITS; i-- > 0 && m < max;)
+        if (d >> i & 1)
+            closest_scan(s, n, i, key, skip, out, &m, max);
+    for (unsigned i = 0; i < KAD_BITS && m < max; i++)
+        if (!(d >> i & 1))
+            closest_scan(s, n, i, key, skip, out, &m, max);
     return m;
-}
-
-/* Contacts of n closer to key than n itself, not counting the address `skip`. Contacts in
- * bucket msb(n ^ key) are all closer; those in higher buckets none; lower ones are compared. */
-static unsigned closer_known(struct sim *s, node_t n, uint64_t key, struct addr skip)
-{
-    struct kad_global *g = kad_g(s);
-    const struct kad_node *nd = kad_node(s, n);
-    uint64_t self = nd->self.id;
-    if (self == key)
-        return 0;
-    unsigned top = kad_bucket_index(self, key), c = 0;
-    for (unsigned i = 0; i <= top; i++) {
-        const struct peer *b = bucket(g, n, i);
-        for (unsigned j = 0; j < nd->count[i]; j++)
-            if ((i == top || kad_closer(b[j].id, self, key)) && !addr_eq(b[j].addr, skip))
-                c++;
-    }
-    return c;
 }
 
 static void store_send(struct sim *s, node_t n, struct peer to, uint64_t key, int32_t published_s)
@@ -625,31 +635,45 @@ static void store_send(struct sim *s, node_t n, struct peer to, uint64_t key, in
     send_rpc(s, n, to.addr, KAD_MSG_STORE_REQ, LOOKUP_NONE, &body, sizeof body, 0, 0, 0);
 }
 
-/* n added w to a bucket. For each value n holds that w is closer to than n: if no other
- * contact of n is closer, n (the closest it knows) hands the value to w; if n now knows k
- * nodes closer than itself, it is no longer among the k closest and drops the value. */
+/* Is w among the k closest to key that n knows of, n itself included? With top = msb(n ^ key),
+ * n and its contacts in buckets 0..top all lie within 2^(top+1) of key: if w lies farther
+ * (msb(w ^ key) > top) they are all closer than w and their count decides; otherwise the
+ * contacts are compared one by one, stopping at k. */
+static bool among_k_closest(struct sim *s, node_t n, uint64_t key, struct peer w)
+{
+    struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    uint64_t dw = w.id ^ key, self = nd->self.id;
+    unsigned c = (self ^ key) < dw;   /* n itself */
+    if (self != key && dw != 0 && kad_bucket_index(0, dw) > kad_bucket_index(self, key)) {
+        for (unsigned i = 0; i <= kad_bucket_index(self, key); i++)
+            c += nd->count[i];
+        if (c >= g->k)
+            return false;
+    }
+    for (unsigned i = 0; i < KAD_BITS && c < g->k; i++) {
+        const struct peer *b = bucket(g, n, i);
+        for (unsigned j = 0; j < nd->count[i] && c < g->k; j++)
+            if ((b[j].id ^ key) < dw && !addr_eq(b[j].addr, w.addr))
+                c++;
+    }
+    return c < g->k;
+}
+
+/* n added w to a bucket: n hands w every value it holds to which w is among the k closest
+ * nodes n knows of (§2.5: "any node learning of a new node issues STORE RPCs to transfer
+ * relevant key-value pairs to the new node"). n keeps its own copy: the paper drops values
+ * only when they expire, never on hearing of closer nodes, which may be dead and undetected. */
 static void handoff(struct sim *s, node_t n, struct peer w)
 {
     struct kad_global *g = kad_g(s);
     struct kad_node *nd = kad_node(s, n);
     if (nd->phase != KAD_JOINED)
         return;
-    struct kad_vec *v = &g->vals[n];
-    for (uint32_t j = 0; j < v->n;) {
-        struct kad_val *e = &v->v[j];
-        if (!kad_closer(w.id, nd->self.id, e->key)) {
-            j++;
-            continue;
-        }
-        unsigned others = closer_known(s, n, e->key, w.addr);
-        if (others == 0)
-            store_send(s, n, w, e->key, e->published_s);
-        if (others + 1 >= g->k) {
-            vec_remove(v, e);
-            continue;
-        }
-        j++;
-    }
+    const struct kad_vec *v = &g->vals[n];
+    for (uint32_t j = 0; j < v->n; j++)
+        if (among_k_closest(s, n, v->v[j].key, w))
+            store_send(s, n, w, v->v[j].key, v->v[j].published_s);
 }
 
 /* ==== lookup records ====================================================================== */
@@ -750,8 +774,11 @@ static void cand_add(struct sim *s, uint32_t i, struct peer p, uint8_t depth)
         return;
     uint64_t d = p.id ^ r->target;
     for (unsigned j = 0; j < r->ncand; j++)
-        if (addr_eq(c[j].p.addr, p.addr))
+        if (addr_eq(c[j].p.addr, p.addr)) {
+            if (c[j].state == KAD_C_NEW && depth < c[j].depth)
+                c[j].depth = depth;   /* named again, by an earlier round */
             return;
+        }
     if (r->ncand == g->stride && d >= (c[r->ncand - 1].p.id ^ r->target))
         return;
     unsigned j = r->ncand < g->stride ? r->ncand : g->stride - 1;
@@ -779,6 +806,7 @@ static int cand_pos(struct sim *s, uint32_t i, struct addr a)
 static void lookup_step(struct sim *s, uint32_t i);
 static void refresh_far(struct sim *s, node_t n);
 static void join_retry(struct sim *s, node_t n);
+static void join_ask(struct sim *s, node_t n);
 
 /* Marks bucket of target as looked up now (for the refresh rule). */
 static void touch_bucket(struct sim *s, node_t n, uint64_t target)
@@ -902,8 +930,9 @@ static void lookup_step(struct sim *s, uint32_t i)
         struct kad_req body = { .from = kad_node(s, r->owner)->self.id, .target = r->target };
         enum kad_msg type = r->purpose == KAD_FOR_VALUE ? KAD_MSG_FIND_VALUE_REQ : KAD_MSG_FIND_NODE_REQ;
         uint64_t ctx = rec_ctx(s, i);
+        unsigned round = (c[j].depth > r->waited ? c[j].depth : r->waited) + 1u;
         send_rpc(s, r->owner, c[j].p.addr, type, r->lookup, &body, sizeof body, 0, ctx,
-                 (uint64_t)c[j].depth + 1);
+                 round < UINT8_MAX ? round : UINT8_MAX);
         r = rec_at(s, i);             /* net_rpc does not touch the pool, but stay safe */
         c = rec_cand(s, i);
     }
@@ -944,6 +973,8 @@ static void on_lookup_timeout(struct sim *s, const struct rpc *rpc, uint32_t i)
 {
     struct kad_rec *r = rec_at(s, i);
     r->inflight--;
+    if ((uint8_t)rpc->ctx[1] > r->waited)
+        r->waited = (uint8_t)rpc->ctx[1];   /* a wave waited out: what follows is a round later */
     r->dead[r->dead_next] = rpc->dst;
     r->dead_next = (uint8_t)((r->dead_next + 1) % KAD_DEAD_MAX);
     if (r->ndead < KAD_DEAD_MAX)
@@ -972,7 +1003,7 @@ static void kad_join(struct sim *s, node_t n)
     for (unsigned i = 0; i < KAD_BITS; i++)
         nd->used_s[i] = now_s(s);
     start_tick(s, n);
-    sim_introducer_ask(s, n);
+    join_ask(s, n);
 }
 
 static void join_retry(struct sim *s, node_t n)
@@ -985,11 +1016,23 @@ static void join_retry(struct sim *s, node_t n)
     sim_timer(s, n, KAD_TIMER_JOIN_RETRY, jitter(s, g->timeout_us << e), 0);
 }
 
+/* Asks the introducer for contacts. The question or its answer may be lost: a watchdog asks
+ * again after an RPC timeout, with the back-off of a failed join (as chord.c does). */
+static void join_ask(struct sim *s, node_t n)
+{
+    struct kad_node *nd = kad_node(s, n);
+    nd->asking = 1;
+    nd->join_epoch++;
+    sim_introducer_ask(s, n);
+    sim_timer(s, n, KAD_TIMER_JOIN_WATCHDOG, kad_g(s)->timeout_us, nd->join_epoch);
+}
+
 static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
 {
     struct kad_node *nd = kad_node(s, n);
-    if (nd->phase != KAD_JOINING)
-        return;
+    if (nd->phase != KAD_JOINING || !nd->asking)
+        return;                       /* not joining, or a second answer to a repeated question */
+    nd->asking = 0;
     unsigned added = 0;
     for (uint32_t k = 0; k < b->count && k < INTRO_CONTACTS; k++)
         if (!addr_eq(b->contacts[k].addr, nd->self.addr)) {
@@ -1171,7 +1214,6 @@ static void kad_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
 
 static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
 {
-    (void)arg;
     struct kad_global *g = kad_g(s);
     struct kad_node *nd = kad_node(s, n);
     switch (kind) {
@@ -1182,7 +1224,13 @@ static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         break;
     case KAD_TIMER_JOIN_RETRY:
         if (nd->phase == KAD_JOINING)
-            sim_introducer_ask(s, n);
+            join_ask(s, n);
+        break;
+    case KAD_TIMER_JOIN_WATCHDOG:
+        if (nd->phase == KAD_JOINING && nd->asking && arg == nd->join_epoch) {
+            nd->asking = 0;
+            join_retry(s, n);         /* no answer from the introducer: ask again, later */
+        }
         break;
     default:
         SIM_ASSERT(!"kademlia: unknown timer");
@@ -1259,17 +1307,95 @@ static void block_range(const struct kad_sorted *v, size_t len, uint64_t first, 
     *hi = h < len && v[h].id == last ? h + 1 : h;
 }
 
-/* Lays down the state a long-lived network converges to: every bucket filled with up to k
- * nodes drawn at random from its range (the nodes a node happens to have met first), bucket
- * refresh and republish phases spread uniformly over their periods, and every key stored on
- * its k XOR-closest nodes, as published by a random node. */
+/* The introducer's memory of recent registrations (the engine's INTRODUCER_MEMORY). */
+#define KAD_INTRO_MEMORY 16
+
+/* n hears from p, with no message: seen()'s k-bucket update (§2.2), nothing failing at t = 0:
+ * a full bucket's head is pinged, answers and moves to the tail, and p is dropped. */
+static void converge_seen(struct sim *s, node_t n, struct peer p)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_node *nd = kad_node(s, n);
+    if (p.id == nd->self.id)
+        return;
+    unsigned i = kad_bucket_index(nd->self.id, p.id);
+    const struct peer *b = bucket(g, n, i);
+    int j = b ? bucket_pos(b, nd->count[i], p.addr) : -1;
+    if (j < 0 && nd->count[i] < g->k) {
+        bucket_append(g, nd, n, i, p);
+        return;
+    }
+    struct peer tail = j >= 0 ? p : b[0];
+    bucket_drop(g, nd, n, i, j >= 0 ? (unsigned)j : 0);
+    bucket_append(g, nd, n, i, tail);
+}
+
+/* lookup_step's node lookup, run at once over the current tables: the α requests in flight
+ * are answered in the order sent; the responder hears from n, then answers with its k closest
+ * contacts (but n), and n hears from the responder. */
+static void converge_lookup(struct sim *s, node_t n, uint64_t target)
+{
+    struct kad_global *g = kad_g(s);
+    struct kad_cand c[2 * KAD_K_MAX];
+    struct peer seed[2 * KAD_K_MAX], named[KAD_K_MAX];
+    struct peer fifo[KAD_ALPHA_MAX];
+    unsigned nc = 0, head = 0, inflight = 0;
+    struct peer self = kad_node(s, n)->self;
+    unsigned m = closest_known(s, n, target, ADDR_NONE, seed, g->stride);
+    for (unsigned j = 0; j < m; j++)
+        c[nc++] = (struct kad_cand){ .p = seed[j], .state = KAD_C_NEW };
+    for (unsigned steps = 0; steps < KAD_STEP_LIMIT; steps++) {
+        for (unsigned j = 0, live = 0; j < nc && live < g->k && inflight < g->alpha; j++, live++)
+            if (c[j].state == KAD_C_NEW) {
+                c[j].state = KAD_C_ASKED;
+                fifo[(head + inflight++) % KAD_ALPHA_MAX] = c[j].p;
+            }
+        if (inflight == 0)
+            break;
+        struct peer r = fifo[head];
+        head = (head + 1) % KAD_ALPHA_MAX;
+        inflight--;
+        converge_seen(s, r.addr.slot, self);
+        unsigned cnt = closest_known(s, r.addr.slot, target, self.addr, named, g->k);
+        converge_seen(s, n, r);
+        for (unsigned j = 0; j < nc; j++)
+            if (addr_eq(c[j].p.addr, r.addr))
+                c[j].state = KAD_C_DONE;
+        for (unsigned q = 0; q < cnt; q++) {
+            struct peer p = named[q];
+            uint64_t d = p.id ^ target;
+            if (nc == g->stride && d >= (c[nc - 1].p.id ^ target))
+                continue;
+            bool known = addr_eq(p.addr, self.addr);
+            for (unsigned j = 0; j < nc && !known; j++)
+                known = addr_eq(c[j].p.addr, p.addr);
+            if (known)
+                continue;
+            unsigned j = nc < g->stride ? nc : g->stride - 1;
+            while (j > 0 && (c[j - 1].p.id ^ target) > d) {
+                c[j] = c[j - 1];
+                j--;
+            }
+            c[j] = (struct kad_cand){ .p = p, .state = KAD_C_NEW };
+            if (nc < g->stride)
+                nc++;
+        }
+    }
+}
+
+/* Lays down the state the protocol's own joins reach (DESIGN §3 rule 2), with global
+ * knowledge and no messages: the live nodes join one after another in a random order, each
+ * given up to INTRO_CONTACTS of the KAD_INTRO_MEMORY latest joiners, as the introducer does;
+ * each then runs, at once over the current tables, its own-id lookup and refresh_far's
+ * lookups (converge_lookup), both sides of every exchange updating their buckets. Bucket
+ * refresh and republish phases are spread uniformly over their periods, and every key is
+ * stored on its k XOR-closest nodes, as published by a random node. */
 static void kad_converge(struct sim *s)
 {
     struct kad_global *g = kad_g(s);
     node_t *live = malloc((size_t)g->cap * sizeof *live);
     struct kad_sorted *v = malloc((size_t)g->cap * sizeof *v);
-    struct kad_sorted *pick = malloc((size_t)g->cap * sizeof *pick);
-    if (!live || !v || !pick) {
+    if (!live || !v) {
         fprintf(stderr, "p2plab: kademlia: out of memory converging %u nodes\n", g->cap);
         exit(1);
     }
@@ -1286,20 +1412,37 @@ static void kad_converge(struct sim *s)
         *nd = (struct kad_node){ .self = { .id = v[k].id, .addr = sim_addr(s, n) },
                                  .phase = KAD_JOINED,
                                  .published_us = -(int64_t)(gsl_rng_uniform(rng) * (double)g->publish_us) };
-        for (unsigned i = 0; i < KAD_BITS; i++) {
+        for (unsigned i = 0; i < KAD_BITS; i++)
             nd->used_s[i] = -(int32_t)(gsl_rng_uniform(rng) * refresh);
-            uint64_t first = (v[k].id ^ (UINT64_C(1) << i)) & ~low_mask(i);
-            size_t lo, hi;
-            block_range(v, len, first, i, &lo, &hi);
-            size_t have = hi - lo, want = have < g->k ? have : g->k;
-            if (want == 0)
-                continue;
-            gsl_ran_choose(rng, pick, want, v + lo, have, sizeof *pick);
-            gsl_ran_shuffle(rng, pick, want, sizeof *pick);
-            for (size_t j = 0; j < want; j++)
-                bucket_append(g, nd, n, i, (struct peer){ .id = pick[j].id, .addr = sim_addr(s, pick[j].n) });
-        }
     }
+    /* the joins, in a random order */
+    node_t *order = malloc((len ? len : 1) * sizeof *order);
+    if (!order) {
+        fprintf(stderr, "p2plab: kademlia: out of memory converging %zu nodes\n", len);
+        exit(1);
+    }
+    memcpy(order, live, len * sizeof *order);
+    gsl_ran_shuffle(rng, order, len, sizeof *order);
+    for (size_t t = 1; t < len; t++) {
+        node_t n = order[t];
+        size_t mem = t < KAD_INTRO_MEMORY ? t : KAD_INTRO_MEMORY;
+        node_t intro[KAD_INTRO_MEMORY], pick[INTRO_CONTACTS];
+        memcpy(intro, order + t - mem, mem * sizeof *intro);
+        size_t np = mem < INTRO_CONTACTS ? mem : INTRO_CONTACTS;
+        gsl_ran_choose(rng, pick, np, intro, mem, sizeof *pick);
+        gsl_ran_shuffle(rng, pick, np, sizeof *pick);
+        for (size_t j = 0; j < np; j++)
+            converge_seen(s, n, kad_node(s, pick[j])->self);
+        struct kad_node *nd = kad_node(s, n);
+        converge_lookup(s, n, nd->self.id);
+        unsigned low = KAD_BITS;
+        for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
+            if (nd->count[i])
+                low = i;
+        for (unsigned i = low + 1; i < KAD_BITS; i++)
+            converge_lookup(s, n, kad_bucket_random(nd->self.id, i, rand64(s)));
+    }
+    free(order);
     /* values: the k closest of each key; the smallest aligned block around the key holding
      * at least k nodes contains them */
     uint32_t nkeys;
@@ -1330,7 +1473,6 @@ static void kad_converge(struct sim *s)
     }
     for (size_t k = 0; k < len; k++)
         start_tick(s, live[k]);
-    free(pick);
     free(v);
     free(live);
 }

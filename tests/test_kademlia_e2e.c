@@ -58,6 +58,48 @@ static void test_kademlia_e2e_churn(void **state)
     harness_free(cells, n);
 }
 
+/* Churn with a 30-minute median session, half of the departures crashes, one hour. A holder
+ * keeps a value until it expires, re-publishes it hourly and hands it to every newcomer among
+ * the k closest it knows (IPTPS 2002 §2.5), so some of the k = 20 copies stay live: the lookups
+ * find the value (>= 99%; before values were dropped on hearing of k closer, possibly dead,
+ * contacts, the reviewer measured 98.0%, all NOT_FOUND with no live holder). */
+static void test_kademlia_e2e_churn_short_sessions(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/kademlia-churn30.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 1);
+    print_message("kademlia churn (30 min): success %.5f, hops %.3f, not found %.5f, wrong %.5f, "
+                  "departures %.0f\n", metric(cells, M_SUCCESS), metric(cells, M_HOPS_MEAN),
+                  metric(cells, M_FAIL_NOTFOUND), metric(cells, M_FAIL_WRONG),
+                  metric(cells, M_DEPARTURES));
+    assert_true(metric(cells, M_DEPARTURES) > 500);
+    assert_true(metric(cells, M_SUCCESS) >= 0.99);
+    harness_free(cells, n);
+}
+
+/* Joining under 5% message loss: the introducer's question or answer may be lost, and a
+ * joining node asks again after an RPC timeout, with back-off (DESIGN §2: failures show only
+ * as timeouts). Every node joins: as many lookups are issued as without loss (within 3%; a
+ * node issues lookups only once joined) and the routing tables are as full (within 10%). */
+static void test_kademlia_e2e_join_under_loss(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/kademlia-loss.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);
+    const struct harness_cell *clean = &cells[0], *lossy = &cells[1];
+    print_message("kademlia loss 0: lookups %.0f state %.1f; loss 0.05: lookups %.0f state %.1f "
+                  "success %.4f\n", metric(clean, M_LOOKUPS), metric(clean, M_STATE_MEAN),
+                  metric(lossy, M_LOOKUPS), metric(lossy, M_STATE_MEAN), metric(lossy, M_SUCCESS));
+    assert_true(metric(clean, M_LOOKUPS) > 1000);
+    assert_true(fabs(metric(lossy, M_LOOKUPS) - metric(clean, M_LOOKUPS)) <=
+                0.03 * metric(clean, M_LOOKUPS));
+    assert_true(fabs(metric(lossy, M_STATE_MEAN) - metric(clean, M_STATE_MEAN)) <=
+                0.10 * metric(clean, M_STATE_MEAN));
+    harness_free(cells, n);
+}
+
 /* 30% of a stable network crashes at once. About 14 of each value's 20 copies survive and the
  * parallel lookups route around the dead contacts, learning of them only by timeouts (IPTPS
  * 2002 §2.3): every time-series interval from one interval (30 s) after the crash on must
@@ -84,14 +126,14 @@ static void test_kademlia_e2e_mass_crash(void **state)
 }
 
 /* DESIGN §3 rule 2: joining through the introducer must reach the lookup statistics of the
- * converged start. Success matches within 5%. Mean hops do NOT match within 5%, and this
- * test records the gap instead of hiding it: converge fills each full bucket with k nodes
- * drawn at random from its range (the model of the paper's analysis, and what churn drifts a
- * table towards as dead contacts give way to arbitrary newcomers), while the paper's join
- * fills a far bucket, once and for good in a static network (least-recently-seen eviction
- * keeps live contacts), with the nodes met by one refresh lookup, clustered around its random
- * target; the first round then gains fewer bits. Measured (seed 2, N = 1,024): converged 1.29,
- * join 1.62 rounds (+26%). Asserted: both within the ½·log2 N bound, join within 35%. */
+ * converged start, success and mean hops within 5%. converge replays the paper's joins with
+ * global knowledge and no messages (random join order; each node's own-id lookup and the
+ * refresh of every bucket farther than its closest neighbour, computed over the tables as
+ * they stand, both sides of every exchange updating their k-buckets with least-recently-seen
+ * eviction), so a far bucket holds, as after a real join, the nodes met by one refresh lookup
+ * clustered around its target, not k nodes drawn at random from its range. Measured (seed 2,
+ * N = 1,024): converged 1.653, join 1.625 rounds (the former random-fill converge gave 1.29,
+ * 26% fewer than the joins). */
 static void test_kademlia_e2e_join_matches_converged(void **state)
 {
     (void)state;
@@ -110,7 +152,7 @@ static void test_kademlia_e2e_join_matches_converged(void **state)
                 0.05 * metric(conv, M_SUCCESS));
     assert_true(metric(conv, M_HOPS_MEAN) <= half && metric(join, M_HOPS_MEAN) <= half);
     assert_true(fabs(metric(join, M_HOPS_MEAN) - metric(conv, M_HOPS_MEAN)) <=
-                0.35 * metric(conv, M_HOPS_MEAN));
+                0.05 * metric(conv, M_HOPS_MEAN));
     harness_free(cells, n);
 }
 
@@ -119,6 +161,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kademlia_e2e_path_length),
         cmocka_unit_test(test_kademlia_e2e_churn),
+        cmocka_unit_test(test_kademlia_e2e_churn_short_sessions),
+        cmocka_unit_test(test_kademlia_e2e_join_under_loss),
         cmocka_unit_test(test_kademlia_e2e_mass_crash),
         cmocka_unit_test(test_kademlia_e2e_join_matches_converged),
     };
