@@ -343,8 +343,8 @@ static int cmd_run(int argc, char **argv)
     } else {
         out_table(stdout, &set);
         if (!a.quiet)
-            printf("\nresults in %s/: summary.yaml runs.csv timeseries.csv hops.csv perf.csv\n",
-                   outdir);
+            printf("\nresults in %s/: summary.yaml runs.csv timeseries.csv hops.csv "
+                   "counters.csv perf.csv\n", outdir);
     }
     free_set(&set);
     scn_free(d);
