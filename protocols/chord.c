@@ -1550,29 +1550,11 @@ static size_t chord_state_entries(const struct sim *s, node_t n)
 
 /* ==== converged start ===================================================================== */
 
-struct chord_sorted {
-    uint64_t id;
-    node_t n;
-};
-
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = ((const struct chord_sorted *)a)->id, y = ((const struct chord_sorted *)b)->id;
-    return (x > y) - (x < y);
-}
-
 /* Index in v[0..len) of the first id >= key, wrapping to 0. */
-static size_t successor_index(const struct chord_sorted *v, size_t len, uint64_t key)
+static size_t successor_index(const struct converge_node *v, size_t len, uint64_t key)
 {
-    size_t lo = 0, hi = len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].id < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo == len ? 0 : lo;
+    size_t i = converge_lower_bound(v, len, key);
+    return i == len ? 0 : i;
 }
 
 /* Lays down exactly the state join and stabilization converge to: predecessor, r successors,
@@ -1581,18 +1563,17 @@ static void chord_converge(struct sim *s)
 {
     struct chord_global *g = chord_g(s);
     node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct chord_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
     if (!live || !v) {
         fprintf(stderr, "p2plab: chord: out of memory converging %u nodes\n", g->cap);
         exit(1);
     }
     size_t len = sim_converge_live(s, live, g->cap);
-    for (size_t k = 0; k < len; k++)
-        v[k] = (struct chord_sorted){ .id = sim_node_id(s, live[k]), .n = live[k] };
-    qsort(v, len, sizeof *v, by_id);
-#define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].n) })
+    size_t sorted = sim_converge_sorted(s, v, g->cap);
+    SIM_ASSERT(sorted == len);
+#define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
     for (size_t k = 0; k < len; k++) {
-        node_t n = v[k].n;
+        node_t n = v[k].slot;
         struct chord_node *nd = chord_node(s, n);
         *nd = (struct chord_node){ .self = CHORD_PEER_AT(k), .pred = chord_peer_none,
                                    .wait_head = CHORD_NONE32, .phase = CHORD_JOINED,

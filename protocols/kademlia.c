@@ -1271,39 +1271,15 @@ static size_t kad_state_entries(const struct sim *s, node_t n)
 
 /* ==== converged start ===================================================================== */
 
-struct kad_sorted {
-    uint64_t id;
-    node_t n;
-};
-
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = ((const struct kad_sorted *)a)->id, y = ((const struct kad_sorted *)b)->id;
-    return (x > y) - (x < y);
-}
-
-static size_t lower_bound(const struct kad_sorted *v, size_t len, uint64_t key)
-{
-    size_t lo = 0, hi = len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].id < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static uint64_t low_mask(unsigned bits) { return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1; }
 
 /* The index range [*lo, *hi) of ids in the aligned block [first, first + 2^bits). */
-static void block_range(const struct kad_sorted *v, size_t len, uint64_t first, unsigned bits,
+static void block_range(const struct converge_node *v, size_t len, uint64_t first, unsigned bits,
                         size_t *lo, size_t *hi)
 {
-    *lo = lower_bound(v, len, first);
+    *lo = converge_lower_bound(v, len, first);
     uint64_t last = first | low_mask(bits);
-    size_t h = lower_bound(v, len, last);
+    size_t h = converge_lower_bound(v, len, last);
     *hi = h < len && v[h].id == last ? h + 1 : h;
 }
 
@@ -1394,19 +1370,18 @@ static void kad_converge(struct sim *s)
 {
     struct kad_global *g = kad_g(s);
     node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct kad_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
     if (!live || !v) {
         fprintf(stderr, "p2plab: kademlia: out of memory converging %u nodes\n", g->cap);
         exit(1);
     }
     size_t len = sim_converge_live(s, live, g->cap);
-    for (size_t k = 0; k < len; k++)
-        v[k] = (struct kad_sorted){ .id = sim_node_id(s, live[k]), .n = live[k] };
-    qsort(v, len, sizeof *v, by_id);
+    size_t sorted = sim_converge_sorted(s, v, g->cap);
+    SIM_ASSERT(sorted == len);
     gsl_rng *rng = sim_rng(s);
     int32_t refresh = (int32_t)(g->refresh_us / KAD_US_PER_S);
     for (size_t k = 0; k < len; k++) {
-        node_t n = v[k].n;
+        node_t n = v[k].slot;
         node_reset(g, n);
         struct kad_node *nd = kad_node(s, n);
         *nd = (struct kad_node){ .self = { .id = v[k].id, .addr = sim_addr(s, n) },
@@ -1459,14 +1434,14 @@ static void kad_converge(struct sim *s)
         struct peer best[KAD_K_MAX];
         unsigned nb = 0;
         for (size_t j = lo; j < hi; j++)
-            closest_insert(best, &nb, g->k, (struct peer){ .id = v[j].id, .addr = { v[j].n, 0 } }, key);
+            closest_insert(best, &nb, g->k, (struct peer){ .id = v[j].id, .addr = { v[j].slot, 0 } }, key);
         int32_t touched = -(int32_t)(gsl_rng_uniform(rng) * repub);
         for (unsigned j = 0; j < nb; j++) {
             struct kad_val *e = vec_put(&g->vals[best[j].addr.slot], key);
             e->touched_s = touched;
             e->published_s = 0;
         }
-        node_t publisher = v[gsl_rng_uniform_int(rng, len)].n;
+        node_t publisher = v[gsl_rng_uniform_int(rng, len)].slot;
         struct kad_val *e = vec_put(&g->pubs[publisher], key);
         e->published_s = 0;
         e->touched_s = 0;

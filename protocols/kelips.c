@@ -1894,17 +1894,6 @@ static size_t kelips_state_entries(const struct sim *s, node_t n)
 
 /* ==== converged start ===================================================================== */
 
-struct kelips_sorted {
-    uint64_t id;
-    node_t n;
-};
-
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = ((const struct kelips_sorted *)a)->id, y = ((const struct kelips_sorted *)b)->id;
-    return (x > y) - (x < y);
-}
-
 /* The state gossip converges to: every live member of the group in the view (RTT measured),
  * c contacts per foreign group chosen by proximity (the c lowest-RTT of 2c random members, as
  * a few rounds of probing would reach), and every key's tuple in its group, homed at the
@@ -1913,7 +1902,7 @@ static void kelips_converge(struct sim *s)
 {
     struct kelips_global *g = kg(s);
     node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct kelips_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
     uint32_t *start = calloc((size_t)g->k + 1, sizeof *start);
     if (!live || !v || !start) {
         fprintf(stderr, "p2plab: kelips: out of memory converging %u nodes\n", g->cap);
@@ -1921,10 +1910,9 @@ static void kelips_converge(struct sim *s)
     }
     size_t len = sim_converge_live(s, live, g->cap);
     /* members sorted by (group, id) */
-    for (size_t j = 0; j < len; j++)
-        v[j] = (struct kelips_sorted){ .id = sim_node_id(s, live[j]), .n = live[j] };
-    qsort(v, len, sizeof *v, by_id);
-    struct kelips_sorted *byg = malloc((len ? len : 1) * sizeof *byg);
+    size_t sorted = sim_converge_sorted(s, v, g->cap);
+    SIM_ASSERT(sorted == len);
+    struct converge_node *byg = malloc((len ? len : 1) * sizeof *byg);
     if (!byg) {
         fprintf(stderr, "p2plab: kelips: out of memory converging %u nodes\n", g->cap);
         exit(1);
@@ -1945,9 +1933,9 @@ static void kelips_converge(struct sim *s)
         }
         free(fill);
     }
-#define KELIPS_PEER_OF(e) ((struct peer){ .id = (e).id, .addr = sim_addr(s, (e).n) })
+#define KELIPS_PEER_OF(e) ((struct peer){ .id = (e).id, .addr = sim_addr(s, (e).slot) })
     for (size_t j = 0; j < len; j++) {
-        node_t n = v[j].n;
+        node_t n = v[j].slot;
         node_reset(s, n);
         struct kelips_node *nd = knode(s, n);
         nd->phase = KELIPS_JOINED;
@@ -1955,19 +1943,19 @@ static void kelips_converge(struct sim *s)
         struct kelips_vec *vw = &g->view[n];
         vec_reserve(vw, start[q + 1] - start[q], sizeof(struct kelips_member));
         for (uint32_t x = start[q]; x < start[q + 1]; x++) {
-            if (byg[x].n == n)
+            if (byg[x].slot == n)
                 continue;
             view_of(g, n)[vw->n++] = (struct kelips_member){
-                .p = KELIPS_PEER_OF(byg[x]), .rtt_us = (uint32_t)sim_converge_rtt(s, n, byg[x].n) };
+                .p = KELIPS_PEER_OF(byg[x]), .rtt_us = (uint32_t)sim_converge_rtt(s, n, byg[x].slot) };
         }
         for (uint32_t o = 0; o < g->k; o++) {
             uint32_t size = start[o + 1] - start[o];
             if (o == q || size == 0)
                 continue;
             for (uint32_t t = 0; t < 2 * g->c && t < 2 * size; t++) {
-                const struct kelips_sorted *e =
+                const struct converge_node *e =
                     &byg[start[o] + (size <= 2 * g->c ? t % size : gsl_rng_uniform_int(sim_rng(s), size))];
-                contact_offer(s, n, KELIPS_PEER_OF(*e), (uint32_t)sim_converge_rtt(s, n, e->n));
+                contact_offer(s, n, KELIPS_PEER_OF(*e), (uint32_t)sim_converge_rtt(s, n, e->slot));
             }
         }
     }
@@ -1977,13 +1965,13 @@ static void kelips_converge(struct sim *s)
         uint32_t q = (uint32_t)(keys[j] % g->k);
         if (start[q + 1] == start[q])
             continue;
-        const struct kelips_sorted *best = &byg[start[q]];
+        const struct converge_node *best = &byg[start[q]];
         for (uint32_t x = start[q]; x < start[q + 1]; x++)
             if (kelips_closer(byg[x].id, best->id, keys[j]))
                 best = &byg[x];
         struct peer home = KELIPS_PEER_OF(*best);
         for (uint32_t x = start[q]; x < start[q + 1]; x++) {
-            struct kelips_tuple *t = tup_insert(g, byg[x].n, keys[j]);
+            struct kelips_tuple *t = tup_insert(g, byg[x].slot, keys[j]);
             t->home = home;
             t->ver = 1;
             t->fresh = 0;

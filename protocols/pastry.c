@@ -1396,31 +1396,6 @@ static size_t pastry_state_entries(const struct sim *s, node_t n)
 
 /* ==== converged start ===================================================================== */
 
-struct pastry_sorted {
-    uint64_t id;
-    node_t n;
-};
-
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = ((const struct pastry_sorted *)a)->id, y = ((const struct pastry_sorted *)b)->id;
-    return (x > y) - (x < y);
-}
-
-/* Index in v[0..len) of the first id >= key (len if none). */
-static size_t lower_index(const struct pastry_sorted *v, size_t len, uint64_t key)
-{
-    size_t lo = 0, hi = len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].id < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* Lays down what join and maintenance reach: exact leaf sets; per table slot the nearest of up
  * to `converge_candidates` random nodes with the slot's prefix; the M nearest of 8·M random
  * nodes as neighbourhood set. Then starts every node's timers with random phases. */
@@ -1428,19 +1403,18 @@ static void pastry_converge(struct sim *s)
 {
     struct pastry_global *g = pastry_g(s);
     node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct pastry_sorted *v = malloc((size_t)g->cap * sizeof *v);
+    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
     if (!live || !v) {
         fprintf(stderr, "p2plab: pastry: out of memory converging %u nodes\n", g->cap);
         exit(1);
     }
     size_t len = sim_converge_live(s, live, g->cap);
-    for (size_t k = 0; k < len; k++)
-        v[k] = (struct pastry_sorted){ .id = sim_node_id(s, live[k]), .n = live[k] };
-    qsort(v, len, sizeof *v, by_id);
+    size_t sorted = sim_converge_sorted(s, v, g->cap);
+    SIM_ASSERT(sorted == len);
     gsl_rng *rng = sim_rng(s);
-#define PASTRY_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].n) })
+#define PASTRY_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
     for (size_t k = 0; k < len; k++) {
-        node_t n = v[k].n;
+        node_t n = v[k].slot;
         struct pastry_node *nd = pastry_node(s, n);
         *nd = (struct pastry_node){ .self = PASTRY_PEER_AT(k), .wait_head = PASTRY_NONE32,
                                     .phase = PASTRY_JOINED, .join_best = pastry_peer_none };
@@ -1469,7 +1443,8 @@ static void pastry_converge(struct sim *s)
                 uint64_t prefix = width ? (self >> (PASTRY_BITS - width)) << (PASTRY_BITS - width) : 0;
                 uint64_t lo = prefix | ((uint64_t)(c >> (g->b - dbits)) << shift);
                 uint64_t hi = lo + (shift ? (UINT64_C(1) << shift) - 1 : 0);
-                size_t a = lower_index(v, len, lo), z = hi == UINT64_MAX ? len : lower_index(v, len, hi + 1);
+                size_t a = converge_lower_bound(v, len, lo);
+                size_t z = hi == UINT64_MAX ? len : converge_lower_bound(v, len, hi + 1);
                 if (a >= z)
                     continue;
                 size_t count = z - a, best = len;
@@ -1477,7 +1452,7 @@ static void pastry_converge(struct sim *s)
                 unsigned tries = count < g->candidates ? (unsigned)count : g->candidates;
                 for (unsigned q = 0; q < tries; q++) {
                     size_t pick = count <= g->candidates ? a + q : a + gsl_rng_uniform_int(rng, count);
-                    int64_t rtt = sim_converge_rtt(s, n, v[pick].n);
+                    int64_t rtt = sim_converge_rtt(s, n, v[pick].slot);
                     if (best == len || rtt < best_rtt) {
                         best = pick;
                         best_rtt = rtt;
@@ -1493,7 +1468,7 @@ static void pastry_converge(struct sim *s)
             size_t pick = gsl_rng_uniform_int(rng, len);
             if (pick == k)
                 continue;
-            nbr_consider(s, n, PASTRY_PEER_AT(pick), (uint32_t)sim_converge_rtt(s, n, v[pick].n));
+            nbr_consider(s, n, PASTRY_PEER_AT(pick), (uint32_t)sim_converge_rtt(s, n, v[pick].slot));
         }
     }
 #undef PASTRY_PEER_AT

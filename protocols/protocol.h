@@ -63,6 +63,14 @@ struct protocol {
  * and sim_addr), the round-trip time between two of them as a node would measure it, and the
  * workload's keys. */
 node_t sim_converge_live(const struct sim *s, node_t *out, node_t max);
+/* The same live nodes sorted by identifier, and the first index of v[0..len) whose id is at
+ * least key (len if none): what every ring or prefix converge needs. */
+struct converge_node {
+    uint64_t id;
+    node_t slot;
+};
+node_t sim_converge_sorted(const struct sim *s, struct converge_node *out, node_t max);
+size_t converge_lower_bound(const struct converge_node *v, size_t len, uint64_t key);
 int64_t sim_converge_rtt(const struct sim *s, node_t a, node_t b);
 const uint64_t *sim_converge_keys(const struct sim *s, uint32_t *n);
 

@@ -591,6 +591,37 @@ const uint64_t *sim_converge_keys(const struct sim *s, uint32_t *n)
     return s->wl.keys;
 }
 
+static int by_id(const void *a, const void *b)
+{
+    const struct converge_node *x = a, *y = b;
+    if (x->id != y->id)
+        return (x->id > y->id) - (x->id < y->id);
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+node_t sim_converge_sorted(const struct sim *s, struct converge_node *out, node_t max)
+{
+    SIM_ASSERT(s->eng.now == 0);
+    node_t n = s->alive.n < max ? s->alive.n : max;
+    for (node_t k = 0; k < n; k++)
+        out[k] = (struct converge_node){ .id = s->id[s->alive.item[k]], .slot = s->alive.item[k] };
+    qsort(out, n, sizeof *out, by_id);
+    return n;
+}
+
+size_t converge_lower_bound(const struct converge_node *v, size_t len, uint64_t key)
+{
+    size_t lo = 0, hi = len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].id < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 node_t sim_converge_live(const struct sim *s, node_t *out, node_t max)
 {
     node_t n = s->alive.n < max ? s->alive.n : max;
