@@ -62,6 +62,32 @@ void harness_free(struct harness_cell *cells, size_t n)
     free(cells);
 }
 
+int64_t harness_param(const struct harness_cell *c, const char *name)
+{
+    const struct proto_config *cfg = &c->sc.protocols[0].cfg;
+    int k = param_find(cfg->params, name);
+    if (k < 0)
+        fail_msg("%s has no parameter %s", c->sc.protocols[0].name, name);
+    return cfg->v[k].i;
+}
+
+char harness_dir[64];
+
+int harness_dir_make(void **state)
+{
+    (void)state;
+    snprintf(harness_dir, sizeof harness_dir, "/tmp/p2plab-test-XXXXXX");
+    return mkdtemp(harness_dir) ? 0 : -1;
+}
+
+int harness_dir_remove(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", harness_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 double harness_ts_success(const struct harness_cell *c, double t_s)
 {
     size_t k = (size_t)(t_s * 1e6 / (double)c->sc.sample_us);

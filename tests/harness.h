@@ -23,5 +23,12 @@ size_t harness_run(const char *rel, const char *const *sets, size_t n_sets,
 void harness_free(struct harness_cell *cells, size_t n);
 /* The success rate of the time-series interval containing t_s seconds. */
 double harness_ts_success(const struct harness_cell *c, double t_s);
+/* The cell's value of its first protocol's parameter `name` (integers and durations, in us). */
+int64_t harness_param(const struct harness_cell *c, const char *name);
+
+/* A fresh temporary folder for a test (cmocka setup) and its removal (teardown). */
+extern char harness_dir[64];
+int harness_dir_make(void **state);
+int harness_dir_remove(void **state);
 
 #endif

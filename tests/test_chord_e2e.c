@@ -13,15 +13,6 @@
 
 static double metric(const struct harness_cell *c, enum metric m) { return c->r.metric[m]; }
 
-/* The cell's value of Chord parameter `name` (integers and durations in microseconds). */
-static int64_t chord_param(const struct harness_cell *c, const char *name)
-{
-    const struct proto_config *cfg = &c->sc.protocols[0].cfg;
-    int k = param_find(cfg->params, name);
-    assert_true(k >= 0);
-    return cfg->v[k].i;
-}
-
 /* Chord's mean path length is about ½·log2 N (SIGCOMM 2001 §6.3 and Fig. 10a; ToN 2003
  * §V-C, Fig. 10a), measured by routing on fingers alone: the cells with r = 1 must lie within
  * 10% of it. With r = 16 the successor list is routing state too (ToN §IV-E): the last log2 r
@@ -36,7 +27,7 @@ static void test_chord_e2e_path_length(void **state)
     for (size_t i = 0; i < n; i++) {
         const struct harness_cell *c = &cells[i];
         double N = c->sc.nodes.count;
-        int64_t r = chord_param(c, "successors");
+        int64_t r = harness_param(c, "successors");
         double half = 0.5 * log2(N), hops = metric(c, M_HOPS_MEAN);
         print_message("chord r=%2lld N=%6.0f: hops %.3f, 1/2 log2 N = %.1f, success %.4f\n",
                       (long long)r, N, hops, half, metric(c, M_SUCCESS));
@@ -108,7 +99,7 @@ static void test_chord_e2e_mass_crash(void **state)
     assert_int_equal(n, 1);
     const struct harness_cell *c = cells;
     double crash_s = (double)c->sc.churn.events[0].at_us / 1e6;
-    double round_s = (double)chord_param(c, "stabilize") / 1e6;
+    double round_s = (double)harness_param(c, "stabilize") / 1e6;
     double sample_s = (double)c->sc.sample_us / 1e6, end_s = (double)c->sc.duration_us / 1e6;
     assert_int_equal(c->r.ts[(size_t)(crash_s / sample_s)].live, 1000);
     const struct ts_bucket *before = &c->r.ts[(size_t)(crash_s / sample_s) - 1];

@@ -15,23 +15,6 @@
 
 #include "tests/harness.h"
 
-static char dir[64];
-
-static int make_dir(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/p2plab-det-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 static int run(const char *args, const char *stderr_file)
 {
     const char *bin = getenv("P2PLAB_BINARY");
@@ -63,18 +46,18 @@ static void test_determinism_same_seed_same_files(void **state)
 {
     (void)state;
     char args[1024], err[128];
-    snprintf(err, sizeof err, "%s/stderr", dir);
+    snprintf(err, sizeof err, "%s/stderr", harness_dir);
     const char *scn = harness_path("tests/scenarios/determinism.yaml");
     for (int k = 0; k < 2; k++) {
         /* -j 1 and -j 2: threads change the order of work, never the results */
-        snprintf(args, sizeof args, "run '%s' -q -j %d -o '%s/run%d'", scn, k + 1, dir, k);
+        snprintf(args, sizeof args, "run '%s' -q -j %d -o '%s/run%d'", scn, k + 1, harness_dir, k);
         assert_int_equal(run(args, err), 0);
     }
     const char *files[] = { "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv", "counters.csv" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char a[256], b[256];
-        snprintf(a, sizeof a, "%s/run0/%s", dir, files[i]);
-        snprintf(b, sizeof b, "%s/run1/%s", dir, files[i]);
+        snprintf(a, sizeof a, "%s/run0/%s", harness_dir, files[i]);
+        snprintf(b, sizeof b, "%s/run1/%s", harness_dir, files[i]);
         size_t la, lb;
         char *x = slurp(a, &la), *y = slurp(b, &lb);
         assert_true(la > 0);
@@ -84,11 +67,11 @@ static void test_determinism_same_seed_same_files(void **state)
         free(y);
     }
     /* a different seed gives different numbers */
-    snprintf(args, sizeof args, "run '%s' -q --seed 99 -o '%s/run2'", scn, dir);
+    snprintf(args, sizeof args, "run '%s' -q --seed 99 -o '%s/run2'", scn, harness_dir);
     assert_int_equal(run(args, err), 0);
     char a[256], b[256];
-    snprintf(a, sizeof a, "%s/run0/runs.csv", dir);
-    snprintf(b, sizeof b, "%s/run2/runs.csv", dir);
+    snprintf(a, sizeof a, "%s/run0/runs.csv", harness_dir);
+    snprintf(b, sizeof b, "%s/run2/runs.csv", harness_dir);
     size_t la, lb;
     char *x = slurp(a, &la), *y = slurp(b, &lb);
     assert_false(la == lb && memcmp(x, y, la) == 0);
@@ -100,8 +83,8 @@ static void test_determinism_bad_input_writes_nothing(void **state)
 {
     (void)state;
     char args[1024], err[128], out[128];
-    snprintf(err, sizeof err, "%s/stderr", dir);
-    snprintf(out, sizeof out, "%s/never", dir);
+    snprintf(err, sizeof err, "%s/stderr", harness_dir);
+    snprintf(out, sizeof out, "%s/never", harness_dir);
     snprintf(args, sizeof args, "run '%s' -q -o '%s'",
              harness_path("tests/scenarios/cli-unknown-key.yaml"), out);
     assert_int_equal(run(args, err), 2);
@@ -115,7 +98,7 @@ static void test_determinism_bad_input_writes_nothing(void **state)
 
     /* an existing results folder is not replaced without --force */
     const char *scn = harness_path("tests/scenarios/determinism.yaml");
-    snprintf(args, sizeof args, "run '%s' -q -o '%s/once'", scn, dir);
+    snprintf(args, sizeof args, "run '%s' -q -o '%s/once'", scn, harness_dir);
     assert_int_equal(run(args, err), 0);
     assert_int_equal(run(args, err), 2);
     msg = slurp(err, &n);
@@ -127,7 +110,7 @@ static void test_determinism_cli_usage(void **state)
 {
     (void)state;
     char err[128];
-    snprintf(err, sizeof err, "%s/stderr", dir);
+    snprintf(err, sizeof err, "%s/stderr", harness_dir);
     assert_int_equal(run("--version", err), 0);
     assert_int_equal(run("--help", err), 0);
     assert_int_equal(run("list", err), 0);
@@ -146,9 +129,9 @@ static void test_determinism_cli_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_determinism_same_seed_same_files, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_determinism_bad_input_writes_nothing, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_determinism_cli_usage, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_determinism_same_seed_same_files, harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_determinism_bad_input_writes_nothing, harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_determinism_cli_usage, harness_dir_make, harness_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

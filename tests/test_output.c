@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sim/output.h"
+#include "tests/harness.h"
 
 static void test_output_ci_student_t(void **state)
 {
@@ -53,33 +54,16 @@ static void test_output_numbers(void **state)
     assert_string_equal(b, "0.3333333333");
 }
 
-static char dir[64];
-
-static int make_dir(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/p2plab-out-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 static void test_output_refuses_existing_results(void **state)
 {
     (void)state;
     char path[128], err[512];
-    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    snprintf(path, sizeof path, "%s/runs.csv", harness_dir);
     FILE *f = fopen(path, "w");
     fputs("mine\n", f);
     fclose(f);
     struct out_dir d;
-    assert_int_equal(out_begin(&d, dir, false, err, sizeof err), -1);
+    assert_int_equal(out_begin(&d, harness_dir, false, err, sizeof err), -1);
     assert_non_null(strstr(err, "--force"));
     /* nothing was touched */
     f = fopen(path, "r");
@@ -88,7 +72,7 @@ static void test_output_refuses_existing_results(void **state)
     fclose(f);
     assert_string_equal(line, "mine\n");
     /* with force it may go ahead; abort leaves no staging folder behind */
-    assert_int_equal(out_begin(&d, dir, true, err, sizeof err), 0);
+    assert_int_equal(out_begin(&d, harness_dir, true, err, sizeof err), 0);
     struct stat st;
     assert_int_equal(stat(d.tmp, &st), 0);
     char tmp[sizeof d.tmp];
@@ -101,7 +85,7 @@ static void test_output_creates_nested_dirs(void **state)
 {
     (void)state;
     char path[128], err[512];
-    snprintf(path, sizeof path, "%s/a/b/c", dir);
+    snprintf(path, sizeof path, "%s/a/b/c", harness_dir);
     struct out_dir d;
     assert_int_equal(out_begin(&d, path, false, err, sizeof err), 0);
     out_abort(&d);
@@ -114,7 +98,7 @@ static void test_output_unwritable_dir(void **state)
 {
     (void)state;
     char path[128], err[512];
-    snprintf(path, sizeof path, "%s/file", dir);
+    snprintf(path, sizeof path, "%s/file", harness_dir);
     FILE *f = fopen(path, "w");
     fclose(f);
     struct out_dir d;
@@ -128,9 +112,9 @@ int main(void)
         cmocka_unit_test(test_output_ci_student_t),
         cmocka_unit_test(test_output_ci_skips_nan_and_needs_two),
         cmocka_unit_test(test_output_numbers),
-        cmocka_unit_test_setup_teardown(test_output_refuses_existing_results, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_output_creates_nested_dirs, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_output_unwritable_dir, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_output_refuses_existing_results, harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_output_creates_nested_dirs, harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_output_unwritable_dir, harness_dir_make, harness_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

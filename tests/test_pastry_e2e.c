@@ -15,14 +15,6 @@
 
 static double metric(const struct harness_cell *c, enum metric m) { return c->r.metric[m]; }
 
-static int64_t pastry_param(const struct harness_cell *c, const char *name)
-{
-    const struct proto_config *cfg = &c->sc.protocols[0].cfg;
-    int k = param_find(cfg->params, name);
-    assert_true(k >= 0);
-    return cfg->v[k].i;
-}
-
 /* Routing decisions, from the protocol's counters (route_leaf, route_table, route_rare). */
 static void print_route_counts(const char *what, const struct harness_cell *cells, size_t n)
 {
@@ -97,7 +89,7 @@ static void test_pastry_e2e_mass_crash(void **state)
     assert_int_equal(n, 1);
     const struct harness_cell *c = cells;
     double crash_s = (double)c->sc.churn.events[0].at_us / 1e6;
-    double round_s = (double)pastry_param(c, "keepalive") / 1e6;
+    double round_s = (double)harness_param(c, "keepalive") / 1e6;
     double sample_s = (double)c->sc.sample_us / 1e6, end_s = (double)c->sc.duration_us / 1e6;
     assert_int_equal(c->r.ts[(size_t)(crash_s / sample_s)].live, 1400);
     for (double t = crash_s; t + sample_s <= end_s; t += sample_s) {
@@ -156,12 +148,12 @@ static void test_pastry_e2e_loss(void **state)
         const struct harness_cell *c = &cells[i];
         print_message("pastry loss %.2f retries %lld: lookups %.0f success %.5f wrong owner %.5f "
                       "timeout %.5f hops %.3f\n", c->sc.network.loss,
-                      (long long)pastry_param(c, "retries"), metric(c, M_LOOKUPS),
+                      (long long)harness_param(c, "retries"), metric(c, M_LOOKUPS),
                       metric(c, M_SUCCESS), metric(c, M_FAIL_WRONG), metric(c, M_FAIL_TIMEOUT),
                       metric(c, M_HOPS_MEAN));
     }
     const struct harness_cell *c = &cells[1];
-    assert_int_equal(pastry_param(c, "retries"), 1);
+    assert_int_equal(harness_param(c, "retries"), 1);
     assert_true(c->sc.network.loss > 0.005);
     assert_true(metric(c, M_LOOKUPS) > 5000);
     assert_true(metric(c, M_SUCCESS) >= 0.99);
