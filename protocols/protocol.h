@@ -55,9 +55,17 @@ struct protocol {
      * PROTO_COUNTERS_MAX; sim_count adds to them during [warmup, duration), and they are
      * reported per run in counters.csv and summary.yaml */
     const char *const *counters;
+    /* optional: names of the protocol's gauges ("pieces.min_copies"), NULL-terminated, at most
+     * PROTO_GAUGES_MAX; the engine reads each with `gauge` at every sample (scenario `sample`)
+     * and writes them to gauges.csv. A gauge is a measurement and may use global knowledge. */
+    const char *const *gauges;
+    double (*gauge)(const struct sim *s, uint32_t g);
+    /* optional: dedicated server nodes this configuration needs (sim_servers); NULL = none */
+    uint32_t (*servers)(const struct proto_config *cfg);
 };
 
 #define PROTO_COUNTERS_MAX 16
+#define PROTO_GAUGES_MAX 8
 
 /* For converge only: the live nodes at t = 0 (their ids and addresses come from sim_node_id
  * and sim_addr), the round-trip time between two of them as a node would measure it, and the

@@ -259,6 +259,57 @@ static void write_counters(FILE *f, const struct out_set *set)
     }
 }
 
+/* Long format, one row per (cell, replica, interval, gauge): protocols have different gauges. */
+static void write_gauges(FILE *f, const struct out_set *set)
+{
+    csv_key_columns(f, set);
+    fputs(",replica,t_s,gauge,value\n", f);
+    for (size_t i = 0; i < set->n_cell; i++) {
+        const struct out_cell *c = &set->cell[i];
+        double dt = (double)c->sc.sample_us / 1e6;
+        for (uint32_t r = 0; r < c->n_rep; r++) {
+            const struct run_result *x = &c->rep[r];
+            for (size_t k = 0; k < x->n_ts; k++)
+                for (size_t g = 0; x->gauge_name && x->gauge_name[g]; g++) {
+                    csv_key_values(f, set, c);
+                    fprintf(f, ",%u", r);
+                    csv_num(f, (double)k * dt);
+                    fprintf(f, ",%s", x->gauge_name[g]);
+                    csv_num(f, x->ts[k].gauge[g]);
+                    fputc('\n', f);
+                }
+        }
+    }
+}
+
+/* Each distribution as 101 quantiles; a quantile of the cell is the mean of the replicas'
+ * (quantile averaging), over the replicas that have one. */
+static void write_cdf(FILE *f, const struct out_set *set)
+{
+    csv_key_columns(f, set);
+    fputs(",metric,quantile,value\n", f);
+    for (size_t i = 0; i < set->n_cell; i++) {
+        const struct out_cell *c = &set->cell[i];
+        for (int d = 0; d < CDF_COUNT; d++) {
+            for (int q = 0; q < STATS_CDF_POINTS; q++) {
+                double sum = 0;
+                uint32_t n = 0;
+                for (uint32_t r = 0; r < c->n_rep; r++)
+                    if (!isnan(c->rep[r].cdf[d][q])) {
+                        sum += c->rep[r].cdf[d][q];
+                        n++;
+                    }
+                if (n == 0)
+                    break;
+                csv_key_values(f, set, c);
+                fprintf(f, ",%s,%.2f", stats_cdf_name[d], q / 100.0);
+                csv_num(f, sum / n);
+                fputc('\n', f);
+            }
+        }
+    }
+}
+
 static void write_perf(FILE *f, const struct out_set *set)
 {
     csv_key_columns(f, set);
@@ -415,7 +466,8 @@ static int write_summary(FILE *f, const struct out_set *set)
 int out_write(struct out_dir *d, const struct out_set *set, char *err, size_t errlen)
 {
     void (*const writers[])(FILE *, const struct out_set *) = {
-        NULL, write_runs, write_timeseries, write_hops, write_counters, write_perf,
+        NULL, write_runs, write_timeseries, write_hops, write_counters, write_gauges, write_cdf,
+        write_perf,
     };
     _Static_assert(sizeof writers / sizeof writers[0] == N_OUT_FILES, "one writer per file");
     for (size_t i = 0; i < N_OUT_FILES; i++) {

@@ -1,4 +1,4 @@
-/* output.h — a results folder: summary.yaml, runs.csv, timeseries.csv, hops.csv, perf.csv.
+/* output.h — a results folder: summary.yaml and the CSV files (OUT_FILES).
  *
  * Files are written into a hidden staging folder inside the destination and renamed into place
  * only when every one of them is complete, so a failed run leaves no partial output. Existing
@@ -32,7 +32,7 @@ struct out_set {
 };
 
 #define OUT_FILES "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv", "counters.csv", \
-                  "perf.csv"
+                  "gauges.csv", "cdf.csv", "perf.csv"
 
 struct out_dir {
     char dir[1024];                   /* destination */

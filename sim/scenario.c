@@ -643,8 +643,10 @@ const struct scn_key_doc scn_key_docs[] = {
       "share of departures that are crashes (no goodbye); the rest leave gracefully" },
     { "churn.events", "[]", "list", "scheduled events, sorted by at" },
     { "churn.events[].at", "(required)", "duration", "when, within [0, duration]" },
-    { "churn.events[].crash", "", "fraction",
-      "crash this share of the live nodes at once, e.g. 50%" },
+    { "churn.events[].crash", "", "fraction|servers",
+      "crash this share of the live nodes at once, e.g. 50%; or the protocol's servers" },
+    { "churn.events[].restart", "", "servers",
+      "bring crashed servers back, with empty state" },
     { "churn.events[].join", "", "whole number", "this many new nodes join at once" },
     { "churn.events[].maintenance", "", "off|on",
       "freeze or resume every protocol's periodic maintenance" },
@@ -691,7 +693,7 @@ static const char *const churn_keys[] = { "session", "downtime", "crash_fraction
 static const char *const dist_keys[] = { "dist", "mean", "median", "shape" };
 static const char *const dist_kinds[] = { "none", "constant", "exponential", "weibull", "pareto",
     "lognormal" };
-static const char *const event_keys[] = { "at", "crash", "join", "maintenance" };
+static const char *const event_keys[] = { "at", "crash", "join", "maintenance", "restart" };
 static const char *const workload_keys[] = { "keys", "popularity", "lookups", "lookup_timeout",
                                              "files" };
 static const char *const files_keys[] = { "count", "per_node", "replication" };
@@ -1132,8 +1134,8 @@ static int resolve_dist(struct ctx *c, const struct yn *parent, const char *key,
 static int resolve_event(struct ctx *c, const struct yn *item, const char *P, int64_t duration,
                          struct scn_churn_event *e)
 {
-    const struct yn *at_at, *which[3];
-    static const char *const kinds[] = { "crash", "join", "maintenance" };
+    const struct yn *at_at, *which[4];
+    static const char *const kinds[] = { "crash", "join", "maintenance", "restart" };
     if (item->kind != YN_MAP)
         return fail(c, item, "%s must be a mapping such as { at: 20min, crash: 50%% }, not %s", P,
                     kind_name(item));
@@ -1150,21 +1152,35 @@ static int resolve_event(struct ctx *c, const struct yn *item, const char *P, in
         return fail(c, at_at, "%s.at must be within the run, 0 to %s (got %s)", P, d, at_at->text);
     }
     int n = 0, kind = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         which[k] = map_key(item, kinds[k]);
         if (which[k]) {
             if (n++ == 1)
-                return fail(c, which[k], "%s: give one of crash, join or maintenance per event "
+                return fail(c, which[k], "%s: give one of crash, join, maintenance or restart per event "
                             "(got %s and %s)", P, kinds[kind], kinds[k]);
             kind = k;
         }
     }
     if (n == 0)
         return fail(c, item, "%s needs one of crash: 50%%, join: 100 or maintenance: off", P);
+    if (kind == 3) {
+        const struct yn *v = map_get(item, "restart");
+        if (v->kind != YN_SCALAR || strcmp(v->text, "servers") != 0)
+            return fail(c, v, "%s.restart takes servers: restart: servers brings the protocol's "
+                        "crashed servers back", P);
+        e->kind = CHURN_RESTART_SERVERS;
+        return 0;
+    }
     e->kind = (enum churn_event_kind)kind;
     switch (e->kind) {
-    case CHURN_CRASH:
+    case CHURN_CRASH: {
+        const struct yn *v = map_get(item, "crash");
+        if (v->kind == YN_SCALAR && strcmp(v->text, "servers") == 0) {
+            e->kind = CHURN_CRASH_SERVERS;
+            return 0;
+        }
         return get_value(c, item, "crash", P, parse_fraction, &e->fraction, NULL) < 0 ? -1 : 0;
+    }
     case CHURN_JOIN: {
         int64_t count;
         if (get_int(c, item, "join", P, 1, MAX_NODE_COUNT, &count) < 0)
@@ -1174,6 +1190,9 @@ static int resolve_event(struct ctx *c, const struct yn *item, const char *P, in
     }
     case CHURN_MAINTENANCE:
         return get_value(c, item, "maintenance", P, parse_bool, &e->on, NULL) < 0 ? -1 : 0;
+    case CHURN_CRASH_SERVERS:
+    case CHURN_RESTART_SERVERS:
+        break;
     }
     return 0;
 }
@@ -1943,6 +1962,8 @@ int scn_emit(const struct scenario *s, void *emitter)
             return -1;
         int rc = ev->kind == CHURN_CRASH ? em_num(e, "crash", ev->fraction)
                : ev->kind == CHURN_JOIN ? em_int(e, "join", ev->count)
+               : ev->kind == CHURN_CRASH_SERVERS ? em_kv(e, "crash", "servers")
+               : ev->kind == CHURN_RESTART_SERVERS ? em_kv(e, "restart", "servers")
                : em_kv(e, "maintenance", ev->on ? "on" : "off");
         if (rc || em_close(e, true))
             return -1;

@@ -55,7 +55,13 @@ struct scn_nodes {
     uint32_t vnodes;                  /* overlay nodes per host (virtual nodes), >= 1 */
 };
 
-enum churn_event_kind { CHURN_CRASH, CHURN_JOIN, CHURN_MAINTENANCE };
+enum churn_event_kind {
+    CHURN_CRASH,                      /* a share of the live nodes crashes at once */
+    CHURN_JOIN,                       /* new nodes come up */
+    CHURN_MAINTENANCE,                /* periodic maintenance off or on */
+    CHURN_CRASH_SERVERS,              /* the protocol's servers crash (crash: servers) */
+    CHURN_RESTART_SERVERS,            /* ... and come back with empty state (restart: servers) */
+};
 
 struct scn_churn_event {
     int64_t at_us;

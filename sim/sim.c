@@ -68,15 +68,54 @@ void sim_set_key_groups(struct sim *s, uint32_t k)
     }
 }
 
-static bool is_current(const struct sim *s, node_t n, uint32_t inc)
+static bool is_up(const struct sim *s, node_t n)
 {
-    return slotset_has(&s->alive, n) && s->inc[n] == inc;
+    return n < s->server_base ? slotset_has(&s->alive, n) : s->server_up[n - s->server_base];
 }
 
-/* One-way delay between the hosts of two slots (virtual nodes of one host share it). */
+static bool is_current(const struct sim *s, node_t n, uint32_t inc)
+{
+    return is_up(s, n) && s->inc[n] == inc;
+}
+
+/* The network host of a slot: virtual nodes of one peer host share it; every server and the
+ * introducer have hosts of their own after the peers'. */
+static node_t host_of(const struct sim *s, node_t n)
+{
+    return n < s->server_base ? n / s->vnodes : s->peer_hosts + (n - s->server_base);
+}
+
+/* One-way delay between the hosts of two slots. */
 static int64_t delay(const struct sim *s, node_t a, node_t b)
 {
-    return net_delay(&s->net, a / s->vnodes, b / s->vnodes);
+    return net_delay(&s->net, host_of(s, a), host_of(s, b));
+}
+
+/* ---- servers and downloads ---------------------------------------------------------------- */
+
+uint32_t sim_servers(const struct sim *s) { return s->n_servers; }
+
+struct addr sim_server_addr(const struct sim *s, uint32_t i)
+{
+    SIM_ASSERT(i < s->n_servers);
+    return sim_addr(s, s->server_base + i);
+}
+
+uint32_t sim_server_index(const struct sim *s, node_t n)
+{
+    return n >= s->server_base && n < s->server_base + s->n_servers ? n - s->server_base : UINT32_MAX;
+}
+
+void sim_download_done(struct sim *s, node_t n, int64_t started_us)
+{
+    (void)n;
+    stats_download(&s->stats, s->eng.now, started_us, true);
+}
+
+void sim_download_aborted(struct sim *s, node_t n, int64_t started_us)
+{
+    (void)n;
+    stats_download(&s->stats, s->eng.now, started_us, false);
 }
 
 static uint32_t ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc)
@@ -203,7 +242,7 @@ static void to_introducer(struct sim *s, node_t n, enum intro_kind kind)
     e->src = sim_addr(s, n);
     e->type = kind;
     e->arg = s->id[n];
-    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, n / s->vnodes, s->introducer_host));
+    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, host_of(s, n), s->introducer_host));
 }
 
 void sim_introducer_ask(struct sim *s, node_t n) { to_introducer(s, n, INTRO_ASK); }
@@ -289,7 +328,7 @@ static void introducer_receive(struct sim *s, const struct event *e)
     r->size = size;
     r->len = sizeof rep;
     memcpy(engine_body(&s->eng, i), &rep, sizeof rep);
-    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, s->introducer_host, e->src.slot / s->vnodes));
+    engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, s->introducer_host, host_of(s, e->src.slot)));
 }
 
 /* ---- lookups ------------------------------------------------------------------------------ */
@@ -360,10 +399,11 @@ static void insert_keys(struct sim *s)
 static void lookup_deadline(struct sim *s, const struct event *e)
 {
     uint32_t id = (uint32_t)e->arg;
-    if (!stats_lookup(&s->stats, id))
-        return;
-    enum outcome o = is_current(s, e->node, e->inc) ? OUTCOME_TIMEOUT : OUTCOME_ORIGIN_LEFT;
-    stats_lookup_end(&s->stats, id, s->eng.now, o, 0, NAN);
+    if (stats_lookup(&s->stats, id)) {
+        enum outcome o = is_current(s, e->node, e->inc) ? OUTCOME_TIMEOUT : OUTCOME_ORIGIN_LEFT;
+        stats_lookup_end(&s->stats, id, s->eng.now, o, 0, NAN);
+    }
+    stats_lookup_retire(&s->stats, id);
 }
 
 /* ---- hosts coming and going -----------------------------------------------------------
@@ -399,6 +439,18 @@ static void node_up(struct sim *s, node_t n)
     if (s->files)
         catalogue_draw(&s->cat, n);
     slotset_add(&s->alive, n);
+}
+
+/* Server k comes up, fresh and empty, and joins. */
+static void server_start(struct sim *s, uint32_t k)
+{
+    node_t n = s->server_base + k;
+    s->inc[n]++;
+    uint64_t hi = gsl_rng_get(s->rng_churn), lo = gsl_rng_get(s->rng_churn);
+    s->id[n] = (hi << 32) ^ lo;
+    memset(sim_state(s, n), 0, s->state_size);
+    s->server_up[k] = true;
+    s->proto->join(s, n);
 }
 
 static void host_join(struct sim *s, node_t host)
@@ -464,11 +516,20 @@ static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
         break;
     }
     case CHURN_JOIN:
-        for (uint32_t i = 0; i < ce->count && s->used < s->cap; i++, s->used += s->vnodes)
+        for (uint32_t i = 0; i < ce->count && s->used < s->server_base; i++, s->used += s->vnodes)
             host_join(s, s->used / s->vnodes);
         break;
     case CHURN_MAINTENANCE:
         s->maintenance = ce->on;
+        break;
+    case CHURN_CRASH_SERVERS:
+        for (uint32_t k = 0; k < s->n_servers; k++)
+            s->server_up[k] = false;
+        break;
+    case CHURN_RESTART_SERVERS:
+        for (uint32_t k = 0; k < s->n_servers; k++)
+            if (!s->server_up[k])
+                server_start(s, k);
         break;
     }
 }
@@ -493,6 +554,20 @@ static void sample(struct sim *s)
     node_t hosts = s->alive.n / s->vnodes;
     double mean = hosts ? sum / hosts : 0;
     stats_sample(&s->stats, s->eng.now, hosts, mean, max);
+    if (s->n_servers) {
+        double entries = 0;
+        for (uint32_t k = 0; k < s->n_servers; k++)
+            if (s->server_up[k])
+                entries += (double)s->proto->state_entries(s, s->server_base + k);
+        stats_server_sample(&s->stats, s->eng.now, entries / s->n_servers);
+    }
+    if (s->proto->gauges) {
+        double g[STATS_GAUGES_MAX];
+        uint32_t k = 0;
+        for (; k < STATS_GAUGES_MAX && s->proto->gauges[k]; k++)
+            g[k] = s->proto->gauge(s, k);
+        stats_gauges(&s->stats, s->eng.now, g, k);
+    }
     if (s->eng.now + s->sc->sample_us <= s->end_us) {
         uint32_t i = ev_new(s, EV_SAMPLE, NODE_NONE, 0);
         engine_schedule(&s->eng, i, s->eng.now + s->sc->sample_us);
@@ -507,6 +582,8 @@ static void deliver_message(struct sim *s, const struct event *e, const void *bo
         s->stats.to_dead++;
         return;
     }
+    if (e->node >= s->server_base)
+        stats_server_message(&s->stats, s->eng.now);
     struct msg m = { .src = e->src, .type = e->type, .cat = e->cat, .size = e->size,
                      .lookup = e->lookup, .req = e->req, .req_gen = e->rpc_gen,
                      .body = body, .len = e->len };
@@ -651,6 +728,8 @@ static void schedule_at(struct sim *s, uint8_t kind, node_t node, int64_t t, uin
 static void start_population(struct sim *s)
 {
     const struct scenario *sc = s->sc;
+    for (uint32_t k = 0; k < s->n_servers; k++)
+        server_start(s, k);
     s->used = sc->nodes.count * s->vnodes;
     if (sc->nodes.start == START_JOIN) {
         for (node_t h = 0; h < sc->nodes.count; h++) {
@@ -678,7 +757,7 @@ static void key_load(struct sim *s, double m[M_COUNT])
 {
     if (s->files)
         return;                               /* files have holders, not owners */
-    uint32_t *count = mem_calloc(s->cap / s->vnodes, sizeof *count, "keys per host");
+    uint32_t *count = mem_calloc(s->peer_hosts, sizeof *count, "keys per host");
     for (uint32_t k = 0; k < s->wl.n_keys; k++) {
         node_t owner = oracle_owner(&s->oracle, s->wl.keys[k], 0);
         if (owner != NODE_NONE)
@@ -724,6 +803,7 @@ static void sim_teardown(struct sim *s)
     free(s->state);
     free(s->rpcs);
     free(s->scratch);
+    free(s->server_up);
 }
 
 static double wall_now(void)
@@ -786,13 +866,17 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     s->sc = sc;
     s->proto = p;
     s->cfg = &sc->protocols[pi].cfg;
-    s->cap = capacity(sc);
+    s->n_servers = p->servers ? p->servers(&sc->protocols[pi].cfg) : 0;
+    s->server_base = capacity(sc);
+    s->cap = s->server_base + s->n_servers;
     s->end_us = sc->duration_us;
     s->drain_us = sc->duration_us + sc->workload.lookup_timeout_us;
     s->maintenance = true;
     s->replicas = 1;
     s->vnodes = sc->nodes.vnodes ? sc->nodes.vnodes : 1;
-    s->introducer_host = s->cap / s->vnodes;
+    s->peer_hosts = s->server_base / s->vnodes;
+    s->introducer_host = s->peer_hosts + s->n_servers;
+    s->server_up = mem_calloc(s->n_servers ? s->n_servers : 1, sizeof *s->server_up, "servers");
     s->rpc_free = UINT32_MAX;
     s->state_size = p->node_state_size ? p->node_state_size : 1;
     s->id = mem_calloc(s->cap, sizeof *s->id, "node identifiers");
@@ -819,6 +903,7 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     if (s->files)
         catalogue_init(&s->cat, &sc->workload, s->wl.keys, s->cap, seed);
     s->stats.files = s->files;
+    s->stats.servers = s->n_servers;
     if (net_init(&s->net, &sc->network, s->introducer_host + 1, seed, err, errlen) != 0)
         goto done;
     if (p->setup(s, s->cfg) != 0) {
@@ -866,6 +951,9 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     _Static_assert(sizeof out->counter == sizeof s->counter, "one value per counter");
     out->counter_name = p->counters;
     memcpy(out->counter, s->counter, sizeof out->counter);
+    _Static_assert(STATS_GAUGES_MAX == PROTO_GAUGES_MAX, "one time-series slot per gauge");
+    out->gauge_name = p->gauges;
+    memcpy(out->cdf, s->stats.cdf, sizeof out->cdf);
     out->ts = s->stats.ts;
     out->n_ts = s->stats.n_ts;
     s->stats.ts = NULL;

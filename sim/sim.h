@@ -97,6 +97,21 @@ void net_rpc(struct sim *s, node_t from, struct addr to, const struct out *o,
              int64_t timeout_us, uint64_t ctx0, uint64_t ctx1);
 void net_reply(struct sim *s, node_t from, const struct msg *req, const struct out *o);
 
+/* ---- bulk transfers (flow level) ------------------------------------------------------- */
+/* n's access link, bytes per second, drawn per host from network.bandwidth when its host came
+ * up: a node knows its own capacities. */
+double sim_upload_bps(const struct sim *s, node_t n);
+double sim_download_bps(const struct sim *s, node_t n);
+/* Sends o (o->size bytes) as a bulk transfer: the flow's rate is the sender's upload
+ * capacity shared among its flows and the receiver's download capacity shared among its own
+ * (the smaller share), recomputed whenever a flow at either end starts or ends; its last byte
+ * arrives after the one-way latency. It is delivered like net_send's messages (loss applies to
+ * nothing but the model's control messages: a transfer is reliable while both ends live). A
+ * transfer whose sender or receiver goes down is dropped; the other end learns it only from
+ * its own timeouts. Returns a handle for net_transfer_cancel. */
+uint64_t net_transfer(struct sim *s, node_t from, struct addr to, const struct out *o);
+void net_transfer_cancel(struct sim *s, uint64_t handle);
+
 /* ---- timers ---------------------------------------------------------------------------- */
 /* A timer is an event a node sends to itself; it dies with the node's incarnation. */
 uint64_t sim_timer(struct sim *s, node_t n, uint32_t kind, int64_t delay_us, uint64_t arg);
@@ -114,6 +129,21 @@ struct intro_reply {
 };
 void sim_introducer_ask(struct sim *s, node_t n);
 void sim_introducer_register(struct sim *s, node_t n);    /* "I am in the overlay now" */
+
+/* ---- servers: dedicated nodes beside the peers ------------------------------------------ */
+/* A protocol whose `servers` hook asks for k > 0 gets k server nodes (Napster's directory,
+ * BitTorrent's tracker) in slots of their own, each on a host of its own in the network model.
+ * Servers are up from t = 0 (join is called on them before any peer joins), are never churned,
+ * issue no lookups and are not counted among the live nodes or in state.entries. The scenario
+ * events `crash: servers` and `restart: servers` take all of them down and bring them back with
+ * a fresh incarnation and empty state (join is called again). */
+uint32_t sim_servers(const struct sim *s);
+/* Server i's well-known address, as a client has it configured (a host name it resolves): the
+ * current incarnation, whether or not that server is up. A client learns that a server is
+ * down only by timeouts. */
+struct addr sim_server_addr(const struct sim *s, uint32_t i);
+/* n's index among the servers, or UINT32_MAX if n is a peer: a node knows its own role. */
+uint32_t sim_server_index(const struct sim *s, node_t n);
 
 /* ---- the files a node shares (KEYS_FILES protocols) ------------------------------------ */
 /* n's own shared files (their identifiers), drawn when n joined; count = files_per_node. */
@@ -137,6 +167,13 @@ bool sim_lookup_active(const struct sim *s, uint32_t id);
 /* Keys are replicated on the first r owners (1 = no replication): the judge accepts any of
  * them. A protocol calls this from setup when its configuration replicates keys. */
 void sim_set_replicas(struct sim *s, uint32_t r);
+
+/* ---- downloads (content distribution) -------------------------------------------------- */
+/* Node n finished the download it started at started_us (download.time_s, download.completed),
+ * or gave it up because it is leaving (download.aborted). Downloads that start before the
+ * warm-up ends are left out, like lookups. */
+void sim_download_done(struct sim *s, node_t n, int64_t started_us);
+void sim_download_aborted(struct sim *s, node_t n, int64_t started_us);
 
 /* ---- the protocol's own counters ------------------------------------------------------- */
 /* Adds n to counter `c` of the protocol's `counters` table (counted in [warmup, duration)). */

@@ -23,6 +23,8 @@ const char *const stats_metric_doc[M_COUNT] = {
 #undef STATS_DOC
 };
 
+const char *const stats_cdf_name[CDF_COUNT] = { "lookup.latency_ms", "download.time_s" };
+
 int stats_metric_find(const char *name)
 {
     for (int i = 0; i < M_COUNT; i++)
@@ -51,6 +53,7 @@ void stats_free(struct stats *st)
     free(st->hops);
     free(st->lat_ms);
     free(st->stretch);
+    free(st->dl_s);
     free(st->ts);
     *st = (struct stats){ 0 };
 }
@@ -68,7 +71,8 @@ static struct ts_bucket *bucket_at(struct stats *st, int64_t t)
 uint32_t stats_lookup_start(struct stats *st, int64_t now, struct addr origin, uint64_t key)
 {
     uint32_t id = st->next_id;
-    while (st->base < id && !st->ring[st->base & st->mask].active)
+    while (st->base < id && !st->ring[st->base & st->mask].active &&
+           !st->ring[st->base & st->mask].open)
         st->base++;
     if (id - st->base > st->mask) {           /* the window of live ids outgrew the ring */
         uint32_t size = (st->mask + 1) * 2;
@@ -86,6 +90,7 @@ uint32_t stats_lookup_start(struct stats *st, int64_t now, struct addr origin, u
     st->next_id++;
     struct lookup_rec *r = &st->ring[id & st->mask];
     *r = (struct lookup_rec){ .key = key, .start_us = now, .origin = origin, .active = true,
+                              .open = true,
                               .counted = now >= st->warmup_us && now < st->end_us,
                               .bucket = (uint32_t)(now / st->sample_us) };
     struct ts_bucket *b = bucket_at(st, now);
@@ -94,12 +99,35 @@ uint32_t stats_lookup_start(struct stats *st, int64_t now, struct addr origin, u
     return id;
 }
 
-struct lookup_rec *stats_lookup(struct stats *st, uint32_t id)
+static struct lookup_rec *rec_at(struct stats *st, uint32_t id)
 {
     if (id >= st->next_id || st->next_id - id > st->mask + 1)
         return NULL;
-    struct lookup_rec *r = &st->ring[id & st->mask];
-    return r->active ? r : NULL;
+    return &st->ring[id & st->mask];
+}
+
+struct lookup_rec *stats_lookup(struct stats *st, uint32_t id)
+{
+    struct lookup_rec *r = rec_at(st, id);
+    return r && r->active ? r : NULL;
+}
+
+static struct lookup_rec *open_rec(struct stats *st, uint32_t id)
+{
+    struct lookup_rec *r = rec_at(st, id);
+    return r && r->open ? r : NULL;
+}
+
+void stats_lookup_retire(struct stats *st, uint32_t id)
+{
+    struct lookup_rec *r = open_rec(st, id);
+    if (!r || r->active)
+        return;
+    r->open = false;
+    if (r->counted && r->judged) {
+        st->msgs_sum += r->msgs;
+        st->timeouts_sum += r->timeouts;
+    }
 }
 
 static void push_ok(struct stats *st, double hops, double lat_ms, double stretch)
@@ -132,6 +160,9 @@ void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o
             b->lat_ms_sum += lat_ms;
         }
     }
+    r->judged = o != OUTCOME_ORIGIN_LEFT;
+    if (!st->files)
+        stats_lookup_retire(st, id);
     if (!r->counted)
         return;
     st->outcome[o]++;
@@ -139,8 +170,6 @@ void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o
     if (o == OUTCOME_ORIGIN_LEFT)
         return;
     st->counted++;
-    st->msgs_sum += r->msgs;
-    st->timeouts_sum += r->timeouts;
     if (o == OUTCOME_OK) {
         push_ok(st, hops, lat_ms, stretch);
         st->hop_hist[hops < STATS_HOPS_MAX ? hops : STATS_HOPS_MAX - 1]++;
@@ -152,7 +181,7 @@ void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o
 void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, uint32_t lookup)
 {
     if (lookup != LOOKUP_NONE) {
-        struct lookup_rec *r = stats_lookup(st, lookup);
+        struct lookup_rec *r = open_rec(st, lookup);
         if (r)
             r->msgs++;
     }
@@ -177,7 +206,7 @@ void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, u
 
 void stats_timeout(struct stats *st, uint32_t lookup)
 {
-    struct lookup_rec *r = stats_lookup(st, lookup);
+    struct lookup_rec *r = open_rec(st, lookup);
     if (r)
         r->timeouts++;
 }
@@ -223,6 +252,42 @@ void stats_sample(struct stats *st, int64_t now, uint32_t live, double state_mea
         st->state_max = state_max;
 }
 
+void stats_gauges(struct stats *st, int64_t now, const double *g, uint32_t n)
+{
+    struct ts_bucket *b = bucket_at(st, now - 1);
+    for (uint32_t k = 0; b && k < n && k < STATS_GAUGES_MAX; k++)
+        b->gauge[k] = g[k];
+}
+
+void stats_server_sample(struct stats *st, int64_t now, double entries_mean)
+{
+    if (now <= st->warmup_us || now > st->end_us)
+        return;
+    st->server_state_sum += entries_mean;
+    st->server_samples++;
+}
+
+void stats_server_message(struct stats *st, int64_t now)
+{
+    if (now >= st->warmup_us && now < st->end_us)
+        st->server_msgs++;
+}
+
+void stats_download(struct stats *st, int64_t now, int64_t started_us, bool completed)
+{
+    if (started_us < st->warmup_us || now >= st->end_us)
+        return;
+    if (!completed) {
+        st->dl_aborted++;
+        return;
+    }
+    if (st->n_dl == st->cap_dl) {
+        st->cap_dl = st->cap_dl ? st->cap_dl * 2 : 1024;
+        st->dl_s = mem_realloc(st->dl_s, st->cap_dl, sizeof *st->dl_s, "download times");
+    }
+    st->dl_s[st->n_dl++] = (double)(now - started_us) / 1e6;
+}
+
 static double quantile(double *v, size_t n, double q)
 {
     return n ? gsl_stats_quantile_from_sorted_data(v, 1, n, q) : NAN;
@@ -260,6 +325,27 @@ void stats_finish(struct stats *st, uint64_t events, double m[M_COUNT])
         m[M_HOPS_P99] = quantile(st->hops, st->n_ok, 0.99);
         m[M_LAT_P50] = quantile(st->lat_ms, st->n_ok, 0.5);
         m[M_LAT_P99] = quantile(st->lat_ms, st->n_ok, 0.99);
+    }
+    for (int c = 0; c < CDF_COUNT; c++)
+        for (int q = 0; q < STATS_CDF_POINTS; q++)
+            st->cdf[c][q] = NAN;
+    for (int q = 0; q < STATS_CDF_POINTS; q++)
+        st->cdf[CDF_LATENCY][q] = quantile(st->lat_ms, st->n_ok, q / 100.0);
+    if (st->n_dl) {
+        gsl_sort(st->dl_s, 1, st->n_dl);
+        m[M_DL_MEAN] = gsl_stats_mean(st->dl_s, 1, st->n_dl);
+        m[M_DL_P50] = quantile(st->dl_s, st->n_dl, 0.5);
+        m[M_DL_P99] = quantile(st->dl_s, st->n_dl, 0.99);
+        for (int q = 0; q < STATS_CDF_POINTS; q++)
+            st->cdf[CDF_DOWNLOAD][q] = quantile(st->dl_s, st->n_dl, q / 100.0);
+    }
+    m[M_DL_DONE] = (double)st->n_dl;
+    m[M_DL_ABORTED] = (double)st->dl_aborted;
+    if (st->servers) {
+        double window_s = (double)(st->end_us - st->warmup_us) / 1e6;
+        m[M_SERVER_MSGS] = window_s > 0 ? (double)st->server_msgs / window_s / st->servers : NAN;
+        if (st->server_samples)
+            m[M_SERVER_STATE] = st->server_state_sum / st->server_samples;
     }
     if (st->live_integral_s > 0) {
         m[M_MAINT_MSGS] = (double)st->maint_msgs / st->live_integral_s;

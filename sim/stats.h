@@ -37,6 +37,13 @@
     X(M_STATE_MEAN, "state.entries.mean", "routing-state entries per live node, mean")         \
     X(M_STATE_MAX, "state.entries.max", "routing-state entries per live node, max")            \
     X(M_LIVE_MEAN, "nodes.live.mean", "live nodes, time average")                              \
+    X(M_SERVER_MSGS, "server.msgs_per_s", "messages received per server per second")          \
+    X(M_SERVER_STATE, "server.entries.mean", "state entries per server, mean over samples")    \
+    X(M_DL_DONE, "download.completed", "downloads completed after the warm-up")               \
+    X(M_DL_ABORTED, "download.aborted", "downloads given up by a leaving node")               \
+    X(M_DL_MEAN, "download.time_s.mean", "download time of completed downloads, mean (s)")    \
+    X(M_DL_P50, "download.time_s.p50", "download time, median (s)")                           \
+    X(M_DL_P99, "download.time_s.p99", "download time, 99th percentile (s)")                  \
     X(M_LOAD_MEAN, "load.keys_per_node.mean", "keys owned per live node at the end, mean")     \
     X(M_LOAD_P1, "load.keys_per_node.p1", "keys owned per live node, 1st percentile")          \
     X(M_LOAD_P99, "load.keys_per_node.p99", "keys owned per live node, 99th percentile")       \
@@ -59,6 +66,12 @@ extern const char *const stats_metric_doc[M_COUNT];
 int stats_metric_find(const char *name);          /* index or -1 */
 
 #define STATS_HOPS_MAX 128                        /* histogram bins 0..127; more land in 127 */
+#define STATS_GAUGES_MAX 8                        /* a protocol's gauges (PROTO_GAUGES_MAX) */
+
+/* Distributions reported whole, as 101 quantiles (0, 0.01, ..., 1) per run: cdf.csv. */
+enum stats_cdf { CDF_LATENCY, CDF_DOWNLOAD, CDF_COUNT };
+#define STATS_CDF_POINTS 101
+extern const char *const stats_cdf_name[CDF_COUNT];      /* "lookup.latency_ms", ... */
 
 /* One interval [i * sample, (i + 1) * sample) of the time series. Lookups are counted in the
  * interval in which they were issued, so a failure shows where its cause was. */
@@ -69,6 +82,7 @@ struct ts_bucket {
     uint64_t maint_msgs, maint_bytes, lookup_bytes;
     double live_integral_s;           /* node-seconds in the interval */
     double state_mean;                /* routing entries per live node at the interval's end */
+    double gauge[STATS_GAUGES_MAX];   /* the protocol's gauges at the interval's end */
 };
 
 struct lookup_rec {
@@ -77,7 +91,9 @@ struct lookup_rec {
     struct addr origin;
     uint32_t msgs, timeouts;
     uint32_t bucket;
-    bool active, counted;
+    bool active;                      /* no outcome yet */
+    bool open;                        /* its messages are still counted (see stats_lookup_retire) */
+    bool counted, judged;
     bool answerable;                  /* file searches: someone in the overlay shared it */
 };
 
@@ -103,6 +119,16 @@ struct stats {
     uint32_t state_samples;
     uint64_t joins, departures, lost, to_dead;
 
+    uint32_t servers;                 /* dedicated server nodes of the protocol */
+    uint64_t server_msgs;             /* messages servers received in [warmup, end) */
+    double server_state_sum;
+    uint32_t server_samples;
+
+    double *dl_s;                     /* completed downloads' times (s) */
+    size_t n_dl, cap_dl;
+    uint64_t dl_aborted;
+    double cdf[CDF_COUNT][STATS_CDF_POINTS];  /* filled by stats_finish; NaN when empty */
+
     struct ts_bucket *ts;
     size_t n_ts;
 };
@@ -113,12 +139,20 @@ void stats_free(struct stats *st);
 /* A new lookup issued now; returns its id. */
 uint32_t stats_lookup_start(struct stats *st, int64_t now, struct addr origin, uint64_t key);
 struct lookup_rec *stats_lookup(struct stats *st, uint32_t id);  /* NULL unless active */
+/* The outcome of lookup id. A file search (st->files) stays open after its outcome: a flood
+ * goes on after the first hit, and every message it causes is its cost, until
+ * stats_lookup_retire at its deadline. Any other lookup is closed at once. */
 void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o, uint32_t hops,
                       double stretch);
+void stats_lookup_retire(struct stats *st, uint32_t id);
 void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, uint32_t lookup);
 void stats_timeout(struct stats *st, uint32_t lookup);
 void stats_live(struct stats *st, int64_t now, uint32_t live);   /* the live count changed */
 void stats_sample(struct stats *st, int64_t now, uint32_t live, double state_mean, double state_max);
+void stats_gauges(struct stats *st, int64_t now, const double *g, uint32_t n);
+void stats_server_sample(struct stats *st, int64_t now, double entries_mean);
+void stats_server_message(struct stats *st, int64_t now);          /* a server received one */
+void stats_download(struct stats *st, int64_t now, int64_t started_us, bool completed);
 /* Closes the books at end_us and fills metric[M_COUNT]. */
 void stats_finish(struct stats *st, uint64_t events, double metric[M_COUNT]);
 

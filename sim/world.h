@@ -63,6 +63,10 @@ struct sim {
     struct slotset alive;             /* up (joining or joined) */
     struct slotset ready;             /* registered with the introducer: in the overlay */
     node_t introducer_host;           /* the introducer's host index in the network model */
+    node_t peer_hosts;                /* hosts of peers: 0 .. peer_hosts - 1 */
+    node_t server_base;               /* the first server slot (servers follow the peers) */
+    uint32_t n_servers;
+    bool *server_up;                  /* per server */
 
     struct rpc_rec *rpcs;
     uint32_t n_rpcs, rpc_free;

@@ -149,8 +149,11 @@ static const struct { const char *file, *first; } bad_cases[] = {
     { "event_after_end.yaml",
       ":5:13: error: churn.events[1].at must be within the run, 0 to 1h (got 2h)" },
     { "event_two_kinds.yaml",
-      ":3:32: error: churn.events[0]: give one of crash, join or maintenance per event (got "
+      ":3:32: error: churn.events[0]: give one of crash, join, maintenance or restart per event (got "
       "crash and join)" },
+    { "restart_not_servers.yaml",
+      ":3:34: error: churn.events[0].restart takes servers: restart: servers brings the "
+      "protocol's crashed servers back" },
     { "crash_fraction_over.yaml",
       ":2:19: error: churn.crash_fraction must be between 0 and 1 (0% to 100%) (got \"150%\")" },
     { "loss_one.yaml", ":2:9: error: network.loss must be at least 0 and less than 1 (got 1)" },
