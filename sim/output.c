@@ -421,6 +421,17 @@ static int emit_cell(yaml_emitter_t *em, const struct out_set *set, const struct
         }
         rc |= emit_map_end(em);
     }
+    const char *const *gauges = c->n_rep ? c->rep[0].gauge_name : NULL;
+    if (gauges && gauges[0]) {
+        rc |= emit_scalar(em, "gauges");
+        rc |= emit_map_start(em, false);
+        for (size_t k = 0; gauges[k]; k++) {
+            for (uint32_t r = 0; r < c->n_rep; r++)
+                v[r] = c->rep[r].gauge_mean[k];
+            rc |= emit_stat(em, gauges[k], v, c->n_rep);
+        }
+        rc |= emit_map_end(em);
+    }
     free(v);
     rc |= emit_map_end(em);
     return rc;

@@ -106,16 +106,26 @@ uint32_t sim_server_index(const struct sim *s, node_t n)
     return n >= s->server_base && n < s->server_base + s->n_servers ? n - s->server_base : UINT32_MAX;
 }
 
-void sim_download_done(struct sim *s, node_t n, int64_t started_us)
+void sim_download_start(struct sim *s, node_t n)
 {
-    (void)n;
-    stats_download(&s->stats, s->eng.now, started_us, true);
+    s->dl_start[n] = s->eng.now;
 }
 
-void sim_download_aborted(struct sim *s, node_t n, int64_t started_us)
+void sim_download_done(struct sim *s, node_t n)
 {
-    (void)n;
-    stats_download(&s->stats, s->eng.now, started_us, false);
+    if (s->dl_start[n] < 0)
+        return;
+    stats_download(&s->stats, s->eng.now, s->dl_start[n], true);
+    s->dl_start[n] = -1;
+}
+
+/* n goes down: a download it had not finished is given up. */
+static void download_gone(struct sim *s, node_t n)
+{
+    if (s->dl_start[n] < 0)
+        return;
+    stats_download(&s->stats, s->eng.now, s->dl_start[n], false);
+    s->dl_start[n] = -1;
 }
 
 static uint32_t ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc)
@@ -436,6 +446,7 @@ static void node_up(struct sim *s, node_t n)
     uint64_t hi = gsl_rng_get(s->rng_churn), lo = gsl_rng_get(s->rng_churn);
     s->id[n] = (hi << 32) ^ lo;
     memset(sim_state(s, n), 0, s->state_size);
+    s->dl_start[n] = -1;
     if (s->files)
         catalogue_draw(&s->cat, n);
     slotset_add(&s->alive, n);
@@ -450,6 +461,7 @@ static void server_start(struct sim *s, uint32_t k)
     s->id[n] = (hi << 32) ^ lo;
     memset(sim_state(s, n), 0, s->state_size);
     s->server_up[k] = true;
+    s->dl_start[n] = -1;
     s->proto->join(s, n);
 }
 
@@ -472,6 +484,7 @@ static void host_down(struct sim *s, node_t host, bool crash, bool comes_back)
     for (node_t n = n0; n < n0 + s->vnodes; n++) {
         if (!crash && s->proto->leave)
             s->proto->leave(s, n);
+        download_gone(s, n);
         unmark_ready(s, n);
         slotset_remove(&s->alive, n);
     }
@@ -493,6 +506,20 @@ static void churn_event(struct sim *s, const struct event *e)
         bool crash = gsl_rng_uniform(s->rng_churn) < s->sc->churn.crash_fraction;
         host_down(s, host, crash, true);
     }
+}
+
+void sim_depart(struct sim *s, node_t n)
+{
+    SIM_ASSERT(n < s->server_base);
+    uint32_t i = ev_new(s, EV_DEPART, n, s->inc[n]);
+    engine_schedule(&s->eng, i, s->eng.now);
+}
+
+/* A node has chosen to leave for good (sim_depart): its host leaves gracefully. */
+static void depart_event(struct sim *s, const struct event *e)
+{
+    if (is_current(s, e->node, e->inc))
+        host_down(s, e->node / s->vnodes, false, false);
 }
 
 static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
@@ -647,6 +674,9 @@ static void dispatch(struct sim *s, const struct event *e, const void *body)
         break;
     case EV_INSERT:
         insert_keys(s);
+        break;
+    case EV_DEPART:
+        depart_event(s, e);
         break;
     default:
         SIM_ASSERT(!"unknown event kind");
@@ -804,6 +834,7 @@ static void sim_teardown(struct sim *s)
     free(s->rpcs);
     free(s->scratch);
     free(s->server_up);
+    free(s->dl_start);
 }
 
 static double wall_now(void)
@@ -881,6 +912,7 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     s->state_size = p->node_state_size ? p->node_state_size : 1;
     s->id = mem_calloc(s->cap, sizeof *s->id, "node identifiers");
     s->inc = mem_calloc(s->cap, sizeof *s->inc, "node incarnations");
+    s->dl_start = mem_calloc(s->cap, sizeof *s->dl_start, "download start times");
     s->state = mem_calloc(s->cap, s->state_size, "protocol node state");
     s->files = p->keys == KEYS_FILES;
     s->rng_proto = rng_stream(seed, p->name);
@@ -953,6 +985,8 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     memcpy(out->counter, s->counter, sizeof out->counter);
     _Static_assert(STATS_GAUGES_MAX == PROTO_GAUGES_MAX, "one time-series slot per gauge");
     out->gauge_name = p->gauges;
+    for (int k = 0; k < STATS_GAUGES_MAX; k++)
+        out->gauge_mean[k] = s->stats.gauge_samples ? s->stats.gauge_sum[k] / s->stats.gauge_samples : NAN;
     memcpy(out->cdf, s->stats.cdf, sizeof out->cdf);
     out->ts = s->stats.ts;
     out->n_ts = s->stats.n_ts;

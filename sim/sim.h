@@ -169,11 +169,17 @@ bool sim_lookup_active(const struct sim *s, uint32_t id);
 void sim_set_replicas(struct sim *s, uint32_t r);
 
 /* ---- downloads (content distribution) -------------------------------------------------- */
-/* Node n finished the download it started at started_us (download.time_s, download.completed),
- * or gave it up because it is leaving (download.aborted). Downloads that start before the
- * warm-up ends are left out, like lookups. */
-void sim_download_done(struct sim *s, node_t n, int64_t started_us);
-void sim_download_aborted(struct sim *s, node_t n, int64_t started_us);
+/* Node n starts downloading the content now, and later finishes it (download.time_s,
+ * download.completed). A node that goes down before it finishes, by leaving or crashing, has
+ * given the download up (download.aborted). Downloads that start before the warm-up ends are
+ * left out, like lookups. */
+void sim_download_start(struct sim *s, node_t n);
+void sim_download_done(struct sim *s, node_t n);
+
+/* ---- leaving by choice ------------------------------------------------------------------ */
+/* Node n decides to leave the system for good (a BitTorrent peer done seeding): its host
+ * leaves gracefully right after the current event (leave is called) and does not come back. */
+void sim_depart(struct sim *s, node_t n);
 
 /* ---- the protocol's own counters ------------------------------------------------------- */
 /* Adds n to counter `c` of the protocol's `counters` table (counted in [warmup, duration)). */

@@ -257,6 +257,11 @@ void stats_gauges(struct stats *st, int64_t now, const double *g, uint32_t n)
     struct ts_bucket *b = bucket_at(st, now - 1);
     for (uint32_t k = 0; b && k < n && k < STATS_GAUGES_MAX; k++)
         b->gauge[k] = g[k];
+    if (now <= st->warmup_us || now > st->end_us)
+        return;
+    for (uint32_t k = 0; k < n && k < STATS_GAUGES_MAX; k++)
+        st->gauge_sum[k] += g[k];
+    st->gauge_samples++;
 }
 
 void stats_server_sample(struct stats *st, int64_t now, double entries_mean)

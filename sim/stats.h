@@ -128,6 +128,8 @@ struct stats {
     size_t n_dl, cap_dl;
     uint64_t dl_aborted;
     double cdf[CDF_COUNT][STATS_CDF_POINTS];  /* filled by stats_finish; NaN when empty */
+    double gauge_sum[STATS_GAUGES_MAX];       /* over the samples in (warmup, end] */
+    uint32_t gauge_samples;
 
     struct ts_bucket *ts;
     size_t n_ts;

@@ -67,6 +67,7 @@ struct sim {
     node_t server_base;               /* the first server slot (servers follow the peers) */
     uint32_t n_servers;
     bool *server_up;                  /* per server */
+    int64_t *dl_start;                /* per slot: start of its unfinished download, or -1 */
 
     struct rpc_rec *rpcs;
     uint32_t n_rpcs, rpc_free;
