@@ -7,12 +7,16 @@ extern const struct protocol chord_protocol;
 extern const struct protocol pastry_protocol;
 extern const struct protocol kelips_protocol;
 extern const struct protocol kademlia_protocol;
+extern const struct protocol bittorrent_protocol;
+extern const struct protocol napster_protocol;
 
 const struct protocol *const protocol_registry[] = {
     &chord_protocol,
     &pastry_protocol,
     &kelips_protocol,
     &kademlia_protocol,
+    &bittorrent_protocol,
+    &napster_protocol,
     NULL,
 };
 

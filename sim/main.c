@@ -1,4 +1,4 @@
-/* main.c — the command line: p2plab run | check | list | bench. */
+/* main.c — the command line: p2plab run | check | plot | list | bench. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plots/plot.h"
 #include "protocols/protocol.h"
 #include "sim/bench.h"
 #include "sim/mem.h"
@@ -22,10 +23,16 @@ static const char usage[] =
     "usage: p2plab COMMAND [ARGS]\n"
     "\n"
     "  run FILE [-o DIR] [--seed N] [--set KEY=VALUE]... [-j N] [--force] [-q]\n"
+    "      [--no-plots]\n"
     "        run a scenario; results go to DIR (default results/NAME/); -j N runs N\n"
-    "        cells at once (default: every core), with the same results as -j 1\n"
+    "        cells at once (default: every core), with the same results as -j 1;\n"
+    "        then draws the figures into DIR/plots/ and writes DIR/report.md\n"
+    "        (unless --no-plots)\n"
     "  check FILE [--set KEY=VALUE]...\n"
     "        validate a scenario and say what it would run\n"
+    "  plot DIR [-q]\n"
+    "        draw the figures and report.md again from the results folder DIR\n"
+    "        (needs gnuplot; without it, writes the data and .gp scripts only)\n"
     "  list [PROTOCOL | keys | metrics] [--markdown]\n"
     "        the protocols, one protocol's parameters, the scenario keys, or the metrics\n"
     "  bench [NAME [OPTIONS]]\n"
@@ -53,6 +60,7 @@ struct run_args {
     const char *seed;
     unsigned jobs;                    /* threads; default: the machine's cores */
     bool force, quiet;
+    bool no_plots;                    /* run: skip the figures and report.md */
 };
 
 static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run)
@@ -85,6 +93,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run
             a->force = true;
         } else if (is_run && (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0)) {
             a->quiet = true;
+        } else if (is_run && strcmp(s, "--no-plots") == 0) {
+            a->no_plots = true;
         } else if (s[0] == '-' && s[1] != '\0') {
             return fail_usage("unknown or incomplete option '%s'", s);
         } else if (!a->file) {
@@ -276,6 +286,8 @@ static int run_jobs(struct job_queue *q, unsigned threads, bool tty)
     return q->failed ? -1 : 0;
 }
 
+static int render(const char *dir, bool quiet);
+
 static int cmd_run(int argc, char **argv)
 {
     struct run_args a;
@@ -348,7 +360,57 @@ static int cmd_run(int argc, char **argv)
     }
     free_set(&set);
     scn_free(d);
+    if (rc == 0 && !a.no_plots) {
+        fflush(stdout);
+        rc = render(outdir, a.quiet);
+    }
     return rc;
+}
+
+/* ==== plot ============================================================================== */
+
+/* Draws the figures and report.md of a results folder; the exit status. */
+static int render(const char *dir, bool quiet)
+{
+    char err[2048];
+    struct plot_done done;
+    switch (plot_render(dir, &done, err, sizeof err)) {
+    case PLOT_OK:
+        if (!quiet)
+            printf("figures in %s/plots/ (%zu, each .png .svg .gp .csv), report in "
+                   "%s/report.md\n", dir, done.figures, dir);
+        return 0;
+    case PLOT_NO_GNUPLOT:
+        fprintf(stderr, "p2plab: gnuplot not found: install gnuplot-nox; data and .gp scripts "
+                "are in %s/plots\n", dir);
+        return 0;
+    case PLOT_NOT_RESULTS:
+        fprintf(stderr, "p2plab: %s\n", err);
+        return EXIT_USAGE;
+    case PLOT_FAILED:
+        break;
+    }
+    fprintf(stderr, "p2plab: %s\n", err);
+    return 1;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    const char *dir = NULL;
+    bool quiet = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return fail_usage("unknown option '%s'", argv[i]);
+        else if (!dir)
+            dir = argv[i];
+        else
+            return fail_usage("one results folder at a time (also got '%s')", argv[i]);
+    }
+    if (!dir)
+        return fail_usage("%s", "plot needs a results folder, such as results/quickstart");
+    return render(dir, quiet);
 }
 
 /* ==== list ============================================================================ */
@@ -471,6 +533,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)

@@ -1,0 +1,410 @@
+/* results.c — a results folder read back: the scenario from summary.yaml, the cells and their
+ * means and confidence intervals from runs.csv. */
+#include "plots/results.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sim/mem.h"
+#include "sim/output.h"
+#include "sim/units.h"
+
+static char *dup_text(const char *s)
+{
+    char *d = mem_calloc(strlen(s) + 1, 1, "a name");
+    strcpy(d, s);
+    return d;
+}
+
+double plot_seconds(const char *text)
+{
+    int64_t us;
+    const char *e;
+    if (units_duration(text, &us, &e) != 0)
+        return NAN;
+    return (double)us / 1e6;
+}
+
+/* ==== axes ================================================================================ */
+
+static size_t axis_value(struct plot_axis *a, const char *v)
+{
+    for (size_t i = 0; i < a->n_value; i++)
+        if (strcmp(a->value[i], v) == 0)
+            return i;
+    a->value = mem_realloc(a->value, a->n_value + 1, sizeof *a->value, "sweep values");
+    a->value[a->n_value] = dup_text(v);
+    return a->n_value++;
+}
+
+/* Numbers stay numbers; durations become numbers in the unit that suits the largest; anything
+ * else is a category, placed at its index. */
+static void axis_place(struct plot_axis *a)
+{
+    a->x = mem_calloc(a->n_value, sizeof *a->x, "sweep positions");
+    bool numbers = true, durations = true;
+    double big = 0;
+    for (size_t i = 0; i < a->n_value; i++) {
+        char *end;
+        double v = strtod(a->value[i], &end);
+        if (*end != '\0' || end == a->value[i] || !isfinite(v))
+            numbers = false;
+        double s = plot_seconds(a->value[i]);
+        if (isnan(s))
+            durations = false;
+        else if (s > big)
+            big = s;
+    }
+    static const struct { const char *unit; double s; } units[] = {
+        { "d", 86400 }, { "h", 3600 }, { "min", 60 }, { "s", 1 }, { "ms", 1e-3 },
+    };
+    double scale = 1;
+    if (!numbers && durations) {
+        size_t u = 0;
+        while (u + 1 < sizeof units / sizeof units[0] && big < 2 * units[u].s)
+            u++;
+        scale = units[u].s;
+        snprintf(a->unit, sizeof a->unit, "%s", units[u].unit);
+    }
+    a->categorical = !numbers && !durations;
+    for (size_t i = 0; i < a->n_value; i++)
+        a->x[i] = a->categorical ? (double)i
+                : numbers ? strtod(a->value[i], NULL) : plot_seconds(a->value[i]) / scale;
+}
+
+int plot_axis_find(const struct plot_results *r, const char *path)
+{
+    const char *want = strcmp(path, "nodes.count") == 0 ? "nodes" : path;
+    for (size_t a = 0; a < r->n_axes; a++) {
+        const char *p = strcmp(r->axis[a].path, "nodes.count") == 0 ? "nodes" : r->axis[a].path;
+        if (strcmp(p, want) == 0)
+            return (int)a;
+    }
+    return -1;
+}
+
+size_t plot_axis_max(const struct plot_results *r, int a)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < r->axis[a].n_value; i++)
+        if (r->axis[a].x[i] > r->axis[a].x[best])
+            best = i;
+    return best;
+}
+
+/* ==== cells =============================================================================== */
+
+struct cell_rows {                    /* replica values while runs.csv is read */
+    double *v;                        /* n_rep x n_metric */
+    size_t n_rep, cap;
+};
+
+static size_t cell_of(struct plot_results *r, struct cell_rows **rows, size_t proto,
+                      const size_t *vi)
+{
+    for (size_t i = 0; i < r->n_cell; i++)
+        if (r->cell[i].proto == proto &&
+            memcmp(r->cell[i].vi, vi, r->n_axes * sizeof *vi) == 0)
+            return i;
+    r->cell = mem_realloc(r->cell, r->n_cell + 1, sizeof *r->cell, "the cells");
+    *rows = mem_realloc(*rows, r->n_cell + 1, sizeof **rows, "the cells");
+    struct plot_cell *c = &r->cell[r->n_cell];
+    memset(c, 0, sizeof *c);
+    memset(&(*rows)[r->n_cell], 0, sizeof **rows);
+    c->proto = proto;
+    memcpy(c->vi, vi, r->n_axes * sizeof *vi);
+    return r->n_cell++;
+}
+
+int plot_proto_find(const struct plot_results *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_proto; i++)
+        if (strcmp(r->proto[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int plot_metric(const struct plot_results *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_metric; i++)
+        if (strcmp(r->metric[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool plot_metric_present(const struct plot_results *r, int m)
+{
+    if (m < 0)
+        return false;
+    for (size_t i = 0; i < r->n_cell; i++)
+        if (isfinite(r->cell[i].mean[m]))
+            return true;
+    return false;
+}
+
+static int read_runs(struct plot_results *r, const char *path, char *err, size_t errlen)
+{
+    struct plot_csv c;
+    if (plot_csv_open(&c, path) != 0) {
+        snprintf(err, errlen, "%s: error: not a results folder (cannot read runs.csv); give "
+                 "the folder that 'p2plab run' wrote", r->dir);
+        return -1;
+    }
+    int pcol = plot_csv_col(&c, "protocol"), rcol = plot_csv_col(&c, "replica");
+    int scol = plot_csv_col(&c, "seed");
+    if (pcol != 0 || rcol < 1 || scol != rcol + 1 || (size_t)rcol - 1 > PLOT_MAX_AXES) {
+        snprintf(err, errlen, "%s/runs.csv: error: the header is not protocol, swept keys..., "
+                 "replica, seed, metrics...; run the scenario again", r->dir);
+        plot_csv_close(&c);
+        return -1;
+    }
+    r->n_axes = (size_t)rcol - 1;
+    for (size_t a = 0; a < r->n_axes; a++)
+        snprintf(r->axis[a].path, sizeof r->axis[a].path, "%s", c.head[a + 1]);
+    r->n_metric = c.n_head - (size_t)scol - 1;
+    r->metric = mem_calloc(r->n_metric + 1, sizeof *r->metric, "the metric names");
+    for (size_t m = 0; m < r->n_metric; m++)
+        r->metric[m] = dup_text(c.head[(size_t)scol + 1 + m]);
+
+    struct cell_rows *rows = NULL;
+    while (plot_csv_next(&c)) {
+        const char *proto = plot_csv_str(&c, pcol);
+        if (!*proto)
+            continue;
+        int p = plot_proto_find(r, proto);
+        if (p < 0) {
+            r->proto = mem_realloc(r->proto, r->n_proto + 1, sizeof *r->proto, "protocol names");
+            r->proto[r->n_proto] = dup_text(proto);
+            p = (int)r->n_proto++;
+        }
+        size_t vi[PLOT_MAX_AXES] = { 0 };
+        for (size_t a = 0; a < r->n_axes; a++)
+            vi[a] = axis_value(&r->axis[a], plot_csv_str(&c, (int)a + 1));
+        size_t k = cell_of(r, &rows, (size_t)p, vi);
+        struct cell_rows *cr = &rows[k];
+        if (cr->n_rep == cr->cap) {
+            cr->cap = cr->cap ? 2 * cr->cap : 4;
+            cr->v = mem_realloc(cr->v, cr->cap * (r->n_metric + 1), sizeof *cr->v,
+                                "replica values");
+        }
+        for (size_t m = 0; m < r->n_metric; m++)
+            cr->v[cr->n_rep * r->n_metric + m] = plot_csv_num(&c, scol + 1 + (int)m);
+        cr->n_rep++;
+    }
+    plot_csv_close(&c);
+
+    double *col = NULL;
+    for (size_t i = 0; i < r->n_cell; i++) {
+        struct plot_cell *cell = &r->cell[i];
+        cell->n_rep = rows[i].n_rep;
+        cell->mean = mem_calloc(r->n_metric + 1, sizeof *cell->mean, "cell means");
+        cell->ci = mem_calloc(r->n_metric + 1, sizeof *cell->ci, "cell intervals");
+        col = mem_realloc(col, cell->n_rep + 1, sizeof *col, "replica values");
+        for (size_t m = 0; m < r->n_metric; m++) {
+            for (size_t k = 0; k < cell->n_rep; k++)
+                col[k] = rows[i].v[k * r->n_metric + m];
+            size_t n;
+            out_ci(col, cell->n_rep, &cell->mean[m], &cell->ci[m], &n);
+        }
+        free(rows[i].v);
+    }
+    free(col);
+    free(rows);
+    if (r->n_cell == 0) {
+        snprintf(err, errlen, "%s/runs.csv: error: holds no runs; run the scenario again", r->dir);
+        return -1;
+    }
+    for (size_t a = 0; a < r->n_axes; a++)
+        axis_place(&r->axis[a]);
+    r->nodes_axis = plot_axis_find(r, "nodes");
+    return 0;
+}
+
+int plot_results_load(struct plot_results *r, const char *dir, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->nodes_axis = -1;
+    if (snprintf(r->dir, sizeof r->dir, "%s", dir) >= (int)sizeof r->dir) {
+        snprintf(err, errlen, "%s: error: path too long", dir);
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: error: no such folder; give the folder that 'p2plab run' "
+                 "wrote (results/NAME by default)", dir);
+        return -1;
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/summary.yaml", dir);
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: error: not a results folder (no summary.yaml); give the "
+                 "folder that 'p2plab run' wrote", dir);
+        return -1;
+    }
+    r->summary = plot_yaml_load(path, err, errlen);
+    if (!r->summary)
+        return -1;
+    r->scenario = plot_yaml_get(r->summary, "scenario");
+    if (!r->scenario || r->scenario->kind != PLOT_YAML_MAP) {
+        snprintf(err, errlen, "%s: error: no scenario: mapping in it; run the scenario again",
+                 path);
+        plot_results_free(r);
+        return -1;
+    }
+    snprintf(r->name, sizeof r->name, "%s", plot_yaml_text(r->scenario, "name", "results"));
+    snprintf(path, sizeof path, "%s/runs.csv", dir);
+    if (read_runs(r, path, err, errlen) != 0) {
+        plot_results_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+void plot_results_free(struct plot_results *r)
+{
+    plot_yaml_free(r->summary);
+    for (size_t i = 0; i < r->n_proto; i++)
+        free(r->proto[i]);
+    free(r->proto);
+    for (size_t a = 0; a < r->n_axes; a++) {
+        for (size_t i = 0; i < r->axis[a].n_value; i++)
+            free(r->axis[a].value[i]);
+        free(r->axis[a].value);
+        free(r->axis[a].x);
+    }
+    for (size_t m = 0; m < r->n_metric; m++)
+        free(r->metric[m]);
+    free(r->metric);
+    for (size_t i = 0; i < r->n_cell; i++) {
+        free(r->cell[i].mean);
+        free(r->cell[i].ci);
+    }
+    free(r->cell);
+    memset(r, 0, sizeof *r);
+    r->nodes_axis = -1;
+}
+
+/* ==== series ============================================================================== */
+
+static bool same_series(const struct plot_results *r, const struct plot_cell *a,
+                        const struct plot_cell *b, int skip)
+{
+    if (a->proto != b->proto)
+        return false;
+    for (size_t x = 0; x < r->n_axes; x++)
+        if ((int)x != skip && a->vi[x] != b->vi[x])
+            return false;
+    return true;
+}
+
+size_t plot_group(const struct plot_results *r, int skip_axis, const bool *mask, size_t *group)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_cell; i++) {
+        group[i] = SIZE_MAX;
+        if (mask && !mask[i])
+            continue;
+        for (size_t j = 0; j < i && group[i] == SIZE_MAX; j++)
+            if (group[j] != SIZE_MAX && same_series(r, &r->cell[i], &r->cell[j], skip_axis))
+                group[i] = group[j];
+        if (group[i] == SIZE_MAX)
+            group[i] = n++;
+    }
+    return n;
+}
+
+void plot_cell_label(const struct plot_results *r, size_t cell, int skip_axis, const bool *mask,
+                     char *buf, size_t len)
+{
+    const struct plot_cell *c = &r->cell[cell];
+    size_t n = (size_t)snprintf(buf, len, "%s", r->proto[c->proto]);
+    bool first = true;
+    for (size_t a = 0; a < r->n_axes && n < len; a++) {
+        if ((int)a == skip_axis)
+            continue;
+        bool varies = false;
+        for (size_t i = 0; i < r->n_cell && !varies; i++)
+            if ((!mask || mask[i]) && r->cell[i].vi[a] != c->vi[a])
+                varies = true;
+        if (!varies)
+            continue;
+        n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", first ? " (" : "; ", r->axis[a].path,
+                              r->axis[a].value[c->vi[a]]);
+        first = false;
+    }
+    if (!first && n < len)
+        snprintf(buf + n, len - n, ")");
+    for (char *p = buf; *p; p++)      /* labels go into CSV data and gnuplot strings */
+        if (*p == ',' || *p == '"' || *p == '\\')
+            *p = *p == ',' ? ';' : '\'';
+}
+
+/* ==== rows of the other files ============================================================== */
+
+int plot_rowkey_init(const struct plot_results *r, const struct plot_csv *c, struct plot_rowkey *k)
+{
+    k->last[0] = '\0';
+    k->last_cell = -1;
+    k->proto_col = plot_csv_col(c, "protocol");
+    if (k->proto_col < 0)
+        return -1;
+    for (size_t a = 0; a < r->n_axes; a++) {
+        k->axis_col[a] = plot_csv_col(c, r->axis[a].path);
+        if (k->axis_col[a] < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int find_cell(const struct plot_results *r, const struct plot_rowkey *k,
+                     const struct plot_csv *c)
+{
+    int p = plot_proto_find(r, plot_csv_str(c, k->proto_col));
+    if (p < 0)
+        return -1;
+    size_t vi[PLOT_MAX_AXES] = { 0 };
+    for (size_t a = 0; a < r->n_axes; a++) {
+        const char *v = plot_csv_str(c, k->axis_col[a]);
+        size_t i = 0;
+        while (i < r->axis[a].n_value && strcmp(r->axis[a].value[i], v) != 0)
+            i++;
+        if (i == r->axis[a].n_value)
+            return -1;
+        vi[a] = i;
+    }
+    for (size_t i = 0; i < r->n_cell; i++)
+        if (r->cell[i].proto == (size_t)p &&
+            memcmp(r->cell[i].vi, vi, r->n_axes * sizeof *vi) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The row's key fields joined by '\n' (which no field holds); false if they do not fit. */
+static bool row_key(const struct plot_results *r, const struct plot_rowkey *k,
+                    const struct plot_csv *c, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "%s", plot_csv_str(c, k->proto_col));
+    for (size_t a = 0; a < r->n_axes && n < len; a++)
+        n += (size_t)snprintf(buf + n, len - n, "\n%s", plot_csv_str(c, k->axis_col[a]));
+    return n < len;
+}
+
+int plot_rowkey_cell(const struct plot_results *r, struct plot_rowkey *k,
+                     const struct plot_csv *c)
+{
+    char key[sizeof k->last];
+    bool fits = row_key(r, k, c, key, sizeof key);
+    if (fits && k->last[0] && strcmp(key, k->last) == 0)
+        return k->last_cell;
+    k->last[0] = '\0';
+    int cell = find_cell(r, k, c);
+    if (fits) {
+        memcpy(k->last, key, sizeof key);
+        k->last_cell = cell;
+    }
+    return cell;
+}
