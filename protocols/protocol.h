@@ -57,9 +57,11 @@ struct protocol {
     const char *const *counters;
     /* optional: names of the protocol's gauges ("pieces.min_copies"), NULL-terminated, at most
      * PROTO_GAUGES_MAX; the engine reads each with `gauge` at every sample (scenario `sample`)
-     * and writes them to gauges.csv. A gauge is a measurement and may use global knowledge. */
+     * and writes them to gauges.csv. A gauge is a measurement and may use global knowledge
+     * (e.g. sim_converge_live); it may keep its own bookkeeping, but must not change what any
+     * node does. */
     const char *const *gauges;
-    double (*gauge)(const struct sim *s, uint32_t g);
+    double (*gauge)(struct sim *s, uint32_t g);
     /* optional: dedicated server nodes this configuration needs (sim_servers); NULL = none */
     uint32_t (*servers)(const struct proto_config *cfg);
 };

@@ -26,6 +26,7 @@ enum ev_kind {
     EV_INTRODUCER,                    /* a message to the introducer */
     EV_INSERT,                        /* the workload inserts its keys (start: join) */
     EV_DEPART,                        /* a node leaves by its own choice (sim_depart) */
+    EV_FLOW_END,                      /* a bulk transfer's last byte leaves (net_transfer) */
     EV_BENCH,                         /* PHOLD benchmark event */
     EV_KIND_COUNT
 };

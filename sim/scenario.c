@@ -614,6 +614,21 @@ const struct scn_key_doc scn_key_docs[] = {
       "matrix: file of \"i j ms\" lines, relative to the scenario file; required for model "
       "matrix" },
     { "network.loss", "0", "fraction", "probability that a message is lost, in [0, 1)" },
+    { "network.bandwidth", "[ { share: 1, up: 10Mbit/s, down: 10Mbit/s } ]", "list",
+      "access-link classes for bulk transfers (BitTorrent blocks): each peer host draws one by "
+      "its share when it comes up; a transfer's rate is the smaller of the sender's upload and "
+      "the receiver's download, each shared equally among that host's transfers" },
+    { "network.bandwidth[].share", "1 if there is one class", "fraction",
+      "share of the peer hosts in this class, > 0; the shares add up to 1" },
+    { "network.bandwidth[].up", "(required)", "bandwidth",
+      "upload capacity, e.g. 1Mbit/s, 512kbit/s, 2MB/s (k, M, G = 1000^n; Ki, Mi = 1024^n)" },
+    { "network.bandwidth[].down", "(required)", "bandwidth", "download capacity" },
+    { "network.server_bandwidth", "the first class of network.bandwidth", "mapping",
+      "the capacities of the protocol's server hosts (BitTorrent's tracker and initial seeds)" },
+    { "network.server_bandwidth.up", "the first class's up", "bandwidth",
+      "a server's upload capacity" },
+    { "network.server_bandwidth.down", "the first class's down", "bandwidth",
+      "a server's download capacity" },
     { "nodes", "1000", "whole number or mapping", "shorthand for nodes.count" },
     { "nodes.count", "1000", "whole number", "nodes at t = 0, 1..100000000" },
     { "nodes.start", "converged", "converged|join",
@@ -682,7 +697,9 @@ const struct scn_key_doc scn_key_docs[] = {
 
 static const char *const top_keys[] = { "name", "seed", "duration", "warmup", "sample", "replicas",
     "network", "nodes", "churn", "workload", "protocols", "sweep", "plots" };
-static const char *const network_keys[] = { "latency", "loss" };
+static const char *const network_keys[] = { "latency", "loss", "bandwidth", "server_bandwidth" };
+static const char *const bw_class_keys[] = { "share", "up", "down" };
+static const char *const server_bw_keys[] = { "up", "down" };
 static const char *const latency_keys[] = { "model", "mean", "min", "max", "sigma", "access",
     "file" };
 static const char *const latency_models[] = { "constant", "uniform", "lognormal", "euclidean",
@@ -779,6 +796,7 @@ UNIT_PARSER(parse_fraction, units_fraction, double)
 UNIT_PARSER(parse_int, units_int, int64_t)
 UNIT_PARSER(parse_double, units_double, double)
 UNIT_PARSER(parse_bool, units_bool, bool)
+UNIT_PARSER(parse_bandwidth, units_bandwidth, double)
 
 /* Reads map.key with `parse` into out: 1 if given, 0 if absent (out untouched), -1 on error.
  * *at is the value node, for later range messages. */
@@ -928,6 +946,77 @@ static int resolve_run(struct ctx *c, const struct yn *root, struct scenario *ou
     return 0;
 }
 
+#define BW_EXAMPLE "[ { share: 0.5, up: 1Mbit/s, down: 8Mbit/s }, { share: 0.5, up: 10Mbit/s, " \
+                   "down: 50Mbit/s } ]"
+
+/* network.bandwidth: a list of classes whose shares add up to 1 (a lone class may omit its
+ * share); network.server_bandwidth: { up, down }, by default the first class. */
+static int resolve_bandwidth(struct ctx *c, const struct yn *nmap, struct scn_network *net)
+{
+    const struct yn *list = map_get(nmap, "bandwidth"), *at, *smap;
+    net->n_bw = 1;
+    net->bw[0] = (struct scn_bw_class){ .share = 1, .up_Bps = 1.25e6, .down_Bps = 1.25e6 };
+    if (!yn_null(list)) {
+        if (list->kind != YN_SEQ)
+            return fail(c, list, "network.bandwidth must be a list of classes such as %s, not %s",
+                        BW_EXAMPLE, kind_name(list));
+        if (list->n == 0)
+            return fail(c, list, "network.bandwidth needs at least one class, e.g. [ { up: "
+                        "10Mbit/s, down: 10Mbit/s } ]; or leave the key out for that default");
+        if (list->n > SCN_MAX_BW_CLASSES)
+            return fail(c, list->kid[SCN_MAX_BW_CLASSES], "network.bandwidth has more than %d "
+                        "classes", SCN_MAX_BW_CLASSES);
+        double sum = 0;
+        for (size_t i = 0; i < list->n; i++) {
+            const struct yn *item = list->kid[i];
+            struct scn_bw_class *k = &net->bw[i];
+            char P[64];
+            snprintf(P, sizeof P, "network.bandwidth[%zu]", i);
+            if (item->kind != YN_MAP)
+                return fail(c, item, "%s must be a mapping such as { share: 0.5, up: 1Mbit/s, "
+                            "down: 8Mbit/s }, not %s", P, kind_name(item));
+            if (check_keys(c, item, P, bw_class_keys, COUNT(bw_class_keys)) < 0)
+                return -1;
+            int ru = get_value(c, item, "up", P, parse_bandwidth, &k->up_Bps, NULL);
+            if (ru < 0)
+                return -1;
+            int rd = get_value(c, item, "down", P, parse_bandwidth, &k->down_Bps, NULL);
+            if (rd < 0)
+                return -1;
+            if (ru == 0 || rd == 0)
+                return fail(c, item, "%s needs both up: and down:, e.g. { share: 0.5, up: "
+                            "1Mbit/s, down: 8Mbit/s }", P);
+            k->share = 1;
+            int rs = get_value(c, item, "share", P, parse_fraction, &k->share, &at);
+            if (rs < 0)
+                return -1;
+            if (rs == 0 && list->n > 1)
+                return fail(c, item, "%s needs share: with several classes, each class gives "
+                            "its share of the peers (the shares add up to 1)", P);
+            if (rs > 0 && k->share <= 0)
+                return fail(c, at, "%s.share must be more than 0 (got %s); drop the class "
+                            "instead", P, at->text);
+            sum += k->share;
+        }
+        if (fabs(sum - 1) > 1e-9)
+            return fail(c, list, "network.bandwidth: the shares add up to %g; they must add up "
+                        "to 1", sum);
+        net->n_bw = list->n;
+    }
+    net->server_bw = net->bw[0];
+    net->server_bw.share = 0;
+    if (get_map(c, nmap, "server_bandwidth", "network.server_bandwidth",
+                "{ up: 10Mbit/s, down: 10Mbit/s }", &smap) < 0 ||
+        check_keys(c, smap, "network.server_bandwidth", server_bw_keys,
+                   COUNT(server_bw_keys)) < 0 ||
+        get_value(c, smap, "up", "network.server_bandwidth", parse_bandwidth,
+                  &net->server_bw.up_Bps, NULL) < 0 ||
+        get_value(c, smap, "down", "network.server_bandwidth", parse_bandwidth,
+                  &net->server_bw.down_Bps, NULL) < 0)
+        return -1;
+    return 0;
+}
+
 static int resolve_network(struct ctx *c, const struct yn *root, struct scn_network *net)
 {
     const struct yn *nmap, *lat, *at, *mean_at, *min_at = NULL, *max_at = NULL, *file_at;
@@ -1003,7 +1092,7 @@ static int resolve_network(struct ctx *c, const struct yn *root, struct scn_netw
         return -1;
     if (net->loss >= 1)
         return fail(c, at, "network.loss must be at least 0 and less than 1 (got %s)", at->text);
-    return 0;
+    return resolve_bandwidth(c, nmap, net);
 }
 
 static int resolve_nodes(struct ctx *c, const struct yn *root, struct scn_nodes *nodes)
@@ -1914,6 +2003,13 @@ static int em_int(yaml_emitter_t *e, const char *k, uint64_t v)
     return em_kv(e, k, buf);
 }
 
+static int em_bw(yaml_emitter_t *e, const char *k, double bytes_per_s)
+{
+    char buf[48];
+    units_format_bandwidth(bytes_per_s, buf, sizeof buf);
+    return em_kv(e, k, buf);
+}
+
 static int em_dist(yaml_emitter_t *e, const char *k, const struct dist *d)
 {
     if (em_str(e, k) || em_open(e, true, true) || em_kv(e, "dist", dist_kinds[d->kind]))
@@ -1942,7 +2038,17 @@ int scn_emit(const struct scenario *s, void *emitter)
         em_dur(e, "min", n->min_us) || em_dur(e, "max", n->max_us) ||
         em_num(e, "sigma", n->sigma) || em_dur(e, "access", n->access_us) ||
         (n->matrix_given[0] && em_kv(e, "file", n->matrix_given)) ||
-        em_close(e, true) || em_num(e, "loss", n->loss) || em_close(e, true))
+        em_close(e, true) || em_num(e, "loss", n->loss) ||
+        em_str(e, "bandwidth") || em_open(e, false, false))
+        return -1;
+    for (size_t i = 0; i < n->n_bw; i++)
+        if (em_open(e, true, true) || em_num(e, "share", n->bw[i].share) ||
+            em_bw(e, "up", n->bw[i].up_Bps) || em_bw(e, "down", n->bw[i].down_Bps) ||
+            em_close(e, true))
+            return -1;
+    if (em_close(e, false) || em_str(e, "server_bandwidth") || em_open(e, true, true) ||
+        em_bw(e, "up", n->server_bw.up_Bps) || em_bw(e, "down", n->server_bw.down_Bps) ||
+        em_close(e, true) || em_close(e, true))
         return -1;
 
     if (em_str(e, "nodes") || em_open(e, true, false) || em_int(e, "count", s->nodes.count) ||

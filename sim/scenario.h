@@ -32,6 +32,14 @@ struct dist {
     bool by_median;                   /* the user wrote median: (for the resolved echo) */
 };
 
+/* One bandwidth class of network.bandwidth: { share: 0.5, up: 1Mbit/s, down: 8Mbit/s }. */
+struct scn_bw_class {
+    double share;                     /* of the peer hosts, (0, 1] */
+    double up_Bps, down_Bps;          /* bytes per second, > 0 */
+};
+
+#define SCN_MAX_BW_CLASSES 16
+
 enum latency_model { LAT_CONSTANT, LAT_UNIFORM, LAT_LOGNORMAL, LAT_EUCLIDEAN, LAT_MATRIX };
 
 struct scn_network {
@@ -44,6 +52,11 @@ struct scn_network {
                                          as written; here joined to its directory, ready to open */
     char matrix_given[512];           /* the file: value as written (what scn_emit writes back) */
     double loss;                      /* probability a message is lost, [0, 1) */
+    /* access-link capacities (net_transfer, sim/flow.h): each peer host draws one class by
+     * its share when it comes up; server hosts take server_bw */
+    struct scn_bw_class bw[SCN_MAX_BW_CLASSES];
+    size_t n_bw;                      /* >= 1 after resolution; shares sum to 1 */
+    struct scn_bw_class server_bw;    /* default: the first class */
 };
 
 enum start_mode { START_CONVERGED, START_JOIN };

@@ -223,6 +223,64 @@ void net_reply(struct sim *s, node_t from, const struct msg *req, const struct o
     send_raw(s, from, req->src, o, 0, req->req, req->req_gen);
 }
 
+/* ---- bulk transfers (flow level, sim/flow.h) ---------------------------------------------- */
+
+double sim_upload_bps(const struct sim *s, node_t n) { return s->flows.up[host_of(s, n)]; }
+double sim_download_bps(const struct sim *s, node_t n) { return s->flows.down[host_of(s, n)]; }
+
+/* Bytes count when the transfer starts, like a message's. A transfer to a host that is down
+ * never starts (the connection cannot be opened); the sender learns it only by its timeouts. */
+uint64_t net_transfer(struct sim *s, node_t from, struct addr to, const struct out *o)
+{
+    SIM_ASSERT(o->len <= s->eng.body_max && to.slot < s->cap && o->size > 0);
+    stats_message(&s->stats, s->eng.now, o->cat, o->size, o->lookup);
+    if (!is_current(s, to.slot, to.inc)) {
+        s->stats.to_dead++;
+        return 0;
+    }
+    struct flow_msg m = { .src = sim_addr(s, from), .dst = to, .type = o->type, .cat = o->cat,
+                          .size = o->size, .lookup = o->lookup, .len = o->len };
+    return flow_start(&s->flows, &s->eng, host_of(s, from), host_of(s, to.slot), &m, o->body);
+}
+
+void net_transfer_cancel(struct sim *s, uint64_t handle)
+{
+    flow_cancel(&s->flows, &s->eng, handle);
+}
+
+/* A transfer's last byte has left: it arrives after the one-way latency, like a message. */
+static void flow_end(struct sim *s, const struct event *e)
+{
+    struct flow_msg m;
+    if (!flow_finish(&s->flows, &s->eng, (uint32_t)e->arg, e->rpc_gen, &m, s->flow_body))
+        return;
+    uint32_t i = ev_new(s, EV_MESSAGE, m.dst.slot, m.dst.inc);
+    struct event *d = engine_ev(&s->eng, i);
+    d->src = m.src;
+    d->type = m.type;
+    d->cat = m.cat;
+    d->size = m.size;
+    d->lookup = m.lookup;
+    d->len = m.len;
+    if (m.len)
+        memcpy(engine_body(&s->eng, i), s->flow_body, m.len);
+    engine_schedule(&s->eng, i, s->eng.now + delay(s, m.src.slot, m.dst.slot));
+}
+
+/* A host's capacities, drawn from network.bandwidth's classes by their shares. */
+static void draw_bandwidth(struct sim *s, node_t host)
+{
+    const struct scn_network *nw = &s->sc->network;
+    double u = gsl_rng_uniform(s->rng_bw), acc = 0;
+    size_t k = 0;
+    for (; k + 1 < nw->n_bw; k++) {
+        acc += nw->bw[k].share;
+        if (u < acc)
+            break;
+    }
+    flow_set_capacity(&s->flows, host, nw->bw[k].up_Bps, nw->bw[k].down_Bps);
+}
+
 /* ---- timers ------------------------------------------------------------------------------- */
 
 uint64_t sim_timer(struct sim *s, node_t n, uint32_t kind, int64_t delay_us, uint64_t arg)
@@ -449,6 +507,8 @@ static void node_up(struct sim *s, node_t n)
     s->dl_start[n] = -1;
     if (s->files)
         catalogue_draw(&s->cat, n);
+    if (n % s->vnodes == 0)
+        draw_bandwidth(s, host_of(s, n));
     slotset_add(&s->alive, n);
 }
 
@@ -462,6 +522,8 @@ static void server_start(struct sim *s, uint32_t k)
     memset(sim_state(s, n), 0, s->state_size);
     s->server_up[k] = true;
     s->dl_start[n] = -1;
+    flow_set_capacity(&s->flows, host_of(s, n), s->sc->network.server_bw.up_Bps,
+                      s->sc->network.server_bw.down_Bps);
     s->proto->join(s, n);
 }
 
@@ -488,6 +550,7 @@ static void host_down(struct sim *s, node_t host, bool crash, bool comes_back)
         unmark_ready(s, n);
         slotset_remove(&s->alive, n);
     }
+    flow_drop_host(&s->flows, &s->eng, host_of(s, n0));
     live_changed(s);
     s->stats.departures++;
     if (comes_back)
@@ -550,8 +613,10 @@ static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
         s->maintenance = ce->on;
         break;
     case CHURN_CRASH_SERVERS:
-        for (uint32_t k = 0; k < s->n_servers; k++)
+        for (uint32_t k = 0; k < s->n_servers; k++) {
             s->server_up[k] = false;
+            flow_drop_host(&s->flows, &s->eng, host_of(s, s->server_base + k));
+        }
         break;
     case CHURN_RESTART_SERVERS:
         for (uint32_t k = 0; k < s->n_servers; k++)
@@ -677,6 +742,9 @@ static void dispatch(struct sim *s, const struct event *e, const void *body)
         break;
     case EV_DEPART:
         depart_event(s, e);
+        break;
+    case EV_FLOW_END:
+        flow_end(s, e);
         break;
     default:
         SIM_ASSERT(!"unknown event kind");
@@ -814,6 +882,10 @@ static void sim_teardown(struct sim *s)
     if (s->proto && s->proto->teardown)
         s->proto->teardown(s);
     engine_free(&s->eng);
+    flow_free(&s->flows);
+    if (s->rng_bw)
+        gsl_rng_free(s->rng_bw);
+    free(s->flow_body);
     net_free(&s->net);
     workload_free(&s->wl);
     oracle_free(&s->oracle);
@@ -922,6 +994,9 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     if (body_max < sizeof(struct intro_reply))
         body_max = sizeof(struct intro_reply);
     s->scratch = mem_calloc(1, sizeof(struct event) + body_max, "the dispatch buffer");
+    s->flow_body = mem_calloc(1, body_max, "the transfer buffer");
+    s->rng_bw = rng_stream(seed, "bandwidth");
+    flow_init(&s->flows, s->introducer_host + 1, body_max);
     int rc = -1;
     if (slotset_init(&s->alive, s->cap) || slotset_init(&s->ready, s->cap) ||
         oracle_init(&s->oracle, p->keys, s->cap) ||

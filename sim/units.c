@@ -275,6 +275,69 @@ int units_int(const char *s, int64_t *v, const char **err)
     return 0;
 }
 
+/* ---- bandwidths ----------------------------------------------------------------------------- */
+
+#define BANDWIDTH_EXPECTED "expected a bandwidth such as 512kbit/s, 10Mbit/s, 1Gbit/s or 2MB/s"
+
+struct bw_unit {
+    const char *name;
+    double bytes;                     /* bytes per second per unit */
+};
+
+/* The formatter tries these in order and takes the first that gives a whole number. */
+static const struct bw_unit bw_units[] = {
+    { "Gbit/s", 1e9 / 8 }, { "Mbit/s", 1e6 / 8 }, { "kbit/s", 1e3 / 8 }, { "bit/s", 1.0 / 8 },
+    { "GB/s", 1e9 }, { "MB/s", 1e6 }, { "kB/s", 1e3 }, { "GiB/s", 1073741824.0 },
+    { "MiB/s", 1048576.0 }, { "KiB/s", 1024.0 }, { "B/s", 1.0 }, { NULL, 0 },
+};
+
+int units_bandwidth(const char *s, double *bytes_per_s, const char **err)
+{
+    bool point;
+    size_t n = s ? scan_number(s, true, &point) : 0;
+    double v;
+    if (n == 0) {
+        *err = BANDWIDTH_EXPECTED;
+        return -1;
+    }
+    if (!number_value(s, n, &v)) {
+        *err = "is out of range";
+        return -1;
+    }
+    const struct bw_unit *u = bw_units;
+    while (u->name && strcmp(s + n, u->name) != 0)
+        u++;
+    if (!u->name) {
+        *err = s[n] ? BANDWIDTH_EXPECTED : "needs a unit: " BANDWIDTH_EXPECTED;
+        return -1;
+    }
+    double b = v * u->bytes;
+    if (!(b > 0)) {
+        *err = "must be more than 0";
+        return -1;
+    }
+    if (!(b <= 1e15)) {
+        *err = "is too large: at most 8000Tbit/s (1e15 B/s)";
+        return -1;
+    }
+    *bytes_per_s = b;
+    return 0;
+}
+
+void units_format_bandwidth(double bytes_per_s, char *buf, size_t len)
+{
+    for (const struct bw_unit *u = bw_units; u->name; u++) {
+        double n = bytes_per_s / u->bytes;
+        if (n >= 1 && n == nearbyint(n) && n < 1e15 && n * u->bytes == bytes_per_s) {
+            snprintf(buf, len, "%.0f%s", n, u->name);
+            return;
+        }
+    }
+    char num[40];                     /* no whole count in any unit: exact bytes per second */
+    units_format_double(bytes_per_s, num, sizeof num);
+    snprintf(buf, len, "%sB/s", num);
+}
+
 int units_double(const char *s, double *v, const char **err)
 {
     bool point;

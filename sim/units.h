@@ -25,10 +25,15 @@ int units_fraction(const char *s, double *f, const char **err);
 int units_int(const char *s, int64_t *v, const char **err);
 int units_double(const char *s, double *v, const char **err);
 int units_bool(const char *s, bool *v, const char **err);      /* true|false|yes|no|on|off */
+/* A bandwidth, stored in bytes per second: "1Mbit/s", "512kbit/s", "1Gbit/s", "100bit/s",
+ * "2MB/s", "64kB/s", "10B/s", "1MiB/s", "16KiB/s" (k, M, G are powers of 1000; Ki, Mi, Gi of
+ * 1024; bit is 1/8 byte). Must be more than 0. */
+int units_bandwidth(const char *s, double *bytes_per_s, const char **err);
 
 /* Canonical spellings, re-readable by the parsers above: "30s", "1h", "1500ms", "2.5min". */
 void units_format_duration(int64_t us, char *buf, size_t len);
 void units_format_rate(struct rate r, char *buf, size_t len);  /* "1/node/min", "10/s" */
+void units_format_bandwidth(double bytes_per_s, char *buf, size_t len);  /* "8Mbit/s" */
 /* Shortest "%.17g"-style text that reads back as the same double. */
 void units_format_double(double v, char *buf, size_t len);
 

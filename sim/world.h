@@ -11,6 +11,7 @@
 #include "protocols/protocol.h"
 #include "sim/catalogue.h"
 #include "sim/engine.h"
+#include "sim/flow.h"
 #include "sim/net.h"
 #include "sim/oracle.h"
 #include "sim/scenario.h"
@@ -51,6 +52,9 @@ struct sim {
     struct catalogue cat;             /* KEYS_FILES protocols only */
     bool files;                       /* the protocol searches the file catalogue */
     gsl_rng *rng_proto, *rng_churn;
+    struct flow_table flows;          /* bulk transfers and every host's capacities */
+    gsl_rng *rng_bw;                  /* draws each host's bandwidth class when it comes up */
+    unsigned char *flow_body;         /* a finished transfer's body, on its way to delivery */
 
     /* node table: engine-owned columns indexed by slot */
     node_t cap;                       /* slots: (initial + scheduled hosts) x vnodes */

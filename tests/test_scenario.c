@@ -173,6 +173,16 @@ static const struct { const char *file, *first; } bad_cases[] = {
     { "matrix_missing_file.yaml",
       ":4:5: error: network.latency.file: cannot open \"{DIR}no-such-matrix.txt\": No such file "
       "or directory (a relative path is taken from the scenario file's directory)" },
+    { "bandwidth_shares.yaml",
+      ":2:14: error: network.bandwidth: the shares add up to 0.8; they must add up to 1" },
+    { "bandwidth_unit.yaml",
+      ":3:23: error: network.bandwidth[0].up: expected a bandwidth such as 512kbit/s, 10Mbit/s, "
+      "1Gbit/s or 2MB/s (got \"10Mbps\")" },
+    { "bandwidth_missing_down.yaml",
+      ":4:7: error: network.bandwidth[1] needs both up: and down:, e.g. { share: 0.5, up: "
+      "1Mbit/s, down: 8Mbit/s }" },
+    { "bandwidth_zero.yaml",
+      ":2:27: error: network.server_bandwidth.up must be more than 0 (got \"0Mbit/s\")" },
 };
 
 /* The expected first line for scenario `name`: name + the case's text with {DIR} filled in. */

@@ -1,0 +1,155 @@
+/* test_bittorrent.c — BitTorrent's pure parts: the piece picker (strict priority, random first
+ * piece, local rarest first), wire sizes from BEP 3, and the two reference models. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_rng.h>
+
+#include "protocols/protocol.h"
+#include "sim/rng.h"
+
+uint64_t bt_full_mask(uint32_t blocks);
+uint32_t bt_pick_piece(uint32_t P, const uint64_t *peer_has, const uint64_t *have,
+                       const uint64_t *got, const uint64_t *req, const uint64_t *full,
+                       const uint16_t *avail, bool random_first, gsl_rng *r);
+uint32_t bt_pick_block(uint64_t got, uint64_t req, uint64_t full);
+uint32_t bt_wire_size(unsigned type, uint32_t pieces, uint32_t peers);
+double bt_fluid_time(double F, double up_mean, double down_mean, double seed_time_s, double eta);
+double bt_lower_bound(double F, double u_s, double d_min, double n, double u_sum);
+extern const char *const bt_msg_name[];
+
+#define P 8
+
+static unsigned msg_type(const char *name)
+{
+    for (unsigned t = 0;; t++)
+        if (strcmp(bt_msg_name[t], name) == 0)
+            return t;
+}
+
+/* Rarest first: the peer has pieces 1, 3, 5; availability 4, 2, 3 ⇒ piece 3; ties are broken
+ * at random among the rarest only (both of two equally rare pieces come up). */
+static void test_bittorrent_rarest_first(void **state)
+{
+    (void)state;
+    gsl_rng *r = rng_stream(1, "test_bittorrent");
+    uint64_t peer = (1u << 1) | (1u << 3) | (1u << 5), have = 0, got[P] = { 0 }, req[P] = { 0 },
+             full[P];
+    uint16_t avail[P] = { 9, 4, 9, 2, 9, 3, 9, 9 };
+    for (int p = 0; p < P; p++)
+        full[p] = bt_full_mask(16);
+    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), 3);
+    have = 1u << 3;                   /* we have it: next rarest */
+    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), 5);
+    have = 0;
+    avail[5] = 2;
+    int seen[P] = { 0 };
+    for (int i = 0; i < 200; i++)
+        seen[bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r)]++;
+    assert_true(seen[3] > 50 && seen[5] > 50 && seen[1] == 0);
+    /* random first piece: availability ignored, every piece of the peer comes up */
+    memset(seen, 0, sizeof seen);
+    for (int i = 0; i < 300; i++)
+        seen[bt_pick_piece(P, &peer, &have, got, req, full, avail, true, r)]++;
+    assert_true(seen[1] > 50 && seen[3] > 50 && seen[5] > 50);
+    /* nothing the peer has is missing */
+    have = peer;
+    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), UINT32_MAX);
+    gsl_rng_free(r);
+}
+
+/* Strict priority: a started piece with an unrequested block wins over a rarer fresh one; of
+ * two started pieces, the one with fewer blocks left; a fully requested piece is skipped. */
+static void test_bittorrent_strict_priority(void **state)
+{
+    (void)state;
+    gsl_rng *r = rng_stream(2, "test_bittorrent");
+    uint64_t peer = 0xff, have = 0, got[P] = { 0 }, req[P] = { 0 }, full[P];
+    uint16_t avail[P] = { 1, 5, 5, 5, 5, 5, 5, 5 };
+    for (int p = 0; p < P; p++)
+        full[p] = bt_full_mask(4);
+    got[6] = 0x1;                     /* 3 blocks left */
+    req[2] = 0x3;                     /* 2 blocks left */
+    req[4] = 0xf;                     /* all requested: skipped */
+    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), 2);
+    assert_int_equal(bt_pick_block(got[2], req[2], full[2]), 2);
+    req[2] = 0xf;
+    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), 6);
+    assert_int_equal(bt_pick_block(got[6], req[6], full[6]), 1);
+    got[6] = 0xf;
+    have = 1u << 6;
+    req[2] = 0x3;
+    got[2] = 0x0;
+    peer &= ~(uint64_t)(1u << 2);     /* the peer lacks the started piece: rarest fresh one */
+    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), 0);
+    assert_int_equal(bt_pick_block(0xf, 0, 0xf), UINT32_MAX);
+    assert_true(bt_full_mask(64) == UINT64_MAX && bt_full_mask(16) == 0xffff);
+    gsl_rng_free(r);
+}
+
+/* BEP 3: 4-byte length + 1-byte id + payload, handshake 68 bytes, + 40 bytes of TCP/IP per
+ * message; a 16 KiB block (13 + 16384 bytes) spans 12 segments of 1460 bytes. */
+static void test_bittorrent_wire_sizes(void **state)
+{
+    (void)state;
+    assert_int_equal(bt_wire_size(msg_type("HANDSHAKE_REQ"), 0, 0), 68 + 40);
+    assert_int_equal(bt_wire_size(msg_type("HAVE"), 0, 0), 4 + 1 + 4 + 40);
+    assert_int_equal(bt_wire_size(msg_type("REQUEST"), 0, 0), 4 + 1 + 12 + 40);
+    assert_int_equal(bt_wire_size(msg_type("CANCEL"), 0, 0), 4 + 1 + 12 + 40);
+    assert_int_equal(bt_wire_size(msg_type("CHOKE"), 0, 0), 5 + 40);
+    assert_int_equal(bt_wire_size(msg_type("INTERESTED"), 0, 0), 5 + 40);
+    assert_int_equal(bt_wire_size(msg_type("KEEPALIVE"), 0, 0), 4 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BITFIELD"), 256, 0), 5 + 32 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BITFIELD"), 257, 0), 5 + 33 + 40);
+    assert_int_equal(bt_wire_size(msg_type("PIECE"), 0, 0), 13 + 16384 + 12 * 40);
+    assert_int_equal(bt_wire_size(msg_type("ANNOUNCE_REP"), 0, 50), 40 + 150 + 6 * 50);
+}
+
+/* Kumar & Ross's bound and the Qiu–Srikant time on hand-computed cases. */
+static void test_bittorrent_models(void **state)
+{
+    (void)state;
+    double F = 8e6;
+    /* seed-bound: F/u_s = 80 s > N F/(u_s + Σu) = 10 x 8e6 / (1e5 + 1e6) = 72.7 s */
+    assert_true(fabs(bt_lower_bound(F, 1e5, 1e6, 10, 1e6) - 80) < 1e-9);
+    /* swarm-bound with 200 peers: 200 x 8e6 / (1e5 + 1e7) = 158.4 s */
+    assert_true(fabs(bt_lower_bound(F, 1e5, 1e6, 200, 1e7) - 1.6e9 / 1.01e7) < 1e-9);
+    /* download-bound: d_min 1e4 */
+    assert_true(fabs(bt_lower_bound(F, 1e7, 1e4, 1, 0) - 800) < 1e-9);
+    /* upload-constrained, seeds leave at once: T = F/u */
+    assert_true(fabs(bt_fluid_time(F, 1e5, 1e6, 0, 1) - 80) < 1e-9);
+    /* seeds stay 30 s: (1/η)(1/μ − 1/γ) = 80 − 30 = 50 s */
+    assert_true(fabs(bt_fluid_time(F, 1e5, 1e6, 30, 1) - 50) < 1e-9);
+    /* seeds stay long: download-constrained, T = F/c = 8 s */
+    assert_true(fabs(bt_fluid_time(F, 1e5, 1e6, 1000, 1) - 8) < 1e-9);
+}
+
+/* The protocol's parameter table parses its own defaults. */
+static void test_bittorrent_params(void **state)
+{
+    (void)state;
+    const struct protocol *p = protocol_find("bittorrent");
+    assert_non_null(p);
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, p->params), 0);
+    assert_int_equal(cfg.v[param_find(p->params, "piece_size")].i, 262144);
+    assert_int_equal(cfg.v[param_find(p->params, "unchoke_slots")].i, 4);
+    assert_int_equal(p->servers(&cfg), 2);  /* tracker + 1 seed */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bittorrent_rarest_first),
+        cmocka_unit_test(test_bittorrent_strict_priority),
+        cmocka_unit_test(test_bittorrent_wire_sizes),
+        cmocka_unit_test(test_bittorrent_models),
+        cmocka_unit_test(test_bittorrent_params),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
