@@ -247,7 +247,7 @@ static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
             if (lines[k].avg.sum[i] < 0)
                 f->from_zero = false;
     for (size_t k = 0; k < n_lines; k++) {
-        char label[200], cell_label[160] = "";
+        char label[256], cell_label[160] = "";
         size_t first = 0;
         while (first < r->n_cell && group[first] != lines[k].group)
             first++;

@@ -111,6 +111,31 @@ static void fill_report(const void *arg, FILE *out)
     plot_report_write(a->r, a->figs, a->drawn, out);
 }
 
+/* The companions' folders (also:) are drawn first, so the report can show their figures. */
+static enum plot_status render_companions(const struct plot_results *r, char *err, size_t errlen)
+{
+    const struct plot_yaml *also = plot_yaml_get(r->scenario, "also");
+    enum plot_status worst = PLOT_OK;
+    for (size_t i = 0; also && also->kind == PLOT_YAML_SEQ && i < also->n; i++) {
+        char folder[128], dir[1200];
+        if (!also->kid[i]->text ||
+            plot_companion_folder(also->kid[i]->text, folder, sizeof folder) == 0)
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", r->dir, folder);
+        struct stat st;
+        char path[1300];
+        snprintf(path, sizeof path, "%s/summary.yaml", dir);
+        if (stat(path, &st) != 0)
+            continue;                 /* not run (yet): the report says so */
+        enum plot_status rc = plot_render(dir, NULL, err, errlen);
+        if (rc == PLOT_FAILED || rc == PLOT_NOT_RESULTS)
+            return PLOT_FAILED;
+        if (rc == PLOT_NO_GNUPLOT)
+            worst = rc;
+    }
+    return worst;
+}
+
 enum plot_status plot_render(const char *dir, struct plot_done *done, char *err, size_t errlen)
 {
     struct plot_results r;
@@ -118,6 +143,10 @@ enum plot_status plot_render(const char *dir, struct plot_done *done, char *err,
         done->figures = 0;
     if (plot_results_load(&r, dir, err, errlen) != 0)
         return PLOT_NOT_RESULTS;
+    if (render_companions(&r, err, errlen) == PLOT_FAILED) {
+        plot_results_free(&r);
+        return PLOT_FAILED;
+    }
     struct plot_figs figs = { 0 };
     plot_figures_sweep(&r, &figs);
     plot_figures_time(&r, &figs);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plots/figures.h"
 #include "plots/labels.h"
 #include "sim/mem.h"
 
@@ -314,6 +315,63 @@ static void figures(const struct plot_figs *figs, bool drawn, FILE *out)
     }
 }
 
+size_t plot_companion_folder(const char *given, char *folder, size_t len)
+{
+    const char *base = strrchr(given, '/');
+    base = base ? base + 1 : given;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+        n -= 5;
+    else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
+        n -= 4;
+    if (n >= len)
+        n = 0;
+    snprintf(folder, len, "%.*s", (int)n, base);
+    return n;
+}
+
+/* The companion scenarios (also:), each in its subfolder: a link to its report and its
+ * figures, so that one report shows the whole run. */
+static void companions(const struct plot_results *r, bool drawn, FILE *out)
+{
+    const struct plot_yaml *also = plot_yaml_get(r->scenario, "also");
+    if (!also || also->kind != PLOT_YAML_SEQ || also->n == 0)
+        return;
+    fputs("## Companion runs\n\n", out);
+    for (size_t i = 0; i < also->n; i++) {
+        char folder[128], dir[1200], err[1024];
+        const char *given = also->kid[i]->text ? also->kid[i]->text : "";
+        if (plot_companion_folder(given, folder, sizeof folder) == 0)
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", r->dir, folder);
+        struct plot_results c;
+        if (plot_results_load(&c, dir, err, sizeof err) != 0) {
+            fprintf(out, "### %s\n\n`%s` has no results in `%s/` yet.\n\n", folder, given,
+                    folder);
+            continue;
+        }
+        struct plot_figs figs = { 0 };
+        plot_figures_sweep(&c, &figs);
+        plot_figures_time(&c, &figs);
+        plot_figures_scenario(&c, &figs);
+        fprintf(out, "### %s\n\nThe scenario `%s`, run with this one: its tables and settings "
+                "are in [%s/report.md](%s/report.md).\n\n", c.name, given, folder, folder);
+        for (size_t k = 0; k < figs.n; k++) {
+            const struct plot_figure *f = figs.f[k];
+            fprintf(out, "#### %s\n\n", f->title);
+            if (f->note[0])
+                fprintf(out, "%s.\n\n", f->note);
+            if (drawn)
+                fprintf(out, "![%s](%s/plots/%s.png)\n\n", f->title, folder, f->name);
+            fprintf(out, "[SVG](%s/plots/%s.svg) · data [%s.csv](%s/plots/%s.csv) · script "
+                    "[%s.gp](%s/plots/%s.gp)\n\n", folder, f->name, f->name, folder, f->name,
+                    f->name, folder, f->name);
+        }
+        plot_figs_free(&figs);
+        plot_results_free(&c);
+    }
+}
+
 void plot_report_write(const struct plot_results *r, const struct plot_figs *figs, bool drawn,
                        FILE *out)
 {
@@ -325,4 +383,5 @@ void plot_report_write(const struct plot_results *r, const struct plot_figs *fig
     settings(r, out);
     tables(r, out);
     figures(figs, drawn, out);
+    companions(r, drawn, out);
 }

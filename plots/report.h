@@ -13,5 +13,8 @@
 /* drawn: false when gnuplot was missing (the report then says how to draw the images). */
 void plot_report_write(const struct plot_results *r, const struct plot_figs *figs, bool drawn,
                        FILE *out);
+/* The results subfolder of a companion scenario (also:): its file name without .yaml; the
+ * folder's length, 0 if none. */
+size_t plot_companion_folder(const char *given, char *folder, size_t len);
 
 #endif

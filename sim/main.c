@@ -288,13 +288,35 @@ static int run_jobs(struct job_queue *q, unsigned threads, bool tty)
 
 static int render(const char *dir, bool quiet);
 
-static int cmd_run(int argc, char **argv)
+/* Checks, before anything runs, that each companion scenario loads and that its results
+ * folder (outdir/FOLDER) may be written. */
+static int check_companions(const struct run_args *a, const struct scenario *base,
+                            const char *outdir)
 {
-    struct run_args a;
-    int rc = parse_run_args(argc, argv, &a, true);
-    if (rc)
-        return rc;
-    struct scn_doc *d = load(&a);
+    char err[2048];
+    for (size_t i = 0; i < base->n_also; i++) {
+        struct run_args c = { .file = base->also[i].path, .force = a->force };
+        struct scn_doc *d = load(&c);
+        if (!d)
+            return EXIT_USAGE;
+        scn_free(d);
+        char dir[1160];
+        snprintf(dir, sizeof dir, "%s/%s", outdir, base->also[i].folder);
+        struct out_dir od;
+        if (out_begin(&od, dir, a->force, err, sizeof err) != 0) {
+            fprintf(stderr, "p2plab: %s\n", err);
+            return EXIT_USAGE;
+        }
+        out_abort(&od);
+    }
+    return 0;
+}
+
+/* Runs one scenario file into outdir (NULL: results/NAME), then its companions (top level
+ * only) into subfolders; draws the figures last, so the report can show the companions'. */
+static int run_scenario(const struct run_args *a, const char *out, bool top)
+{
+    struct scn_doc *d = load(a);
     if (!d)
         return EXIT_USAGE;
     char err[2048];
@@ -305,15 +327,19 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     char outdir[1024];
-    if (a.out)
-        snprintf(outdir, sizeof outdir, "%s", a.out);
+    if (out)
+        snprintf(outdir, sizeof outdir, "%s", out);
     else
         snprintf(outdir, sizeof outdir, "results/%s", base.name);
+    int rc = top ? check_companions(a, &base, outdir) : 0;
     struct out_dir od;
-    if (out_begin(&od, outdir, a.force, err, sizeof err) != 0) {
+    if (rc == 0 && out_begin(&od, outdir, a->force, err, sizeof err) != 0) {
         fprintf(stderr, "p2plab: %s\n", err);
+        rc = EXIT_USAGE;
+    }
+    if (rc != 0) {
         scn_free(d);
-        return EXIT_USAGE;
+        return rc;
     }
 
     /* every cell resolved and its replicas' seeds fixed before anything runs */
@@ -321,7 +347,6 @@ static int cmd_run(int argc, char **argv)
     struct out_set set = { .doc = d, .base = &base };
     set.cell = mem_calloc(points * base.n_protocols, sizeof *set.cell, "the cells");
     size_t total = 0;
-    rc = 0;
     for (size_t p = 0; p < points && rc == 0; p++) {
         struct scenario sc;
         if (scn_resolve(d, p, &sc, err, sizeof err) != 0) {
@@ -340,8 +365,8 @@ static int cmd_run(int argc, char **argv)
         }
     }
     if (rc == 0) {
-        struct job_queue q = { .set = &set, .file = a.file, .total = total };
-        if (run_jobs(&q, a.jobs, !a.quiet && isatty(STDERR_FILENO)) != 0) {
+        struct job_queue q = { .set = &set, .file = a->file, .total = total };
+        if (run_jobs(&q, a->jobs, !a->quiet && isatty(STDERR_FILENO)) != 0) {
             fprintf(stderr, "%s\n", q.err);
             rc = 1;
         }
@@ -353,18 +378,36 @@ static int cmd_run(int argc, char **argv)
     if (rc != 0) {
         out_abort(&od);
     } else {
+        if (!top)
+            printf("\n%s (companion of the scenario above)\n", a->file);
         out_table(stdout, &set);
-        if (!a.quiet)
+        if (!a->quiet)
             printf("\nresults in %s/: summary.yaml runs.csv timeseries.csv hops.csv "
-                   "counters.csv perf.csv\n", outdir);
+                   "counters.csv gauges.csv cdf.csv perf.csv\n", outdir);
     }
     free_set(&set);
     scn_free(d);
-    if (rc == 0 && !a.no_plots) {
+    for (size_t i = 0; top && rc == 0 && i < base.n_also; i++) {
+        struct run_args c = { .file = base.also[i].path, .jobs = a->jobs, .force = a->force,
+                              .quiet = a->quiet, .no_plots = a->no_plots };
+        char dir[1160];
+        snprintf(dir, sizeof dir, "%s/%s", outdir, base.also[i].folder);
+        rc = run_scenario(&c, dir, false);
+    }
+    if (rc == 0 && top && !a->no_plots) {    /* companions are drawn with the top level */
         fflush(stdout);
-        rc = render(outdir, a.quiet);
+        rc = render(outdir, a->quiet);
     }
     return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_args a;
+    int rc = parse_run_args(argc, argv, &a, true);
+    if (rc)
+        return rc;
+    return run_scenario(&a, a.out, true);
 }
 
 /* ==== plot ============================================================================== */

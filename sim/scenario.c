@@ -685,6 +685,9 @@ const struct scn_key_doc scn_key_docs[] = {
       "run every combination: PATH is a key path such as nodes or protocols.chord.successors; "
       "the first axis varies slowest" },
     { "plots", "[]", "list", "figures drawn after the run" },
+    { "also", "[]", "list",
+      "companion scenarios (paths from this file's folder) run after this one into subfolders "
+      "of its results, and shown in its report" },
     { "plots[].x", "(required)", "text", "a swept key path, protocol or time" },
     { "plots[].y", "(required)", "text", "a metric, e.g. lookup.hops.mean" },
     { "plots[].by", "protocol", "text",
@@ -696,7 +699,7 @@ const struct scn_key_doc scn_key_docs[] = {
 };
 
 static const char *const top_keys[] = { "name", "seed", "duration", "warmup", "sample", "replicas",
-    "network", "nodes", "churn", "workload", "protocols", "sweep", "plots" };
+    "network", "nodes", "churn", "workload", "protocols", "sweep", "plots", "also" };
 static const char *const network_keys[] = { "latency", "loss", "bandwidth", "server_bandwidth" };
 static const char *const bw_class_keys[] = { "share", "up", "down" };
 static const char *const server_bw_keys[] = { "up", "down" };
@@ -1634,6 +1637,50 @@ static int resolve_plots(struct ctx *c, const struct yn *root, struct scenario *
     return 0;
 }
 
+static int resolve_also(struct ctx *c, const struct yn *root, struct scenario *out)
+{
+    const struct yn *list = map_get(root, "also");
+    out->n_also = 0;
+    if (yn_null(list))
+        return 0;
+    if (list->kind != YN_SEQ)
+        return fail(c, list, "also must be a list of scenario files such as "
+                    "[ bittorrent-flashcrowd.yaml ], not %s", kind_name(list));
+    for (size_t i = 0; i < list->n; i++) {
+        const struct yn *v = list->kid[i];
+        if (i == SCN_MAX_ALSO)
+            return fail(c, v, "also: at most %d companion scenarios", SCN_MAX_ALSO);
+        if (v->kind != YN_SCALAR || yn_null(v))
+            return fail(c, v, "also[%zu] must be the path of a scenario file", i);
+        struct scn_also *a = &out->also[out->n_also++];
+        if (strlen(v->text) >= sizeof a->given)
+            return fail(c, v, "also[%zu]: the path is too long", i);
+        snprintf(a->given, sizeof a->given, "%s", v->text);
+        const char *dir = v->text[0] == '/' ? "" : c->d->dir;
+        snprintf(a->path, sizeof a->path, "%s%s", dir, v->text);
+        const char *base = strrchr(a->given, '/');
+        base = base ? base + 1 : a->given;
+        size_t len = strlen(base);
+        if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+            len -= 5;
+        else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+            len -= 4;
+        if (len == 0 || len >= sizeof a->folder || base[0] == '.')
+            return fail(c, v, "also[%zu]: \"%s\" does not name a scenario file", i, a->given);
+        snprintf(a->folder, sizeof a->folder, "%.*s", (int)len, base);
+        FILE *f = fopen(a->path, "r");
+        if (!f)
+            return fail(c, v, "also[%zu]: cannot open \"%s\": %s (a relative path is taken from "
+                        "the scenario file's directory)", i, a->path, strerror(errno));
+        fclose(f);
+        for (size_t k = 0; k + 1 < out->n_also; k++)
+            if (strcmp(out->also[k].folder, a->folder) == 0)
+                return fail(c, v, "also[%zu]: two companions would share the results folder "
+                            "\"%s\"", i, a->folder);
+    }
+    return 0;
+}
+
 /* ---- the whole scenario ----------------------------------------------------------------- */
 
 static int resolve_tree(struct ctx *c, const struct yn *root, struct scenario *out)
@@ -1655,7 +1702,7 @@ static int resolve_tree(struct ctx *c, const struct yn *root, struct scenario *o
         for (size_t k = 0; k < ax->n_values; k++)
             snprintf(ax->values[k], sizeof ax->values[k], "%s", d->axes[a].list->kid[k]->text);
     }
-    return resolve_plots(c, root, out);
+    return resolve_plots(c, root, out) < 0 ? -1 : resolve_also(c, root, out);
 }
 
 /* ==== overrides =========================================================================== */
@@ -2131,5 +2178,10 @@ int scn_emit(const struct scenario *s, void *emitter)
             em_kv(e, "title", p->title) || em_close(e, true))
             return -1;
     }
+    if (em_close(e, false) || em_str(e, "also") || em_open(e, false, true))
+        return -1;
+    for (size_t i = 0; i < s->n_also; i++)
+        if (em_str(e, s->also[i].given))
+            return -1;
     return em_close(e, false) || em_close(e, true) ? -1 : 0;
 }

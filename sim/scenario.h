@@ -121,6 +121,15 @@ struct scn_protocol {
 #define SCN_MAX_POINTS 64
 #define SCN_MAX_SWEEP_POINTS 4096     /* points in the whole cartesian product */
 #define SCN_MAX_PLOTS 32
+#define SCN_MAX_ALSO 4
+
+/* A companion scenario: run after this one into a subfolder of its results (the file's name
+ * without .yaml), and shown in its report. */
+struct scn_also {
+    char given[256];                  /* as written, relative to the scenario's folder */
+    char path[768];                   /* as opened */
+    char folder[128];                 /* the results subfolder */
+};
 
 /* One swept parameter: a YAML path and its values, as written. */
 struct scn_axis {
@@ -157,6 +166,8 @@ struct scenario {
     size_t point;                     /* which sweep point this is, 0 .. scn_points() - 1 */
     struct scn_plot plots[SCN_MAX_PLOTS];
     size_t n_plots;
+    struct scn_also also[SCN_MAX_ALSO];
+    size_t n_also;
 };
 
 struct scn_doc;                       /* the loaded YAML tree with marks */

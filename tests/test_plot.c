@@ -396,6 +396,38 @@ static void test_plot_run_no_plots_leaves_them_out(void **state)
     assert_false(exists(dir, "report.md", NULL));
 }
 
+/* A scenario's companions (also:) run into subfolders, refuse to overwrite without --force,
+ * and show up in the top-level report. */
+static void test_plot_companions_run_into_subfolders(void **state)
+{
+    (void)state;
+    put(harness_dir, "main.yaml",
+        "name: main\nduration: 2min\nnodes: 64\nprotocols: { chord: {} }\n"
+        "sweep: { nodes: [32, 64] }\nalso: [side.yaml]\n");
+    put(harness_dir, "side.yaml",
+        "name: side\nduration: 2min\nnodes: 32\nprotocols: { kademlia: {} }\n"
+        "sweep: { nodes: [16, 32] }\n");
+    char dir[256], args[1024];
+    snprintf(dir, sizeof dir, "%s/out", harness_dir);
+    snprintf(args, sizeof args, "run '%s/main.yaml' -q -o '%s'", harness_dir, dir);
+    assert_int_equal(p2plab(NULL, args), 0);
+    char side[300];
+    snprintf(side, sizeof side, "%s/side", dir);
+    assert_true(exists(side, "summary.yaml", NULL));
+    assert_true(exists(side, "report.md", NULL));
+    char path[512];
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    size_t len;
+    char *report = slurp(path, &len);
+    assert_non_null(strstr(report, "## Companion runs"));
+    assert_non_null(strstr(report, "side/plots/hops-mean-vs-nodes"));
+    free(report);
+    /* a second run without --force must leave everything as it is */
+    assert_int_equal(p2plab(NULL, args), 2);
+    snprintf(args, sizeof args, "run '%s/main.yaml' -q --force -o '%s'", harness_dir, dir);
+    assert_int_equal(p2plab(NULL, args), 0);
+}
+
 /* ==== the CSV reader ====================================================================== */
 
 static void test_plot_csv_reads_by_name(void **state)
@@ -431,6 +463,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plot_bad_folder_is_one_clear_error,
                                         harness_dir_make, harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_plot_run_no_plots_leaves_them_out,
+                                        harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_plot_companions_run_into_subfolders,
                                         harness_dir_make, harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_plot_csv_reads_by_name, harness_dir_make,
                                         harness_dir_remove),

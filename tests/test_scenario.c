@@ -141,7 +141,7 @@ static const struct { const char *file, *first; } bad_cases[] = {
       ":2:18: error: protocols.chord.mode must be one of iterative, recursive (got \"iter\")" },
     { "unknown_top_key.yaml",
       ":2:1: error: unknown key \"colour\" (expected one of name, seed, duration, warmup, sample, "
-      "replicas, network, nodes, churn, workload, protocols, sweep, plots)" },
+      "replicas, network, nodes, churn, workload, protocols, sweep, plots, also)" },
     { "too_many_nodes.yaml", ":1:8: error: nodes must be between 1 and 100000000 (got 200000000)" },
     { "keys_zero.yaml", ":2:9: error: workload.keys must be between 1 and 1000000000 (got 0)" },
     { "warmup_too_long.yaml",
@@ -173,6 +173,9 @@ static const struct { const char *file, *first; } bad_cases[] = {
     { "matrix_missing_file.yaml",
       ":4:5: error: network.latency.file: cannot open \"{DIR}no-such-matrix.txt\": No such file "
       "or directory (a relative path is taken from the scenario file's directory)" },
+    { "also_missing.yaml",
+      ":3:8: error: also[0]: cannot open \"{DIR}no-such-companion.yaml\": No such file or "
+      "directory (a relative path is taken from the scenario file's directory)" },
     { "bandwidth_shares.yaml",
       ":2:14: error: network.bandwidth: the shares add up to 0.8; they must add up to 1" },
     { "bandwidth_unit.yaml",
@@ -818,7 +821,7 @@ static void test_scenario_set_errors(void **state)
                                "it whole, e.g. --set 'churn.events=[...]'" },
         { "colour=red", "--set colour=red: error: unknown key \"colour\" (expected one of name, "
                         "seed, duration, warmup, sample, replicas, network, nodes, churn, "
-                        "workload, protocols, sweep, plots)" },
+                        "workload, protocols, sweep, plots, also)" },
         { "sweep.nodes=5", "--set sweep.nodes=5: error: sweep.nodes must be a list of values such "
                            "as [1000, 2000, 4000], not a single value" },
         { "protocols={}", "--set protocols={}: error: no protocols to run: add e.g. \"protocols: "
