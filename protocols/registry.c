@@ -9,6 +9,8 @@ extern const struct protocol kelips_protocol;
 extern const struct protocol kademlia_protocol;
 extern const struct protocol bittorrent_protocol;
 extern const struct protocol napster_protocol;
+extern const struct protocol fasttrack_protocol;
+extern const struct protocol gnutella_protocol;
 
 const struct protocol *const protocol_registry[] = {
     &chord_protocol,
@@ -17,6 +19,8 @@ const struct protocol *const protocol_registry[] = {
     &kademlia_protocol,
     &bittorrent_protocol,
     &napster_protocol,
+    &fasttrack_protocol,
+    &gnutella_protocol,
     NULL,
 };
 
