@@ -210,6 +210,8 @@ static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
         if (cell < 0 || !mask[cell])
             continue;
         const char *g = plot_csv_str(&c, gcol);
+        if (strncmp(g, "pieces.", 7) != 0)
+            continue;                 /* other gauges have other units: summary.yaml has them */
         size_t k = 0;
         while (k < n_lines && (lines[k].group != group[cell] || strcmp(lines[k].gauge, g) != 0))
             k++;
@@ -230,12 +232,11 @@ static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
     const char *uname = plot_time_unit(t_max, &unit);
     char title[300], n_text[64];
     at_n(r, n_text, sizeof n_text);
-    snprintf(title, sizeof title, "BitTorrent: piece availability and other gauges over time%s",
-             n_text);
-    struct plot_figure *f = plot_figure_new("bittorrent-gauges", title);
+    snprintf(title, sizeof title, "BitTorrent: piece availability over time%s", n_text);
+    struct plot_figure *f = plot_figure_new("piece-availability", title);
     snprintf(f->note, sizeof f->note, "mean over replicas");
     snprintf(f->xlabel, sizeof f->xlabel, "simulated time (%s)", uname);
-    snprintf(f->ylabel, sizeof f->ylabel, "gauge value (see the legend)");
+    snprintf(f->ylabel, sizeof f->ylabel, "copies of a piece among live peers and seeds");
     snprintf(f->xcol, sizeof f->xcol, "t_%s", uname);
     snprintf(f->ycol, sizeof f->ycol, "value");
     bool several = false;             /* cells with gauges: name the cell only if several */

@@ -41,7 +41,8 @@
  * cache of FTRACK_QCACHE ids per supernode), answers from its index with a QUERYHIT (up to
  * FTRACK_HIT_MAX holders) sent back along the reverse path, and forwards the query to its
  * other neighbours while the TTL (supernode-to-supernode hops, `ttl`) allows. Duplicates are
- * dropped (counter `query_dups`). The origin collects holders for `window`, then pings up to
+ * dropped (counter `query_dups`). The origin collects holders for `window` (or until it has
+ * ping_candidates of them), then pings up to
  * `ping_candidates` of the first ones and ends the search with the one of best measured RTT;
  * hops = the query's hops to the supernode whose hit named it (child -> parent counts 1).
  * No hit in the window: TTL_EXPIRED; every candidate silent: TIMEOUT.
@@ -128,8 +129,8 @@ static const struct param ftrack_params[] = {
              "whole tier up to N ~ 2,000)" },
     [FTRACK_P_WINDOW] = { .name = "window", .type = PARAM_DURATION, .def = "5s", .min = 0.001,
       .max = 3600,
-      .doc = "how long the querying node collects QueryHits before pinging (as gnutella's, for a "
-             "fair comparison)" },
+      .doc = "how long at most the querying node collects QueryHits before pinging (less once "
+             "ping_candidates holders answered; as gnutella's, for a fair comparison)" },
     [FTRACK_P_PING] = { .name = "ping_candidates", .type = PARAM_INT, .def = "4", .min = 1,
       .max = FTRACK_HITS,
       .doc = "holders pinged (the first to answer); the best RTT wins (as napster's and gnutella's)" },
@@ -1125,7 +1126,10 @@ static uint32_t rec_alloc(struct sim *s)
     return i;
 }
 
-/* The origin receives holders from a hit (its own address left out). */
+static void on_window(struct sim *s, node_t n, uint64_t h);
+
+/* The origin receives holders from a hit (its own address left out); with ping_candidates
+ * of them in hand it stops waiting and pings them. */
 static void rec_add_hits(struct sim *s, node_t n, uint32_t i, const struct addr *h, unsigned cnt,
                          uint32_t hops)
 {
@@ -1142,6 +1146,8 @@ static void rec_add_hits(struct sim *s, node_t n, uint32_t i, const struct addr 
         if (!dup)
             r->hit[r->nhits++] = (struct ftrack_cand){ .a = h[k], .hops = hops };
     }
+    if (r->nhits >= fg(s)->ping)
+        on_window(s, n, rec_handle(fg(s), i));
 }
 
 static struct ftrack_qentry *qc_slot(struct ftrack_global *g, node_t n, uint32_t qid)
@@ -1260,12 +1266,12 @@ static void rec_finish(struct sim *s, uint32_t i)
     rec_free(g, i);
 }
 
-/* The window is over: ping the first candidates, or give up. */
+/* The window is over, or enough holders are in: ping the first candidates, or give up. */
 static void on_window(struct sim *s, node_t n, uint64_t h)
 {
     struct ftrack_global *g = fg(s);
     uint32_t i = rec_of(s, n, h);
-    if (i == FTRACK_NONE32)
+    if (i == FTRACK_NONE32 || g->rec[i].phase != FTRACK_REC_COLLECT)
         return;
     struct ftrack_rec *r = &g->rec[i];
     if (!sim_lookup_active(s, r->lookup)) {

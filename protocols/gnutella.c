@@ -37,8 +37,9 @@
  * Push. The cache is bounded (desc_cache entries, a hash table probed over 8 slots, the oldest
  * entry evicted when all 8 are in use) and entries expire after desc_expiry.
  *
- * Search. The origin floods a Query (TTL ttl), collects QueryHits for `window`, then probes up
- * to ping_candidates holders in order of arrival and ends the search with the holder of the
+ * Search. The origin floods a Query (TTL ttl), collects QueryHits for `window` (or until
+ * ping_candidates holders have answered), then probes up to ping_candidates holders in order
+ * of arrival and ends the search with the holder of the
  * best measured RTT (lookup.hops: the hops the Query travelled to that holder). A firewalled
  * holder cannot be reached directly: the origin routes a Push back along the QueryHit's path,
  * the holder connects out and sends GIV, and the Push-to-GIV time is its RTT. Two firewalled
@@ -129,7 +130,7 @@ static const struct param gnut_params[] = {
       .min = 0.001, .max = 600,
       .doc = "a CONNECT, keep-alive Ping or candidate probe unanswered this long has failed" },
     [GNUT_P_WINDOW] = { .name = "window", .type = PARAM_DURATION, .def = "5s", .min = 0.001,
-      .max = 3600, .doc = "search window: QueryHits collected this long before probing holders" },
+      .max = 3600, .doc = "search window: QueryHits collected at most this long (less once ping_candidates holders answered)" },
     [GNUT_P_PING_CANDIDATES] = { .name = "ping_candidates", .type = PARAM_INT, .def = "4",
       .min = 1, .max = GNUT_HITS_MAX,
       .doc = "holders probed after the window (first to answer first); best RTT wins" },
@@ -1444,6 +1445,8 @@ static void on_query(struct sim *s, node_t n, const struct msg *m)
         }
 }
 
+static void search_probe(struct sim *s, node_t n, uint32_t i);
+
 static void search_on_hit(struct sim *s, uint32_t i, const struct gnut_hit *b)
 {
     struct gnut_search *r = rec_at(s, i);
@@ -1461,6 +1464,8 @@ static void search_on_hit(struct sim *s, uint32_t i, const struct gnut_hit *b)
     r->hit[r->nhits++] = (struct gnut_hitrec){ .who = b->who, .servent = b->servent,
                                                .qhops = b->qhops, .fw = b->fw,
                                                .state = GNUT_HIT_NEW };
+    if (r->nhits >= gg(s)->candidates)    /* enough holders in hand: stop waiting */
+        search_probe(s, r->owner, i);
 }
 
 static void on_queryhit(struct sim *s, node_t n, const struct msg *m)
@@ -1515,7 +1520,8 @@ static void search_finish(struct sim *s, uint32_t i)
     rec_free(s, i);
 }
 
-/* The window has closed: probe up to ping_candidates usable holders, first come first. */
+/* The window has closed, or ping_candidates holders are in: probe up to ping_candidates usable
+ * holders, first come first. */
 static void search_probe(struct sim *s, node_t n, uint32_t i)
 {
     struct gnut_global *g = gg(s);
@@ -1776,7 +1782,7 @@ static void gnut_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         seek(s, n);
         break;
     case GNUT_TIMER_SEARCH_END:
-        if ((i = rec_from_ctx(s, n, arg)) != GNUT_NONE32)
+        if ((i = rec_from_ctx(s, n, arg)) != GNUT_NONE32 && rec_at(s, i)->phase == GNUT_S_COLLECT)
             search_probe(s, n, i);
         break;
     case GNUT_TIMER_PUSH:

@@ -301,7 +301,7 @@ static void test_plot_synthetic_bittorrent_churn_frontier(void **state)
     assert_int_equal(p2plab(NULL, args), 0);
     static const char *const want[] = {
         "success-vs-churn-session-median", "cost-performance", "latency-cdf", "download-cdf",
-        "bittorrent-gauges", "scenario-1-download-time-s-mean-vs-protocol",
+        "piece-availability", "scenario-1-download-time-s-mean-vs-protocol",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!exists(plots, want[i], "gp") || !exists(plots, want[i], "csv"))
@@ -316,7 +316,7 @@ static void test_plot_synthetic_bittorrent_churn_frontier(void **state)
     assert_null(strstr(cost, "chord frontier,25,48"));
     free(cost);
 
-    snprintf(path, sizeof path, "%s/bittorrent-gauges.csv", plots);
+    snprintf(path, sizeof path, "%s/piece-availability.csv", plots);
     char *gauges = slurp(path, NULL);
     assert_non_null(strstr(gauges, "pieces.min_copies,"));
     assert_non_null(strstr(gauges, "pieces.mean_copies,0,2.5,nan\n"));   /* mean of 2 and 3 */
