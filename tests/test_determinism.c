@@ -42,32 +42,45 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Runs `rel` with -j 1 and -j 2 into run0/ and run1/ under `tag` and compares every data file. */
+static void same_files(const char *rel, const char *tag)
+{
+    char args[1024], err[128];
+    snprintf(err, sizeof err, "%s/stderr", harness_dir);
+    const char *scn = harness_path(rel);
+    for (int k = 0; k < 2; k++) {
+        /* -j 1 and -j 2: threads change the order of work, never the results */
+        snprintf(args, sizeof args, "run '%s' -q --no-plots -j %d -o '%s/%s%d'", scn, k + 1,
+                 harness_dir, tag, k);
+        assert_int_equal(run(args, err), 0);
+    }
+    const char *files[] = { "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv",
+                            "counters.csv", "gauges.csv", "cdf.csv" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char a[256], b[256];
+        snprintf(a, sizeof a, "%s/%s0/%s", harness_dir, tag, files[i]);
+        snprintf(b, sizeof b, "%s/%s1/%s", harness_dir, tag, files[i]);
+        size_t la, lb;
+        char *x = slurp(a, &la), *y = slurp(b, &lb);
+        assert_true(la > 0);
+        if (la != lb || memcmp(x, y, la) != 0)
+            fail_msg("%s of %s differs between two runs of the same seed", files[i], rel);
+        free(x);
+        free(y);
+    }
+}
+
 static void test_determinism_same_seed_same_files(void **state)
 {
     (void)state;
     char args[1024], err[128];
     snprintf(err, sizeof err, "%s/stderr", harness_dir);
     const char *scn = harness_path("tests/scenarios/determinism.yaml");
-    for (int k = 0; k < 2; k++) {
-        /* -j 1 and -j 2: threads change the order of work, never the results */
-        snprintf(args, sizeof args, "run '%s' -q -j %d -o '%s/run%d'", scn, k + 1, harness_dir, k);
-        assert_int_equal(run(args, err), 0);
-    }
-    const char *files[] = { "summary.yaml", "runs.csv", "timeseries.csv", "hops.csv", "counters.csv" };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char a[256], b[256];
-        snprintf(a, sizeof a, "%s/run0/%s", harness_dir, files[i]);
-        snprintf(b, sizeof b, "%s/run1/%s", harness_dir, files[i]);
-        size_t la, lb;
-        char *x = slurp(a, &la), *y = slurp(b, &lb);
-        assert_true(la > 0);
-        if (la != lb || memcmp(x, y, la) != 0)
-            fail_msg("%s differs between two runs of the same seed", files[i]);
-        free(x);
-        free(y);
-    }
+    same_files("tests/scenarios/determinism.yaml", "run");
+    /* every protocol, servers crashing, files, flows */
+    same_files("tests/scenarios/determinism-all.yaml", "all");
     /* a different seed gives different numbers */
-    snprintf(args, sizeof args, "run '%s' -q --seed 99 -o '%s/run2'", scn, harness_dir);
+    snprintf(args, sizeof args, "run '%s' -q --no-plots --seed 99 -o '%s/run2'", scn, harness_dir);
     assert_int_equal(run(args, err), 0);
     char a[256], b[256];
     snprintf(a, sizeof a, "%s/run0/runs.csv", harness_dir);
