@@ -360,12 +360,6 @@ static struct peer *chord_succ(struct chord_global *g, node_t n) { return g->suc
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 static bool peer_is(struct peer p, struct addr a) { return peer_ok(p) && addr_eq(p.addr, a); }
 
-/* A period jittered uniformly in [0.5, 1.5] x its mean (the paper randomizes its timers). */
-static int64_t jitter(struct sim *s, int64_t mean_us)
-{
-    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
-}
-
 /* Does n hold key: key in (predecessor, n]? Unknown predecessor: n believes so. */
 static bool owns(const struct chord_node *nd, uint64_t key)
 {
@@ -1202,7 +1196,7 @@ static void join_retry(struct sim *s, node_t n)
     unsigned e = nd->join_tries < CHORD_JOIN_BACKOFF_MAX ? nd->join_tries : CHORD_JOIN_BACKOFF_MAX;
     if (nd->join_tries < UINT8_MAX)
         nd->join_tries++;
-    sim_timer(s, n, CHORD_TIMER_JOIN_RETRY, jitter(s, chord_g(s)->timeout_us << e), 0);
+    sim_timer(s, n, CHORD_TIMER_JOIN_RETRY, sim_jitter(s, chord_g(s)->timeout_us << e), 0);
 }
 
 /* Asks the introducer for contacts. Its answer may be lost: a watchdog asks again after an
@@ -1496,17 +1490,17 @@ static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
     case CHORD_TIMER_STABILIZE:
         if (work)
             stabilize(s, n, false, 0);
-        sim_timer(s, n, kind, jitter(s, g->stabilize_us), 0);
+        sim_timer(s, n, kind, sim_jitter(s, g->stabilize_us), 0);
         break;
     case CHORD_TIMER_CHECK_PRED:
         if (work && peer_ok(nd->pred))
             send_rpc(s, n, nd->pred.addr, CHORD_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, 0, 0, 0);
-        sim_timer(s, n, kind, jitter(s, g->check_us), 0);
+        sim_timer(s, n, kind, sim_jitter(s, g->check_us), 0);
         break;
     case CHORD_TIMER_FIX_FINGERS:
         if (work && nd->ff_next == CHORD_FF_IDLE)
             ff_continue(s, n, 0);
-        sim_timer(s, n, kind, jitter(s, g->fix_us), 0);
+        sim_timer(s, n, kind, sim_jitter(s, g->fix_us), 0);
         break;
     case CHORD_TIMER_JOIN_RETRY:
         if (nd->phase == CHORD_JOINING)

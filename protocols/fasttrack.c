@@ -410,11 +410,6 @@ static struct ftrack_nbr *nb_of(struct ftrack_global *g, node_t n) { return g->n
 static struct ftrack_child *ch_of(struct ftrack_global *g, node_t n) { return g->ch[n].v; }
 static struct ftrack_entry *idx_of(struct ftrack_global *g, node_t n) { return g->idx[n].v; }
 
-static int64_t jitter(struct sim *s, int64_t mean_us)
-{
-    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
-}
-
 static void vec_reserve(struct ftrack_vec *v, uint32_t want, size_t elem)
 {
     if (want <= v->cap)
@@ -824,7 +819,7 @@ static void ftrack_join(struct sim *s, node_t n)
     nd->phase = FTRACK_JOINING;
     if (nd->capacity > g->threshold)
         become_super(s, n);
-    start_maint(s, n, jitter(s, g->keep_us));
+    start_maint(s, n, sim_jitter(s, g->keep_us));
     sim_introducer_ask(s, n);
 }
 
@@ -1419,7 +1414,7 @@ static void ftrack_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
     case FTRACK_TIMER_MAINT:
         if (sim_maintenance_on(s) && nd->phase != FTRACK_OUT)
             maintain(s, n);
-        start_maint(s, n, jitter(s, g->keep_us));
+        start_maint(s, n, sim_jitter(s, g->keep_us));
         break;
     case FTRACK_TIMER_RETRY:
         nd->retry_armed = 0;

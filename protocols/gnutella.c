@@ -695,11 +695,6 @@ static uint64_t rand64(struct sim *s)
     return (hi << 32) ^ lo;
 }
 
-static int64_t jitter(struct sim *s, int64_t mean_us)
-{
-    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
-}
-
 static struct out make_out(enum gnut_msg type, uint32_t lookup, const void *body, size_t len,
                            unsigned items)
 {
@@ -908,7 +903,7 @@ static void start_timers(struct sim *s, node_t n, bool random_phase)
         return;
     nd->timers = 1;
     int64_t d = random_phase ? (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->ping_us)
-                             : jitter(s, g->ping_us);
+                             : sim_jitter(s, g->ping_us);
     sim_timer(s, n, GNUT_TIMER_PING, d, 0);
 }
 
@@ -1312,7 +1307,7 @@ static void ping_timer(struct sim *s, node_t n)
         send_ping_round(s, n);
         seek(s, n);
     }
-    sim_timer(s, n, GNUT_TIMER_PING, jitter(s, g->ping_us), 0);
+    sim_timer(s, n, GNUT_TIMER_PING, sim_jitter(s, g->ping_us), 0);
 }
 
 /* ==== searches ============================================================================ */

@@ -330,11 +330,6 @@ static struct kad_global *kad_g(struct sim *s) { return sim_protocol_data(s); }
 static struct kad_node *kad_node(struct sim *s, node_t n) { return sim_state(s, n); }
 static int32_t now_s(struct sim *s) { return (int32_t)(sim_now(s) / KAD_US_PER_S); }
 
-static int64_t jitter(struct sim *s, int64_t mean_us)
-{
-    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
-}
-
 static uint64_t rand64(struct sim *s)
 {
     gsl_rng *r = sim_rng(s);
@@ -1013,7 +1008,7 @@ static void join_retry(struct sim *s, node_t n)
     unsigned e = nd->join_tries < KAD_JOIN_BACKOFF_MAX ? nd->join_tries : KAD_JOIN_BACKOFF_MAX;
     if (nd->join_tries < UINT8_MAX)
         nd->join_tries++;
-    sim_timer(s, n, KAD_TIMER_JOIN_RETRY, jitter(s, g->timeout_us << e), 0);
+    sim_timer(s, n, KAD_TIMER_JOIN_RETRY, sim_jitter(s, g->timeout_us << e), 0);
 }
 
 /* Asks the introducer for contacts. The question or its answer may be lost: a watchdog asks
@@ -1220,7 +1215,7 @@ static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
     case KAD_TIMER_TICK:
         if (sim_maintenance_on(s) && nd->phase == KAD_JOINED)
             tick(s, n);
-        sim_timer(s, n, kind, jitter(s, g->tick_us), 0);
+        sim_timer(s, n, kind, sim_jitter(s, g->tick_us), 0);
         break;
     case KAD_TIMER_JOIN_RETRY:
         if (nd->phase == KAD_JOINING)

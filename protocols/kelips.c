@@ -465,12 +465,6 @@ static bool addr_in(const struct addr *set, unsigned n, struct addr a)
     return false;
 }
 
-/* A period jittered uniformly in [0.5, 1.5] x its mean. */
-static int64_t jitter(struct sim *s, int64_t mean_us)
-{
-    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
-}
-
 static void vec_reserve(struct kelips_vec *v, uint32_t want, size_t elem)
 {
     if (want <= v->cap)
@@ -1551,7 +1545,7 @@ static void start_timers(struct sim *s, node_t n, bool random_phase)
         return;
     nd->timers = 1;
     int64_t d = random_phase ? (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->round_us)
-                             : jitter(s, g->round_us);
+                             : sim_jitter(s, g->round_us);
     sim_timer(s, n, KELIPS_TIMER_ROUND, d, 0);
 }
 
@@ -1873,7 +1867,7 @@ static void kelips_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
     case KELIPS_TIMER_ROUND:
         if (sim_maintenance_on(s) && nd->phase == KELIPS_JOINED)
             gossip_round(s, n);
-        sim_timer(s, n, kind, jitter(s, g->round_us), 0);
+        sim_timer(s, n, kind, sim_jitter(s, g->round_us), 0);
         break;
     case KELIPS_TIMER_JOIN_RETRY:
         if (nd->phase == KELIPS_JOINING)

@@ -347,12 +347,6 @@ static void *xrealloc(void *p, size_t bytes, const char *what)
     return q;
 }
 
-/* A period jittered uniformly in [0.5, 1.5] x its mean. */
-static int64_t jitter(struct sim *s, int64_t mean_us)
-{
-    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
-}
-
 static void send_msg(struct sim *s, node_t n, struct addr to, unsigned type, const void *body,
                      size_t len, unsigned items, uint32_t lookup)
 {
@@ -833,7 +827,7 @@ static void go_offline(struct sim *s, node_t n)
     nd->phase = NAPSTER_OFFLINE;
     if (nd->retry_timer)
         sim_timer_cancel(s, nd->retry_timer);
-    nd->retry_timer = sim_timer(s, n, NAPSTER_TIMER_RETRY, jitter(s, ng(s)->retry_us), 0);
+    nd->retry_timer = sim_timer(s, n, NAPSTER_TIMER_RETRY, sim_jitter(s, ng(s)->retry_us), 0);
 }
 
 /* The server answered; `known`: it has n logged in. */

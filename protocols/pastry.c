@@ -372,12 +372,6 @@ static struct peer *right(struct pastry_global *g, node_t n) { return g->leaf + 
 static struct peer *nbr(struct pastry_global *g, node_t n) { return g->nbr + (size_t)n * g->m; }
 static uint32_t *nrtt(struct pastry_global *g, node_t n) { return g->nrtt + (size_t)n * g->m; }
 
-/* A period jittered uniformly in [0.5, 1.5] x its mean. */
-static int64_t jitter(struct sim *s, int64_t mean_us)
-{
-    return (int64_t)((0.5 + gsl_rng_uniform(sim_rng(s))) * (double)mean_us);
-}
-
 static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg type, uint32_t lookup,
                      const void *body, size_t len, unsigned entries)
 {
@@ -999,7 +993,7 @@ static void join_retry(struct sim *s, node_t n)
     unsigned e = nd->join_tries < PASTRY_JOIN_BACKOFF_MAX ? nd->join_tries : PASTRY_JOIN_BACKOFF_MAX;
     if (nd->join_tries < UINT8_MAX)
         nd->join_tries++;
-    sim_timer(s, n, PASTRY_TIMER_JOIN_RETRY, jitter(s, pastry_g(s)->timeout_us << e), 0);
+    sim_timer(s, n, PASTRY_TIMER_JOIN_RETRY, sim_jitter(s, pastry_g(s)->timeout_us << e), 0);
 }
 
 static void join_begin(struct sim *s, node_t n)
@@ -1366,12 +1360,12 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
     case PASTRY_TIMER_KEEPALIVE:
         if (work)
             keepalive(s, n);
-        sim_timer(s, n, kind, jitter(s, g->keepalive_us), 0);
+        sim_timer(s, n, kind, sim_jitter(s, g->keepalive_us), 0);
         break;
     case PASTRY_TIMER_TABLE:
         if (work)
             table_maintenance(s, n);
-        sim_timer(s, n, kind, jitter(s, g->table_us), 0);
+        sim_timer(s, n, kind, sim_jitter(s, g->table_us), 0);
         break;
     case PASTRY_TIMER_JOIN_RETRY:
         if (nd->phase == PASTRY_JOINING)

@@ -46,6 +46,11 @@ void *sim_state(struct sim *s, node_t n) { return s->state + (size_t)n * s->stat
 const void *sim_state_const(const struct sim *s, node_t n) { return s->state + (size_t)n * s->state_size; }
 const struct proto_config *sim_config(const struct sim *s) { return s->cfg; }
 gsl_rng *sim_rng(struct sim *s) { return s->rng_proto; }
+
+int64_t sim_jitter(struct sim *s, int64_t mean_us)
+{
+    return (int64_t)((0.5 + gsl_rng_uniform(s->rng_proto)) * (double)mean_us);
+}
 node_t sim_capacity(const struct sim *s) { return s->cap; }
 uint32_t sim_initial_nodes(const struct sim *s) { return s->sc->nodes.count; }
 bool sim_maintenance_on(const struct sim *s) { return s->maintenance; }

@@ -83,6 +83,9 @@ void *sim_state(struct sim *s, node_t n);                 /* n's node_state_size
 const void *sim_state_const(const struct sim *s, node_t n);
 const struct proto_config *sim_config(const struct sim *s);
 gsl_rng *sim_rng(struct sim *s);                          /* the protocol's own stream */
+/* A period drawn uniformly from [0.5, 1.5] x mean_us on the protocol's stream: how every
+ * protocol spreads its periodic timers, so that nodes do not act in lockstep. */
+int64_t sim_jitter(struct sim *s, int64_t mean_us);
 node_t sim_capacity(const struct sim *s);                 /* node slots, for array sizing */
 uint32_t sim_initial_nodes(const struct sim *s);          /* nodes.count of the scenario */
 bool sim_maintenance_on(const struct sim *s);             /* false while `maintenance: off` */
