@@ -11,7 +11,7 @@ static const struct {
     double scale;
 } quantities[] = {
     { "lookup.count", "lookups issued", 1 },
-    { "lookup.success_rate", "lookups that found the true owner (%)", 100 },
+    { "lookup.success_rate", "lookups answered rightly (%)", 100 },
     { "lookup.hops.", "lookup path length (overlay hops)", 1 },
     { "lookup.latency_ms.", "lookup latency (ms)", 1 },
     { "lookup.messages.mean", "messages per lookup", 1 },

@@ -42,13 +42,16 @@ static size_t axis_value(struct plot_axis *a, const char *v)
 }
 
 /* Numbers stay numbers; durations become numbers in the unit that suits the largest; anything
- * else is a category, placed at its index. */
+ * else is a category, placed at its index. An empty value (a protocol's parameter axis, in
+ * another protocol's rows) has no place: NaN. */
 static void axis_place(struct plot_axis *a)
 {
     a->x = mem_calloc(a->n_value, sizeof *a->x, "sweep positions");
     bool numbers = true, durations = true;
     double big = 0;
     for (size_t i = 0; i < a->n_value; i++) {
+        if (a->value[i][0] == '\0')
+            continue;
         char *end;
         double v = strtod(a->value[i], &end);
         if (*end != '\0' || end == a->value[i] || !isfinite(v))
@@ -72,7 +75,8 @@ static void axis_place(struct plot_axis *a)
     }
     a->categorical = !numbers && !durations;
     for (size_t i = 0; i < a->n_value; i++)
-        a->x[i] = a->categorical ? (double)i
+        a->x[i] = a->value[i][0] == '\0' ? NAN
+                : a->categorical ? (double)i
                 : numbers ? strtod(a->value[i], NULL) : plot_seconds(a->value[i]) / scale;
 }
 
@@ -324,8 +328,8 @@ void plot_cell_label(const struct plot_results *r, size_t cell, int skip_axis, c
     size_t n = (size_t)snprintf(buf, len, "%s", r->proto[c->proto]);
     bool first = true;
     for (size_t a = 0; a < r->n_axes && n < len; a++) {
-        if ((int)a == skip_axis)
-            continue;
+        if ((int)a == skip_axis || r->axis[a].value[c->vi[a]][0] == '\0')
+            continue;                 /* another protocol's parameter */
         bool varies = false;
         for (size_t i = 0; i < r->n_cell && !varies; i++)
             if ((!mask || mask[i]) && r->cell[i].vi[a] != c->vi[a])

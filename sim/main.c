@@ -151,8 +151,12 @@ static int cmd_check(int argc, char **argv)
             return EXIT_USAGE;
         }
     scn_resolve(d, 0, &sc, err, sizeof err);
-    printf("%s: ok: %zu protocol(s) x %zu sweep point(s) x %u replica(s) = %zu runs\n", a.file,
-           sc.n_protocols, points, sc.replicas, sc.n_protocols * points * sc.replicas);
+    size_t cells = 0;
+    for (size_t p = 0; p < points; p++)
+        for (size_t pi = 0; pi < sc.n_protocols; pi++)
+            cells += scn_point_runs(d, p, &sc, sc.protocols[pi].name);
+    printf("%s: ok: %zu protocol(s) x %zu sweep point(s): %zu cells x %u replica(s) = %zu runs\n",
+           a.file, sc.n_protocols, points, cells, sc.replicas, cells * sc.replicas);
     scn_free(d);
     return 0;
 }
@@ -355,6 +359,8 @@ static int run_scenario(const struct run_args *a, const char *out, bool top)
             break;
         }
         for (size_t pi = 0; pi < sc.n_protocols; pi++) {
+            if (!scn_point_runs(d, p, &base, sc.protocols[pi].name))
+                continue;             /* the same run as at another protocol's first value */
             struct out_cell *c = &set.cell[set.n_cell++];
             *c = (struct out_cell){ .proto = pi, .point = p, .sc = sc, .n_rep = sc.replicas };
             c->rep = mem_calloc(sc.replicas, sizeof *c->rep, "the results");

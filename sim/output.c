@@ -152,11 +152,22 @@ static void csv_key_columns(FILE *f, const struct out_set *set)
         fprintf(f, ",%s", b->sweep[a].path);
 }
 
+/* The cell's value of sweep axis a, or NULL when the axis is another protocol's parameter. */
+static const char *axis_value(const struct out_set *set, const struct out_cell *c, size_t a)
+{
+    if (!scn_axis_applies(set->base->sweep[a].path, c->sc.protocols[c->proto].name))
+        return NULL;
+    return scn_point_value(set->doc, c->point, a);
+}
+
+/* Another protocol's parameter is left empty: a missing value to R, pandas and gnuplot. */
 static void csv_key_values(FILE *f, const struct out_set *set, const struct out_cell *c)
 {
     fputs(c->sc.protocols[c->proto].name, f);
-    for (size_t a = 0; a < set->base->n_sweep; a++)
-        fprintf(f, ",%s", scn_point_value(set->doc, c->point, a));
+    for (size_t a = 0; a < set->base->n_sweep; a++) {
+        const char *v = axis_value(set, c, a);
+        fprintf(f, ",%s", v ? v : "");
+    }
 }
 
 static void csv_num(FILE *f, double v)
@@ -394,8 +405,11 @@ static int emit_cell(yaml_emitter_t *em, const struct out_set *set, const struct
     rc |= emit_scalar(em, "protocol");
     rc |= emit_scalar(em, c->sc.protocols[c->proto].name);
     for (size_t a = 0; a < set->base->n_sweep; a++) {
+        const char *v = axis_value(set, c, a);
+        if (!v)
+            continue;
         rc |= emit_scalar(em, set->base->sweep[a].path);
-        rc |= emit_scalar(em, scn_point_value(set->doc, c->point, a));
+        rc |= emit_scalar(em, v);
     }
     rc |= emit_scalar(em, "replicas");
     rc |= emit_number(em, c->n_rep);
@@ -557,8 +571,10 @@ void out_table(FILE *f, const struct out_set *set)
     for (size_t i = 0; i < set->n_cell; i++) {
         const struct out_cell *c = &set->cell[i];
         fprintf(f, "%-10s", c->sc.protocols[c->proto].name);
-        for (size_t a = 0; a < b->n_sweep; a++)
-            fprintf(f, " %*s", w_axis[a], scn_point_value(set->doc, c->point, a));
+        for (size_t a = 0; a < b->n_sweep; a++) {
+            const char *v = axis_value(set, c, a);
+            fprintf(f, " %*s", w_axis[a], v ? v : "-");
+        }
         for (size_t k = 0; k < sizeof col / sizeof col[0]; k++) {
             double v = cell_mean(c, col[k].m);
             fputc(' ', f);

@@ -682,8 +682,8 @@ const struct scn_key_doc scn_key_docs[] = {
       "the protocols to run side by side, e.g. { chord: {}, pastry: { b: 4 } }" },
     { "protocols.NAME.PARAM", "the protocol's default", "per parameter", "see `p2plab list NAME`" },
     { "sweep.PATH", "", "list",
-      "run every combination: PATH is a key path such as nodes or protocols.chord.successors; "
-      "the first axis varies slowest" },
+      "run every combination: PATH is a key path such as nodes or protocols.chord.successors "
+      "(which applies to chord only); the first axis varies slowest" },
     { "plots", "[]", "list", "figures drawn after the run" },
     { "also", "[]", "list",
       "companion scenarios (paths from this file's folder) run after this one into subfolders "
@@ -1915,6 +1915,24 @@ struct scn_doc *scn_load(const char *path, char *err, size_t errlen)
 }
 
 /* ==== points ============================================================================== */
+
+bool scn_axis_applies(const char *path, const char *protocol)
+{
+    if (strncmp(path, "protocols.", 10) != 0)
+        return true;
+    size_t n = strlen(protocol);
+    return strncmp(path + 10, protocol, n) == 0 && path[10 + n] == '.';
+}
+
+bool scn_point_runs(const struct scn_doc *d, size_t point, const struct scenario *base,
+                    const char *protocol)
+{
+    for (size_t a = 0; a < base->n_sweep; a++)
+        if (!scn_axis_applies(base->sweep[a].path, protocol) &&
+            strcmp(scn_point_value(d, point, a), base->sweep[a].values[0]) != 0)
+            return false;
+    return true;
+}
 
 size_t scn_points(const struct scn_doc *d)
 {

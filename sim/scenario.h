@@ -188,6 +188,14 @@ int scn_set(struct scn_doc *d, const char *assignment, char *err, size_t errlen)
 /* Resolves every sweep point (and reads a latency matrix file once) to surface any error. */
 int scn_check(const struct scn_doc *d, char *err, size_t errlen);
 
+/* Whether a swept key path bears on a protocol: a protocol parameter axis
+ * ("protocols.gnutella.ttl") bears only on its own protocol, every other axis on all. */
+bool scn_axis_applies(const char *path, const char *protocol);
+/* Whether point p is a cell to run for `protocol`: every axis that does not bear on it sits
+ * at its first value (the other values would repeat the same run). */
+bool scn_point_runs(const struct scn_doc *d, size_t point, const struct scenario *base,
+                    const char *protocol);
+
 /* The sweep: the number of points (cartesian product of the axes; 1 without a sweep). */
 size_t scn_points(const struct scn_doc *d);
 /* Resolves sweep point `point` into `out` (every default filled). 0 or -1 with err. */

@@ -41,6 +41,8 @@ size_t harness_run(const char *rel, const char *const *sets, size_t n_sets,
         if (scn_resolve(d, p, &sc, err, sizeof err) != 0)
             fail_msg("%s", err);
         for (size_t pi = 0; pi < sc.n_protocols; pi++) {
+            if (!scn_point_runs(d, p, &first, sc.protocols[pi].name))
+                continue;
             struct harness_cell *c = &cells[n++];
             c->sc = sc;
             c->point = p;

@@ -831,6 +831,36 @@ static void test_scenario_set_errors(void **state)
         assert_string_equal(set_err(base, cases[i].set), cases[i].first);
 }
 
+/* A protocol's parameter axis applies to that protocol only: other protocols run at its first
+ * value alone, since the others would repeat the same run. */
+static void test_scenario_protocol_axes_apply_to_their_protocol(void **state)
+{
+    (void)state;
+    assert_true(scn_axis_applies("nodes", "chord"));
+    assert_true(scn_axis_applies("churn.session.median", "kademlia"));
+    assert_true(scn_axis_applies("protocols.chord.successors", "chord"));
+    assert_false(scn_axis_applies("protocols.chord.successors", "kademlia"));
+    assert_false(scn_axis_applies("protocols.chordx.successors", "chord"));
+    assert_false(scn_axis_applies("protocols.cho.successors", "chord"));
+    struct scn_doc *d = load_ok("protocols: { chord: {}, kademlia: {} }\n"
+                                "sweep: { nodes: [16, 32], protocols.chord.successors: [4, 8, 16] }\n");
+    struct scenario base;
+    char err[512];
+    assert_int_equal(scn_resolve(d, 0, &base, err, sizeof err), 0);
+    assert_int_equal(scn_points(d), 6);
+    size_t chord = 0, kad = 0;
+    for (size_t p = 0; p < scn_points(d); p++) {
+        chord += scn_point_runs(d, p, &base, "chord");
+        if (scn_point_runs(d, p, &base, "kademlia")) {
+            kad++;
+            assert_string_equal(scn_point_value(d, p, 1), "4");
+        }
+    }
+    assert_int_equal(chord, 6);
+    assert_int_equal(kad, 2);
+    scn_free(d);
+}
+
 static void test_scenario_set_conflicts_with_sweep(void **state)
 {
     (void)state;
@@ -1184,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_scenario_set_overrides),
         cmocka_unit_test(test_scenario_set_errors),
         cmocka_unit_test(test_scenario_set_conflicts_with_sweep),
+        cmocka_unit_test(test_scenario_protocol_axes_apply_to_their_protocol),
         cmocka_unit_test(test_scenario_sweep_order_and_count),
         cmocka_unit_test(test_scenario_sweep_keeps_nodes_mapping),
         cmocka_unit_test(test_scenario_sweep_limits),
