@@ -124,8 +124,21 @@ static double share(const struct flow_table *t, const struct flow_rec *f)
     return up < down ? up : down;
 }
 
+static void schedule_end(struct engine *e, struct flow_rec *f, uint32_t i)
+{
+    uint32_t k = engine_alloc(e);
+    struct event *ev = engine_ev(e, k);
+    uint32_t g = ev->gen;
+    *ev = (struct event){ .gen = g, .kind = EV_FLOW_END, .node = f->m.dst.slot, .inc = f->m.dst.inc,
+                          .src = f->m.src, .lookup = LOOKUP_NONE, .arg = i, .rpc_gen = f->gen };
+    engine_schedule(e, k, f->end);
+    f->ev = engine_handle(e, k);
+    f->ev_at = f->end;
+}
+
 /* Counts the bytes sent since f->since at the old rate, takes the new rate and, if it changed
- * (or `force`), moves the completion event. */
+ * (or `force`: a new flow), computes the end; the completion event moves only if the end comes
+ * before it. */
 static void update(struct flow_table *t, struct engine *e, uint32_t i, bool force)
 {
     struct flow_rec *f = &t->f[i];
@@ -138,17 +151,14 @@ static void update(struct flow_table *t, struct engine *e, uint32_t i, bool forc
         f->left = 0;
     f->since = now;
     f->rate = rate;
-    if (!force)
-        engine_cancel(e, f->ev);
     double us = ceil(f->left / rate * 1e6);
-    int64_t end = now + (us < 9e15 ? (int64_t)us : INT64_C(9000000000000000));
-    uint32_t k = engine_alloc(e);
-    struct event *ev = engine_ev(e, k);
-    uint32_t g = ev->gen;
-    *ev = (struct event){ .gen = g, .kind = EV_FLOW_END, .node = f->m.dst.slot, .inc = f->m.dst.inc,
-                          .src = f->m.src, .lookup = LOOKUP_NONE, .arg = i, .rpc_gen = f->gen };
-    engine_schedule(e, k, end);
-    f->ev = engine_handle(e, k);
+    f->end = now + (us < 9e15 ? (int64_t)us : INT64_C(9000000000000000));
+    if (force) {
+        schedule_end(e, f, i);
+    } else if (f->end < f->ev_at) {
+        engine_cancel(e, f->ev);
+        schedule_end(e, f, i);
+    }
 }
 
 /* The flows whose share changed because a flow started or ended between hosts a and b. */
@@ -187,6 +197,10 @@ bool flow_finish(struct flow_table *t, struct engine *e, uint32_t index, uint32_
     if (index >= t->used || t->f[index].gen != gen || !t->f[index].active)
         return false;
     struct flow_rec *f = &t->f[index];
+    if (e->now < f->end) {            /* slowed down since this event was set: not yet */
+        schedule_end(e, f, index);
+        return false;
+    }
     *m = f->m;
     if (m->len)
         memcpy(body, t->body + (size_t)index * t->body_max, m->len);

@@ -16,9 +16,13 @@
  * some idle capacity where a sender's flows are receiver-bound.
  *
  * Flows progress at piecewise-constant rates: a flow keeps the bytes left and the time they
- * were counted; a rate change first counts the bytes sent at the old rate, then reschedules
- * the flow's completion event (EV_FLOW_END, lazily cancelling the old one through its
- * handle). The completion is rounded up to the microsecond, so no flow ever finishes early.
+ * were counted; a rate change first counts the bytes sent at the old rate, then computes the
+ * new end. The completion event (EV_FLOW_END) moves only when the end comes sooner (the old
+ * one is cancelled lazily through its handle); when it comes later the pending event stays,
+ * and on firing early it is simply scheduled again for the end. Cancelled events stay in the
+ * queue until their time, so moving the event on every slow-down would fill the queue with
+ * them in a busy swarm. The end is rounded up to the microsecond, so no flow ever finishes
+ * early.
  * Flows are records in a pool with a free list, linked per host in two intrusive lists (out and
  * in); a handle is (generation << 32 | index), stale once the flow ends or is dropped. */
 #ifndef P2PLAB_FLOW_H
@@ -52,7 +56,9 @@ struct flow_rec {
     double left;                      /* bytes still to send at `since` */
     double rate;                      /* bytes per second */
     int64_t since;                    /* us */
-    uint64_t ev;                      /* handle of the completion event */
+    int64_t end;                      /* when the last byte leaves at the current rate */
+    uint64_t ev;                      /* handle of the pending completion event ... */
+    int64_t ev_at;                    /* ... and its time: never after `end` */
     bool active;
 };
 
