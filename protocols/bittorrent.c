@@ -1320,6 +1320,8 @@ static double bt_gauge(struct sim *s, uint32_t k)
 }
 
 const struct protocol bittorrent_protocol = {
+    .msg_names = bt_msg_name,
+    .n_msg_names = BT_MSG_COUNT,
     .name = "bittorrent",
     .summary = "BitTorrent: tracker, pieces and 16 KiB blocks, rarest first, tit-for-tat choking",
     .paper = "Cohen, Incentives build robustness in BitTorrent, P2PEcon 2003; BEP 3",

@@ -1655,6 +1655,8 @@ static void chord_teardown(struct sim *s)
 }
 
 const struct protocol chord_protocol = {
+    .msg_names = chord_msg_name,
+    .n_msg_names = CHORD_MSG_COUNT,
     .name = "chord",
     .summary = "Chord: 64-bit ring, fingers, successor list, stabilization",
     .paper = "Stoica et al., Chord: a scalable peer-to-peer lookup service, SIGCOMM 2001",

@@ -1677,6 +1677,8 @@ static int ftrack_setup(struct sim *s, const struct proto_config *cfg)
 }
 
 const struct protocol fasttrack_protocol = {
+    .msg_names = ftrack_msg_name,
+    .n_msg_names = FTRACK_MSG_COUNT,
     .name = "fasttrack",
     .summary = "FastTrack/KaZaA: supernodes by capacity index their children, TTL flood among supernodes",
     .paper = "Liang, Kumar, Ross, The FastTrack overlay: a measurement study, Computer Networks "

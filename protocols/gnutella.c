@@ -2019,6 +2019,8 @@ static void gnut_teardown(struct sim *s)
 }
 
 const struct protocol gnutella_protocol = {
+    .msg_names = gnut_msg_name,
+    .n_msg_names = GNUT_MSG_COUNT,
     .name = "gnutella",
     .summary = "Gnutella 0.4: flooded Queries (TTL 7) over a random or power-law overlay, "
                "QueryHits on the reverse path, Push for firewalled peers",

@@ -1529,6 +1529,8 @@ static int kad_setup(struct sim *s, const struct proto_config *cfg)
 }
 
 const struct protocol kademlia_protocol = {
+    .msg_names = kad_msg_name,
+    .n_msg_names = KAD_MSG_COUNT,
     .name = "kademlia",
     .summary = "Kademlia: XOR metric, k-buckets, α-parallel iterative lookups, republish",
     .paper = "Maymounkov and Mazières, Kademlia: a peer-to-peer information system based on "

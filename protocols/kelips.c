@@ -2087,6 +2087,8 @@ static void kelips_teardown(struct sim *s)
 }
 
 const struct protocol kelips_protocol = {
+    .msg_names = kelips_msg_name,
+    .n_msg_names = KELIPS_MSG_COUNT,
     .name = "kelips",
     .summary = "Kelips: sqrt(N) affinity groups, gossiped views and file tuples, O(1) lookups",
     .paper = "Gupta, Birman, Linga, Demers, van Renesse, Kelips: building an efficient and "

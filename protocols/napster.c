@@ -1270,6 +1270,8 @@ static void napster_teardown(struct sim *s)
 }
 
 const struct protocol napster_protocol = {
+    .msg_names = napster_msg_name,
+    .n_msg_names = NAPSTER_MSG_COUNT,
     .name = "napster",
     .summary = "Napster: central directory server(s) of shared files, search then ping holders",
     .paper = "Napster protocol as documented by OpenNap (drscholl, \"napster messages\", 2000); "

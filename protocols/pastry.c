@@ -1548,6 +1548,8 @@ static void pastry_teardown(struct sim *s)
 }
 
 const struct protocol pastry_protocol = {
+    .msg_names = pastry_msg_name,
+    .n_msg_names = PASTRY_MSG_COUNT,
     .name = "pastry",
     .summary = "Pastry: prefix routing in base 2^b, leaf set, proximity-aware routing table",
     .paper = "Rowstron & Druschel, Pastry: scalable, decentralized object location and routing "

@@ -62,6 +62,9 @@ struct protocol {
      * node does. */
     const char *const *gauges;
     double (*gauge)(struct sim *s, uint32_t g);
+    /* optional: the names of the protocol's message types, indexed by type, for traces */
+    const char *const *msg_names;
+    uint32_t n_msg_names;
     /* optional: dedicated server nodes this configuration needs (sim_servers); NULL = none */
     uint32_t (*servers)(const struct proto_config *cfg);
 };

@@ -1,4 +1,4 @@
-/* main.c — the command line: p2plab run | check | plot | list | bench. */
+/* main.c — the command line: p2plab run | check | plot | trace | list | bench. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -16,6 +16,8 @@
 #include "sim/rng.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/trace.h"
+#include "sim/units.h"
 
 #define EXIT_USAGE 2
 
@@ -33,6 +35,10 @@ static const char usage[] =
     "  plot DIR [-q]\n"
     "        draw the figures and report.md again from the results folder DIR\n"
     "        (needs gnuplot; without it, writes the data and .gp scripts only)\n"
+    "  trace FILE [--set KEY=VALUE]... [--seed N] [--protocol NAME] [--point K]\n"
+    "      [--lookups N] [--from TIME --to TIME]\n"
+    "        run one cell and print, event by event, the messages of the first N\n"
+    "        lookups after the warm-up (default 1), or of every node in a time window\n"
     "  list [PROTOCOL | keys | metrics] [--markdown]\n"
     "        the protocols, one protocol's parameters, the scenario keys, or the metrics\n"
     "  bench [NAME [OPTIONS]]\n"
@@ -416,6 +422,111 @@ static int cmd_run(int argc, char **argv)
     return run_scenario(&a, a.out, true);
 }
 
+/* ==== trace ============================================================================ */
+
+/* One run of one cell (replica 0), told event by event on stdout. */
+static int cmd_trace(int argc, char **argv)
+{
+    struct run_args a = { 0 };
+    struct trace_opts o = { .out = stdout, .lookups = 1 };
+    const char *proto = NULL, *from = NULL, *to = NULL;
+    long point = 0;
+    bool lookups_given = false;
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i];
+        bool has_next = i + 1 < argc;
+        if (strcmp(opt, "--set") == 0 && has_next) {
+            if (a.n_sets == sizeof a.sets / sizeof a.sets[0])
+                return fail_usage("too many --set options (at most %s)", "64");
+            a.sets[a.n_sets++] = argv[++i];
+        } else if (strcmp(opt, "--seed") == 0 && has_next) {
+            a.seed = argv[++i];
+        } else if (strcmp(opt, "--protocol") == 0 && has_next) {
+            proto = argv[++i];
+        } else if (strcmp(opt, "--point") == 0 && has_next) {
+            char *end;
+            point = strtol(argv[++i], &end, 10);
+            if (*end || point < 0)
+                return fail_usage("--point takes a sweep point number from 0 (got '%s')", argv[i]);
+        } else if (strcmp(opt, "--lookups") == 0 && has_next) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > TRACE_LOOKUPS_MAX)
+                return fail_usage("--lookups takes a number from 0 to 64 (got '%s')", argv[i]);
+            o.lookups = (uint32_t)n;
+            lookups_given = true;
+        } else if (strcmp(opt, "--from") == 0 && has_next) {
+            from = argv[++i];
+        } else if (strcmp(opt, "--to") == 0 && has_next) {
+            to = argv[++i];
+        } else if (opt[0] == '-' && opt[1] != '\0') {
+            return fail_usage("unknown or incomplete option '%s'", opt);
+        } else if (!a.file) {
+            a.file = opt;
+        } else {
+            return fail_usage("one scenario file at a time (also got '%s')", opt);
+        }
+    }
+    if (!a.file)
+        return fail_usage("%s", "trace needs a scenario file");
+    if (!from != !to)
+        return fail_usage("%s", "give --from and --to together, e.g. --from 10min --to 10min1s");
+    if (from) {
+        const char *why;
+        if (units_duration(from, &o.from_us, &why) != 0)
+            return fail_usage("--from takes a time such as 10min (got '%s')", from);
+        if (units_duration(to, &o.to_us, &why) != 0 || o.to_us <= o.from_us)
+            return fail_usage("--to takes a time after --from, such as 10min1s (got '%s')", to);
+        o.window = true;
+        if (!lookups_given)
+            o.lookups = 0;
+    }
+    struct scn_doc *d = load(&a);
+    if (!d)
+        return EXIT_USAGE;
+    char err[2048];
+    struct scenario sc;
+    int rc = 0;
+    if ((size_t)point >= scn_points(d)) {
+        fprintf(stderr, "p2plab: --point %ld: the scenario has %zu sweep point(s), 0 to %zu\n",
+                point, scn_points(d), scn_points(d) - 1);
+        rc = EXIT_USAGE;
+    } else if (scn_resolve(d, (size_t)point, &sc, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = EXIT_USAGE;
+    }
+    size_t pi = 0;
+    if (rc == 0 && proto) {
+        while (pi < sc.n_protocols && strcmp(sc.protocols[pi].name, proto) != 0)
+            pi++;
+        if (pi == sc.n_protocols) {
+            fprintf(stderr, "p2plab: --protocol %s: the scenario runs", proto);
+            for (size_t k = 0; k < sc.n_protocols; k++)
+                fprintf(stderr, "%s %s", k ? "," : "", sc.protocols[k].name);
+            fputs("\n", stderr);
+            rc = EXIT_USAGE;
+        }
+    }
+    if (rc == 0) {
+        printf("# p2plab trace: %s, protocol %s, sweep point %ld, seed %llu\n", a.file,
+               sc.protocols[pi].name, point, (unsigned long long)rng_replica_seed(sc.seed, 0));
+        printf("# time  event  from -> to [id of to, top 32 bits]  message  size  category "
+               "lookup\n");
+        struct run_progress pg = { .label = a.file, .show = false, .trace = &o };
+        struct run_result res;
+        if (run_cell(&sc, pi, rng_replica_seed(sc.seed, 0), &pg, &res, err, sizeof err) != 0) {
+            fprintf(stderr, "p2plab: %s\n", err);
+            rc = 1;
+        } else {
+            printf("# run: %.0f lookups, success %.2f%%, mean hops %.2f\n", res.metric[M_LOOKUPS],
+                   res.metric[M_SUCCESS] * 100, res.metric[M_HOPS_MEAN]);
+            run_result_free(&res);
+        }
+    }
+    scn_free(d);
+    return rc;
+}
+
 /* ==== plot ============================================================================== */
 
 /* Draws the figures and report.md of a results folder; the exit status. */
@@ -584,6 +695,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
         return cmd_plot(argc - 1, argv + 1);
+    if (strcmp(cmd, "trace") == 0)
+        return cmd_trace(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)

@@ -24,9 +24,12 @@ struct run_result {
     double wall_s, events_per_s, peak_rss_mb;  /* what the machine measured: perf.csv only */
 };
 
+struct trace_opts;
+
 struct run_progress {
     const char *label;                /* "chord nodes=1024 replica 2/5" */
     bool show;                        /* draw a progress line on stderr */
+    const struct trace_opts *trace;   /* NULL, or what to trace (p2plab trace) */
 };
 
 /* Runs protocol sc->protocols[proto] of the resolved scenario with `seed`. 0, or -1 with a

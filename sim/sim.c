@@ -150,7 +150,11 @@ static void send_raw(struct sim *s, node_t from, struct addr to, const struct ou
 {
     SIM_ASSERT(o->len <= s->eng.body_max && to.slot < s->cap);
     stats_message(&s->stats, s->eng.now, o->cat, o->size, o->lookup);
-    if (net_lost(&s->net)) {
+    bool lost = net_lost(&s->net);
+    if (s->trace)
+        trace_msg(s->trace, s->eng.now, lost ? "lost" : "send", from, to.slot, s->id[to.slot],
+                  o->type, o->cat, o->size, o->lookup);
+    if (lost) {
         s->stats.lost++;
         return;
     }
@@ -239,6 +243,9 @@ uint64_t net_transfer(struct sim *s, node_t from, struct addr to, const struct o
 {
     SIM_ASSERT(o->len <= s->eng.body_max && to.slot < s->cap && o->size > 0);
     stats_message(&s->stats, s->eng.now, o->cat, o->size, o->lookup);
+    if (s->trace)
+        trace_msg(s->trace, s->eng.now, "xfer", from, to.slot, s->id[to.slot], o->type, o->cat,
+                  o->size, o->lookup);
     if (!is_current(s, to.slot, to.inc)) {
         s->stats.to_dead++;
         return 0;
@@ -430,6 +437,8 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
             stretch = rtt > 0 ? (double)(s->eng.now - r->start_us) / (double)rtt : 1.0;
         }
     }
+    if (s->trace)
+        trace_lookup_end(s->trace, s->eng.now, id, o, hops, answer, r->start_us);
     stats_lookup_end(&s->stats, id, s->eng.now, o, hops, stretch);
     return true;
 }
@@ -446,6 +455,8 @@ static void issue_lookup(struct sim *s)
         uint32_t id = stats_lookup_start(&s->stats, s->eng.now, sim_addr(s, origin), key);
         if (s->files)
             stats_lookup(&s->stats, id)->answerable = s->cat.holders[rank] > 0;
+        if (s->trace)
+            trace_lookup_start(s->trace, s->eng.now, id, origin, s->id[origin], key);
         uint32_t d = ev_new(s, EV_LOOKUP_DEADLINE, origin, s->inc[origin]);
         engine_ev(&s->eng, d)->arg = id;
         engine_schedule(&s->eng, d, s->eng.now + s->sc->workload.lookup_timeout_us);
@@ -472,8 +483,11 @@ static void insert_keys(struct sim *s)
 static void lookup_deadline(struct sim *s, const struct event *e)
 {
     uint32_t id = (uint32_t)e->arg;
-    if (stats_lookup(&s->stats, id)) {
+    struct lookup_rec *r = stats_lookup(&s->stats, id);
+    if (r) {
         enum outcome o = is_current(s, e->node, e->inc) ? OUTCOME_TIMEOUT : OUTCOME_ORIGIN_LEFT;
+        if (s->trace)
+            trace_lookup_end(s->trace, s->eng.now, id, o, 0, ADDR_NONE, r->start_us);
         stats_lookup_end(&s->stats, id, s->eng.now, o, 0, NAN);
     }
     stats_lookup_retire(&s->stats, id);
@@ -540,8 +554,11 @@ static void host_join(struct sim *s, node_t host)
     live_changed(s);
     if (s->eng.now > 0)
         s->stats.joins++;
-    for (node_t n = n0; n < n0 + s->vnodes; n++)
+    for (node_t n = n0; n < n0 + s->vnodes; n++) {
+        if (s->trace)
+            trace_node(s->trace, s->eng.now, "up", n, s->id[n]);
         s->proto->join(s, n);
+    }
     schedule_churn(s, host, CHURN_DOWN, churn_sample(s->rng_churn, &s->sc->churn.session));
 }
 
@@ -549,6 +566,8 @@ static void host_down(struct sim *s, node_t host, bool crash, bool comes_back)
 {
     node_t n0 = first_slot(s, host);
     for (node_t n = n0; n < n0 + s->vnodes; n++) {
+        if (s->trace)
+            trace_node(s->trace, s->eng.now, crash ? "crash" : "leave", n, s->id[n]);
         if (!crash && s->proto->leave)
             s->proto->leave(s, n);
         download_gone(s, n);
@@ -675,7 +694,11 @@ static void sample(struct sim *s)
 
 static void deliver_message(struct sim *s, const struct event *e, const void *body)
 {
-    if (!is_current(s, e->node, e->inc)) {
+    bool current = is_current(s, e->node, e->inc);
+    if (s->trace && e->type != MSG_INTRODUCER_REPLY)
+        trace_msg(s->trace, s->eng.now, current ? "recv" : "dead", e->src.slot, e->node,
+                  s->id[e->node], e->type, e->cat, e->size, e->lookup);
+    if (!current) {
         s->stats.to_dead++;
         return;
     }
@@ -708,6 +731,8 @@ static void rpc_timeout(struct sim *s, const struct event *e)
     if (!is_current(s, e->node, e->inc))
         return;
     stats_timeout(&s->stats, copy.lookup);
+    if (s->trace)
+        trace_timeout(s->trace, s->eng.now, e->node, copy.dst.slot, copy.type, copy.lookup);
     s->proto->on_timeout(s, e->node, &copy);
 }
 
@@ -1023,6 +1048,11 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
         goto done;
     }
 
+    struct trace trace;
+    if (pg && pg->trace) {
+        trace_init(&trace, pg->trace, p, sc->warmup_us);
+        s->trace = &trace;
+    }
     double t0 = wall_now(), last = t0;
     start_population(s);
     schedule_at(s, EV_LOOKUP, NODE_NONE, 0, 0);

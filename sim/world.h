@@ -17,6 +17,7 @@
 #include "sim/scenario.h"
 #include "sim/slotset.h"
 #include "sim/stats.h"
+#include "sim/trace.h"
 #include "sim/workload.h"
 
 /* An RPC in flight: the protocol's view plus the engine's bookkeeping. */
@@ -82,6 +83,7 @@ struct sim {
     int64_t end_us;                   /* lookups and churn stop here */
     int64_t drain_us;                 /* the run stops here (end + lookup timeout) */
     unsigned char *scratch;           /* a copy of the event being dispatched */
+    struct trace *trace;              /* NULL unless p2plab trace follows this run */
 };
 
 #endif
