@@ -19,7 +19,7 @@ static const struct {
     { "lookup.stretch.mean", "stretch (latency / direct round trip)", 1 },
     { "lookup.failures.", "share of judged lookups (%)", 100 },
     { "lookup.origin_left", "share of lookups (%)", 100 },
-    { "lookup.answerable", "share of searches (%)", 100 },
+    { "lookup.answerable", "searches whose file had a live holder (%)", 100 },
     { "maint.msgs_per_node_s", "maintenance messages per node (msg/s)", 1 },
     { "maint.bytes_per_node_s", "maintenance traffic per node (bytes/s)", 1 },
     { "lookup.bytes_per_node_s", "lookup traffic per node (bytes/s)", 1 },

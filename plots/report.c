@@ -12,7 +12,7 @@
 
 /* The metrics that get a table, when the results hold them. */
 static const char *const key_metrics[] = {
-    "lookup.success_rate", "lookup.hops.mean", "lookup.latency_ms.mean", "lookup.messages.mean",
+    "lookup.success_rate", "lookup.answerable", "lookup.hops.mean", "lookup.latency_ms.mean", "lookup.messages.mean",
     "maint.bytes_per_node_s", "state.entries.mean", "download.time_s.mean", "download.completed",
 };
 #define N_KEY_METRICS (sizeof key_metrics / sizeof key_metrics[0])
@@ -203,9 +203,16 @@ static void metric_table(const struct plot_results *r, int m, const size_t *poin
     char label[160];
     double scale = plot_metric_label(metric, label, sizeof label);
     fprintf(out, "### %s\n\n%s.\n\n", metric, label);
+    /* a protocol without a value anywhere (a DHT in lookup.answerable) gets no row */
+    size_t *row = mem_calloc(r->n_proto, sizeof *row, "table rows"), rows = 0;
+    for (size_t i = 0; i < r->n_cell; i++)
+        if (isfinite(r->cell[i].mean[m]))
+            row[r->cell[i].proto] = 1;
+    for (size_t p = 0; p < r->n_proto; p++)
+        row[p] = row[p] ? ++rows : 0;
     struct table t;
     table_init(&t, n_points + 1);
-    for (size_t p = 0; p <= r->n_proto; p++)
+    for (size_t p = 0; p <= rows; p++)
         table_row(&t);
     table_set(&t, 0, 0, "protocol");
     for (size_t k = 0; k < n_points; k++) {
@@ -221,16 +228,21 @@ static void metric_table(const struct plot_results *r, int m, const size_t *poin
         t.right[k + 1] = true;
     }
     for (size_t p = 0; p < r->n_proto; p++) {
-        table_set(&t, p + 1, 0, r->proto[p]);
+        if (!row[p])
+            continue;
+        table_set(&t, row[p], 0, r->proto[p]);
         for (size_t k = 0; k < n_points; k++)
-            table_set(&t, p + 1, k + 1, "—");
+            table_set(&t, row[p], k + 1, "—");
     }
     for (size_t i = 0; i < r->n_cell; i++) {
         const struct plot_cell *c = &r->cell[i];
+        if (!row[c->proto])
+            continue;
         char text[96];
         format_mean(c->mean[m] * scale, c->ci[m] * scale, text, sizeof text);
-        table_set(&t, c->proto + 1, point[i] + 1, text);
+        table_set(&t, row[c->proto], point[i] + 1, text);
     }
+    free(row);
     table_print(&t, out);
     fputc('\n', out);
 }

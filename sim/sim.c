@@ -113,6 +113,7 @@ uint32_t sim_server_index(const struct sim *s, node_t n)
 
 void sim_download_start(struct sim *s, node_t n)
 {
+    s->stats.downloads = true;
     s->dl_start[n] = s->eng.now;
 }
 

@@ -344,8 +344,10 @@ void stats_finish(struct stats *st, uint64_t events, double m[M_COUNT])
         for (int q = 0; q < STATS_CDF_POINTS; q++)
             st->cdf[CDF_DOWNLOAD][q] = quantile(st->dl_s, st->n_dl, q / 100.0);
     }
-    m[M_DL_DONE] = (double)st->n_dl;
-    m[M_DL_ABORTED] = (double)st->dl_aborted;
+    if (st->downloads) {              /* a lookup protocol has no downloads: NaN, not 0 */
+        m[M_DL_DONE] = (double)st->n_dl;
+        m[M_DL_ABORTED] = (double)st->dl_aborted;
+    }
     if (st->servers) {
         double window_s = (double)(st->end_us - st->warmup_us) / 1e6;
         m[M_SERVER_MSGS] = window_s > 0 ? (double)st->server_msgs / window_s / st->servers : NAN;

@@ -127,6 +127,7 @@ struct stats {
     double *dl_s;                     /* completed downloads' times (s) */
     size_t n_dl, cap_dl;
     uint64_t dl_aborted;
+    bool downloads;                   /* the protocol started a download: download.* apply */
     double cdf[CDF_COUNT][STATS_CDF_POINTS];  /* filled by stats_finish; NaN when empty */
     double gauge_sum[STATS_GAUGES_MAX];       /* over the samples in (warmup, end] */
     uint32_t gauge_samples;
