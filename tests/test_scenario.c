@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -831,6 +832,52 @@ static void test_scenario_set_errors(void **state)
         assert_string_equal(set_err(base, cases[i].set), cases[i].first);
 }
 
+/* Every ready-to-run scenario (scenarios/ and its subfolders) loads, every sweep point and
+ * companion included: a scenario a user is pointed at must never fail on its first run. */
+static void check_folder(const char *rel, size_t *n)
+{
+    DIR *dir = opendir(source_path(rel));
+    assert_non_null(dir);
+    struct dirent *e;
+    char names[64][256];
+    size_t k = 0;
+    while ((e = readdir(dir)) != NULL && k < 64)
+        if (e->d_name[0] != '.')
+            snprintf(names[k++], sizeof names[0], "%s", e->d_name);
+    closedir(dir);
+    for (size_t i = 0; i < k; i++) {
+        char sub[700];
+        snprintf(sub, sizeof sub, "%.400s/%.255s", rel, names[i]);
+        size_t len = strlen(names[i]);
+        if (len > 5 && strcmp(names[i] + len - 5, ".yaml") == 0) {
+            char err[2048] = "";
+            struct scn_doc *d = scn_load(source_path(sub), err, sizeof err);
+            if (!d)
+                fail_msg("%s", err);
+            struct scenario sc;
+            assert_int_equal(scn_resolve(d, 0, &sc, err, sizeof err), 0);
+            for (size_t a = 0; a < sc.n_also; a++) {
+                struct scn_doc *c = scn_load(sc.also[a].path, err, sizeof err);
+                if (!c)
+                    fail_msg("%s", err);
+                scn_free(c);
+            }
+            scn_free(d);
+            (*n)++;
+        } else if (!strchr(names[i], '.')) {
+            check_folder(sub, n);
+        }
+    }
+}
+
+static void test_scenario_every_shipped_scenario_loads(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    check_folder("scenarios", &n);
+    assert_true(n >= 18);
+}
+
 /* A protocol's parameter axis applies to that protocol only: other protocols run at its first
  * value alone, since the others would repeat the same run. */
 static void test_scenario_protocol_axes_apply_to_their_protocol(void **state)
@@ -1215,6 +1262,7 @@ int main(void)
         cmocka_unit_test(test_scenario_set_errors),
         cmocka_unit_test(test_scenario_set_conflicts_with_sweep),
         cmocka_unit_test(test_scenario_protocol_axes_apply_to_their_protocol),
+        cmocka_unit_test(test_scenario_every_shipped_scenario_loads),
         cmocka_unit_test(test_scenario_sweep_order_and_count),
         cmocka_unit_test(test_scenario_sweep_keeps_nodes_mapping),
         cmocka_unit_test(test_scenario_sweep_limits),
