@@ -19,7 +19,7 @@ struct run_result {
     const char *const *gauge_name;    /* the protocol's gauges (NULL-terminated), or NULL;
                                          their values are in ts[k].gauge */
     double gauge_mean[STATS_GAUGES_MAX];      /* each gauge's mean over the samples taken in
-                                                 (warmup, duration] */
+                                                 (warmup, duration] where it was defined */
     double cdf[CDF_COUNT][STATS_CDF_POINTS];  /* quantiles 0, 0.01, ..., 1; NaN when empty */
     double wall_s, events_per_s, peak_rss_mb;  /* what the machine measured: perf.csv only */
 };

@@ -1097,7 +1097,8 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     _Static_assert(STATS_GAUGES_MAX == PROTO_GAUGES_MAX, "one time-series slot per gauge");
     out->gauge_name = p->gauges;
     for (int k = 0; k < STATS_GAUGES_MAX; k++)
-        out->gauge_mean[k] = s->stats.gauge_samples ? s->stats.gauge_sum[k] / s->stats.gauge_samples : NAN;
+        out->gauge_mean[k] = s->stats.gauge_samples[k] ? s->stats.gauge_sum[k] / s->stats.gauge_samples[k]
+                                                       : NAN;
     memcpy(out->cdf, s->stats.cdf, sizeof out->cdf);
     out->ts = s->stats.ts;
     out->n_ts = s->stats.n_ts;

@@ -260,8 +260,10 @@ void stats_gauges(struct stats *st, int64_t now, const double *g, uint32_t n)
     if (now <= st->warmup_us || now > st->end_us)
         return;
     for (uint32_t k = 0; k < n && k < STATS_GAUGES_MAX; k++)
-        st->gauge_sum[k] += g[k];
-    st->gauge_samples++;
+        if (!isnan(g[k])) {
+            st->gauge_sum[k] += g[k];
+            st->gauge_samples[k]++;
+        }
 }
 
 void stats_server_sample(struct stats *st, int64_t now, double entries_mean)

@@ -129,8 +129,9 @@ struct stats {
     uint64_t dl_aborted;
     bool downloads;                   /* the protocol started a download: download.* apply */
     double cdf[CDF_COUNT][STATS_CDF_POINTS];  /* filled by stats_finish; NaN when empty */
-    double gauge_sum[STATS_GAUGES_MAX];       /* over the samples in (warmup, end] */
-    uint32_t gauge_samples;
+    double gauge_sum[STATS_GAUGES_MAX];       /* over the samples in (warmup, end] where the
+                                                 gauge was defined (not NaN) */
+    uint32_t gauge_samples[STATS_GAUGES_MAX];
 
     struct ts_bucket *ts;
     size_t n_ts;
