@@ -470,13 +470,13 @@ static int cmd_trace(int argc, char **argv)
     if (!a.file)
         return fail_usage("%s", "trace needs a scenario file");
     if (!from != !to)
-        return fail_usage("%s", "give --from and --to together, e.g. --from 10min --to 10min1s");
+        return fail_usage("%s", "give --from and --to together, e.g. --from 600s --to 601s");
     if (from) {
         const char *why;
         if (units_duration(from, &o.from_us, &why) != 0)
             return fail_usage("--from takes a time such as 10min (got '%s')", from);
         if (units_duration(to, &o.to_us, &why) != 0 || o.to_us <= o.from_us)
-            return fail_usage("--to takes a time after --from, such as 10min1s (got '%s')", to);
+            return fail_usage("--to takes a time after --from, such as 601s (got '%s')", to);
         o.window = true;
         if (!lookups_given)
             o.lookups = 0;
