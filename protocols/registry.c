@@ -7,20 +7,21 @@ extern const struct protocol chord_protocol;
 extern const struct protocol pastry_protocol;
 extern const struct protocol kelips_protocol;
 extern const struct protocol kademlia_protocol;
-extern const struct protocol bittorrent_protocol;
 extern const struct protocol napster_protocol;
-extern const struct protocol fasttrack_protocol;
 extern const struct protocol gnutella_protocol;
+extern const struct protocol fasttrack_protocol;
+extern const struct protocol bittorrent_protocol;
 
+/* Lookup overlays, then file search, then content distribution. */
 const struct protocol *const protocol_registry[] = {
     &chord_protocol,
     &pastry_protocol,
     &kelips_protocol,
     &kademlia_protocol,
-    &bittorrent_protocol,
     &napster_protocol,
-    &fasttrack_protocol,
     &gnutella_protocol,
+    &fasttrack_protocol,
+    &bittorrent_protocol,
     NULL,
 };
 
