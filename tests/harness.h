@@ -26,6 +26,10 @@ double harness_ts_success(const struct harness_cell *c, double t_s);
 /* The cell's value of its first protocol's parameter `name` (integers and durations, in us). */
 int64_t harness_param(const struct harness_cell *c, const char *name);
 
+/* The whole file at `path`, NUL-terminated (free it); its length in *len unless len is NULL.
+ * Fails the test if the file cannot be read. */
+char *harness_slurp(const char *path, size_t *len);
+
 /* A fresh temporary folder for a test (cmocka setup) and its removal (teardown). */
 extern char harness_dir[64];
 int harness_dir_make(void **state);

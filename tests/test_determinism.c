@@ -25,23 +25,6 @@ static int run(const char *args, const char *stderr_file)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 /* Runs `rel` with -j 1 and -j 2 into run0/ and run1/ under `tag` and compares every data file. */
 static void same_files(const char *rel, const char *tag)
 {
@@ -61,7 +44,7 @@ static void same_files(const char *rel, const char *tag)
         snprintf(a, sizeof a, "%s/%s0/%s", harness_dir, tag, files[i]);
         snprintf(b, sizeof b, "%s/%s1/%s", harness_dir, tag, files[i]);
         size_t la, lb;
-        char *x = slurp(a, &la), *y = slurp(b, &lb);
+        char *x = harness_slurp(a, &la), *y = harness_slurp(b, &lb);
         assert_true(la > 0);
         if (la != lb || memcmp(x, y, la) != 0)
             fail_msg("%s of %s differs between two runs of the same seed", files[i], rel);
@@ -86,7 +69,7 @@ static void test_determinism_same_seed_same_files(void **state)
     snprintf(a, sizeof a, "%s/run0/runs.csv", harness_dir);
     snprintf(b, sizeof b, "%s/run2/runs.csv", harness_dir);
     size_t la, lb;
-    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    char *x = harness_slurp(a, &la), *y = harness_slurp(b, &lb);
     assert_false(la == lb && memcmp(x, y, la) == 0);
     free(x);
     free(y);
@@ -102,7 +85,7 @@ static void test_determinism_bad_input_writes_nothing(void **state)
              harness_path("tests/scenarios/cli-unknown-key.yaml"), out);
     assert_int_equal(run(args, err), 2);
     size_t n;
-    char *msg = slurp(err, &n);
+    char *msg = harness_slurp(err, &n);
     assert_non_null(strstr(msg, "cli-unknown-key.yaml:4:1: error:"));
     assert_non_null(strstr(msg, "error:"));
     free(msg);
@@ -114,7 +97,7 @@ static void test_determinism_bad_input_writes_nothing(void **state)
     snprintf(args, sizeof args, "run '%s' -q -o '%s/once'", scn, harness_dir);
     assert_int_equal(run(args, err), 0);
     assert_int_equal(run(args, err), 2);
-    msg = slurp(err, &n);
+    msg = harness_slurp(err, &n);
     assert_non_null(strstr(msg, "--force"));
     free(msg);
 }

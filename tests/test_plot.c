@@ -36,24 +36,6 @@ static int p2plab(const char *env, const char *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
 static bool exists(const char *dir, const char *name, const char *ext)
 {
     char path[1024];
@@ -123,7 +105,7 @@ static void test_plot_sweep_renders_and_redraws_identically(void **state)
     /* report.md names every figure (image and SVG link) and every table */
     char path[512];
     snprintf(path, sizeof path, "%s/report.md", dir);
-    char *report = slurp(path, NULL);
+    char *report = harness_slurp(path, NULL);
     assert_non_null(strstr(report, "# plot-sweep"));
     for (size_t i = 0; i < n_names; i++) {
         char want[256];
@@ -146,7 +128,7 @@ static void test_plot_sweep_renders_and_redraws_identically(void **state)
 
     /* the data file carries the theory-free measurements; the script reads it by name */
     snprintf(path, sizeof path, "%s/hops-mean-vs-nodes.gp", plots);
-    char *gp = slurp(path, NULL);
+    char *gp = harness_slurp(path, NULL);
     assert_non_null(strstr(gp, "data = \"hops-mean-vs-nodes.csv\""));
     assert_non_null(strstr(gp, "set output \"hops-mean-vs-nodes.svg\""));
     assert_non_null(strstr(gp, "0.5*log(x)/log(2)"));      /* Chord's ½·log₂N */
@@ -157,7 +139,7 @@ static void test_plot_sweep_renders_and_redraws_identically(void **state)
     char *svg = NULL;
     if (drawn) {
         snprintf(path, sizeof path, "%s/hops-mean-vs-nodes.svg", plots);
-        svg = slurp(path, NULL);
+        svg = harness_slurp(path, NULL);
         for (size_t p = 0; p < 4; p++) {
             char want[64];
             snprintf(want, sizeof want, "<title>%s</title>", sweep_protocols[p]);
@@ -176,7 +158,7 @@ static void test_plot_sweep_renders_and_redraws_identically(void **state)
     for (size_t i = 0; i < n_names; i++)
         for (size_t e = 0; e < n_ext; e++) {
             snprintf(path, sizeof path, "%s/%s.%s", plots, names[i], ext[e]);
-            before[i * 3 + e] = slurp(path, &len[i * 3 + e]);
+            before[i * 3 + e] = harness_slurp(path, &len[i * 3 + e]);
             unlink(path);             /* so that a file not written again shows */
         }
     snprintf(path, sizeof path, "%s/report.md", dir);
@@ -187,14 +169,14 @@ static void test_plot_sweep_renders_and_redraws_identically(void **state)
         for (size_t e = 0; e < n_ext; e++) {
             size_t n;
             snprintf(path, sizeof path, "%s/%s.%s", plots, names[i], ext[e]);
-            char *after = slurp(path, &n);
+            char *after = harness_slurp(path, &n);
             if (n != len[i * 3 + e] || memcmp(after, before[i * 3 + e], n) != 0)
                 fail_msg("p2plab plot drew %s.%s differently", names[i], ext[e]);
             free(after);
             free(before[i * 3 + e]);
         }
     snprintf(path, sizeof path, "%s/report.md", dir);
-    char *again = slurp(path, NULL);
+    char *again = harness_slurp(path, NULL);
     assert_string_equal(again, report);
     free(again);
     free(before);
@@ -310,26 +292,26 @@ static void test_plot_synthetic_bittorrent_churn_frontier(void **state)
     assert_false(exists(plots, "success-over-time", "gp"));     /* no crash */
 
     snprintf(path, sizeof path, "%s/cost-performance.csv", plots);
-    char *cost = slurp(path, NULL);
+    char *cost = harness_slurp(path, NULL);
     assert_non_null(strstr(cost, "chord frontier,10,100,nan,\nchord frontier,20,50,nan,\n"
                                  "chord frontier,30,45,nan,\n"));
     assert_null(strstr(cost, "chord frontier,25,48"));
     free(cost);
 
     snprintf(path, sizeof path, "%s/piece-availability.csv", plots);
-    char *gauges = slurp(path, NULL);
+    char *gauges = harness_slurp(path, NULL);
     assert_non_null(strstr(gauges, "pieces.min_copies,"));
     assert_non_null(strstr(gauges, "pieces.mean_copies,0,2.5,nan\n"));   /* mean of 2 and 3 */
     free(gauges);
 
     snprintf(path, sizeof path, "%s/download-cdf.csv", plots);
-    char *dl = slurp(path, NULL);
+    char *dl = harness_slurp(path, NULL);
     assert_null(strstr(dl, "\nchord"));           /* BitTorrent's alone */
     assert_non_null(strstr(dl, "\nbittorrent"));
     free(dl);
 
     snprintf(path, sizeof path, "%s/report.md", dir);
-    char *report = slurp(path, NULL);
+    char *report = harness_slurp(path, NULL);
     assert_non_null(strstr(report, "### download.time_s.mean"));
     assert_non_null(strstr(report, "### lookup.success_rate"));
     assert_non_null(strstr(report, "churn.session.median=30min; protocols.chord.successors=4"));
@@ -349,7 +331,7 @@ static void test_plot_without_gnuplot_writes_data_and_says_so(void **state)
     snprintf(args, sizeof args, "plot '%s'", dir);
     assert_int_equal(p2plab("PATH=/nonexistent", args), 0);
     snprintf(path, sizeof path, "%s/stderr", harness_dir);
-    char *err = slurp(path, NULL);
+    char *err = harness_slurp(path, NULL);
     assert_non_null(strstr(err, "gnuplot not found: install gnuplot-nox; data and .gp scripts "
                                 "are in"));
     assert_non_null(strstr(err, plots));
@@ -359,7 +341,7 @@ static void test_plot_without_gnuplot_writes_data_and_says_so(void **state)
     assert_true(exists(plots, "cost-performance", "csv"));
     assert_false(exists(plots, "cost-performance", "png"));
     snprintf(path, sizeof path, "%s/report.md", dir);
-    char *report = slurp(path, NULL);
+    char *report = harness_slurp(path, NULL);
     assert_non_null(strstr(report, "gnuplot was not found"));
     free(report);
 }
@@ -371,12 +353,12 @@ static void test_plot_bad_folder_is_one_clear_error(void **state)
     snprintf(path, sizeof path, "%s/stderr", harness_dir);
     snprintf(args, sizeof args, "plot '%s/none'", harness_dir);
     assert_int_equal(p2plab(NULL, args), 2);
-    char *err = slurp(path, NULL);
+    char *err = harness_slurp(path, NULL);
     assert_non_null(strstr(err, "error: no such folder"));
     free(err);
     snprintf(args, sizeof args, "plot '%s'", harness_dir);       /* a folder, but no results */
     assert_int_equal(p2plab(NULL, args), 2);
-    err = slurp(path, NULL);
+    err = harness_slurp(path, NULL);
     assert_non_null(strstr(err, "not a results folder"));
     free(err);
     assert_false(exists(harness_dir, "plots", NULL));
@@ -418,7 +400,7 @@ static void test_plot_companions_run_into_subfolders(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/report.md", dir);
     size_t len;
-    char *report = slurp(path, &len);
+    char *report = harness_slurp(path, &len);
     assert_non_null(strstr(report, "## Companion runs"));
     assert_non_null(strstr(report, "side/plots/hops-mean-vs-nodes"));
     free(report);

@@ -29,17 +29,7 @@ static char *slurp(const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", harness_dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    return harness_slurp(path, NULL);
 }
 
 /* Chord, iterative, fingers only: each FIND_REQ the origin sends to a node that answers is one
