@@ -73,7 +73,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run
 {
     memset(a, 0, sizeof *a);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    a->jobs = cores > 0 ? (unsigned)cores : 1;
+    a->jobs = cores > 256 ? 256 : cores > 0 ? (unsigned)cores : 1;   /* as -j: at most 256 */
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         bool has_next = i + 1 < argc;
@@ -225,10 +225,11 @@ static void *worker(void *arg)
     for (;;) {
         pthread_mutex_lock(&q->lock);
         size_t j = q->next;
-        if (!q->failed && j < q->total)
+        bool stop = q->failed || j >= q->total;
+        if (!stop)
             q->next++;
         pthread_mutex_unlock(&q->lock);
-        if (q->failed || j >= q->total)
+        if (stop)
             return NULL;
         struct out_cell *c;
         uint32_t r;

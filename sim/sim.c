@@ -117,22 +117,16 @@ void sim_download_start(struct sim *s, node_t n)
     s->dl_start[n] = s->eng.now;
 }
 
-void sim_download_done(struct sim *s, node_t n)
+/* n's download ends: finished, or given up because n goes down. */
+static void download_end(struct sim *s, node_t n, bool completed)
 {
     if (s->dl_start[n] < 0)
         return;
-    stats_download(&s->stats, s->eng.now, s->dl_start[n], true);
+    stats_download(&s->stats, s->eng.now, s->dl_start[n], completed);
     s->dl_start[n] = -1;
 }
 
-/* n goes down: a download it had not finished is given up. */
-static void download_gone(struct sim *s, node_t n)
-{
-    if (s->dl_start[n] < 0)
-        return;
-    stats_download(&s->stats, s->eng.now, s->dl_start[n], false);
-    s->dl_start[n] = -1;
-}
+void sim_download_done(struct sim *s, node_t n) { download_end(s, n, true); }
 
 static uint32_t ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc)
 {
@@ -216,8 +210,6 @@ void net_rpc(struct sim *s, node_t from, struct addr to, const struct out *o,
     struct rpc_rec *r = &s->rpcs[i];
     r->pub = (struct rpc){ .dst = to, .type = o->type, .lookup = o->lookup,
                            .sent_us = s->eng.now, .ctx = { ctx0, ctx1 } };
-    r->from = from;
-    r->from_inc = s->inc[from];
     r->pending = true;
     uint32_t gen = r->gen;
     send_raw(s, from, to, o, i + 1, 0, gen);
@@ -571,7 +563,7 @@ static void host_down(struct sim *s, node_t host, bool crash, bool comes_back)
             trace_node(s->trace, s->eng.now, crash ? "crash" : "leave", n, s->id[n]);
         if (!crash && s->proto->leave)
             s->proto->leave(s, n);
-        download_gone(s, n);
+        download_end(s, n, false);
         unmark_ready(s, n);
         slotset_remove(&s->alive, n);
     }
@@ -673,10 +665,14 @@ static void sample(struct sim *s)
     stats_sample(&s->stats, s->eng.now, hosts, mean, max);
     if (s->n_servers) {
         double entries = 0;
+        uint32_t up = 0;
         for (uint32_t k = 0; k < s->n_servers; k++)
-            if (s->server_up[k])
+            if (s->server_up[k]) {
                 entries += (double)s->proto->state_entries(s, s->server_base + k);
-        stats_server_sample(&s->stats, s->eng.now, entries / s->n_servers);
+                up++;
+            }
+        if (up)                       /* a crashed server holds nothing: it is not sampled */
+            stats_server_sample(&s->stats, s->eng.now, entries / up);
     }
     if (s->proto->gauges) {
         double g[STATS_GAUGES_MAX];
@@ -685,9 +681,14 @@ static void sample(struct sim *s)
             g[k] = s->proto->gauge(s, k);
         stats_gauges(&s->stats, s->eng.now, g, k);
     }
-    if (s->eng.now + s->sc->sample_us <= s->end_us) {
+    /* the next sample, and one at the end if the period does not divide the duration, so that
+     * the last interval of the time series is measured too */
+    int64_t next = s->eng.now + s->sc->sample_us;
+    if (next > s->end_us && s->eng.now < s->end_us)
+        next = s->end_us;
+    if (next <= s->end_us) {
         uint32_t i = ev_new(s, EV_SAMPLE, NODE_NONE, 0);
-        engine_schedule(&s->eng, i, s->eng.now + s->sc->sample_us);
+        engine_schedule(&s->eng, i, next);
     }
 }
 
@@ -729,8 +730,10 @@ static void rpc_timeout(struct sim *s, const struct event *e)
         return;                               /* answered in time */
     struct rpc copy = r->pub;
     rpc_release(s, (uint32_t)e->arg);
-    if (!is_current(s, e->node, e->inc))
+    if (!is_current(s, e->node, e->inc)) {
+        s->stats.dropped++;
         return;
+    }
     stats_timeout(&s->stats, copy.lookup);
     if (s->trace)
         trace_timeout(s->trace, s->eng.now, e->node, copy.dst.slot, copy.type, copy.lookup);
@@ -746,6 +749,8 @@ static void dispatch(struct sim *s, const struct event *e, const void *body)
     case EV_TIMER:
         if (is_current(s, e->node, e->inc))
             s->proto->on_timer(s, e->node, e->type, e->arg);
+        else
+            s->stats.dropped++;
         break;
     case EV_RPC_TIMEOUT:
         rpc_timeout(s, e);
@@ -1057,8 +1062,8 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     double t0 = wall_now(), last = t0;
     start_population(s);
     schedule_at(s, EV_LOOKUP, NODE_NONE, 0, 0);
-    if (sc->sample_us <= sc->duration_us)
-        schedule_at(s, EV_SAMPLE, NODE_NONE, sc->sample_us, 0);
+    schedule_at(s, EV_SAMPLE, NODE_NONE,
+                sc->sample_us < sc->duration_us ? sc->sample_us : sc->duration_us, 0);
     for (size_t k = 0; k < sc->churn.n_events; k++)
         schedule_at(s, EV_SCHEDULED, NODE_NONE, sc->churn.events[k].at_us, k);
     if (p->insert && sc->nodes.start == START_JOIN)

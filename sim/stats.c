@@ -282,8 +282,8 @@ void stats_server_message(struct stats *st, int64_t now)
 
 void stats_download(struct stats *st, int64_t now, int64_t started_us, bool completed)
 {
-    if (started_us < st->warmup_us || now >= st->end_us)
-        return;
+    if (started_us < st->warmup_us || started_us >= st->end_us)
+        return;                       /* downloads started in the window, ended by the drain */
     if (!completed) {
         st->dl_aborted++;
         return;
@@ -370,5 +370,6 @@ void stats_finish(struct stats *st, uint64_t events, double m[M_COUNT])
     m[M_DEPARTURES] = (double)st->departures;
     m[M_LOST] = (double)st->lost;
     m[M_TO_DEAD] = (double)st->to_dead;
+    m[M_DROPPED] = (double)st->dropped;
     m[M_EVENTS] = (double)events;
 }

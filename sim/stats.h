@@ -52,6 +52,7 @@
     X(M_DEPARTURES, "churn.departures", "nodes that left or crashed")                          \
     X(M_LOST, "net.lost", "messages lost by the network")                                      \
     X(M_TO_DEAD, "net.to_dead", "messages that reached a dead node or a past incarnation")     \
+    X(M_DROPPED, "sim.dropped", "timers and RPC timeouts dropped: their node had gone")      \
     X(M_EVENTS, "sim.events", "events processed")
 
 enum metric {
@@ -118,6 +119,7 @@ struct stats {
     double state_sum, state_max;
     uint32_t state_samples;
     uint64_t joins, departures, lost, to_dead;
+    uint64_t dropped;                 /* timers and RPC timeouts of nodes gone or rejoined */
 
     uint32_t servers;                 /* dedicated server nodes of the protocol */
     uint64_t server_msgs;             /* messages servers received in [warmup, end) */

@@ -23,8 +23,6 @@
 /* An RPC in flight: the protocol's view plus the engine's bookkeeping. */
 struct rpc_rec {
     struct rpc pub;
-    node_t from;                      /* the requester */
-    uint32_t from_inc;
     uint32_t gen;                     /* bumped on release: stale replies/timeouts are ignored */
     uint32_t next_free;
     bool pending;
