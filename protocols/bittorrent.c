@@ -40,11 +40,11 @@
  * `snub` (60 s, mainline's anti-snubbing delay) while unchoking us, is closed. A graceful leave
  * sends every connection a FIN.
  *
- * Memory: the slab holds struct bt_node (72 bytes); protocol-owned arrays add per node slot
- * max_conns connections of 120 bytes plus a bitfield of ⌈pieces/64⌉ words each, 16 bytes of
- * block masks and 2 bytes of availability per piece, its own bitfield, and `peer_list` known
- * addresses of 8 bytes: with the defaults (80 connections, 256 pieces, 50 known) about
- * 80·(120+32) + 256·18 + 32 + 400 ≈ 17 KB. The tracker keeps 24 bytes per swarm member. */
+ * Memory: the slab holds struct bt_node (64 bytes); protocol-owned arrays add per node slot
+ * max_conns connections of 440 bytes (room for 16 uploads in flight per connection) plus a
+ * bitfield of ⌈pieces/64⌉ words each, 16 bytes of block masks and 2 bytes of availability per
+ * piece, its own bitfield, and `peer_list` known addresses of 8 bytes: with the defaults
+ * (80 connections, 256 pieces, 50 known) about 80·(440+32) + 256·18 + 32 + 400 ≈ 43 KB. The tracker keeps 24 bytes per swarm member. */
 #include "protocols/protocol.h"
 
 #include <math.h>
@@ -64,6 +64,12 @@
 #define BT_PEERLIST_MAX 100
 #define BT_CONNS_MAX 128
 #define BT_NONE UINT32_MAX
+
+
+
+
+
+
 #define BT_REANNOUNCE_MIN_US (60 * INT64_C(1000000))   /* fewest peers: at most once a minute */
 #define BT_KEEPALIVE_US (120 * INT64_C(1000000))      /* BEP 3: keep-alive every two minutes */
 
@@ -224,6 +230,7 @@ enum bt_timer { BT_T_CHOKE, BT_T_ANNOUNCE, BT_T_DEPART };
 #define BT_PEER_CHOKING 0x04u         /* the peer chokes us */
 #define BT_PEER_INTERESTED 0x08u
 #define BT_OPTIMISTIC 0x10u           /* our optimistic unchoke */
+#define BT_INITIATED 0x20u            /* we opened it (counts against max_initiate) */
 
 struct bt_req {                       /* a block request outstanding at a peer */
     uint32_t piece;
@@ -235,14 +242,14 @@ struct bt_conn {
     struct addr peer;
     uint8_t flags;
     uint8_t n_req;                    /* our requests outstanding at the peer */
-    uint8_t n_up;                     /* our transfers to the peer in flight (ring) */
     uint8_t up_head;
     uint32_t npieces;                 /* pieces the peer has */
     int64_t heard_us, sent_us;        /* last message from / to the peer */
     int64_t block_us;                 /* last block from the peer, or when requests began */
     uint32_t down[2], up[2];          /* bytes from / to the peer: this round, the last */
     struct bt_req req[BT_PIPELINE_MAX];
-    struct { uint64_t handle; uint32_t piece, block; } upl[4];   /* latest transfers to it */
+    /* our latest transfers to the peer: as many as it may have requests outstanding */
+    struct { uint64_t handle; uint32_t piece, block; } upl[BT_PIPELINE_MAX];
 };
 
 struct bt_node {
@@ -256,6 +263,9 @@ struct bt_node {
     uint32_t unchoked;                /* regular unchokes now */
     uint32_t pad;
 };
+
+_Static_assert(sizeof(struct bt_conn) == 440 && sizeof(struct bt_node) == 64,
+               "the memory figures in the header comment");
 
 struct bt_tracker_entry {
     struct addr addr;
@@ -497,7 +507,7 @@ static void drop_requests(struct sim *s, node_t n, uint32_t ci)
 
 static void cancel_uploads(struct sim *s, struct bt_conn *c)
 {
-    for (uint32_t k = 0; k < 4; k++)
+    for (uint32_t k = 0; k < BT_PIPELINE_MAX; k++)
         if (c->upl[k].handle) {
             net_transfer_cancel(s, c->upl[k].handle);
             c->upl[k].handle = 0;
@@ -511,6 +521,8 @@ static void remove_conn(struct sim *s, node_t n, uint32_t ci, bool say_fin)
     struct bt_conn *c = conns(w, n);
     drop_requests(s, n, ci);
     cancel_uploads(s, &c[ci]);
+    if (c[ci].flags & BT_INITIATED)
+        b->n_initiated--;
     if (say_fin)
         send_ctl(s, n, &c[ci], BT_MSG_CLOSE);
     uint64_t *bits = peer_bits(w, n, ci);
@@ -1017,7 +1029,7 @@ static void bt_join(struct sim *s, node_t n)
     announce(s, n, BT_EV_STARTED);
     int64_t choke = P_(s, BT_P_CHOKE);
     sim_timer(s, n, BT_T_CHOKE, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)choke), 0);
-    b->announce_timer = sim_timer(s, n, BT_T_ANNOUNCE, P_(s, BT_P_ANNOUNCE), 0);
+    b->announce_timer = sim_timer(s, n, BT_T_ANNOUNCE, sim_jitter(s, P_(s, BT_P_ANNOUNCE)), 0);
 }
 
 static void bt_leave(struct sim *s, node_t n)
@@ -1036,10 +1048,13 @@ static void on_handshake(struct sim *s, node_t n, const struct msg *m)
     struct bt_node *b = node(s, n);
     if (m->rpc) {                     /* our handshake answered */
         b->n_pending--;
-        if (find_conn(s, n, m->src) != BT_NONE || b->n_conn >= W(s)->C)
+        if (find_conn(s, n, m->src) != BT_NONE || b->n_conn >= W(s)->C) {
+            /* the other end has taken us in: tell it we will not use the connection */
+            send_msg(s, n, m->src, BT_MSG_CLOSE, NULL, 0, bt_wire_size(BT_MSG_CLOSE, 0, 0));
             return;
+        }
         b->n_initiated++;
-        add_conn(s, n, m->src);
+        add_conn(s, n, m->src)->flags |= BT_INITIATED;
         return;
     }
     uint32_t maxc = (uint32_t)P_(s, BT_P_MAX_CONNS);
@@ -1085,8 +1100,10 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         on_handshake(s, n, m);
         return;
     case BT_MSG_REFUSE:
-        if (m->rpc)
+        if (m->rpc) {
             b->n_pending--;
+            connect_all(s, n);        /* try another known peer */
+        }
         return;
     default:
         break;
@@ -1162,14 +1179,14 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
                          .body = r, .len = sizeof *r };
         uint64_t h = net_transfer(s, n, c->peer, &o);
         c->upl[c->up_head] = (__typeof__(c->upl[0])){ h, r->piece, r->block };
-        c->up_head = (uint8_t)((c->up_head + 1) % 4);
+        c->up_head = (uint8_t)((c->up_head + 1) % BT_PIPELINE_MAX);
         c->up[0] += BT_BLOCK;
         c->sent_us = sim_now(s);
         return;
     }
     case BT_MSG_CANCEL: {
         const struct bt_block_ref *r = m->body;
-        for (uint32_t k = 0; k < 4; k++)
+        for (uint32_t k = 0; k < BT_PIPELINE_MAX; k++)
             if (c->upl[k].handle && c->upl[k].piece == r->piece && c->upl[k].block == r->block) {
                 net_transfer_cancel(s, c->upl[k].handle);
                 c->upl[k].handle = 0;
@@ -1199,7 +1216,7 @@ static void bt_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         return;
     case BT_T_ANNOUNCE:
         announce(s, n, BT_EV_NONE);
-        b->announce_timer = sim_timer(s, n, BT_T_ANNOUNCE, P_(s, BT_P_ANNOUNCE), 0);
+        b->announce_timer = sim_timer(s, n, BT_T_ANNOUNCE, sim_jitter(s, P_(s, BT_P_ANNOUNCE)), 0);
         return;
     case BT_T_DEPART:
         sim_depart(s, n);
@@ -1294,7 +1311,9 @@ static void gauges_compute(struct sim *s)
     g[BT_G_MIN_COPIES] = minc;
     g[BT_G_MEAN_COPIES] = sum / w->P;
     capacity_change(s, 0);
-    (void)cap_up;
+    /* joins and graceful leaves move cap_live as they happen; a crash cannot be seen by the
+     * protocol, so the live capacity is set right at every sample from the scan above */
+    w->cap_live = cap_up;
     g[BT_G_UTIL] = w->cap_integral > 0 ? w->delivered / w->cap_integral : 0;
     w->delivered = 0;
     w->cap_integral = 0;
