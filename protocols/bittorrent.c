@@ -44,7 +44,8 @@
  * max_conns connections of 440 bytes (room for 16 uploads in flight per connection) plus a
  * bitfield of ⌈pieces/64⌉ words each, 16 bytes of block masks and 2 bytes of availability per
  * piece, its own bitfield, and `peer_list` known addresses of 8 bytes: with the defaults
- * (80 connections, 256 pieces, 50 known) about 80·(440+32) + 256·18 + 32 + 400 ≈ 43 KB. The tracker keeps 24 bytes per swarm member. */
+ * (80 connections, 256 pieces, 50 known) about 80·(440+32) + 256·18 + 32 + 400 ≈ 43 KB. The
+ * tracker keeps 24 bytes per swarm member. */
 #include "protocols/protocol.h"
 
 #include <math.h>

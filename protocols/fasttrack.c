@@ -1237,7 +1237,10 @@ static void ftrack_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t l
                               .phase = FTRACK_REC_COLLECT };
     uint64_t h = rec_handle(g, i);
     sim_timer(s, origin, FTRACK_TIMER_WINDOW, g->window_us, h);
-    struct ftrack_query q = { .key = key, .handle = h, .qid = lookup_id, .ttl = (uint8_t)g->ttl,
+    /* a random id, as a GUID is: the lookup's number would be dense and collision-free in the
+     * direct-mapped query caches, which no real network gets */
+    uint32_t qid = (uint32_t)gsl_rng_uniform_int(sim_rng(s), UINT32_MAX);
+    struct ftrack_query q = { .key = key, .handle = h, .qid = qid, .ttl = (uint8_t)g->ttl,
                               .hops = 0 };
     if (nd->role == FTRACK_SUPER) {
         sn_query(s, origin, &q, sim_addr(s, origin), lookup_id);
