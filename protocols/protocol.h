@@ -1,9 +1,11 @@
 /* protocol.h — the plug-in interface every overlay implements, and the registry.
  *
  * One const struct per protocol, filled with designated initializers. Optional members may be
- * NULL and are checked at the call site. Per-node state is a slab of node_state_size bytes per
- * node slot (sim_state); variable-size tables live in protocol-owned arrays sized from
- * sim_capacity() in setup. */
+ * NULL and are checked at the call site. Per-node state is one slab record per node slot
+ * (sim_state): a fixed part and the variable-size tables that follow it, sized from the
+ * configuration (state_size). A handler reads only the state of the node it runs for (checked
+ * builds enforce it); setup, converge, gauge and teardown may read every node's. What every
+ * protocol needs beside that (pools, message tables, wrappers, join back-off) is in kit.h. */
 #ifndef P2PLAB_PROTOCOL_H
 #define P2PLAB_PROTOCOL_H
 
@@ -30,7 +32,10 @@ struct protocol {
     const char *paper;                /* citation of the mechanism's source */
     const struct param *params;       /* NULL-name terminated */
     enum key_metric keys;
-    size_t node_state_size;           /* bytes per node slot */
+    size_t node_state_size;           /* bytes per node slot (the fixed part) */
+    /* optional: bytes per node slot under this configuration, the fixed part and the
+     * variable-size tables that follow it (sized from cfg); NULL: node_state_size */
+    size_t (*state_size)(const struct proto_config *cfg);
     /* largest message body under this configuration, bytes: sizes the event records */
     size_t (*msg_body_max)(const struct proto_config *cfg);
 
@@ -51,6 +56,9 @@ struct protocol {
      * phase ends (at nodes.join_over); with start: converged, converge has placed the keys. */
     void (*insert)(struct sim *s, node_t origin, uint64_t key);
     void (*teardown)(struct sim *s);             /* optional */
+    /* optional: n's incarnation has ended (it crashed, left or departed; leave has run): free
+     * what it owned outside its slab record (pool records, vectors). It sends nothing. */
+    void (*down)(struct sim *s, node_t n);
     /* optional: names of the protocol's own counters ("route_rare"), NULL-terminated, at most
      * PROTO_COUNTERS_MAX; sim_count adds to them during [warmup, duration), and they are
      * reported per run in counters.csv and summary.yaml */

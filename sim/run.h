@@ -36,6 +36,10 @@ struct run_progress {
  * message in err (e.g. a latency matrix that cannot be read, a protocol without converge). */
 int run_cell(const struct scenario *sc, size_t proto, uint64_t seed,
              const struct run_progress *pg, struct run_result *out, char *err, size_t errlen);
+/* The same with protocol p in place of the registry's (tests: a protocol made for the test). */
+struct protocol;
+int run_cell_with(const struct protocol *p, const struct scenario *sc, size_t proto, uint64_t seed,
+                  const struct run_progress *pg, struct run_result *out, char *err, size_t errlen);
 void run_result_free(struct run_result *r);
 
 #endif

@@ -42,8 +42,54 @@ _Noreturn void sim_assert_fail(const char *expr, const char *file, int line)
 int64_t sim_now(const struct sim *s) { return s->eng.now; }
 struct addr sim_addr(const struct sim *s, node_t n) { return (struct addr){ n, s->inc[n] }; }
 uint64_t sim_node_id(const struct sim *s, node_t n) { return s->id[n]; }
-void *sim_state(struct sim *s, node_t n) { return s->state + (size_t)n * s->state_size; }
-const void *sim_state_const(const struct sim *s, node_t n) { return s->state + (size_t)n * s->state_size; }
+/* The slab record of slot n, for the engine's own use (zeroing it when n comes up). */
+static void *slot_state(const struct sim *s, node_t n) { return s->state + (size_t)n * s->state_size; }
+
+#ifdef P2PLAB_CHECK
+_Noreturn static void locality_fail(const struct sim *s, node_t n)
+{
+    fprintf(stderr, "p2plab: %s: locality violated: a handler running for node %u read the state "
+            "of node %u; a node reads only its own state and learns of others by messages\n",
+            s->proto->name, s->acting, n);
+    fflush(stderr);
+    abort();
+}
+#endif
+
+/* Checked builds (P2PLAB_CHECK) stop any read of another node's state, except while the
+ * engine runs a hook that may read everything (setup, converge, gauges, teardown). */
+static void check_local(const struct sim *s, node_t n)
+{
+#ifdef P2PLAB_CHECK
+    if (n != s->acting && s->acting != SIM_ACTING_ALL)
+        locality_fail(s, n);
+#else
+    (void)s;
+    (void)n;
+#endif
+}
+
+void *sim_state(struct sim *s, node_t n)
+{
+    check_local(s, n);
+    return slot_state(s, n);
+}
+
+const void *sim_state_const(const struct sim *s, node_t n)
+{
+    check_local(s, n);
+    return slot_state(s, n);
+}
+
+void sim_check_local(const struct sim *s, node_t n) { check_local(s, n); }
+
+/* Protocol code about to run on behalf of n (or SIM_ACTING_ALL): returns who acted before. */
+static node_t act_as(struct sim *s, node_t n)
+{
+    node_t was = s->acting;
+    s->acting = n;
+    return was;
+}
 const struct proto_config *sim_config(const struct sim *s) { return s->cfg; }
 gsl_rng *sim_rng(struct sim *s) { return s->rng_proto; }
 
@@ -453,7 +499,9 @@ static void issue_lookup(struct sim *s)
         uint32_t d = ev_new(s, EV_LOOKUP_DEADLINE, origin, s->inc[origin]);
         engine_ev(&s->eng, d)->arg = id;
         engine_schedule(&s->eng, d, s->eng.now + s->sc->workload.lookup_timeout_us);
+        node_t was = act_as(s, origin);
         s->proto->lookup(s, origin, key, id);
+        s->acting = was;
     }
     double hosts = (double)s->ready.n / s->vnodes;         /* a rate per node is per host */
     double per_s = rate->per_s * (rate->per_node ? (hosts > 0 ? hosts : 1) : 1);
@@ -469,7 +517,9 @@ static void insert_keys(struct sim *s)
 {
     for (uint32_t k = 0; k < s->wl.n_keys && s->ready.n > 0; k++) {
         node_t origin = s->ready.item[gsl_rng_uniform_int(s->wl.rng, s->ready.n)];
+        node_t was = act_as(s, origin);
         s->proto->insert(s, origin, s->wl.keys[k]);
+        s->acting = was;
     }
 }
 
@@ -515,7 +565,7 @@ static void node_up(struct sim *s, node_t n)
     s->inc[n]++;
     uint64_t hi = gsl_rng_get(s->rng_churn), lo = gsl_rng_get(s->rng_churn);
     s->id[n] = (hi << 32) ^ lo;
-    memset(sim_state(s, n), 0, s->state_size);
+    memset(slot_state(s, n), 0, s->state_size);
     s->dl_start[n] = -1;
     if (s->files)
         catalogue_draw(&s->cat, n);
@@ -531,12 +581,14 @@ static void server_start(struct sim *s, uint32_t k)
     s->inc[n]++;
     uint64_t hi = gsl_rng_get(s->rng_churn), lo = gsl_rng_get(s->rng_churn);
     s->id[n] = (hi << 32) ^ lo;
-    memset(sim_state(s, n), 0, s->state_size);
+    memset(slot_state(s, n), 0, s->state_size);
     s->server_up[k] = true;
     s->dl_start[n] = -1;
     flow_set_capacity(&s->flows, host_of(s, n), s->sc->network.server_bw.up_Bps,
                       s->sc->network.server_bw.down_Bps);
+    node_t was = act_as(s, n);
     s->proto->join(s, n);
+    s->acting = was;
 }
 
 static void host_join(struct sim *s, node_t host)
@@ -550,7 +602,9 @@ static void host_join(struct sim *s, node_t host)
     for (node_t n = n0; n < n0 + s->vnodes; n++) {
         if (s->trace)
             trace_node(s->trace, s->eng.now, "up", n, s->id[n]);
+        node_t was = act_as(s, n);
         s->proto->join(s, n);
+        s->acting = was;
     }
     schedule_churn(s, host, CHURN_DOWN, churn_sample(s->rng_churn, &s->sc->churn.session));
 }
@@ -561,11 +615,15 @@ static void host_down(struct sim *s, node_t host, bool crash, bool comes_back)
     for (node_t n = n0; n < n0 + s->vnodes; n++) {
         if (s->trace)
             trace_node(s->trace, s->eng.now, crash ? "crash" : "leave", n, s->id[n]);
+        node_t was = act_as(s, n);
         if (!crash && s->proto->leave)
             s->proto->leave(s, n);
         download_end(s, n, false);
         unmark_ready(s, n);
         slotset_remove(&s->alive, n);
+        if (s->proto->down)
+            s->proto->down(s, n);
+        s->acting = was;
     }
     flow_drop_host(&s->flows, &s->eng, host_of(s, n0));
     live_changed(s);
@@ -631,6 +689,11 @@ static void scheduled_event(struct sim *s, const struct scn_churn_event *ce)
         break;
     case CHURN_CRASH_SERVERS:
         for (uint32_t k = 0; k < s->n_servers; k++) {
+            if (s->server_up[k] && s->proto->down) {
+                node_t was = act_as(s, s->server_base + k);
+                s->proto->down(s, s->server_base + k);
+                s->acting = was;
+            }
             s->server_up[k] = false;
             flow_drop_host(&s->flows, &s->eng, host_of(s, s->server_base + k));
         }
@@ -654,8 +717,11 @@ static void sample(struct sim *s)
         if (n0 % s->vnodes)
             continue;
         double v = 0;
-        for (node_t n = n0; n < n0 + s->vnodes; n++)
+        for (node_t n = n0; n < n0 + s->vnodes; n++) {
+            node_t was = act_as(s, n);
             v += (double)s->proto->state_entries(s, n);
+            s->acting = was;
+        }
         sum += v;
         if (v > max)
             max = v;
@@ -668,7 +734,9 @@ static void sample(struct sim *s)
         uint32_t up = 0;
         for (uint32_t k = 0; k < s->n_servers; k++)
             if (s->server_up[k]) {
+                node_t was = act_as(s, s->server_base + k);
                 entries += (double)s->proto->state_entries(s, s->server_base + k);
+                s->acting = was;
                 up++;
             }
         if (up)                       /* a crashed server holds nothing: it is not sampled */
@@ -677,8 +745,10 @@ static void sample(struct sim *s)
     if (s->proto->gauges) {
         double g[STATS_GAUGES_MAX];
         uint32_t k = 0;
+        node_t was = act_as(s, SIM_ACTING_ALL);   /* a gauge is a measurement: it may read all */
         for (; k < STATS_GAUGES_MAX && s->proto->gauges[k]; k++)
             g[k] = s->proto->gauge(s, k);
+        s->acting = was;
         stats_gauges(&s->stats, s->eng.now, g, k);
     }
     /* the next sample, and one at the end if the period does not divide the duration, so that
@@ -709,18 +779,19 @@ static void deliver_message(struct sim *s, const struct event *e, const void *bo
     struct msg m = { .src = e->src, .type = e->type, .cat = e->cat, .size = e->size,
                      .lookup = e->lookup, .req = e->req, .req_gen = e->rpc_gen,
                      .body = body, .len = e->len };
+    struct rpc copy;                          /* the table may move while the protocol runs */
     if (e->rep) {
         struct rpc_rec *r = &s->rpcs[e->rep - 1];
         if (r->gen != e->rpc_gen || !r->pending)
             return;                           /* a reply after its timeout: ignored */
-        struct rpc copy = r->pub;             /* the table may move while the protocol runs */
+        copy = r->pub;
         rpc_release(s, e->rep - 1);
         m.req = 0;
         m.rpc = &copy;
-        s->proto->on_message(s, e->node, &m);
-        return;
     }
+    node_t was = act_as(s, e->node);
     s->proto->on_message(s, e->node, &m);
+    s->acting = was;
 }
 
 static void rpc_timeout(struct sim *s, const struct event *e)
@@ -737,7 +808,9 @@ static void rpc_timeout(struct sim *s, const struct event *e)
     stats_timeout(&s->stats, copy.lookup);
     if (s->trace)
         trace_timeout(s->trace, s->eng.now, e->node, copy.dst.slot, copy.type, copy.lookup);
+    node_t was = act_as(s, e->node);
     s->proto->on_timeout(s, e->node, &copy);
+    s->acting = was;
 }
 
 static void dispatch(struct sim *s, const struct event *e, const void *body)
@@ -747,9 +820,11 @@ static void dispatch(struct sim *s, const struct event *e, const void *body)
         deliver_message(s, e, body);
         break;
     case EV_TIMER:
-        if (is_current(s, e->node, e->inc))
+        if (is_current(s, e->node, e->inc)) {
+            node_t was = act_as(s, e->node);
             s->proto->on_timer(s, e->node, e->type, e->arg);
-        else
+            s->acting = was;
+        } else
             s->stats.dropped++;
         break;
     case EV_RPC_TIMEOUT:
@@ -875,7 +950,9 @@ static void start_population(struct sim *s)
     for (node_t n = 0; n < s->used; n++)
         node_up(s, n);
     live_changed(s);
+    node_t was = act_as(s, SIM_ACTING_ALL);    /* t = 0: converge may use global knowledge */
     s->proto->converge(s);
+    s->acting = was;
     for (node_t n = 0; n < s->used; n++) {
         mark_ready(s, n);
         if (n + INTRODUCER_MEMORY >= s->used)
@@ -915,6 +992,7 @@ static void key_load(struct sim *s, double m[M_COUNT])
 
 static void sim_teardown(struct sim *s)
 {
+    s->acting = SIM_ACTING_ALL;
     if (s->proto && s->proto->teardown)
         s->proto->teardown(s);
     engine_free(&s->eng);
@@ -986,12 +1064,19 @@ static double peak_rss_mb(void)
 int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct run_progress *pg,
              struct run_result *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     const struct protocol *p = protocol_find(sc->protocols[pi].name);
     if (!p) {
+        memset(out, 0, sizeof *out);
         snprintf(err, errlen, "unknown protocol \"%s\"", sc->protocols[pi].name);
         return -1;
     }
+    return run_cell_with(p, sc, pi, seed, pg, out, err, errlen);
+}
+
+int run_cell_with(const struct protocol *p, const struct scenario *sc, size_t pi, uint64_t seed,
+                  const struct run_progress *pg, struct run_result *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
     if (p->keys == KEYS_FILES && sc->workload.files == 0) {
         snprintf(err, errlen, "%s searches a file catalogue: set workload.files.count "
                  "(e.g. workload: { files: { count: 10000, per_node: 20 } })", p->name);
@@ -1017,7 +1102,9 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     s->introducer_host = s->peer_hosts + s->n_servers;
     s->server_up = mem_calloc(s->n_servers ? s->n_servers : 1, sizeof *s->server_up, "servers");
     s->rpc_free = UINT32_MAX;
-    s->state_size = p->node_state_size ? p->node_state_size : 1;
+    s->acting = NODE_NONE;
+    size_t bytes = p->state_size ? p->state_size(s->cfg) : p->node_state_size;
+    s->state_size = bytes ? (bytes + 7) & ~(size_t)7 : 8;
     s->id = mem_calloc(s->cap, sizeof *s->id, "node identifiers");
     s->inc = mem_calloc(s->cap, sizeof *s->inc, "node incarnations");
     s->dl_start = mem_calloc(s->cap, sizeof *s->dl_start, "download start times");
@@ -1049,7 +1136,10 @@ int run_cell(const struct scenario *sc, size_t pi, uint64_t seed, const struct r
     s->stats.servers = s->n_servers;
     if (net_init(&s->net, &sc->network, s->introducer_host + 1, seed, err, errlen) != 0)
         goto done;
-    if (p->setup(s, s->cfg) != 0) {
+    s->acting = SIM_ACTING_ALL;
+    int setup_rc = p->setup(s, s->cfg);
+    s->acting = NODE_NONE;
+    if (setup_rc != 0) {
         snprintf(err, errlen, "%s could not be set up for %u nodes", p->name, s->cap);
         goto done;
     }

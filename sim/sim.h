@@ -1,6 +1,7 @@
 /* sim.h — the simulator as a protocol sees it: clock, own node, messages, RPCs, timers, lookups.
  *
- * A protocol module includes this header and protocols/protocol.h, nothing else from sim/.
+ * A protocol module includes this header, protocols/protocol.h and protocols/kit.h, and from
+ * sim/ nothing else but sim/mem.h.
  * Everything between nodes is a message with a latency and a size; a node reads only its own
  * state (sim_state) and learns about other nodes only from messages. A crashed node never
  * answers: an RPC to it ends in on_timeout, which is how every protocol discovers failures. */
@@ -79,8 +80,15 @@ struct out {
 int64_t sim_now(const struct sim *s);                     /* microseconds */
 struct addr sim_addr(const struct sim *s, node_t n);      /* n's own address */
 uint64_t sim_node_id(const struct sim *s, node_t n);      /* n's own identifier, fresh per join */
-void *sim_state(struct sim *s, node_t n);                 /* n's node_state_size bytes */
+/* n's own state: the protocol's slab record for n (its fixed part and the tables that follow
+ * it). Only the node a handler runs for may be read: checked builds (P2PLAB_CHECK) stop a read
+ * of any other node, except in setup, converge, gauges and teardown, which may read them all. */
+void *sim_state(struct sim *s, node_t n);
 const void *sim_state_const(const struct sim *s, node_t n);
+/* The same check for state kept outside the slab (a pool record n owns): a no-op unless
+ * checked. */
+void sim_check_local(const struct sim *s, node_t n);
+#define SIM_ACTING_ALL (NODE_NONE - 1)    /* engine-internal: a hook that may read every node */
 const struct proto_config *sim_config(const struct sim *s);
 gsl_rng *sim_rng(struct sim *s);                          /* the protocol's own stream */
 /* A period drawn uniformly from [0.5, 1.5] x mean_us on the protocol's stream: how every

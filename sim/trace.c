@@ -2,6 +2,7 @@
 #include "sim/trace.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "protocols/protocol.h"
 
@@ -44,8 +45,11 @@ static const char *msg_name(const struct trace *t, uint16_t type, char *buf, siz
 {
     if (type == MSG_INTRODUCER_REPLY)
         return "INTRODUCER_REPLY";
-    if (t->proto->msg_names && type < t->proto->n_msg_names && t->proto->msg_names[type])
-        return t->proto->msg_names[type];
+    if (t->proto->msg_names && type < t->proto->n_msg_names && t->proto->msg_names[type]) {
+        /* a table may name its types by their enum constants: "CHORD_MSG_FIND_REQ" */
+        const char *name = t->proto->msg_names[type], *tail = strstr(name, "_MSG_");
+        return tail ? tail + 5 : name;
+    }
     snprintf(buf, len, "type %u", type);
     return buf;
 }

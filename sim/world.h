@@ -62,7 +62,10 @@ struct sim {
     uint64_t *id;                     /* current identifier */
     uint32_t *inc;                    /* incarnation: bumped at every (re)join */
     unsigned char *state;             /* protocol slab, cap x state_size */
-    size_t state_size;
+    size_t state_size;                /* bytes per slot, a multiple of 8 */
+    node_t acting;                    /* whose handler runs: the one node whose state it may
+                                         read; SIM_ACTING_ALL in setup, converge, gauges and
+                                         teardown; NODE_NONE in the engine's own code */
     struct slotset alive;             /* up (joining or joined) */
     struct slotset ready;             /* registered with the introducer: in the overlay */
     node_t introducer_host;           /* the introducer's host index in the network model */

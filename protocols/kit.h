@@ -1,0 +1,180 @@
+/* kit.h — the machinery every protocol needs, written once: message tables with their wire
+ * sizes, send/RPC/reply wrappers, pools of operations in flight, the join back-off and
+ * watchdog, and growable vectors.
+ *
+ * Nothing here knows any protocol, and nothing here may give a node more than its own state:
+ * a pool record belongs to the node that allocated it (kit_pool_get refuses a context that
+ * names another node's record), and a vector lives inside the node state that owns it. */
+#ifndef P2PLAB_KIT_H
+#define P2PLAB_KIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+#define KIT_NONE UINT32_MAX           /* no record, no index */
+
+/* ==== message tables ===================================================================== */
+
+/* A protocol lists its messages once, as an X-macro of (enum constant, fixed payload bytes,
+ * bytes per list entry):
+ *
+ *     #define CHORD_MESSAGES(X)                                  \
+ *         X(CHORD_MSG_PING_REQ, 0, 0)                           \
+ *         X(CHORD_MSG_STAB_REP, WIRE_CONTACT + 1, WIRE_CONTACT)
+ *     KIT_MSG_TABLE(chord, CHORD, CHORD_MESSAGES, CHORD_WIRE_OVERHEAD);
+ *
+ * which declares enum chord_msg (CHORD_MSG_PING_REQ, ..., CHORD_MSG_COUNT), chord_msg_name[]
+ * (the constants' names: traces print the part after "_MSG_") and `chord_msgs`, the table that
+ * kit_wire_size and the send wrappers read. OVERHEAD is what every message of the protocol
+ * carries besides its payload (network and protocol headers). */
+struct kit_wire {
+    uint16_t fixed;                   /* payload bytes every message of the type carries */
+    uint16_t entry;                   /* bytes per list entry */
+};
+
+struct kit_msgs {
+    const char *const *name;          /* indexed by type */
+    const struct kit_wire *wire;      /* indexed by type */
+    uint32_t count;                   /* message types */
+    uint32_t overhead;                /* header bytes of every message */
+};
+
+#define KIT_MSG_ENUM(id, fixed, entry) id,
+#define KIT_MSG_NAME(id, fixed, entry) [id] = #id,
+#define KIT_MSG_WIRE(id, fixed, entry) [id] = { (fixed), (entry) },
+
+#define KIT_MSG_TABLE(p, P, LIST, OVERHEAD)                                                    \
+    enum p##_msg { LIST(KIT_MSG_ENUM) P##_MSG_COUNT };                                         \
+    extern const char *const p##_msg_name[P##_MSG_COUNT];                                      \
+    const char *const p##_msg_name[P##_MSG_COUNT] = { LIST(KIT_MSG_NAME) };                   \
+    static const struct kit_wire p##_msg_wire[P##_MSG_COUNT] = { LIST(KIT_MSG_WIRE) };         \
+    static const struct kit_msgs p##_msgs = { .name = p##_msg_name, .wire = p##_msg_wire,     \
+                                              .count = P##_MSG_COUNT, .overhead = (OVERHEAD) }
+
+/* Bytes on the wire: overhead + fixed + entries x entry (+ extra, for a second list). */
+static inline uint32_t kit_wire_size(const struct kit_msgs *t, unsigned type, size_t entries)
+{
+    return (uint32_t)(t->overhead + t->wire[type].fixed + entries * t->wire[type].entry);
+}
+
+/* ==== sending ============================================================================ */
+
+/* A message as the wrappers take it: its type, the lookup it serves (LOOKUP_NONE: maintenance;
+ * the category follows from it unless `cat` says otherwise), its body, and the entries of its
+ * list for the size on the wire. `extra` adds bytes the table cannot know (a second list). */
+struct kit_out {
+    unsigned type;
+    uint32_t lookup;                  /* LOOKUP_NONE: a maintenance message */
+    const void *body;
+    size_t len;                       /* body bytes, <= the protocol's msg_body_max */
+    size_t entries;                   /* list entries, for the size on the wire */
+    size_t extra;                     /* bytes on the wire beyond the table's formula */
+};
+
+void kit_send(struct sim *s, const struct kit_msgs *t, node_t n, struct addr to,
+              const struct kit_out *o);
+void kit_rpc(struct sim *s, const struct kit_msgs *t, node_t n, struct addr to,
+             const struct kit_out *o, int64_t timeout_us, uint64_t ctx0, uint64_t ctx1);
+/* The reply serves the request's lookup and category, whatever o->lookup says. */
+void kit_reply(struct sim *s, const struct kit_msgs *t, node_t n, const struct msg *req,
+               const struct kit_out *o);
+/* A bulk transfer (net_transfer) sized from the table. */
+uint64_t kit_transfer(struct sim *s, const struct kit_msgs *t, node_t n, struct addr to,
+                      const struct kit_out *o);
+
+/* ==== operations in flight =============================================================== */
+
+/* A pool of fixed-size records (lookups, searches, joins in flight), each owned by the node
+ * that allocated it and named in RPC contexts by index and generation. Records live in one
+ * block with a free list; freeing bumps the generation, so a context naming a freed or reused
+ * record is recognised as stale. When a node goes down (the protocol's `down` hook), every
+ * record it owned is freed at once: its replies and timeouts will never be delivered. */
+struct kit_op {                       /* the header every record starts with */
+    node_t owner;                     /* the node running the operation */
+    uint32_t gen;                     /* bumped when freed */
+    uint32_t next_free;               /* free list; KIT_NONE at the end */
+    uint32_t prev_own, next_own;      /* the owner's records, a doubly linked list */
+    uint32_t live;                    /* 1 while allocated */
+};
+
+struct kit_pool {
+    unsigned char *rec;               /* cap records of `size` bytes */
+    size_t size;                      /* bytes per record, header included, 8-aligned */
+    uint32_t cap, free_head, in_use;
+    uint32_t *own_head;               /* per node slot: its first record, KIT_NONE if none */
+    node_t slots;
+    const char *what;                 /* for the out-of-memory message */
+};
+
+/* rec_size: the protocol's record, which starts with a struct kit_op. */
+void kit_pool_init(struct kit_pool *p, size_t rec_size, uint32_t cap, node_t slots,
+                   const char *what);
+void kit_pool_free(struct kit_pool *p);
+/* A fresh record owned by n, zeroed after its header. Pointers into the pool do not survive
+ * this call: keep indices. */
+uint32_t kit_pool_alloc(struct kit_pool *p, node_t n);
+void kit_pool_release(struct kit_pool *p, uint32_t i);
+static inline void *kit_pool_at(const struct kit_pool *p, uint32_t i)
+{
+    return p->rec + (size_t)i * p->size;
+}
+/* The context naming record i (generation << 32 | index). */
+static inline uint64_t kit_pool_ctx(const struct kit_pool *p, uint32_t i)
+{
+    return (uint64_t)((const struct kit_op *)kit_pool_at(p, i))->gen << 32 | i;
+}
+/* The record a context names, if it is still allocated, the same one, and n's; else KIT_NONE. */
+uint32_t kit_pool_get(const struct kit_pool *p, node_t n, uint64_t ctx);
+/* Frees every record n owns (n went down). */
+void kit_pool_node_down(struct kit_pool *p, node_t n);
+
+/* ==== joining ============================================================================ */
+
+/* The join back-off and the introducer watchdog, kept in the node's own state. */
+#define KIT_BACKOFF_MAX 6             /* retries back off up to 2^6 times the base */
+
+struct kit_join {
+    uint8_t tries;                    /* consecutive failed attempts */
+    uint8_t epoch;                    /* bumped per question to the introducer */
+    uint8_t asking;                   /* waiting for the introducer's answer */
+};
+
+/* The delay before the next attempt: a jittered base x 2^min(tries, KIT_BACKOFF_MAX); counts
+ * the attempt. */
+int64_t kit_backoff(struct sim *s, struct kit_join *j, int64_t base_us);
+/* Asks the introducer for contacts and arms timer `kind` (arg: the question's epoch) to ask
+ * again after timeout_us if the answer, a message that may be lost, has not come. */
+void kit_join_ask(struct sim *s, node_t n, struct kit_join *j, uint32_t kind, int64_t timeout_us);
+/* The introducer answered: true if n was waiting for it (a second answer is dropped). */
+bool kit_join_answered(struct kit_join *j);
+/* The watchdog fired with `arg`: true if its question is still unanswered. */
+bool kit_join_unanswered(const struct kit_join *j, uint64_t arg);
+
+/* ==== vectors ============================================================================ */
+
+/* A growable array kept in a node's state. Its buffer is the node's: the protocol frees it
+ * in its `down` hook, since the engine zeroes the state when the slot comes up again. */
+struct kit_vec {
+    void *v;
+    uint32_t n, cap;                  /* elements held, allocated */
+};
+
+/* Room for `want` elements of `elem` bytes (doubling from 8); exits naming `what` if memory
+ * runs out. */
+void kit_vec_reserve(struct kit_vec *v, uint32_t want, size_t elem, const char *what);
+/* Opens a gap at position i and returns it (uninitialised). */
+void *kit_vec_insert(struct kit_vec *v, uint32_t i, size_t elem, const char *what);
+void kit_vec_remove(struct kit_vec *v, uint32_t i, size_t elem);
+void kit_vec_free(struct kit_vec *v);
+/* The first position whose 64-bit key (at offset 0 of each element) is >= key. */
+uint32_t kit_vec_lower_bound(const struct kit_vec *v, size_t elem, uint64_t key);
+
+/* ==== time =============================================================================== */
+
+/* Milliseconds since the start, 64-bit: a scenario may last a year. */
+static inline int64_t kit_now_ms(const struct sim *s) { return sim_now(s) / 1000; }
+
+#endif
