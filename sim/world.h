@@ -87,4 +87,28 @@ struct sim {
     struct trace *trace;              /* NULL unless p2plab trace follows this run */
 };
 
+/* ---- shared among the engine's modules: sim.c, hosts.c, run.c -------------------------- */
+
+/* sim.c */
+void *world_slot_state(const struct sim *s, node_t n);   /* no locality check: engine use */
+node_t world_act_as(struct sim *s, node_t n);   /* protocol code runs for n; returns the last */
+bool world_is_current(const struct sim *s, node_t n, uint32_t inc);
+node_t world_host_of(const struct sim *s, node_t n);
+int64_t world_delay(const struct sim *s, node_t a, node_t b);   /* one way, between hosts */
+void world_download_end(struct sim *s, node_t n, bool completed);
+uint32_t world_ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc);
+void world_schedule_at(struct sim *s, uint8_t kind, node_t node, int64_t t, uint64_t arg);
+void world_draw_bandwidth(struct sim *s, node_t host);
+void world_mark_ready(struct sim *s, node_t n);
+void world_unmark_ready(struct sim *s, node_t n);
+void world_introducer_remember(struct introducer *in, struct peer p);
+void world_dispatch(struct sim *s, const struct event *e, const void *body);
+/* hosts.c */
+void world_churn_event(struct sim *s, const struct event *e);
+void world_depart_event(struct sim *s, const struct event *e);
+void world_scheduled_event(struct sim *s, const struct scn_churn_event *ce);
+void world_sample(struct sim *s);
+void world_start_population(struct sim *s);
+void world_key_load(struct sim *s, double m[M_COUNT]);
+
 #endif
