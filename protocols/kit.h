@@ -48,6 +48,11 @@ struct kit_msgs {
 
 #define KIT_MSG_TABLE(p, P, LIST, OVERHEAD)                                                    \
     enum p##_msg { LIST(KIT_MSG_ENUM) P##_MSG_COUNT };                                         \
+    KIT_MSG_TABLES(p, P, LIST, OVERHEAD)
+/* The tables alone, for a protocol whose internal header declares the enum (for its tests):
+ *     enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };   (the header)
+ *     KIT_MSG_TABLES(chord, CHORD, CHORD_MESSAGES, CHORD_WIRE_OVERHEAD);  (the .c file) */
+#define KIT_MSG_TABLES(p, P, LIST, OVERHEAD)                                                   \
     extern const char *const p##_msg_name[P##_MSG_COUNT];                                      \
     const char *const p##_msg_name[P##_MSG_COUNT] = { LIST(KIT_MSG_NAME) };                   \
     static const struct kit_wire p##_msg_wire[P##_MSG_COUNT] = { LIST(KIT_MSG_WIRE) };         \
