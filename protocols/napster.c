@@ -31,24 +31,30 @@
  * State. A server's state entries are its tuples (O(N x files per node)); a client's is its
  * server connection (1 while logged in). The directory of a server: a hash table file -> a
  * doubly linked list of tuples, and per client slot its chain of tuples, so a client is
- * dropped in O(its files). The engine's slab holds struct napster_node, 32 bytes per node;
- * each server adds 24 bytes per node slot (struct napster_client) and 24 bytes per tuple plus
- * 13 bytes per slot of the file hash table (at least two slots per distinct file).
+ * dropped in O(its files). The engine's slab holds union napster_slot, 72 bytes per node: a
+ * client's struct napster_node, or a server's directory (struct napster_dir); each server's
+ * directory adds 24 bytes per node slot (struct napster_client) and 24 bytes per tuple plus
+ * 13 bytes per slot of the file hash table (at least two slots per distinct file). Searches in
+ * flight are records of kit pools owned by their origin (or gathering server), freed when it
+ * goes down.
  *
  * Not modelled: the metaserver (redirector) that hands out a server's address (clients have
  * it configured); downloads; a client's search for a file it shares itself (the server leaves
  * the requester out of the results, as a user wants another source). */
-#include "protocols/protocol.h"
+#include "protocols/napster_internal.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "protocols/kit.h"
+#include "sim/mem.h"
 
 /* ==== constants =========================================================================== */
 
 #define NAPSTER_BATCH 64              /* file notifications per upload message */
 #define NAPSTER_NONE32 UINT32_MAX
+#define NAPSTER_NO_TIMER UINT64_MAX   /* no timer armed: no event handle has this value */
 #define NAPSTER_QUERY_TRIES 1         /* sends of a search (more: resent after a timeout) */
 
 /* ==== parameters ========================================================================== */
@@ -92,91 +98,11 @@ static const struct param napster_params[] = {
 
 /* ==== messages ============================================================================ */
 
-/* Sizes on the wire, from the Napster protocol as documented by OpenNap ("napster messages",
- * drscholl, 2000): every client-server message is <length><type><data>, 2 + 2 bytes and an
- * ASCII body, on TCP (40 B of TCP/IP headers per message). Bodies, with a 12-byte nick, a
- * 64-byte file name ("random band - generic cowboy song.mp3" and a path) and its 32-hex-digit
- * MD5:
- *   login (2): <nick> <password> <port> "<client-info>" <link-type>           ~44 B
- *   login ack (3): <email>                                                    ~20 B
- *   shared file (100): "<filename>" <md5> <size> <bitrate> <frequency> <time>  121 B + 4
- *   search (200): FILENAME CONTAINS "..." MAX_RESULTS <n> ...                 ~64 B
- *   search result (201): "<filename>" <md5> <size> <bitrate> <frequency> <length> <nick>
- *                        <ip> <link-type>                                      147 B + 4
- *   end of search (202): empty                                                  4 B
- *   ping (751) / pong (752): <user>                                            12 B + 4
- * A search relayed between servers carries the searcher's nick besides (12 B). Logout is the
- * TCP connection's close (a bare header here). Clients measure RTTs with ICMP echo: IPv4 20 B
- * + ICMP 8 B + 56 B of data (ping's default), no TCP. */
-#define NAPSTER_WIRE_TCPIP 40
-#define NAPSTER_WIRE_HDR 4
-#define NAPSTER_WIRE_NICK 12
-#define NAPSTER_WIRE_LOGIN 44
-#define NAPSTER_WIRE_LOGIN_ACK 20
-#define NAPSTER_WIRE_FILE (NAPSTER_WIRE_HDR + 121)
-#define NAPSTER_WIRE_SEARCH 64
-#define NAPSTER_WIRE_RESULT (NAPSTER_WIRE_HDR + 147)
-#define NAPSTER_WIRE_ICMP_ECHO 84
+KIT_MSG_TABLES(napster, NAPSTER, NAPSTER_MESSAGES, 0);
 
-/* X(name, category, TCP (1) or ICMP (0), fixed bytes after the transport headers, bytes per
- * list item) */
-#define NAPSTER_MESSAGES(X)                                                                    \
-    /* login and a batch of "shared file" notifications; the ack */                           \
-    X(UPLOAD_REQ, CAT_MAINT, 1, NAPSTER_WIRE_HDR + NAPSTER_WIRE_LOGIN, NAPSTER_WIRE_FILE)      \
-    X(UPLOAD_REP, CAT_MAINT, 1, NAPSTER_WIRE_HDR + NAPSTER_WIRE_LOGIN_ACK, 0)                  \
-    /* a leaving client closes its session */                                                  \
-    X(GOODBYE, CAT_MAINT, 1, NAPSTER_WIRE_HDR, 0)                                              \
-    /* keep-alive (server -> client) and probe (client -> server): ping / pong */             \
-    X(KEEPALIVE_REQ, CAT_MAINT, 1, NAPSTER_WIRE_HDR + NAPSTER_WIRE_NICK, 0)                    \
-    X(KEEPALIVE_REP, CAT_MAINT, 1, NAPSTER_WIRE_HDR + NAPSTER_WIRE_NICK, 0)                    \
-    /* search and its results, then end of search */                                           \
-    X(QUERY_REQ, CAT_LOOKUP, 1, NAPSTER_WIRE_HDR + NAPSTER_WIRE_SEARCH, 0)                     \
-    X(QUERY_REP, CAT_LOOKUP, 1, NAPSTER_WIRE_HDR, NAPSTER_WIRE_RESULT)                         \
-    /* a search relayed to another server, and its results */                                  \
-    X(FORWARD_REQ, CAT_LOOKUP, 1, NAPSTER_WIRE_HDR + NAPSTER_WIRE_SEARCH + NAPSTER_WIRE_NICK, 0)\
-    X(FORWARD_REP, CAT_LOOKUP, 1, NAPSTER_WIRE_HDR, NAPSTER_WIRE_RESULT)                       \
-    /* RTT probe of a candidate holder: ICMP echo request / reply */                           \
-    X(PING_REQ, CAT_LOOKUP, 0, NAPSTER_WIRE_ICMP_ECHO, 0)                                      \
-    X(PING_REP, CAT_LOOKUP, 0, NAPSTER_WIRE_ICMP_ECHO, 0)
-
-enum napster_msg {
-#define NAPSTER_MSG_ENUM(name, cat, tcp, fixed, item) NAPSTER_MSG_##name,
-    NAPSTER_MESSAGES(NAPSTER_MSG_ENUM)
-#undef NAPSTER_MSG_ENUM
-    NAPSTER_MSG_COUNT
-};
-
-extern const char *const napster_msg_name[NAPSTER_MSG_COUNT];   /* for traces and tests */
-const char *const napster_msg_name[NAPSTER_MSG_COUNT] = {
-#define NAPSTER_MSG_NAME(name, cat, tcp, fixed, item) #name,
-    NAPSTER_MESSAGES(NAPSTER_MSG_NAME)
-#undef NAPSTER_MSG_NAME
-};
-
-static const uint8_t napster_msg_cat[NAPSTER_MSG_COUNT] = {
-#define NAPSTER_MSG_CAT(name, cat, tcp, fixed, item) cat,
-    NAPSTER_MESSAGES(NAPSTER_MSG_CAT)
-#undef NAPSTER_MSG_CAT
-};
-
-static const uint16_t napster_msg_fixed[NAPSTER_MSG_COUNT] = {
-#define NAPSTER_MSG_FIXED(name, cat, tcp, fixed, item) (tcp) * NAPSTER_WIRE_TCPIP + (fixed),
-    NAPSTER_MESSAGES(NAPSTER_MSG_FIXED)
-#undef NAPSTER_MSG_FIXED
-};
-
-static const uint16_t napster_msg_item[NAPSTER_MSG_COUNT] = {
-#define NAPSTER_MSG_ITEM(name, cat, tcp, fixed, item) item,
-    NAPSTER_MESSAGES(NAPSTER_MSG_ITEM)
-#undef NAPSTER_MSG_ITEM
-};
-
-size_t napster_wire_size(unsigned type, unsigned items);
-
-/* Bytes on the wire of a message of `type` carrying `items` list entries (files, results). */
 size_t napster_wire_size(unsigned type, unsigned items)
 {
-    return napster_msg_fixed[type] + (size_t)items * napster_msg_item[type];
+    return kit_wire_size(&napster_msgs, type, items);
 }
 
 /* Bodies: a tagged union, the tag being the message type. */
@@ -234,7 +160,7 @@ enum napster_phase {
 /* One client, in the engine's slab (zeroed at every join). Servers use none of it. */
 struct napster_node {
     int64_t heard_us;                 /* last message from the server */
-    uint64_t retry_timer;             /* handle of the pending RETRY timer, 0 if none */
+    uint64_t retry_timer;             /* handle of the pending RETRY timer, or NAPSTER_NO_TIMER */
     uint32_t server;                  /* index of the client's server: id mod servers */
     uint32_t upload_gen;              /* numbers upload attempts, to match acks */
     uint32_t upload_total;            /* files in the list being uploaded */
@@ -257,7 +183,7 @@ _Static_assert(sizeof(struct napster_tuple) == 24, "update the figure in the ope
 
 /* A client as its server knows it; indexed by the client's slot (its address). */
 struct napster_client {
-    uint64_t ka_timer;                /* handle of the keep-alive timer */
+    uint64_t ka_timer;                /* handle of the keep-alive timer, or NAPSTER_NO_TIMER */
     uint32_t inc;                     /* incarnation logged in, 0 = none */
     uint32_t first;                   /* first tuple of its chain */
     uint32_t nfiles;
@@ -266,7 +192,7 @@ struct napster_client {
 };
 _Static_assert(sizeof(struct napster_client) == 24, "update the figure in the opening comment");
 
-/* One server's directory. */
+/* One server's directory, in the server's slab record. */
 struct napster_dir {
     uint64_t *fkey;                   /* hash table of files: key, used flag, first tuple */
     uint8_t *fused;
@@ -278,29 +204,35 @@ struct napster_dir {
     uint64_t entries;                 /* tuples held */
 };
 
-/* A search in flight at its origin: the candidates it got and the pings out. */
+/* A node's slab record: a client's state, or a server's directory. */
+union napster_slot {
+    struct napster_node client;
+    struct napster_dir server;
+};
+_Static_assert(sizeof(union napster_slot) == 72, "update the figure in the opening comment");
+
+/* A search in flight at its origin (a record of the pool `look`, owned by the origin): the
+ * candidates it got and the pings out. */
 struct napster_look {
-    uint32_t gen;                     /* bumped at every reuse: stale replies are ignored */
+    struct kit_op op;
     uint32_t id;                      /* lookup id */
-    uint32_t next_free;
     uint32_t ncand, next, pending;    /* candidates, next to ping, pings in flight */
     uint32_t tries;                   /* query sends that timed out */
     uint64_t key;                     /* the file searched */
     int64_t best_rtt;                 /* us, -1 = none */
     struct addr best;
-    uint8_t used;
+    struct addr cand[];               /* max_results */
 };
 
-/* A search a server has forwarded to the others, waiting for their results. */
+/* A search a server has forwarded to the others, waiting for their results (a record of the
+ * pool `gat`, owned by the gathering server). */
 struct napster_gather {
-    uint32_t gen;
-    uint32_t server;                  /* the server gathering */
-    uint32_t next_free;
+    struct kit_op op;
     uint32_t pending;                 /* forwards without an answer */
     uint32_t count, seen;             /* results kept; results offered (reservoir) */
     uint32_t known;
-    uint8_t used;
     struct msg req;                   /* the client's QUERY_REQ, to reply to (body dropped) */
+    struct addr res[];                /* max_results */
 };
 
 enum napster_counter {
@@ -324,55 +256,37 @@ struct napster_global {
     uint32_t max_results, ping_cands;
     int64_t keepalive_us, rpc_us, query_us, retry_us;
     node_t cap;
-    struct napster_dir *dir;          /* per server */
-    struct napster_look *look;        /* search records, pool with a free list */
-    struct addr *cand;                /* look i's candidates: [i * max_results, ...) */
-    uint32_t look_cap, look_free;
-    struct napster_gather *gat;       /* forwarded searches, pool with a free list */
-    struct addr *gres;                /* gather i's results: [i * max_results, ...) */
-    uint32_t gat_cap, gat_free;
+    struct kit_pool look;             /* searches in flight at their origins */
+    struct kit_pool gat;              /* searches forwarded by servers, awaiting the others */
     struct napster_results *scratch;  /* a results body of max_results */
 };
 
 static struct napster_global *ng(struct sim *s) { return sim_protocol_data(s); }
 static struct napster_node *nnode(struct sim *s, node_t n) { return sim_state(s, n); }
-
-static void *xrealloc(void *p, size_t bytes, const char *what)
-{
-    void *q = realloc(p, bytes ? bytes : 1);
-    if (!q) {
-        fprintf(stderr, "p2plab: napster: out of memory allocating %s (%zu bytes)\n", what, bytes);
-        exit(1);
-    }
-    return q;
-}
+static struct napster_dir *sdir(struct sim *s, node_t server) { return sim_state(s, server); }
+static struct napster_look *look_at(struct sim *s, uint32_t i) { return kit_pool_at(&ng(s)->look, i); }
+static struct napster_gather *gat_at(struct sim *s, uint32_t i) { return kit_pool_at(&ng(s)->gat, i); }
 
 static void send_msg(struct sim *s, node_t n, struct addr to, unsigned type, const void *body,
                      size_t len, unsigned items, uint32_t lookup)
 {
-    struct out o = { .type = (uint16_t)type, .cat = napster_msg_cat[type],
-                     .size = (uint32_t)napster_wire_size(type, items), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_send(s, n, to, &o);
+    kit_send(s, &napster_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
+             .body = body, .len = len, .entries = items });
 }
 
 static void rpc_msg(struct sim *s, node_t n, struct addr to, unsigned type, const void *body,
                     size_t len, unsigned items, uint32_t lookup, int64_t timeout_us, uint64_t ctx0,
                     uint64_t ctx1)
 {
-    struct out o = { .type = (uint16_t)type, .cat = napster_msg_cat[type],
-                     .size = (uint32_t)napster_wire_size(type, items), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_rpc(s, n, to, &o, timeout_us, ctx0, ctx1);
+    kit_rpc(s, &napster_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
+            .body = body, .len = len, .entries = items }, timeout_us, ctx0, ctx1);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, unsigned type,
                       const void *body, size_t len, unsigned items)
 {
-    struct out o = { .type = (uint16_t)type, .cat = napster_msg_cat[type],
-                     .size = (uint32_t)napster_wire_size(type, items), .lookup = req->lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_reply(s, n, req, &o);
+    kit_reply(s, &napster_msgs, n, req, &(struct kit_out){ .type = type, .body = body,
+              .len = len, .entries = items });
 }
 
 /* ==== the directory ======================================================================= */
@@ -392,6 +306,7 @@ static void dir_free(struct napster_dir *d)
     free(d->fhead);
     free(d->t);
     free(d->c);
+    *d = (struct napster_dir){ 0 };
 }
 
 /* An empty directory (a server that starts or restarts). */
@@ -399,14 +314,10 @@ static void dir_reset(struct napster_dir *d, node_t cap)
 {
     dir_free(d);
     *d = (struct napster_dir){ .fcap = 64, .tfree = NAPSTER_NONE32 };
-    d->fkey = xrealloc(NULL, d->fcap * sizeof *d->fkey, "a file table");
-    d->fused = calloc(d->fcap, 1);
-    d->fhead = xrealloc(NULL, d->fcap * sizeof *d->fhead, "a file table");
-    d->c = calloc(cap ? cap : 1, sizeof *d->c);
-    if (!d->fused || !d->c) {
-        fprintf(stderr, "p2plab: napster: out of memory allocating a directory\n");
-        exit(1);
-    }
+    d->fkey = mem_realloc(NULL, d->fcap, sizeof *d->fkey, "a napster file table");
+    d->fused = mem_calloc(d->fcap, 1, "a napster file table");
+    d->fhead = mem_realloc(NULL, d->fcap, sizeof *d->fhead, "a napster file table");
+    d->c = mem_calloc(cap, sizeof *d->c, "a napster directory");
 }
 
 /* The slot of `key` in the file table: its own, or the empty one it would take. */
@@ -425,13 +336,9 @@ static void dir_grow(struct napster_dir *d)
     uint8_t *oused = d->fused;
     uint32_t *ohead = d->fhead;
     d->fcap = old * 2;
-    d->fkey = xrealloc(NULL, d->fcap * sizeof *d->fkey, "a file table");
-    d->fhead = xrealloc(NULL, d->fcap * sizeof *d->fhead, "a file table");
-    d->fused = calloc(d->fcap, 1);
-    if (!d->fused) {
-        fprintf(stderr, "p2plab: napster: out of memory growing a file table\n");
-        exit(1);
-    }
+    d->fkey = mem_realloc(NULL, d->fcap, sizeof *d->fkey, "a napster file table");
+    d->fhead = mem_realloc(NULL, d->fcap, sizeof *d->fhead, "a napster file table");
+    d->fused = mem_calloc(d->fcap, 1, "a napster file table");
     for (uint32_t i = 0; i < old; i++) {
         if (!oused[i])
             continue;
@@ -466,7 +373,7 @@ static void dir_add(struct napster_dir *d, node_t client, uint64_t key)
     } else {
         if (d->tused == d->tcap) {
             d->tcap = d->tcap ? 2 * d->tcap : 1024;
-            d->t = xrealloc(d->t, (size_t)d->tcap * sizeof *d->t, "directory tuples");
+            d->t = mem_realloc(d->t, d->tcap, sizeof *d->t, "napster directory tuples");
         }
         x = d->tused++;
     }
@@ -500,16 +407,17 @@ static void dir_drop(struct sim *s, struct napster_dir *d, node_t slot)
         d->tfree = x;
     }
     d->entries -= c->nfiles;
-    if (c->ka_timer)
+    if (c->ka_timer != NAPSTER_NO_TIMER)
         sim_timer_cancel(s, c->ka_timer);
-    *c = (struct napster_client){ .first = NAPSTER_NONE32 };
+    *c = (struct napster_client){ .first = NAPSTER_NONE32, .ka_timer = NAPSTER_NO_TIMER };
 }
 
 /* A fresh session of the client in `slot` (incarnation inc), replacing any older one. */
 static void dir_login(struct sim *s, struct napster_dir *d, node_t slot, uint32_t inc)
 {
     dir_drop(s, d, slot);
-    d->c[slot] = (struct napster_client){ .inc = inc, .first = NAPSTER_NONE32 };
+    d->c[slot] = (struct napster_client){ .inc = inc, .first = NAPSTER_NONE32,
+                                          .ka_timer = NAPSTER_NO_TIMER };
 }
 
 /* Reservoir sampling: offers holder h to the list v (count kept, seen offered so far). */
@@ -550,19 +458,19 @@ static uint32_t client_known(const struct napster_dir *d, struct addr a)
     return d->c[a.slot].inc == a.inc && d->c[a.slot].complete;
 }
 
-static void keepalive_arm(struct sim *s, uint32_t k, node_t server, node_t client, int64_t delay)
+static void keepalive_arm(struct sim *s, node_t server, node_t client, int64_t delay)
 {
-    struct napster_client *c = &ng(s)->dir[k].c[client];
-    if (c->ka_timer)
+    struct napster_client *c = &sdir(s, server)->c[client];
+    if (c->ka_timer != NAPSTER_NO_TIMER)
         sim_timer_cancel(s, c->ka_timer);
     c->ka_timer = sim_timer(s, server, NAPSTER_TIMER_KEEPALIVE, delay,
                             (uint64_t)client | (uint64_t)c->inc << 32);
 }
 
-static void on_upload(struct sim *s, node_t n, uint32_t k, const struct msg *m)
+static void on_upload(struct sim *s, node_t n, const struct msg *m)
 {
     struct napster_global *g = ng(s);
-    struct napster_dir *d = &g->dir[k];
+    struct napster_dir *d = sdir(s, n);
     const struct napster_upload *b = m->body;
     struct napster_client *c = &d->c[m->src.slot];
     struct napster_upload_rep rep = { .accepted = 1 };
@@ -576,37 +484,10 @@ static void on_upload(struct sim *s, node_t n, uint32_t k, const struct msg *m)
             dir_add(d, m->src.slot, b->files[j]);
         if (b->first + b->count >= b->total) {
             c->complete = 1;
-            keepalive_arm(s, k, n, m->src.slot, g->keepalive_us);
+            keepalive_arm(s, n, m->src.slot, g->keepalive_us);
         }
     }
     reply_msg(s, n, m, NAPSTER_MSG_UPLOAD_REP, &rep, sizeof rep, 0);
-}
-
-static uint32_t gather_alloc(struct napster_global *g)
-{
-    if (g->gat_free == NAPSTER_NONE32) {
-        uint32_t old = g->gat_cap;
-        g->gat_cap = old ? 2 * old : 64;
-        g->gat = xrealloc(g->gat, (size_t)g->gat_cap * sizeof *g->gat, "gathered searches");
-        g->gres = xrealloc(g->gres, (size_t)g->gat_cap * g->max_results * sizeof *g->gres,
-                           "gathered results");
-        for (uint32_t i = old; i < g->gat_cap; i++)
-            g->gat[i] = (struct napster_gather){
-                .next_free = i + 1 < g->gat_cap ? i + 1 : NAPSTER_NONE32 };
-        g->gat_free = old;
-    }
-    uint32_t i = g->gat_free;
-    g->gat_free = g->gat[i].next_free;
-    g->gat[i].used = 1;
-    return i;
-}
-
-static void gather_release(struct napster_global *g, uint32_t i)
-{
-    g->gat[i].used = 0;
-    g->gat[i].gen++;
-    g->gat[i].next_free = g->gat_free;
-    g->gat_free = i;
 }
 
 static void reply_results(struct sim *s, node_t n, const struct msg *req, unsigned type,
@@ -621,18 +502,16 @@ static void reply_results(struct sim *s, node_t n, const struct msg *req, unsign
 
 static void gather_finish(struct sim *s, node_t n, uint32_t i)
 {
-    struct napster_global *g = ng(s);
-    struct napster_gather *q = &g->gat[i];
-    reply_results(s, n, &q->req, NAPSTER_MSG_QUERY_REP, q->known,
-                  &g->gres[(size_t)i * g->max_results], q->count);
-    gather_release(g, i);
+    struct napster_gather *q = gat_at(s, i);
+    reply_results(s, n, &q->req, NAPSTER_MSG_QUERY_REP, q->known, q->res, q->count);
+    kit_pool_release(&ng(s)->gat, i);
 }
 
 /* A search from a client: the server's own matches, and with several servers theirs. */
-static void on_query(struct sim *s, node_t n, uint32_t k, const struct msg *m)
+static void on_query(struct sim *s, node_t n, const struct msg *m)
 {
     struct napster_global *g = ng(s);
-    const struct napster_dir *d = &g->dir[k];
+    const struct napster_dir *d = sdir(s, n);
     const struct napster_query *b = m->body;
     uint32_t known = client_known(d, m->src);
     if (g->k == 1) {
@@ -644,35 +523,33 @@ static void on_query(struct sim *s, node_t n, uint32_t k, const struct msg *m)
         reply_msg(s, n, m, NAPSTER_MSG_QUERY_REP, r, NAPSTER_RESULTS_LEN(count), count);
         return;
     }
-    uint32_t i = gather_alloc(g);
-    struct napster_gather *q = &g->gat[i];
-    q->server = k;
+    uint32_t i = kit_pool_alloc(&g->gat, n);
+    struct napster_gather *q = gat_at(s, i);
     q->known = known;
-    q->count = q->seen = 0;
     q->req = *m;
     q->req.body = NULL;
     q->req.len = 0;
     q->req.rpc = NULL;
-    dir_match(s, d, b->file, m->src, &g->gres[(size_t)i * g->max_results], &q->count, &q->seen,
-              g->max_results);
+    dir_match(s, d, b->file, m->src, q->res, &q->count, &q->seen, g->max_results);
     struct napster_query fwd = { .file = b->file, .requester = m->src };
     q->pending = g->k - 1;
+    uint64_t ctx = kit_pool_ctx(&g->gat, i);
     for (uint32_t j = 0; j < g->k; j++) {
-        if (j == k)
+        if (j == sim_server_index(s, n))
             continue;
         sim_count(s, NAPSTER_C_FORWARDS, 1);
         rpc_msg(s, n, sim_server_addr(s, j), NAPSTER_MSG_FORWARD_REQ, &fwd, sizeof fwd, 0,
-                m->lookup, g->rpc_us, i, q->gen);
+                m->lookup, g->rpc_us, ctx, 0);
     }
 }
 
 /* Another server's search: this server's matches only. */
-static void on_forward(struct sim *s, node_t n, uint32_t k, const struct msg *m)
+static void on_forward(struct sim *s, node_t n, const struct msg *m)
 {
     struct napster_global *g = ng(s);
     const struct napster_query *b = m->body;
     uint32_t count = 0, seen = 0;
-    dir_match(s, &g->dir[k], b->file, b->requester, g->scratch->holder, &count, &seen,
+    dir_match(s, sdir(s, n), b->file, b->requester, g->scratch->holder, &count, &seen,
               g->max_results);
     struct napster_results *r = g->scratch;
     r->known = 0;
@@ -680,88 +557,76 @@ static void on_forward(struct sim *s, node_t n, uint32_t k, const struct msg *m)
     reply_msg(s, n, m, NAPSTER_MSG_FORWARD_REP, r, NAPSTER_RESULTS_LEN(count), count);
 }
 
-/* The gather record of a FORWARD_REQ's context, or NAPSTER_NONE32 if gone. */
-static uint32_t gather_of(struct sim *s, uint32_t k, const struct rpc *r)
+static void on_forward_rep(struct sim *s, node_t n, const struct msg *m)
 {
     struct napster_global *g = ng(s);
-    uint32_t i = (uint32_t)r->ctx[0];
-    if (i >= g->gat_cap || !g->gat[i].used || g->gat[i].gen != (uint32_t)r->ctx[1] ||
-        g->gat[i].server != k)
-        return NAPSTER_NONE32;
-    return i;
-}
-
-static void on_forward_rep(struct sim *s, node_t n, uint32_t k, const struct msg *m)
-{
-    struct napster_global *g = ng(s);
-    uint32_t i = gather_of(s, k, m->rpc);
-    if (i == NAPSTER_NONE32)
+    uint32_t i = kit_pool_get(&g->gat, n, m->rpc->ctx[0]);
+    if (i == KIT_NONE)
         return;
-    struct napster_gather *q = &g->gat[i];
+    struct napster_gather *q = gat_at(s, i);
     const struct napster_results *r = m->body;
     for (uint32_t j = 0; j < r->count; j++)
-        offer(s, &g->gres[(size_t)i * g->max_results], &q->count, &q->seen, g->max_results,
-              r->holder[j]);
+        offer(s, q->res, &q->count, &q->seen, g->max_results, r->holder[j]);
     if (--q->pending == 0)
         gather_finish(s, n, i);
 }
 
-static void server_on_message(struct sim *s, node_t n, uint32_t k, const struct msg *m)
+static void server_on_message(struct sim *s, node_t n, const struct msg *m)
 {
-    struct napster_global *g = ng(s);
+    struct napster_dir *d = sdir(s, n);
     if (m->rpc) {
         if (m->rpc->type == NAPSTER_MSG_FORWARD_REQ)
-            on_forward_rep(s, n, k, m);
+            on_forward_rep(s, n, m);
         return;                       /* KEEPALIVE_REQ: the client lives */
     }
     switch (m->type) {
     case NAPSTER_MSG_UPLOAD_REQ:
-        on_upload(s, n, k, m);
+        on_upload(s, n, m);
         break;
     case NAPSTER_MSG_GOODBYE:
-        if (g->dir[k].c[m->src.slot].inc == m->src.inc) {
-            dir_drop(s, &g->dir[k], m->src.slot);
+        if (d->c[m->src.slot].inc == m->src.inc) {
+            dir_drop(s, d, m->src.slot);
             sim_count(s, NAPSTER_C_GOODBYES, 1);
         }
         break;
     case NAPSTER_MSG_KEEPALIVE_REQ: {  /* a client's probe */
-        struct napster_known rep = { .known = client_known(&g->dir[k], m->src) };
+        struct napster_known rep = { .known = client_known(d, m->src) };
         reply_msg(s, n, m, NAPSTER_MSG_KEEPALIVE_REP, &rep, sizeof rep, 0);
         break;
     }
     case NAPSTER_MSG_QUERY_REQ:
-        on_query(s, n, k, m);
+        on_query(s, n, m);
         break;
     case NAPSTER_MSG_FORWARD_REQ:
-        on_forward(s, n, k, m);
+        on_forward(s, n, m);
         break;
     default:
         break;                        /* PING_REQ: servers hold no files */
     }
 }
 
-static void server_on_timeout(struct sim *s, node_t n, uint32_t k, const struct rpc *r)
+static void server_on_timeout(struct sim *s, node_t n, const struct rpc *r)
 {
-    struct napster_global *g = ng(s);
+    struct napster_dir *d = sdir(s, n);
     if (r->type == NAPSTER_MSG_KEEPALIVE_REQ) {
         node_t slot = (node_t)r->ctx[0];
-        if (g->dir[k].c[slot].inc == (uint32_t)r->ctx[1]) {
-            dir_drop(s, &g->dir[k], slot);
+        if (d->c[slot].inc == (uint32_t)r->ctx[1]) {
+            dir_drop(s, d, slot);
             sim_count(s, NAPSTER_C_KEEPALIVE_DROPS, 1);
         }
     } else if (r->type == NAPSTER_MSG_FORWARD_REQ) {
-        uint32_t i = gather_of(s, k, r);
-        if (i != NAPSTER_NONE32 && --g->gat[i].pending == 0)
+        uint32_t i = kit_pool_get(&ng(s)->gat, n, r->ctx[0]);
+        if (i != KIT_NONE && --gat_at(s, i)->pending == 0)
             gather_finish(s, n, i);   /* answer with what the others said */
     }
 }
 
-static void server_keepalive(struct sim *s, node_t n, uint32_t k, uint64_t arg)
+static void server_keepalive(struct sim *s, node_t n, uint64_t arg)
 {
     struct napster_global *g = ng(s);
     node_t slot = (node_t)(arg & UINT32_MAX);
     uint32_t inc = (uint32_t)(arg >> 32);
-    struct napster_client *c = &g->dir[k].c[slot];
+    struct napster_client *c = &sdir(s, n)->c[slot];
     if (c->inc != inc || !c->complete)
         return;
     c->ka_timer = sim_timer(s, n, NAPSTER_TIMER_KEEPALIVE, g->keepalive_us, arg);
@@ -770,15 +635,8 @@ static void server_keepalive(struct sim *s, node_t n, uint32_t k, uint64_t arg)
                 LOOKUP_NONE, g->rpc_us, slot, inc);
 }
 
-/* A server (re)starts: empty directory, no searches in flight. */
-static void server_join(struct sim *s, uint32_t k)
-{
-    struct napster_global *g = ng(s);
-    dir_reset(&g->dir[k], g->cap);
-    for (uint32_t i = 0; i < g->gat_cap; i++)
-        if (g->gat[i].used && g->gat[i].server == k)
-            gather_release(g, i);
-}
+/* A server (re)starts: an empty directory (its searches in flight went with its crash). */
+static void server_join(struct sim *s, node_t n) { dir_reset(sdir(s, n), ng(s)->cap); }
 
 /* ==== the client ========================================================================== */
 
@@ -825,7 +683,7 @@ static void go_offline(struct sim *s, node_t n)
 {
     struct napster_node *nd = nnode(s, n);
     nd->phase = NAPSTER_OFFLINE;
-    if (nd->retry_timer)
+    if (nd->retry_timer != NAPSTER_NO_TIMER)
         sim_timer_cancel(s, nd->retry_timer);
     nd->retry_timer = sim_timer(s, n, NAPSTER_TIMER_RETRY, sim_jitter(s, ng(s)->retry_us), 0);
 }
@@ -875,67 +733,29 @@ static void on_upload_rep(struct sim *s, node_t n, const struct msg *m)
 
 /* ---- searches ---------------------------------------------------------------------------- */
 
-static void look_release(struct napster_global *g, uint32_t i)
-{
-    g->look[i].used = 0;
-    g->look[i].gen++;
-    g->look[i].next_free = g->look_free;
-    g->look_free = i;
-}
-
-static uint32_t look_alloc(struct sim *s)
+/* The search record of an RPC's context, or KIT_NONE if it is over (then released). */
+static uint32_t look_of(struct sim *s, node_t n, const struct rpc *r)
 {
     struct napster_global *g = ng(s);
-    if (g->look_free == NAPSTER_NONE32) {
-        /* records of searches that ended while their origin was down are reclaimed here;
-         * a late reply finds the generation moved on */
-        for (uint32_t i = 0; i < g->look_cap; i++)
-            if (g->look[i].used && !sim_lookup_active(s, g->look[i].id))
-                look_release(g, i);
-    }
-    if (g->look_free == NAPSTER_NONE32) {
-        uint32_t old = g->look_cap;
-        g->look_cap = old ? 2 * old : 256;
-        g->look = xrealloc(g->look, (size_t)g->look_cap * sizeof *g->look, "search records");
-        g->cand = xrealloc(g->cand, (size_t)g->look_cap * g->max_results * sizeof *g->cand,
-                           "search candidates");
-        for (uint32_t i = old; i < g->look_cap; i++)
-            g->look[i] = (struct napster_look){
-                .next_free = i + 1 < g->look_cap ? i + 1 : NAPSTER_NONE32 };
-        g->look_free = old;
-    }
-    uint32_t i = g->look_free;
-    g->look_free = g->look[i].next_free;
-    g->look[i].used = 1;
-    return i;
-}
-
-/* The search record of an RPC's context, or NAPSTER_NONE32 if it is over (then released). */
-static uint32_t look_of(struct sim *s, const struct rpc *r)
-{
-    struct napster_global *g = ng(s);
-    uint32_t i = (uint32_t)r->ctx[0];
-    if (i >= g->look_cap || !g->look[i].used || g->look[i].gen != (uint32_t)r->ctx[1])
-        return NAPSTER_NONE32;
-    if (!sim_lookup_active(s, g->look[i].id)) {
-        look_release(g, i);           /* ended by its deadline */
-        return NAPSTER_NONE32;
+    uint32_t i = kit_pool_get(&g->look, n, r->ctx[0]);
+    if (i != KIT_NONE && !sim_lookup_active(s, look_at(s, i)->id)) {
+        kit_pool_release(&g->look, i);   /* ended by its deadline */
+        return KIT_NONE;
     }
     return i;
 }
 
 static void look_end(struct sim *s, uint32_t i, enum outcome o, struct addr answer, uint32_t hops)
 {
-    struct napster_global *g = ng(s);
-    sim_lookup_done(s, g->look[i].id, o, answer, hops);
-    look_release(g, i);
+    sim_lookup_done(s, look_at(s, i)->id, o, answer, hops);
+    kit_pool_release(&ng(s)->look, i);
 }
 
 /* Pings the next ping_candidates candidates; none left and none answered: the search fails. */
 static void ping_next(struct sim *s, node_t n, uint32_t i)
 {
     struct napster_global *g = ng(s);
-    struct napster_look *l = &g->look[i];
+    struct napster_look *l = look_at(s, i);
     if (l->best_rtt >= 0) {           /* server + the chosen holder */
         look_end(s, i, OUTCOME_OK, l->best, 2);
         return;
@@ -944,11 +764,10 @@ static void ping_next(struct sim *s, node_t n, uint32_t i)
         look_end(s, i, OUTCOME_TIMEOUT, ADDR_NONE, 0);
         return;
     }
-    const struct addr *cand = &g->cand[(size_t)i * g->max_results];
     while (l->next < l->ncand && l->pending < g->ping_cands) {
         l->pending++;
-        rpc_msg(s, n, cand[l->next++], NAPSTER_MSG_PING_REQ, NULL, 0, 0, l->id, g->rpc_us, i,
-                l->gen);
+        rpc_msg(s, n, l->cand[l->next++], NAPSTER_MSG_PING_REQ, NULL, 0, 0, l->id, g->rpc_us,
+                kit_pool_ctx(&g->look, i), 0);
     }
 }
 
@@ -957,16 +776,16 @@ static void on_query_rep(struct sim *s, node_t n, const struct msg *m)
     struct napster_global *g = ng(s);
     const struct napster_results *r = m->body;
     server_heard(s, n, r->known);
-    uint32_t i = look_of(s, m->rpc);
-    if (i == NAPSTER_NONE32)
+    uint32_t i = look_of(s, n, m->rpc);
+    if (i == KIT_NONE)
         return;
-    struct napster_look *l = &g->look[i];
+    struct napster_look *l = look_at(s, i);
     if (r->count == 0) {
         look_end(s, i, OUTCOME_NOT_FOUND, ADDR_NONE, 0);
         return;
     }
     l->ncand = r->count < g->max_results ? r->count : g->max_results;
-    memcpy(&g->cand[(size_t)i * g->max_results], r->holder, (size_t)l->ncand * sizeof(struct addr));
+    memcpy(l->cand, r->holder, (size_t)l->ncand * sizeof(struct addr));
     l->next = l->pending = 0;
     l->best_rtt = -1;
     ping_next(s, n, i);
@@ -974,11 +793,10 @@ static void on_query_rep(struct sim *s, node_t n, const struct msg *m)
 
 static void on_ping_done(struct sim *s, node_t n, const struct rpc *r, bool serving)
 {
-    struct napster_global *g = ng(s);
-    uint32_t i = look_of(s, r);
-    if (i == NAPSTER_NONE32)
+    uint32_t i = look_of(s, n, r);
+    if (i == KIT_NONE)
         return;
-    struct napster_look *l = &g->look[i];
+    struct napster_look *l = look_at(s, i);
     if (serving) {
         int64_t rtt = sim_now(s) - r->sent_us;
         if (l->best_rtt < 0 || rtt < l->best_rtt) {
@@ -997,19 +815,16 @@ static void query_send(struct sim *s, node_t n, uint32_t i, uint32_t lookup_id, 
     struct napster_global *g = ng(s);
     struct napster_query q = { .file = key, .requester = sim_addr(s, n) };
     rpc_msg(s, n, server_of(s, n), NAPSTER_MSG_QUERY_REQ, &q, sizeof q, 0, lookup_id,
-            g->query_us, i, g->look[i].gen);
+            g->query_us, kit_pool_ctx(&g->look, i), 0);
 }
 
 static void napster_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id)
 {
-    struct napster_global *g = ng(s);
-    uint32_t i = look_alloc(s);
-    struct napster_look *l = &g->look[i];
+    uint32_t i = kit_pool_alloc(&ng(s)->look, origin);
+    struct napster_look *l = look_at(s, i);
     l->id = lookup_id;
-    l->ncand = l->next = l->pending = 0;
     l->best_rtt = -1;
     l->key = key;
-    l->tries = 0;
     query_send(s, origin, i, lookup_id, key);
 }
 
@@ -1072,9 +887,9 @@ static void client_on_timeout(struct sim *s, node_t n, const struct rpc *r)
             go_offline(s, n);
         break;
     case NAPSTER_MSG_QUERY_REQ:
-        if ((i = look_of(s, r)) != NAPSTER_NONE32) {
-            if (++ng(s)->look[i].tries < NAPSTER_QUERY_TRIES)
-                query_send(s, n, i, r->lookup, ng(s)->look[i].key);
+        if ((i = look_of(s, n, r)) != KIT_NONE) {
+            if (++look_at(s, i)->tries < NAPSTER_QUERY_TRIES)
+                query_send(s, n, i, r->lookup, look_at(s, i)->key);
             else
                 look_end(s, i, OUTCOME_TIMEOUT, ADDR_NONE, 0);
         }
@@ -1103,7 +918,7 @@ static void client_on_timer(struct sim *s, node_t n, uint32_t kind)
         sim_timer(s, n, NAPSTER_TIMER_CHECK, g->keepalive_us, 0);
         break;
     case NAPSTER_TIMER_RETRY:
-        nd->retry_timer = 0;
+        nd->retry_timer = NAPSTER_NO_TIMER;
         if (nd->phase == NAPSTER_OFFLINE)
             probe(s, n);
         break;
@@ -1119,12 +934,12 @@ static void napster_join(struct sim *s, node_t n)
     struct napster_global *g = ng(s);
     uint32_t k = sim_server_index(s, n);
     if (k != UINT32_MAX) {
-        server_join(s, k);
+        server_join(s, n);
         return;
     }
     struct napster_node *nd = nnode(s, n);
     *nd = (struct napster_node){ .server = (uint32_t)(sim_node_id(s, n) % g->k),
-                                 .heard_us = sim_now(s) };
+                                 .heard_us = sim_now(s), .retry_timer = NAPSTER_NO_TIMER };
     sim_timer(s, n, NAPSTER_TIMER_CHECK, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keepalive_us) + 1, 0);
     upload(s, n);
 }
@@ -1142,28 +957,25 @@ static void napster_on_message(struct sim *s, node_t n, const struct msg *m)
 {
     if (m->type == MSG_INTRODUCER_REPLY)
         return;                       /* clients never ask: they need no peers */
-    uint32_t k = sim_server_index(s, n);
-    if (k != UINT32_MAX)
-        server_on_message(s, n, k, m);
+    if (sim_server_index(s, n) != UINT32_MAX)
+        server_on_message(s, n, m);
     else
         client_on_message(s, n, m);
 }
 
 static void napster_on_timeout(struct sim *s, node_t n, const struct rpc *r)
 {
-    uint32_t k = sim_server_index(s, n);
-    if (k != UINT32_MAX)
-        server_on_timeout(s, n, k, r);
+    if (sim_server_index(s, n) != UINT32_MAX)
+        server_on_timeout(s, n, r);
     else
         client_on_timeout(s, n, r);
 }
 
 static void napster_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
 {
-    uint32_t k = sim_server_index(s, n);
-    if (k != UINT32_MAX) {
+    if (sim_server_index(s, n) != UINT32_MAX) {
         SIM_ASSERT(kind == NAPSTER_TIMER_KEEPALIVE);
-        server_keepalive(s, n, k, arg);
+        server_keepalive(s, n, arg);
     } else {
         client_on_timer(s, n, kind);
     }
@@ -1172,13 +984,10 @@ static void napster_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t ar
 /* A server: its tuples; a client: its server connection. */
 static size_t napster_state_entries(const struct sim *s, node_t n)
 {
-    uint32_t k = sim_server_index(s, n);
-    if (k != UINT32_MAX) {
-        const struct napster_global *g = sim_protocol_data((struct sim *)s);
-        return (size_t)g->dir[k].entries;
-    }
-    const struct napster_node *nd = sim_state_const(s, n);
-    return nd->phase == NAPSTER_ONLINE ? 1 : 0;
+    const union napster_slot *st = sim_state_const(s, n);
+    if (sim_server_index(s, n) != UINT32_MAX)
+        return (size_t)st->server.entries;
+    return st->client.phase == NAPSTER_ONLINE ? 1 : 0;
 }
 
 /* ==== converged start ===================================================================== */
@@ -1188,7 +997,7 @@ static size_t napster_state_entries(const struct sim *s, node_t n)
 static void napster_converge(struct sim *s)
 {
     struct napster_global *g = ng(s);
-    node_t *live = xrealloc(NULL, (size_t)g->cap * sizeof *live, "the live nodes");
+    node_t *live = mem_calloc(g->cap, sizeof *live, "the live nodes");
     node_t len = sim_converge_live(s, live, g->cap);
     for (node_t j = 0; j < len; j++) {
         node_t n = live[j];
@@ -1196,16 +1005,17 @@ static void napster_converge(struct sim *s)
             continue;
         struct napster_node *nd = nnode(s, n);
         *nd = (struct napster_node){ .server = (uint32_t)(sim_node_id(s, n) % g->k),
-                                     .phase = NAPSTER_ONLINE, .announced = 1 };
-        struct napster_dir *d = &g->dir[nd->server];
+                                     .retry_timer = NAPSTER_NO_TIMER, .phase = NAPSTER_ONLINE,
+                                     .announced = 1 };
+        node_t server = sim_server_addr(s, nd->server).slot;
+        struct napster_dir *d = sdir(s, server);
         dir_login(s, d, n, sim_addr(s, n).inc);
         uint32_t count = 0;
         const uint64_t *files = sim_node_files(s, n, &count);
         for (uint32_t f = 0; f < count; f++)
             dir_add(d, n, files[f]);
         d->c[n].complete = 1;
-        keepalive_arm(s, nd->server, sim_server_addr(s, nd->server).slot, n,
-                      (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keepalive_us) + 1);
+        keepalive_arm(s, server, n, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keepalive_us) + 1);
         sim_timer(s, n, NAPSTER_TIMER_CHECK,
                   (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keepalive_us) + 1, 0);
     }
@@ -1213,6 +1023,18 @@ static void napster_converge(struct sim *s)
 }
 
 /* ==== setup =============================================================================== */
+
+/* n went down: what it owned goes (a server's directory, its searches in flight). */
+static void napster_down(struct sim *s, node_t n)
+{
+    struct napster_global *g = ng(s);
+    if (sim_server_index(s, n) != UINT32_MAX) {
+        dir_free(sdir(s, n));
+        kit_pool_node_down(&g->gat, n);
+    } else {
+        kit_pool_node_down(&g->look, n);
+    }
+}
 
 static size_t napster_msg_body_max(const struct proto_config *cfg)
 {
@@ -1228,9 +1050,7 @@ static uint32_t napster_servers(const struct proto_config *cfg)
 
 static int napster_setup(struct sim *s, const struct proto_config *cfg)
 {
-    struct napster_global *g = calloc(1, sizeof *g);
-    if (!g)
-        return -1;
+    struct napster_global *g = mem_calloc(1, sizeof *g, "napster's configuration");
     g->k = (uint32_t)cfg->v[NAPSTER_P_SERVERS].i;
     g->keepalive_us = cfg->v[NAPSTER_P_KEEPALIVE].i;
     g->rpc_us = cfg->v[NAPSTER_P_RPC_TIMEOUT].i;
@@ -1239,15 +1059,11 @@ static int napster_setup(struct sim *s, const struct proto_config *cfg)
     g->max_results = (uint32_t)cfg->v[NAPSTER_P_MAX_RESULTS].i;
     g->ping_cands = (uint32_t)cfg->v[NAPSTER_P_PING_CANDIDATES].i;
     g->cap = sim_capacity(s);
-    g->dir = calloc(g->k, sizeof *g->dir);
-    g->scratch = malloc(napster_msg_body_max(cfg));
-    g->look_free = g->gat_free = NAPSTER_NONE32;
-    if (!g->dir || !g->scratch) {
-        free(g->dir);
-        free(g->scratch);
-        free(g);
-        return -1;
-    }
+    g->scratch = mem_calloc(1, napster_msg_body_max(cfg), "a napster results body");
+    size_t cands = g->max_results * sizeof(struct addr);
+    kit_pool_init(&g->look, sizeof(struct napster_look) + cands, 256, g->cap, "napster searches");
+    kit_pool_init(&g->gat, sizeof(struct napster_gather) + cands, 64, g->cap,
+                  "napster forwarded searches");
     sim_set_protocol_data(s, g);
     return 0;
 }
@@ -1258,12 +1074,9 @@ static void napster_teardown(struct sim *s)
     if (!g)
         return;
     for (uint32_t k = 0; k < g->k; k++)
-        dir_free(&g->dir[k]);
-    free(g->dir);
-    free(g->look);
-    free(g->cand);
-    free(g->gat);
-    free(g->gres);
+        dir_free(sdir(s, sim_server_addr(s, k).slot));   /* freed and zeroed if it is down */
+    kit_pool_free(&g->look);
+    kit_pool_free(&g->gat);
     free(g->scratch);
     free(g);
     sim_set_protocol_data(s, NULL);
@@ -1272,6 +1085,7 @@ static void napster_teardown(struct sim *s)
 const struct protocol napster_protocol = {
     .msg_names = napster_msg_name,
     .n_msg_names = NAPSTER_MSG_COUNT,
+    .down = napster_down,
     .name = "napster",
     .summary = "Napster: central directory server(s) of shared files, search then ping holders",
     .paper = "Napster protocol as documented by OpenNap (drscholl, \"napster messages\", 2000); "
@@ -1279,7 +1093,7 @@ const struct protocol napster_protocol = {
              "systems, MMCN 2002",
     .params = napster_params,
     .keys = KEYS_FILES,
-    .node_state_size = sizeof(struct napster_node),
+    .node_state_size = sizeof(union napster_slot),
     .msg_body_max = napster_msg_body_max,
     .setup = napster_setup,
     .join = napster_join,

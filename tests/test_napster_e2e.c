@@ -104,7 +104,7 @@ static void test_napster_e2e_churn(void **state)
     harness_free(cells, n);
 }
 
-/* The single point of failure (DESIGN §4): the server crashes at T1 = 4 min and restarts
+/* The single point of failure of a central directory: the server crashes at T1 = 4 min and restarts
  * empty at T2 = 8 min. Every interval whose searches were all issued in (T1, T2) must show 0
  * success (all end in TIMEOUT); before T1 and from the second interval after T2 success must
  * be at least 95% of the answerable share, once every client has noticed the restart and
