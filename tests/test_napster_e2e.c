@@ -137,8 +137,9 @@ static void test_napster_e2e_server_crash(void **state)
     harness_free(cells, n);
 }
 
-/* A converged start must be what the protocol reaches by itself: clients logging in and uploading over 2 min reach the converged start:
- * success within 0.5% (absolute), hops 2 in both, the same directory size (within 0.5%). */
+/* A converged start lays down what the protocol reaches by itself: clients logging in and
+ * uploading over 2 min reach the converged start's success within 0.5% (absolute), hops 2 in
+ * both, the same directory size (within 0.5%). */
 static void test_napster_e2e_join_matches_converged(void **state)
 {
     (void)state;
