@@ -15,11 +15,12 @@ extern const struct protocol fasttrack_protocol;
 /* Sizes on the wire. FastTrack's framing is encrypted and unpublished; every message is costed
  * as a Gnutella 0.4 descriptor (protocol spec v0.4: 23-byte header = 16-byte id, type, TTL,
  * hops, 4-byte payload length) over TCP/IPv4 (40 B). A refresh-list entry is IPv4, port,
- * workload, freshness and a 4-byte timestamp (the study §5: 12 B). A shared file's metadata is
- * its content hash (20 B), size (4), name (~36) and descriptors (4): 64 B. A query carries
- * Gnutella's 2-byte minimum speed and a ~20-byte search string; a QueryHit Gnutella's 27 fixed
- * bytes (count, port, IP, speed, servent id) and per holder its address (6), file index (4),
- * size (4) and the NUL-terminated name (38). A Pong's payload is 14 B. */
+ * workload, freshness and a 4-byte timestamp (Liang, Kumar and Ross, "The FastTrack overlay: a
+ * measurement study", 2006, §5: 12 B). A shared file's metadata is its content hash (20 B),
+ * size (4), name (~36) and descriptors (4): 64 B. A query carries Gnutella's 2-byte minimum
+ * speed and a ~20-byte search string; a QueryHit Gnutella's 27 fixed bytes (count, port, IP,
+ * speed, servent id) and per holder its address (6), file index (4), size (4) and the
+ * NUL-terminated name (38). A Pong's payload is 14 B. */
 #define FTRACK_WIRE_TCPIP 40
 #define FTRACK_WIRE_HEADER 23
 #define FTRACK_WIRE_FLAG 1
