@@ -47,24 +47,27 @@
  * hops = the query's hops to the supernode whose hit named it (child -> parent counts 1).
  * No hit in the window: TTL_EXPIRED; every candidate silent: TIMEOUT.
  *
- * Memory. The engine's slab holds struct ftrack_node (392 bytes). Supernodes add per slot the
- * neighbour list (24 B each), the children (24 B each), the index (16 B per file entry) and a
- * query cache of FTRACK_QCACHE x 16 B = 64 KB, allocated when a slot first becomes a
- * supernode. Searches in flight are records in a pool (struct ftrack_rec, 240 B).
+ * Memory. Each node's slab record is struct ftrack_node: 448 bytes, whatever the
+ * configuration (parents and cache are fixed arrays of at most 4 and 16 entries). A supernode
+ * adds vectors it owns: neighbours (24 B each), children (32 B each), the index (16 B per file
+ * entry), and a query cache of FTRACK_QCACHE x 16 B = 64 KB allocated when it becomes one; all
+ * are freed when it goes down. Searches in flight are records in the kit's pool (struct
+ * ftrack_rec, 240 B), freed when the search ends or its origin goes down.
  *
  * Not modelled: keyword matching (a query names one file of the catalogue), locality in the
  * choice of parents and neighbours, the study's churn of SN-SN connections (links here last
  * until a failure; lost ones are replaced up to super_degree), file transfers. */
-#include "protocols/protocol.h"
+#include "protocols/fasttrack_internal.h"
 
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
+
+#include "sim/mem.h"
 
 /* ==== constants =========================================================================== */
 
@@ -78,7 +81,6 @@
 #define FTRACK_QCACHE 4096            /* query ids a supernode remembers (direct-mapped) */
 #define FTRACK_PROMOTE_TRIES 4        /* introducer rounds before an ON promotes itself */
 #define FTRACK_RETRY_US 2000000       /* first introducer retry; doubles, up to the keepalive */
-#define FTRACK_NONE32 UINT32_MAX
 
 /* ==== parameters ========================================================================== */
 
@@ -95,8 +97,6 @@ enum ftrack_param {
     FTRACK_P_KEEPALIVE,
     FTRACK_P_RPC_TIMEOUT,
 };
-
-enum ftrack_dist { FTRACK_LOGNORMAL, FTRACK_PARETO, FTRACK_UNIFORM };
 
 static const struct param ftrack_params[] = {
     [FTRACK_P_CAPACITY] = { .name = "capacity", .type = PARAM_ENUM, .def = "lognormal",
@@ -145,76 +145,13 @@ static const struct param ftrack_params[] = {
 
 /* ==== messages ============================================================================ */
 
-/* Sizes on the wire. FastTrack's framing is encrypted and unpublished; every message is costed
- * as a Gnutella 0.4 descriptor (protocol spec v0.4: 23-byte header = 16-byte id, type, TTL,
- * hops, 4-byte payload length) over TCP/IPv4 (40 B). A refresh-list entry is IPv4, port,
- * workload, freshness and a 4-byte timestamp (the study §5: 12 B). A shared file's metadata is
- * its content hash (20 B), size (4), name (~36) and descriptors (4): 64 B. A query carries
- * Gnutella's 2-byte minimum speed and a ~20-byte search string; a QueryHit Gnutella's 27 fixed
- * bytes (count, port, IP, speed, servent id) and per holder its address (6), file index (4),
- * size (4) and the NUL-terminated name (38). A Pong's payload is 14 B. */
-#define FTRACK_WIRE_TCPIP 40
-#define FTRACK_WIRE_HEADER 23
-#define FTRACK_WIRE_FLAG 1
-#define FTRACK_WIRE_COUNT 1
-#define FTRACK_WIRE_COUNT16 2
-#define FTRACK_WIRE_SN 12
-#define FTRACK_WIRE_FILE 64
-#define FTRACK_WIRE_QUERY 22
-#define FTRACK_WIRE_HIT_FIXED 27
-#define FTRACK_WIRE_RESULT 52
-#define FTRACK_WIRE_PONG 14
+/* The message list and the source of each size on the wire are in fasttrack_internal.h. */
+KIT_MSG_TABLE(ftrack, FTRACK, FTRACK_MESSAGES, FTRACK_WIRE_OVERHEAD);
 
-/* X(name, fixed payload bytes, bytes per list entry) */
-#define FTRACK_MESSAGES(X)                                                                     \
-    X(SN_REQ, 0, 0)                               /* "which supernodes do you know?" */        \
-    X(SN_REP, FTRACK_WIRE_COUNT, FTRACK_WIRE_SN)  /* refresh list */                           \
-    X(ATTACH_REQ, FTRACK_WIRE_COUNT16, 0)         /* become my parent; n files follow */       \
-    X(ATTACH_REP, FTRACK_WIRE_FLAG + FTRACK_WIRE_COUNT, FTRACK_WIRE_SN)                        \
-    X(UPLOAD, FTRACK_WIRE_COUNT16, FTRACK_WIRE_FILE)  /* file metadata, a chunk */             \
-    X(KEEP_REQ, FTRACK_WIRE_FLAG, 0)              /* keep-alive: as child or as neighbour */   \
-    X(KEEP_REP, FTRACK_WIRE_FLAG + FTRACK_WIRE_COUNT, FTRACK_WIRE_SN)  /* known?, refresh */   \
-    X(NEIGH_REQ, 0, 0)                            /* supernode connection */                   \
-    X(NEIGH_REP, FTRACK_WIRE_FLAG + FTRACK_WIRE_COUNT, FTRACK_WIRE_SN)                         \
-    X(GOODBYE, 0, 0)                              /* graceful leave */                         \
-    X(QUERY, FTRACK_WIRE_QUERY, 0)                                                             \
-    X(QUERYHIT, FTRACK_WIRE_HIT_FIXED, FTRACK_WIRE_RESULT)                                     \
-    X(PING_REQ, 0, 0)                             /* candidate ping (Gnutella Ping) */         \
-    X(PING_REP, FTRACK_WIRE_PONG, 0)
-
-enum ftrack_msg {
-#define FTRACK_ENUM(name, fixed, entry) FTRACK_MSG_##name,
-    FTRACK_MESSAGES(FTRACK_ENUM)
-#undef FTRACK_ENUM
-    FTRACK_MSG_COUNT
-};
-
-extern const char *const ftrack_msg_name[];
-const char *const ftrack_msg_name[] = {
-#define FTRACK_NAME(name, fixed, entry) #name,
-    FTRACK_MESSAGES(FTRACK_NAME)
-#undef FTRACK_NAME
-};
-
-static const uint16_t ftrack_fixed[] = {
-#define FTRACK_FIXED(name, fixed, entry) fixed,
-    FTRACK_MESSAGES(FTRACK_FIXED)
-#undef FTRACK_FIXED
-};
-static const uint16_t ftrack_entry[] = {
-#define FTRACK_ENTRY(name, fixed, entry) entry,
-    FTRACK_MESSAGES(FTRACK_ENTRY)
-#undef FTRACK_ENTRY
-};
-
-size_t ftrack_wire_size(unsigned type, unsigned entries);
-
-/* Bytes on the wire of a message of `type` with `entries` list entries. */
 size_t ftrack_wire_size(unsigned type, unsigned entries)
 {
     SIM_ASSERT(type < FTRACK_MSG_COUNT);
-    return FTRACK_WIRE_TCPIP + FTRACK_WIRE_HEADER + ftrack_fixed[type] +
-           (size_t)entries * ftrack_entry[type];
+    return kit_wire_size(&ftrack_msgs, type, entries);
 }
 
 /* Payloads, one per message kind. */
@@ -264,13 +201,25 @@ enum ftrack_timer { FTRACK_TIMER_MAINT, FTRACK_TIMER_RETRY, FTRACK_TIMER_WINDOW 
 enum ftrack_role { FTRACK_ORDINARY, FTRACK_SUPER };
 enum ftrack_phase { FTRACK_OUT, FTRACK_JOINING, FTRACK_JOINED };
 
-/* One node, in the engine's slab (zeroed at every join). */
+struct ftrack_qentry {                /* one remembered query */
+    uint32_t qid1;                    /* qid + 1; 0 = empty */
+    struct addr prev;                 /* where it came from (own address: we are the origin) */
+    uint32_t pad;
+};
+_Static_assert(sizeof(struct ftrack_qentry) == 16, "update the opening comment");
+
+/* One node: its slab record, zeroed when the slot comes up. A supernode's neighbours,
+ * children, index and query cache are buffers it owns, freed when it goes down. */
 struct ftrack_node {
     struct peer self;
     double capacity;                  /* own upload capacity, kbit/s */
     struct peer parent[FTRACK_PARENTS_MAX];
     struct peer cache[FTRACK_CACHE];  /* known supernodes: candidates and backups */
-    uint16_t cload[FTRACK_CACHE];     /* their workload, as last heard */
+    struct kit_vec nb;                /* supernode: neighbours (struct ftrack_nbr) */
+    struct kit_vec ch;                /* supernode: children (struct ftrack_child) */
+    struct kit_vec idx;               /* supernode: index (struct ftrack_entry), sorted by file */
+    struct ftrack_qentry *qc;         /* supernode: FTRACK_QCACHE remembered queries */
+    uint16_t cload[FTRACK_CACHE];     /* the cached supernodes' workload, as last heard */
     uint16_t pload[FTRACK_PARENTS_MAX];  /* the parents' workload, as last heard */
     uint8_t role;                     /* enum ftrack_role */
     uint8_t phase;                    /* enum ftrack_phase */
@@ -281,7 +230,7 @@ struct ftrack_node {
     uint8_t tries;                    /* introducer rounds without a supernode */
     uint8_t retry_armed;
 };
-#define FTRACK_NODE_BYTES 392
+#define FTRACK_NODE_BYTES 448
 _Static_assert(sizeof(struct ftrack_node) == FTRACK_NODE_BYTES, "update the opening comment");
 
 struct ftrack_nbr {                   /* one supernode neighbour */
@@ -293,46 +242,31 @@ _Static_assert(sizeof(struct ftrack_nbr) == 24, "update the opening comment");
 
 struct ftrack_child {
     struct peer p;
-    uint32_t heard_ms;                /* last keep-alive or attach */
+    int64_t heard_ms;                 /* last keep-alive or attach */
     uint32_t files;                   /* index entries uploaded */
 };
-_Static_assert(sizeof(struct ftrack_child) == 24, "update the opening comment");
+_Static_assert(sizeof(struct ftrack_child) == 32, "update the opening comment");
 
-struct ftrack_entry {                 /* one index entry: file -> holder */
+struct ftrack_entry {                 /* one index entry: file -> holder (kit_vec_lower_bound
+                                         finds a file: it is the 64-bit key at offset 0) */
     uint64_t file;
     struct addr holder;
 };
-_Static_assert(sizeof(struct ftrack_entry) == 16, "update the opening comment");
-
-struct ftrack_qentry {                /* one remembered query */
-    uint32_t qid1;                    /* qid + 1; 0 = empty */
-    struct addr prev;                 /* where it came from (own address: we are the origin) */
-    uint32_t pad;
-};
-_Static_assert(sizeof(struct ftrack_qentry) == 16, "update the opening comment");
-
-/* A growable per-slot array; its buffer survives the slot's incarnations. */
-struct ftrack_vec {
-    void *v;
-    uint32_t n, cap;
-};
+_Static_assert(sizeof(struct ftrack_entry) == 16 && offsetof(struct ftrack_entry, file) == 0,
+               "update the opening comment");
 
 struct ftrack_cand {
     struct addr a;
     uint32_t hops;
 };
 
-enum ftrack_rec_phase { FTRACK_REC_FREE, FTRACK_REC_COLLECT, FTRACK_REC_PING };
+enum ftrack_rec_phase { FTRACK_REC_COLLECT = 1, FTRACK_REC_PING };
 
-/* A search in flight at its origin. */
+/* A search in flight at its origin, a record of the searches' pool. */
 struct ftrack_rec {
+    struct kit_op op;
     uint64_t key;
-    int64_t start_us;
     int64_t best_rtt;
-    node_t owner;
-    uint32_t owner_inc;
-    uint32_t gen;                     /* bumped when freed: stale handles are ignored */
-    uint32_t next;                    /* free list */
     uint32_t lookup;
     uint8_t phase;                    /* enum ftrack_rec_phase */
     uint8_t nhits, pings_out, best;
@@ -356,12 +290,7 @@ struct ftrack_global {
     int64_t window_us, keep_us, rpc_us;
     uint64_t salt;                    /* the run's capacity draws */
     node_t cap;
-    struct ftrack_vec *nb;            /* cap neighbour lists (struct ftrack_nbr) */
-    struct ftrack_vec *ch;            /* cap child lists (struct ftrack_child) */
-    struct ftrack_vec *idx;           /* cap indices (struct ftrack_entry), sorted by file */
-    struct ftrack_qentry **qc;        /* cap query caches, allocated for supernodes */
-    struct ftrack_rec *rec;
-    uint32_t rec_cap, rec_free;
+    struct kit_pool recs;             /* searches in flight (struct ftrack_rec) */
     node_t *live;                     /* scratch for the gauges */
     double gauge_val[FTRACK_G_COUNT]; /* the gauges of the last sample ... */
     int64_t gauge_at;                 /* ... taken at this time */
@@ -404,53 +333,35 @@ static const char *const ftrack_gauges[] = {
 
 static struct ftrack_global *fg(struct sim *s) { return sim_protocol_data(s); }
 static struct ftrack_node *fnode(struct sim *s, node_t n) { return sim_state(s, n); }
-static uint32_t now_ms(struct sim *s) { return (uint32_t)(sim_now(s) / 1000); }
 
-static struct ftrack_nbr *nb_of(struct ftrack_global *g, node_t n) { return g->nb[n].v; }
-static struct ftrack_child *ch_of(struct ftrack_global *g, node_t n) { return g->ch[n].v; }
-static struct ftrack_entry *idx_of(struct ftrack_global *g, node_t n) { return g->idx[n].v; }
+static struct ftrack_nbr *nb_of(struct ftrack_node *nd) { return nd->nb.v; }
+static struct ftrack_child *ch_of(struct ftrack_node *nd) { return nd->ch.v; }
+static struct ftrack_entry *idx_of(struct ftrack_node *nd) { return nd->idx.v; }
 
-static void vec_reserve(struct ftrack_vec *v, uint32_t want, size_t elem)
-{
-    if (want <= v->cap)
-        return;
-    uint32_t cap = v->cap ? v->cap : 8;
-    while (cap < want)
-        cap *= 2;
-    void *p = realloc(v->v, (size_t)cap * elem);
-    if (!p) {
-        fprintf(stderr, "p2plab: fasttrack: out of memory growing a table to %u entries\n", cap);
-        exit(1);
-    }
-    v->v = p;
-    v->cap = cap;
-}
-
+/* The kit's wrappers, bound to the table; `entries` sizes the message on the wire. */
 static void send_msg(struct sim *s, node_t n, struct addr to, enum ftrack_msg type,
                      uint32_t lookup, const void *body, size_t len, unsigned entries)
 {
-    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                     .size = (uint32_t)ftrack_wire_size(type, entries), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_send(s, n, to, &o);
+    kit_send(s, &ftrack_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
+                                                        .body = body, .len = len,
+                                                        .entries = entries });
 }
 
 static void send_rpc(struct sim *s, node_t n, struct addr to, enum ftrack_msg type,
                      uint32_t lookup, const void *body, size_t len, unsigned entries,
                      uint64_t ctx0, uint64_t ctx1)
 {
-    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                     .size = (uint32_t)ftrack_wire_size(type, entries), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_rpc(s, n, to, &o, fg(s)->rpc_us, ctx0, ctx1);
+    kit_rpc(s, &ftrack_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
+                                                       .body = body, .len = len,
+                                                       .entries = entries },
+            fg(s)->rpc_us, ctx0, ctx1);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum ftrack_msg type,
                       const void *body, size_t len, unsigned entries)
 {
-    struct out o = { .type = type, .cat = req->cat, .size = (uint32_t)ftrack_wire_size(type, entries),
-                     .lookup = req->lookup, .body = body, .len = (uint32_t)len };
-    net_reply(s, n, req, &o);
+    kit_reply(s, &ftrack_msgs, n, req, &(struct kit_out){ .type = type, .body = body,
+                                                          .len = len, .entries = entries });
 }
 
 #define LIST_LEN(c) (offsetof(struct ftrack_list, p) + (size_t)(c) * sizeof(struct peer))
@@ -521,10 +432,10 @@ static bool is_parent(const struct ftrack_node *nd, struct addr a)
     return false;
 }
 
-static int nb_find(struct ftrack_global *g, node_t n, struct addr a)
+static int nb_find(struct ftrack_node *nd, struct addr a)
 {
-    const struct ftrack_nbr *v = nb_of(g, n);
-    for (uint32_t i = 0; i < g->nb[n].n; i++)
+    const struct ftrack_nbr *v = nb_of(nd);
+    for (uint32_t i = 0; i < nd->nb.n; i++)
         if (addr_eq(v[i].p.addr, a))
             return (int)i;
     return -1;
@@ -536,7 +447,6 @@ static uint16_t load16(uint32_t x) { return x > UINT16_MAX ? UINT16_MAX : (uint1
  * entry makes room), or refresh what n knows of it. */
 static void cache_offer(struct sim *s, node_t n, struct peer p, uint16_t load)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     if (p.addr.slot == NODE_NONE || addr_eq(p.addr, nd->self.addr))
         return;
@@ -546,9 +456,9 @@ static void cache_offer(struct sim *s, node_t n, struct peer p, uint16_t load)
             return;
         }
     if (nd->role == FTRACK_SUPER) {
-        int i = nb_find(g, n, p.addr);
+        int i = nb_find(nd, p.addr);
         if (i >= 0) {
-            nb_of(g, n)[i].load = load;
+            nb_of(nd)[i].load = load;
             return;
         }
     }
@@ -599,18 +509,17 @@ static bool cache_take(struct sim *s, node_t n, struct peer *out, uint16_t *load
  * parents and cached supernodes; `skip` (the asker) left out. */
 static void refresh_list(struct sim *s, node_t n, struct addr skip, struct ftrack_list *l)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     struct peer pool[2 * FTRACK_DEGREE_MAX + FTRACK_CACHE + FTRACK_PARENTS_MAX];
     uint16_t pl[2 * FTRACK_DEGREE_MAX + FTRACK_CACHE + FTRACK_PARENTS_MAX];
     unsigned m = 0;
     l->count = 0;
     if (nd->role == FTRACK_SUPER) {
-        l->load[0] = load16(g->ch[n].n);
+        l->load[0] = load16(nd->ch.n);
         l->p[l->count++] = nd->self;
-        for (uint32_t i = 0; i < g->nb[n].n; i++) {
-            pl[m] = load16(nb_of(g, n)[i].load);
-            pool[m++] = nb_of(g, n)[i].p;
+        for (uint32_t i = 0; i < nd->nb.n; i++) {
+            pl[m] = load16(nb_of(nd)[i].load);
+            pool[m++] = nb_of(nd)[i].p;
         }
         for (unsigned k = 0; k < nd->ncache; k++) {   /* gossiped on: a wider sample */
             pl[m] = nd->cload[k];
@@ -647,39 +556,26 @@ static void refresh_list(struct sim *s, node_t n, struct addr skip, struct ftrac
 
 /* ==== the index =========================================================================== */
 
-static uint32_t idx_lower(struct ftrack_global *g, node_t n, uint64_t file)
+static uint32_t idx_lower(const struct ftrack_node *nd, uint64_t file)
 {
-    const struct ftrack_entry *e = idx_of(g, n);
-    uint32_t lo = 0, hi = g->idx[n].n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (e[mid].file < file)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return kit_vec_lower_bound(&nd->idx, sizeof(struct ftrack_entry), file);
 }
 
-static void idx_add(struct ftrack_global *g, node_t n, uint64_t file, struct addr holder)
+static void idx_add(struct ftrack_node *nd, uint64_t file, struct addr holder)
 {
-    struct ftrack_vec *v = &g->idx[n];
-    uint32_t i = idx_lower(g, n, file);
-    vec_reserve(v, v->n + 1, sizeof(struct ftrack_entry));
-    struct ftrack_entry *e = v->v;
-    memmove(&e[i + 1], &e[i], (size_t)(v->n - i) * sizeof *e);
-    e[i] = (struct ftrack_entry){ .file = file, .holder = holder };
-    v->n++;
+    struct ftrack_entry *e = kit_vec_insert(&nd->idx, idx_lower(nd, file), sizeof *e,
+                                            "a fasttrack index");
+    *e = (struct ftrack_entry){ .file = file, .holder = holder };
 }
 
-static void idx_remove_holder(struct ftrack_global *g, node_t n, struct addr holder)
+static void idx_remove_holder(struct ftrack_node *nd, struct addr holder)
 {
-    struct ftrack_entry *e = idx_of(g, n);
+    struct ftrack_entry *e = idx_of(nd);
     uint32_t k = 0;
-    for (uint32_t i = 0; i < g->idx[n].n; i++)
+    for (uint32_t i = 0; i < nd->idx.n; i++)
         if (!addr_eq(e[i].holder, holder))
             e[k++] = e[i];
-    g->idx[n].n = k;
+    nd->idx.n = k;
 }
 
 static void idx_add_own(struct sim *s, node_t n)
@@ -687,59 +583,58 @@ static void idx_add_own(struct sim *s, node_t n)
     uint32_t cnt = 0;
     const uint64_t *f = sim_node_files(s, n, &cnt);
     for (uint32_t k = 0; k < cnt; k++)
-        idx_add(fg(s), n, f[k], sim_addr(s, n));
+        idx_add(fnode(s, n), f[k], sim_addr(s, n));
 }
 
 /* ==== roles and links ===================================================================== */
 
 static void become_super(struct sim *s, node_t n)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     nd->role = FTRACK_SUPER;
-    if (!g->qc[n]) {
-        g->qc[n] = calloc(FTRACK_QCACHE, sizeof *g->qc[n]);
-        if (!g->qc[n]) {
-            fprintf(stderr, "p2plab: fasttrack: out of memory for a query cache\n");
-            exit(1);
-        }
-    } else {
-        memset(g->qc[n], 0, FTRACK_QCACHE * sizeof *g->qc[n]);
-    }
+    if (!nd->qc)
+        nd->qc = mem_calloc(FTRACK_QCACHE, sizeof *nd->qc, "a fasttrack query cache");
     idx_add_own(s, n);
 }
 
-static void nb_remove(struct ftrack_global *g, node_t n, struct addr a)
+static void nb_remove(struct ftrack_node *nd, struct addr a)
 {
-    int i = nb_find(g, n, a);
+    int i = nb_find(nd, a);
     if (i < 0)
         return;
-    struct ftrack_nbr *v = nb_of(g, n);
-    v[i] = v[--g->nb[n].n];
+    struct ftrack_nbr *v = nb_of(nd);
+    v[i] = v[--nd->nb.n];
 }
 
-static void nb_add(struct ftrack_global *g, node_t n, struct peer p, uint32_t load)
+static void nb_add(struct ftrack_node *nd, struct peer p, uint32_t load)
 {
-    if (nb_find(g, n, p.addr) >= 0)
+    if (nb_find(nd, p.addr) >= 0)
         return;
-    vec_reserve(&g->nb[n], g->nb[n].n + 1, sizeof(struct ftrack_nbr));
-    nb_of(g, n)[g->nb[n].n++] = (struct ftrack_nbr){ .p = p, .load = load };
+    kit_vec_reserve(&nd->nb, nd->nb.n + 1, sizeof(struct ftrack_nbr), "fasttrack neighbours");
+    nb_of(nd)[nd->nb.n++] = (struct ftrack_nbr){ .p = p, .load = load };
 }
 
-static int ch_find(struct ftrack_global *g, node_t n, struct addr a)
+static int ch_find(struct ftrack_node *nd, struct addr a)
 {
-    const struct ftrack_child *c = ch_of(g, n);
-    for (uint32_t i = 0; i < g->ch[n].n; i++)
+    const struct ftrack_child *c = ch_of(nd);
+    for (uint32_t i = 0; i < nd->ch.n; i++)
         if (addr_eq(c[i].p.addr, a))
             return (int)i;
     return -1;
 }
 
-static void ch_drop(struct ftrack_global *g, node_t n, uint32_t i)
+static void ch_add(struct ftrack_node *nd, struct addr a, int64_t heard_ms, uint32_t files)
 {
-    struct ftrack_child *c = ch_of(g, n);
-    idx_remove_holder(g, n, c[i].p.addr);
-    c[i] = c[--g->ch[n].n];
+    kit_vec_reserve(&nd->ch, nd->ch.n + 1, sizeof(struct ftrack_child), "fasttrack children");
+    ch_of(nd)[nd->ch.n++] = (struct ftrack_child){ .p = { .id = 0, .addr = a },
+                                                   .heard_ms = heard_ms, .files = files };
+}
+
+static void ch_drop(struct ftrack_node *nd, uint32_t i)
+{
+    struct ftrack_child *c = ch_of(nd);
+    idx_remove_holder(nd, c[i].p.addr);
+    c[i] = c[--nd->ch.n];
 }
 
 static void parent_remove(struct ftrack_node *nd, struct addr a)
@@ -783,11 +678,11 @@ static void fill(struct sim *s, node_t n)
     struct peer p;
     uint16_t load;
     if (nd->role == FTRACK_SUPER) {
-        while (g->nb[n].n + nd->pend < g->degree && cache_take(s, n, &p, &load)) {
+        while (nd->nb.n + nd->pend < g->degree && cache_take(s, n, &p, &load)) {
             nd->pend++;
             send_rpc(s, n, p.addr, FTRACK_MSG_NEIGH_REQ, LOOKUP_NONE, NULL, 0, 0, p.id, 0);
         }
-        if (g->nb[n].n + nd->pend == 0 && nd->ncache == 0)
+        if (nd->nb.n + nd->pend == 0 && nd->ncache == 0)
             ask_introducer(s, n);
         return;
     }
@@ -813,7 +708,6 @@ static void ftrack_join(struct sim *s, node_t n)
 {
     struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
-    g->nb[n].n = g->ch[n].n = g->idx[n].n = 0;
     nd->self = (struct peer){ .id = sim_node_id(s, n), .addr = sim_addr(s, n) };
     nd->capacity = capacity_of(s, n);
     nd->phase = FTRACK_JOINING;
@@ -871,17 +765,14 @@ static void on_sn_req(struct sim *s, node_t n, const struct msg *m)
 
 static void on_attach_req(struct sim *s, node_t n, const struct msg *m)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     struct ftrack_list r = { 0 };
     refresh_list(s, n, m->src, &r);
     if (nd->role == FTRACK_SUPER && nd->phase == FTRACK_JOINED) {
-        int i = ch_find(g, n, m->src);
+        int i = ch_find(nd, m->src);
         if (i >= 0)
-            ch_drop(g, n, (uint32_t)i);   /* a re-attach: the child uploads its list anew */
-        vec_reserve(&g->ch[n], g->ch[n].n + 1, sizeof(struct ftrack_child));
-        ch_of(g, n)[g->ch[n].n++] = (struct ftrack_child){
-            .p = { .id = 0, .addr = m->src }, .heard_ms = now_ms(s), .files = 0 };
+            ch_drop(nd, (uint32_t)i);   /* a re-attach: the child uploads its list anew */
+        ch_add(nd, m->src, kit_now_ms(s), 0);
         r.flag = 1;
     }
     reply_msg(s, n, m, FTRACK_MSG_ATTACH_REP, &r, LIST_LEN(r.count), r.count);
@@ -923,14 +814,14 @@ static void on_attach_rep(struct sim *s, node_t n, const struct msg *m)
 
 static void on_upload(struct sim *s, node_t n, const struct msg *m)
 {
-    struct ftrack_global *g = fg(s);
-    int i = fnode(s, n)->role == FTRACK_SUPER ? ch_find(g, n, m->src) : -1;
+    struct ftrack_node *nd = fnode(s, n);
+    int i = nd->role == FTRACK_SUPER ? ch_find(nd, m->src) : -1;
     if (i < 0)
         return;                       /* not (or no longer) our child */
     const struct ftrack_upload *u = m->body;
     for (uint32_t k = 0; k < u->count && k < FTRACK_CHUNK; k++)
-        idx_add(g, n, u->file[k], m->src);
-    ch_of(g, n)[i].files += u->count;
+        idx_add(nd, u->file[k], m->src);
+    ch_of(nd)[i].files += u->count;
 }
 
 static void on_neigh_req(struct sim *s, node_t n, const struct msg *m)
@@ -940,8 +831,8 @@ static void on_neigh_req(struct sim *s, node_t n, const struct msg *m)
     struct ftrack_list r = { 0 };
     refresh_list(s, n, m->src, &r);
     if (nd->role == FTRACK_SUPER && nd->phase == FTRACK_JOINED &&
-        (nb_find(g, n, m->src) >= 0 || g->nb[n].n < 2 * g->degree)) {
-        nb_add(g, n, (struct peer){ .id = 0, .addr = m->src }, 0);
+        (nb_find(nd, m->src) >= 0 || nd->nb.n < 2 * g->degree)) {
+        nb_add(nd, (struct peer){ .id = 0, .addr = m->src }, 0);
         r.flag = 1;
     }
     reply_msg(s, n, m, FTRACK_MSG_NEIGH_REP, &r, LIST_LEN(r.count), r.count);
@@ -955,8 +846,8 @@ static void on_neigh_rep(struct sim *s, node_t n, const struct msg *m)
     if (nd->pend)
         nd->pend--;
     if (l->flag) {
-        if (g->nb[n].n < 2 * g->degree)
-            nb_add(g, n, (struct peer){ .id = m->rpc->ctx[0], .addr = m->src }, 0);
+        if (nd->nb.n < 2 * g->degree)
+            nb_add(nd, (struct peer){ .id = m->rpc->ctx[0], .addr = m->src }, 0);
         else
             send_msg(s, n, m->src, FTRACK_MSG_GOODBYE, LOOKUP_NONE, NULL, 0, 0);
     }
@@ -966,20 +857,19 @@ static void on_neigh_rep(struct sim *s, node_t n, const struct msg *m)
 
 static void on_keep_req(struct sim *s, node_t n, const struct msg *m)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     const struct ftrack_keep_req *b = m->body;
     struct ftrack_list r = { 0 };
     refresh_list(s, n, m->src, &r);
     if (nd->role == FTRACK_SUPER) {
         if (b->as_child) {
-            int i = ch_find(g, n, m->src);
+            int i = ch_find(nd, m->src);
             if (i >= 0) {
-                ch_of(g, n)[i].heard_ms = now_ms(s);
+                ch_of(nd)[i].heard_ms = kit_now_ms(s);
                 r.flag = 1;
             }
         } else {
-            r.flag = nb_find(g, n, m->src) >= 0;
+            r.flag = nb_find(nd, m->src) >= 0;
         }
     }
     reply_msg(s, n, m, FTRACK_MSG_KEEP_REP, &r, LIST_LEN(r.count), r.count);
@@ -987,12 +877,11 @@ static void on_keep_req(struct sim *s, node_t n, const struct msg *m)
 
 static void on_keep_rep(struct sim *s, node_t n, const struct msg *m)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     const struct ftrack_list *l = m->body;
     if (!l->flag) {                   /* the other end has dropped us */
         if (nd->role == FTRACK_SUPER) {
-            nb_remove(g, n, m->src);
+            nb_remove(nd, m->src);
         } else if (is_parent(nd, m->src)) {
             parent_remove(nd, m->src);
             sim_count(s, FTRACK_C_REATTACH, 1);
@@ -1004,13 +893,12 @@ static void on_keep_rep(struct sim *s, node_t n, const struct msg *m)
 
 static void on_goodbye(struct sim *s, node_t n, const struct msg *m)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     if (nd->role == FTRACK_SUPER) {
-        int i = ch_find(g, n, m->src);
+        int i = ch_find(nd, m->src);
         if (i >= 0)
-            ch_drop(g, n, (uint32_t)i);
-        nb_remove(g, n, m->src);
+            ch_drop(nd, (uint32_t)i);
+        nb_remove(nd, m->src);
     } else if (is_parent(nd, m->src)) {
         parent_remove(nd, m->src);
         sim_count(s, FTRACK_C_REATTACH, 1);
@@ -1020,13 +908,12 @@ static void on_goodbye(struct sim *s, node_t n, const struct msg *m)
 
 static void ftrack_leave(struct sim *s, node_t n)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     if (nd->role == FTRACK_SUPER) {
-        for (uint32_t i = 0; i < g->ch[n].n; i++)
-            send_msg(s, n, ch_of(g, n)[i].p.addr, FTRACK_MSG_GOODBYE, LOOKUP_NONE, NULL, 0, 0);
-        for (uint32_t i = 0; i < g->nb[n].n; i++)
-            send_msg(s, n, nb_of(g, n)[i].p.addr, FTRACK_MSG_GOODBYE, LOOKUP_NONE, NULL, 0, 0);
+        for (uint32_t i = 0; i < nd->ch.n; i++)
+            send_msg(s, n, ch_of(nd)[i].p.addr, FTRACK_MSG_GOODBYE, LOOKUP_NONE, NULL, 0, 0);
+        for (uint32_t i = 0; i < nd->nb.n; i++)
+            send_msg(s, n, nb_of(nd)[i].p.addr, FTRACK_MSG_GOODBYE, LOOKUP_NONE, NULL, 0, 0);
     } else {
         for (unsigned k = 0; k < nd->nparents; k++)
             send_msg(s, n, nd->parent[k].addr, FTRACK_MSG_GOODBYE, LOOKUP_NONE, NULL, 0, 0);
@@ -1041,13 +928,13 @@ static void maintain(struct sim *s, node_t n)
     struct ftrack_node *nd = fnode(s, n);
     if (nd->role == FTRACK_SUPER) {
         struct ftrack_keep_req b = { .as_child = 0 };
-        for (uint32_t i = 0; i < g->nb[n].n; i++)
-            send_rpc(s, n, nb_of(g, n)[i].p.addr, FTRACK_MSG_KEEP_REQ, LOOKUP_NONE, &b, sizeof b, 0,
+        for (uint32_t i = 0; i < nd->nb.n; i++)
+            send_rpc(s, n, nb_of(nd)[i].p.addr, FTRACK_MSG_KEEP_REQ, LOOKUP_NONE, &b, sizeof b, 0,
                      0, 0);
-        uint32_t limit = (uint32_t)(3 * g->keep_us / 1000), t = now_ms(s);
-        for (uint32_t i = 0; i < g->ch[n].n;) {
-            if (t - ch_of(g, n)[i].heard_ms > limit) {
-                ch_drop(g, n, i);
+        int64_t limit = 3 * g->keep_us / 1000, t = kit_now_ms(s);
+        for (uint32_t i = 0; i < nd->ch.n;) {
+            if (t - ch_of(nd)[i].heard_ms > limit) {
+                ch_drop(nd, i);
                 sim_count(s, FTRACK_C_CHILD_DROPS, 1);
             } else {
                 i++;
@@ -1064,61 +951,12 @@ static void maintain(struct sim *s, node_t n)
 
 /* ==== search ============================================================================== */
 
-static uint64_t rec_handle(const struct ftrack_global *g, uint32_t i)
-{
-    return (uint64_t)g->rec[i].gen << 32 | i;
-}
+static struct ftrack_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&fg(s)->recs, i); }
 
-/* The record named by handle h, if it is a live search of node n. */
+/* The record named by handle h, if it is a live search of node n; else KIT_NONE. */
 static uint32_t rec_of(struct sim *s, node_t n, uint64_t h)
 {
-    struct ftrack_global *g = fg(s);
-    uint32_t i = (uint32_t)h;
-    if (i >= g->rec_cap)
-        return FTRACK_NONE32;
-    struct ftrack_rec *r = &g->rec[i];
-    if (r->phase == FTRACK_REC_FREE || r->gen != (uint32_t)(h >> 32) || r->owner != n ||
-        r->owner_inc != sim_addr(s, n).inc)
-        return FTRACK_NONE32;
-    return i;
-}
-
-static void rec_free(struct ftrack_global *g, uint32_t i)
-{
-    g->rec[i].phase = FTRACK_REC_FREE;
-    g->rec[i].gen++;
-    g->rec[i].next = g->rec_free;
-    g->rec_free = i;
-}
-
-static uint32_t rec_alloc(struct sim *s)
-{
-    struct ftrack_global *g = fg(s);
-    if (g->rec_free == FTRACK_NONE32) {
-        /* A record whose origin went down is never freed by its timers: reclaim records
-         * older than any search can last (window, pings, slack). */
-        int64_t old = sim_now(s) - 2 * (g->window_us + 2 * g->rpc_us) - 1000000;
-        for (uint32_t i = 0; i < g->rec_cap; i++)
-            if (g->rec[i].phase != FTRACK_REC_FREE && g->rec[i].start_us < old)
-                rec_free(g, i);
-    }
-    if (g->rec_free == FTRACK_NONE32) {
-        uint32_t cap = g->rec_cap * 2;
-        struct ftrack_rec *r = realloc(g->rec, (size_t)cap * sizeof *r);
-        if (!r) {
-            fprintf(stderr, "p2plab: fasttrack: out of memory for %u searches\n", cap);
-            exit(1);
-        }
-        g->rec = r;
-        for (uint32_t i = g->rec_cap; i < cap; i++)
-            g->rec[i] = (struct ftrack_rec){ .phase = FTRACK_REC_FREE,
-                                             .next = i + 1 < cap ? i + 1 : FTRACK_NONE32 };
-        g->rec_free = g->rec_cap;
-        g->rec_cap = cap;
-    }
-    uint32_t i = g->rec_free;
-    g->rec_free = g->rec[i].next;
-    return i;
+    return kit_pool_get(&fg(s)->recs, n, h);
 }
 
 static void on_window(struct sim *s, node_t n, uint64_t h);
@@ -1128,7 +966,7 @@ static void on_window(struct sim *s, node_t n, uint64_t h);
 static void rec_add_hits(struct sim *s, node_t n, uint32_t i, const struct addr *h, unsigned cnt,
                          uint32_t hops)
 {
-    struct ftrack_rec *r = &fg(s)->rec[i];
+    struct ftrack_rec *r = rec_at(s, i);
     if (r->phase != FTRACK_REC_COLLECT)
         return;
     struct addr self = sim_addr(s, n);
@@ -1142,32 +980,32 @@ static void rec_add_hits(struct sim *s, node_t n, uint32_t i, const struct addr 
             r->hit[r->nhits++] = (struct ftrack_cand){ .a = h[k], .hops = hops };
     }
     if (r->nhits >= fg(s)->ping)
-        on_window(s, n, rec_handle(fg(s), i));
+        on_window(s, n, kit_pool_ctx(&fg(s)->recs, i));
 }
 
-static struct ftrack_qentry *qc_slot(struct ftrack_global *g, node_t n, uint32_t qid)
+static struct ftrack_qentry *qc_slot(struct ftrack_node *nd, uint32_t qid)
 {
-    return &g->qc[n][qid & (FTRACK_QCACHE - 1)];
+    return &nd->qc[qid & (FTRACK_QCACHE - 1)];
 }
 
 /* Supernode n handles a query first seen now, from prev (own address: n is the origin). */
 static void sn_query(struct sim *s, node_t n, const struct ftrack_query *q, struct addr prev,
                      uint32_t lookup)
 {
-    struct ftrack_global *g = fg(s);
+    struct ftrack_node *nd = fnode(s, n);
     struct addr self = sim_addr(s, n);
-    *qc_slot(g, n, q->qid) = (struct ftrack_qentry){ .qid1 = q->qid + 1, .prev = prev };
+    *qc_slot(nd, q->qid) = (struct ftrack_qentry){ .qid1 = q->qid + 1, .prev = prev };
     /* answer from the index */
     struct ftrack_hit hit = { .handle = q->handle, .qid = q->qid, .hops = q->hops };
-    const struct ftrack_entry *e = idx_of(g, n);
-    for (uint32_t i = idx_lower(g, n, q->key); i < g->idx[n].n && e[i].file == q->key &&
+    const struct ftrack_entry *e = idx_of(nd);
+    for (uint32_t i = idx_lower(nd, q->key); i < nd->idx.n && e[i].file == q->key &&
                                                hit.count < FTRACK_HIT_MAX; i++)
         if (!addr_eq(e[i].holder, prev))  /* the querying child itself */
             hit.holder[hit.count++] = e[i].holder;
     if (hit.count) {
         if (addr_eq(prev, self)) {
             uint32_t r = rec_of(s, n, q->handle);
-            if (r != FTRACK_NONE32)
+            if (r != KIT_NONE)
                 rec_add_hits(s, n, r, hit.holder, hit.count, hit.hops);
         } else {
             sim_count(s, FTRACK_C_HIT_MSGS, 1);
@@ -1181,8 +1019,8 @@ static void sn_query(struct sim *s, node_t n, const struct ftrack_query *q, stru
     struct ftrack_query fw = *q;
     fw.ttl--;
     fw.hops++;
-    for (uint32_t i = 0; i < g->nb[n].n; i++) {
-        struct addr a = nb_of(g, n)[i].p.addr;
+    for (uint32_t i = 0; i < nd->nb.n; i++) {
+        struct addr a = nb_of(nd)[i].p.addr;
         if (addr_eq(a, prev))
             continue;
         sim_count(s, FTRACK_C_QUERY_MSGS, 1);
@@ -1192,11 +1030,11 @@ static void sn_query(struct sim *s, node_t n, const struct ftrack_query *q, stru
 
 static void on_query(struct sim *s, node_t n, const struct msg *m)
 {
-    struct ftrack_global *g = fg(s);
+    struct ftrack_node *nd = fnode(s, n);
     const struct ftrack_query *q = m->body;
-    if (fnode(s, n)->role != FTRACK_SUPER)
+    if (nd->role != FTRACK_SUPER)
         return;                       /* a stale address: an ordinary node indexes nothing */
-    struct ftrack_qentry *c = qc_slot(g, n, q->qid);
+    struct ftrack_qentry *c = qc_slot(nd, q->qid);
     if (c->qid1 == q->qid + 1) {
         sim_count(s, FTRACK_C_QUERY_DUPS, 1);
         return;
@@ -1206,16 +1044,16 @@ static void on_query(struct sim *s, node_t n, const struct msg *m)
 
 static void on_queryhit(struct sim *s, node_t n, const struct msg *m)
 {
-    struct ftrack_global *g = fg(s);
+    struct ftrack_node *nd = fnode(s, n);
     const struct ftrack_hit *h = m->body;
     uint32_t r = rec_of(s, n, h->handle);
-    if (r != FTRACK_NONE32) {
+    if (r != KIT_NONE) {
         rec_add_hits(s, n, r, h->holder, h->count, h->hops);
         return;
     }
-    if (fnode(s, n)->role != FTRACK_SUPER)
+    if (nd->role != FTRACK_SUPER)
         return;
-    const struct ftrack_qentry *c = qc_slot(g, n, h->qid);
+    const struct ftrack_qentry *c = qc_slot(nd, h->qid);
     if (c->qid1 != h->qid + 1 || addr_eq(c->prev, sim_addr(s, n))) {
         if (c->qid1 != h->qid + 1)
             sim_count(s, FTRACK_C_HIT_LOST, 1);
@@ -1229,13 +1067,12 @@ static void ftrack_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t l
 {
     struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, origin);
-    uint32_t i = rec_alloc(s);
-    struct ftrack_rec *r = &g->rec[i];
-    *r = (struct ftrack_rec){ .key = key, .start_us = sim_now(s), .owner = origin,
-                              .owner_inc = sim_addr(s, origin).inc, .gen = r->gen,
-                              .next = FTRACK_NONE32, .lookup = lookup_id,
-                              .phase = FTRACK_REC_COLLECT };
-    uint64_t h = rec_handle(g, i);
+    uint32_t i = kit_pool_alloc(&g->recs, origin);
+    struct ftrack_rec *r = rec_at(s, i);
+    r->key = key;
+    r->lookup = lookup_id;
+    r->phase = FTRACK_REC_COLLECT;
+    uint64_t h = kit_pool_ctx(&g->recs, i);
     sim_timer(s, origin, FTRACK_TIMER_WINDOW, g->window_us, h);
     /* a random id, as a GUID is: the lookup's number would be dense and collision-free in the
      * direct-mapped query caches, which no real network gets */
@@ -1256,12 +1093,12 @@ static void ftrack_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t l
 static void rec_finish(struct sim *s, uint32_t i)
 {
     struct ftrack_global *g = fg(s);
-    struct ftrack_rec *r = &g->rec[i];
+    struct ftrack_rec *r = rec_at(s, i);
     if (r->best < r->nhits)
         sim_lookup_done(s, r->lookup, OUTCOME_OK, r->hit[r->best].a, r->hit[r->best].hops);
     else
         sim_lookup_done(s, r->lookup, OUTCOME_TIMEOUT, ADDR_NONE, 0);
-    rec_free(g, i);
+    kit_pool_release(&g->recs, i);
 }
 
 /* The window is over, or enough holders are in: ping the first candidates, or give up. */
@@ -1269,16 +1106,16 @@ static void on_window(struct sim *s, node_t n, uint64_t h)
 {
     struct ftrack_global *g = fg(s);
     uint32_t i = rec_of(s, n, h);
-    if (i == FTRACK_NONE32 || g->rec[i].phase != FTRACK_REC_COLLECT)
+    if (i == KIT_NONE || rec_at(s, i)->phase != FTRACK_REC_COLLECT)
         return;
-    struct ftrack_rec *r = &g->rec[i];
+    struct ftrack_rec *r = rec_at(s, i);
     if (!sim_lookup_active(s, r->lookup)) {
-        rec_free(g, i);
+        kit_pool_release(&g->recs, i);
         return;
     }
     if (r->nhits == 0) {
         sim_lookup_done(s, r->lookup, OUTCOME_TTL_EXPIRED, ADDR_NONE, 0);
-        rec_free(g, i);
+        kit_pool_release(&g->recs, i);
         return;
     }
     r->phase = FTRACK_REC_PING;
@@ -1292,11 +1129,10 @@ static void on_window(struct sim *s, node_t n, uint64_t h)
 
 static void on_ping_done(struct sim *s, node_t n, const struct rpc *rpc, bool answered)
 {
-    struct ftrack_global *g = fg(s);
     uint32_t i = rec_of(s, n, rpc->ctx[0]);
-    if (i == FTRACK_NONE32 || g->rec[i].phase != FTRACK_REC_PING)
+    if (i == KIT_NONE || rec_at(s, i)->phase != FTRACK_REC_PING)
         return;
-    struct ftrack_rec *r = &g->rec[i];
+    struct ftrack_rec *r = rec_at(s, i);
     if (answered) {
         int64_t rtt = sim_now(s) - rpc->sent_us;
         if (rtt < r->best_rtt) {
@@ -1376,7 +1212,6 @@ static void ftrack_on_message(struct sim *s, node_t n, const struct msg *m)
 
 static void ftrack_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
 {
-    struct ftrack_global *g = fg(s);
     struct ftrack_node *nd = fnode(s, n);
     switch (rpc->type) {
     case FTRACK_MSG_SN_REQ:
@@ -1391,8 +1226,8 @@ static void ftrack_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
         break;
     case FTRACK_MSG_KEEP_REQ:
         if (nd->role == FTRACK_SUPER) {
-            if (nb_find(g, n, rpc->dst) >= 0) {
-                nb_remove(g, n, rpc->dst);
+            if (nb_find(nd, rpc->dst) >= 0) {
+                nb_remove(nd, rpc->dst);
                 sim_count(s, FTRACK_C_NEIGH_DROPS, 1);
             }
         } else if (is_parent(nd, rpc->dst)) {
@@ -1435,10 +1270,9 @@ static void ftrack_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
 /* A supernode: index entries + neighbours + children; an ordinary node: its parents. */
 static size_t ftrack_state_entries(const struct sim *s, node_t n)
 {
-    const struct ftrack_global *g = sim_protocol_data((struct sim *)s);
     const struct ftrack_node *nd = sim_state_const(s, n);
     if (nd->role == FTRACK_SUPER)
-        return (size_t)g->idx[n].n + g->nb[n].n + g->ch[n].n;
+        return (size_t)nd->idx.n + nd->nb.n + nd->ch.n;
     return nd->nparents;
 }
 
@@ -1460,9 +1294,9 @@ static double ftrack_gauge(struct sim *s, uint32_t k)
             joined++;
             if (nd->role == FTRACK_SUPER) {
                 sup++;
-                children += g->ch[n].n;
-                index += g->idx[n].n;
-                degree += g->nb[n].n;
+                children += nd->ch.n;
+                index += nd->idx.n;
+                degree += nd->nb.n;
             } else {
                 ord++;
                 orphans += nd->nparents == 0;
@@ -1491,14 +1325,10 @@ static double ftrack_gauge(struct sim *s, uint32_t k)
 static void ftrack_converge(struct sim *s)
 {
     struct ftrack_global *g = fg(s);
-    node_t *live = malloc((size_t)g->cap * sizeof *live);
-    node_t *sup = malloc((size_t)g->cap * sizeof *sup);
-    node_t *pool = malloc((size_t)g->cap * sizeof *pool);
-    node_t *seen = malloc((size_t)g->cap * sizeof *seen);
-    if (!live || !sup || !pool || !seen) {
-        fprintf(stderr, "p2plab: fasttrack: out of memory converging %u nodes\n", g->cap);
-        exit(1);
-    }
+    node_t *live = mem_calloc(g->cap, sizeof *live, "fasttrack's converge");
+    node_t *sup = mem_calloc(g->cap, sizeof *sup, "fasttrack's converge");
+    node_t *pool = mem_calloc(g->cap, sizeof *pool, "fasttrack's converge");
+    node_t *seen = mem_calloc(g->cap, sizeof *seen, "fasttrack's converge");
     node_t m = sim_converge_live(s, live, g->cap), ns = 0;
     node_t best = NODE_NONE;
     /* a random join order: supernodes connect to earlier ones, children attach to earlier
@@ -1508,7 +1338,6 @@ static void ftrack_converge(struct sim *s)
     for (node_t j = 0; j < m; j++) {
         node_t n = live[j];
         struct ftrack_node *nd = fnode(s, n);
-        g->nb[n].n = g->ch[n].n = g->idx[n].n = 0;
         nd->self = (struct peer){ .id = sim_node_id(s, n), .addr = sim_addr(s, n) };
         nd->capacity = capacity_of(s, n);
         nd->phase = FTRACK_JOINED;
@@ -1529,19 +1358,20 @@ static void ftrack_converge(struct sim *s)
     for (int pass = 0; pass < 2; pass++) {
         for (node_t k = 0; k < ns; k++) {
             node_t a = sup[k];
-            if (g->nb[a].n >= g->degree)
+            struct ftrack_node *an = fnode(s, a);
+            if (an->nb.n >= g->degree)
                 continue;
             node_t np = 0, upto = pass == 0 ? k : ns;
             for (node_t j = 0; j < upto; j++) {
                 node_t b = sup[j];
-                if (b != a && g->nb[b].n < 2 * g->degree && nb_find(g, a, sim_addr(s, b)) < 0)
+                if (b != a && fnode(s, b)->nb.n < 2 * g->degree && nb_find(an, sim_addr(s, b)) < 0)
                     pool[np++] = b;
             }
             if (np > 1)
                 gsl_ran_shuffle(sim_rng(s), pool, np, sizeof *pool);
-            for (node_t j = 0; j < np && g->nb[a].n < g->degree; j++) {
-                nb_add(g, a, FT_PEER(pool[j]), 0);
-                nb_add(g, pool[j], FT_PEER(a), 0);
+            for (node_t j = 0; j < np && an->nb.n < g->degree; j++) {
+                nb_add(an, FT_PEER(pool[j]), 0);
+                nb_add(fnode(s, pool[j]), FT_PEER(a), 0);
             }
         }
     }
@@ -1556,25 +1386,24 @@ static void ftrack_converge(struct sim *s)
         while (nd->nparents < want) {
             node_t p = sup[gsl_rng_uniform_int(sim_rng(s), up)];
             node_t q = sup[gsl_rng_uniform_int(sim_rng(s), up)];
-            if (g->ch[q].n < g->ch[p].n && !is_parent(nd, sim_addr(s, q)))
+            if (fnode(s, q)->ch.n < fnode(s, p)->ch.n && !is_parent(nd, sim_addr(s, q)))
                 p = q;
             if (is_parent(nd, sim_addr(s, p)))
                 continue;
             nd->parent[nd->nparents++] = FT_PEER(p);
-            vec_reserve(&g->ch[p], g->ch[p].n + 1, sizeof(struct ftrack_child));
+            struct ftrack_node *pn = fnode(s, p);
             uint32_t cnt = 0;
             const uint64_t *f = sim_node_files(s, n, &cnt);
-            ch_of(g, p)[g->ch[p].n++] = (struct ftrack_child){
-                .p = { .id = 0, .addr = sim_addr(s, n) }, .heard_ms = 0, .files = cnt };
+            ch_add(pn, sim_addr(s, n), 0, cnt);
             for (uint32_t x = 0; x < cnt; x++)
-                idx_add(g, p, f[x], sim_addr(s, n));
+                idx_add(pn, f[x], sim_addr(s, n));
         }
     }
     /* workloads as keep-alives report them; caches as refresh lists fill them */
     for (node_t k = 0; k < ns; k++) {
-        node_t a = sup[k];
-        for (uint32_t i = 0; i < g->nb[a].n; i++)
-            nb_of(g, a)[i].load = g->ch[nb_of(g, a)[i].p.addr.slot].n;
+        struct ftrack_node *an = fnode(s, sup[k]);
+        for (uint32_t i = 0; i < an->nb.n; i++)
+            nb_of(an)[i].load = fnode(s, nb_of(an)[i].p.addr.slot)->ch.n;
     }
     for (node_t j = 0; j < m; j++) {
         node_t n = live[j];
@@ -1582,16 +1411,16 @@ static void ftrack_converge(struct sim *s)
         if (nd->role == FTRACK_SUPER) {
             for (unsigned t = 0; t < FTRACK_REFRESH && ns > 1; t++) {
                 node_t x = sup[gsl_rng_uniform_int(sim_rng(s), ns)];
-                cache_offer(s, n, FT_PEER(x), load16(g->ch[x].n));
+                cache_offer(s, n, FT_PEER(x), load16(fnode(s, x)->ch.n));
             }
             continue;
         }
         for (unsigned k = 0; k < nd->nparents; k++)
-            nd->pload[k] = load16(g->ch[nd->parent[k].addr.slot].n);
+            nd->pload[k] = load16(fnode(s, nd->parent[k].addr.slot)->ch.n);
         if (nd->nparents) {           /* backups: the parent's refresh list */
-            node_t p = nd->parent[0].addr.slot;
-            for (unsigned t = 0; t < FTRACK_REFRESH && g->nb[p].n; t++) {
-                const struct ftrack_nbr *x = &nb_of(g, p)[gsl_rng_uniform_int(sim_rng(s), g->nb[p].n)];
+            struct ftrack_node *pn = fnode(s, nd->parent[0].addr.slot);
+            for (unsigned t = 0; t < FTRACK_REFRESH && pn->nb.n; t++) {
+                const struct ftrack_nbr *x = &nb_of(pn)[gsl_rng_uniform_int(sim_rng(s), pn->nb.n)];
                 cache_offer(s, n, x->p, load16(x->load));
             }
         }
@@ -1613,26 +1442,26 @@ static size_t ftrack_msg_body_max(const struct proto_config *cfg)
     return sizeof(union ftrack_body);
 }
 
+/* n is down: free the tables it owned and its searches in flight. */
+static void ftrack_down(struct sim *s, node_t n)
+{
+    struct ftrack_node *nd = fnode(s, n);
+    kit_vec_free(&nd->nb);
+    kit_vec_free(&nd->ch);
+    kit_vec_free(&nd->idx);
+    free(nd->qc);
+    nd->qc = NULL;
+    kit_pool_node_down(&fg(s)->recs, n);
+}
+
 static void ftrack_teardown(struct sim *s)
 {
     struct ftrack_global *g = fg(s);
     if (!g)
         return;
-    for (node_t n = 0; n < g->cap; n++) {
-        if (g->nb)
-            free(g->nb[n].v);
-        if (g->ch)
-            free(g->ch[n].v);
-        if (g->idx)
-            free(g->idx[n].v);
-        if (g->qc)
-            free(g->qc[n]);
-    }
-    free(g->nb);
-    free(g->ch);
-    free(g->idx);
-    free(g->qc);
-    free(g->rec);
+    for (node_t n = 0; n < g->cap; n++)   /* the nodes still up; the others hold nothing */
+        ftrack_down(s, n);
+    kit_pool_free(&g->recs);
     free(g->live);
     free(g);
     sim_set_protocol_data(s, NULL);
@@ -1640,9 +1469,7 @@ static void ftrack_teardown(struct sim *s)
 
 static int ftrack_setup(struct sim *s, const struct proto_config *cfg)
 {
-    struct ftrack_global *g = calloc(1, sizeof *g);
-    if (!g)
-        return -1;
+    struct ftrack_global *g = mem_calloc(1, sizeof *g, "fasttrack's parameters");
     g->dist = (enum ftrack_dist)cfg->v[FTRACK_P_CAPACITY].i;
     g->median = cfg->v[FTRACK_P_CAP_MEDIAN].d;
     g->shape = cfg->v[FTRACK_P_CAP_SHAPE].d;
@@ -1661,21 +1488,8 @@ static int ftrack_setup(struct sim *s, const struct proto_config *cfg)
     g->cap = sim_capacity(s);
     g->salt = gsl_rng_get(sim_rng(s)) << 32 ^ gsl_rng_get(sim_rng(s));
     sim_set_protocol_data(s, g);
-    g->nb = calloc(g->cap, sizeof *g->nb);
-    g->ch = calloc(g->cap, sizeof *g->ch);
-    g->idx = calloc(g->cap, sizeof *g->idx);
-    g->qc = calloc(g->cap, sizeof *g->qc);
-    g->live = malloc((size_t)g->cap * sizeof *g->live);
-    g->rec_cap = 1024;
-    g->rec = calloc(g->rec_cap, sizeof *g->rec);
-    if (!g->nb || !g->ch || !g->idx || !g->qc || !g->live || !g->rec) {
-        ftrack_teardown(s);
-        return -1;
-    }
-    for (uint32_t i = 0; i < g->rec_cap; i++)
-        g->rec[i] = (struct ftrack_rec){ .phase = FTRACK_REC_FREE,
-                                         .next = i + 1 < g->rec_cap ? i + 1 : FTRACK_NONE32 };
-    g->rec_free = 0;
+    g->live = mem_calloc(g->cap, sizeof *g->live, "the fasttrack gauges' scratch");
+    kit_pool_init(&g->recs, sizeof(struct ftrack_rec), 1024, g->cap, "fasttrack searches");
     return 0;
 }
 
@@ -1700,6 +1514,7 @@ const struct protocol fasttrack_protocol = {
     .state_entries = ftrack_state_entries,
     .converge = ftrack_converge,
     .teardown = ftrack_teardown,
+    .down = ftrack_down,
     .counters = ftrack_counters,
     .gauges = ftrack_gauges,
     .gauge = ftrack_gauge,
