@@ -146,7 +146,7 @@ static const struct param ftrack_params[] = {
 /* ==== messages ============================================================================ */
 
 /* The message list and the source of each size on the wire are in fasttrack_internal.h. */
-KIT_MSG_TABLE(ftrack, FTRACK, FTRACK_MESSAGES, FTRACK_WIRE_OVERHEAD);
+KIT_MSG_TABLES(ftrack, FTRACK, FTRACK_MESSAGES, FTRACK_WIRE_OVERHEAD);
 
 size_t ftrack_wire_size(unsigned type, unsigned entries)
 {

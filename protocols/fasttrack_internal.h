@@ -33,8 +33,8 @@ extern const struct protocol fasttrack_protocol;
 #define FTRACK_WIRE_RESULT 52
 #define FTRACK_WIRE_PONG 14
 
-/* X(type, fixed payload bytes, bytes per list entry): fasttrack.c builds enum ftrack_msg,
- * ftrack_msg_name[] and its wire table from this list (KIT_MSG_TABLE). */
+/* X(type, fixed payload bytes, bytes per list entry): enum ftrack_msg below, and
+ * ftrack_msg_name[] and the wire table in fasttrack.c (KIT_MSG_TABLES). */
 #define FTRACK_MESSAGES(X)                                                                     \
     X(FTRACK_MSG_SN_REQ, 0, 0)                    /* "which supernodes do you know?" */        \
     X(FTRACK_MSG_SN_REP, FTRACK_WIRE_COUNT, FTRACK_WIRE_SN)  /* refresh list */                \
@@ -53,7 +53,9 @@ extern const struct protocol fasttrack_protocol;
 
 #define FTRACK_WIRE_OVERHEAD (FTRACK_WIRE_TCPIP + FTRACK_WIRE_HEADER)
 
-extern const char *const ftrack_msg_name[];
+enum ftrack_msg { FTRACK_MESSAGES(KIT_MSG_ENUM) FTRACK_MSG_COUNT };
+
+extern const char *const ftrack_msg_name[FTRACK_MSG_COUNT];
 /* Bytes on the wire of a message of `type` (enum ftrack_msg) with `entries` list entries. */
 size_t ftrack_wire_size(unsigned type, unsigned entries);
 

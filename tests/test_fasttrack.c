@@ -13,9 +13,6 @@
 
 #include "protocols/fasttrack_internal.h"
 
-/* The message types, from the list fasttrack.c builds its own enum from. */
-enum { FTRACK_MESSAGES(KIT_MSG_ENUM) };
-
 /* Each distribution's median is `median`, and P(capacity > t) computed in closed form matches
  * the share of 200,000 quantile draws above t within 4 standard deviations. */
 static void test_fasttrack_capacity_distributions(void **state)
