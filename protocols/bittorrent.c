@@ -46,7 +46,7 @@
  * piece, its own bitfield, and `peer_list` known addresses of 8 bytes: with the defaults
  * (80 connections, 256 pieces, 50 known) about 80·(440+32) + 256·18 + 32 + 400 ≈ 43 KB. The
  * tracker keeps 24 bytes per swarm member. */
-#include "protocols/protocol.h"
+#include "protocols/bittorrent_internal.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -56,6 +56,9 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "protocols/kit.h"
+#include "sim/mem.h"
+
 /* ==== constants =========================================================================== */
 
 #define BT_BLOCK 16384u               /* bytes per block (BEP 3 practice) */
@@ -64,13 +67,6 @@
 #define BT_PIPELINE_MAX 16
 #define BT_PEERLIST_MAX 100
 #define BT_CONNS_MAX 128
-#define BT_NONE UINT32_MAX
-
-
-
-
-
-
 #define BT_REANNOUNCE_MIN_US (60 * INT64_C(1000000))   /* fewest peers: at most once a minute */
 #define BT_KEEPALIVE_US (120 * INT64_C(1000000))      /* BEP 3: keep-alive every two minutes */
 
@@ -137,9 +133,9 @@ static const struct param bt_params[] = {
 
 /* Sizes on the wire, BEP 3: a peer message is a 4-byte length prefix, a 1-byte id and its
  * payload; the handshake is 68 bytes (1 + 19-byte "BitTorrent protocol" + 8 reserved +
- * 20-byte info hash + 20-byte peer id); each message adds 40 bytes of TCP/IP headers. A
- * 16 KiB block (piece message: index, begin, data) spans 12 TCP segments of 1,460 bytes: 12 x
- * 40 header bytes. The tracker announce is an HTTP GET of about 300 bytes (info_hash, peer_id,
+ * 20-byte info hash + 20-byte peer id); each TCP segment adds 40 bytes of TCP/IP headers
+ * (every message's overhead). A 16 KiB block (piece message: index, begin, data) spans 12 TCP
+ * segments of 1,460 bytes: 12 x 40 header bytes. The tracker announce is an HTTP GET of about 300 bytes (info_hash, peer_id,
  * port, uploaded, downloaded, left, event, numwant, compact); the reply about 150 bytes of HTTP
  * and bencoding plus 6 bytes per peer (BEP 23 compact format). */
 #define BT_TCPIP 40
@@ -150,54 +146,28 @@ static const struct param bt_params[] = {
 #define BT_COMPACT_PEER 6
 
 #define BT_MESSAGES(X)                                                                         \
-    X(ANNOUNCE_REQ, BT_TCPIP + 300)                                                            \
-    X(ANNOUNCE_REP, BT_TCPIP + 150)         /* + 6 per peer */                                 \
-    X(HANDSHAKE_REQ, BT_TCPIP + 68)                                                            \
-    X(HANDSHAKE_REP, BT_TCPIP + 68)                                                            \
-    X(REFUSE, BT_TCPIP)                     /* connection refused or closed: FIN */            \
-    X(CLOSE, BT_TCPIP)                                                                         \
-    X(KEEPALIVE, BT_TCPIP + 4)                                                                 \
-    X(CHOKE, BT_TCPIP + BT_PREFIX)                                                             \
-    X(UNCHOKE, BT_TCPIP + BT_PREFIX)                                                           \
-    X(INTERESTED, BT_TCPIP + BT_PREFIX)                                                        \
-    X(NOT_INTERESTED, BT_TCPIP + BT_PREFIX)                                                    \
-    X(HAVE, BT_TCPIP + BT_PREFIX + 4)                                                          \
-    X(BITFIELD, BT_TCPIP + BT_PREFIX)       /* + ceil(pieces / 8) */                           \
-    X(REQUEST, BT_TCPIP + BT_PREFIX + 12)   /* index, begin, length */                         \
-    X(CANCEL, BT_TCPIP + BT_PREFIX + 12)                                                       \
-    X(PIECE, BT_BLOCK_WIRE + BT_BLOCK_SEGMENTS * BT_TCPIP)
+    X(BT_MSG_ANNOUNCE_REQ, 300, 0)                                                             \
+    X(BT_MSG_ANNOUNCE_REP, 150, BT_COMPACT_PEER)                                               \
+    X(BT_MSG_HANDSHAKE_REQ, 68, 0)                                                             \
+    X(BT_MSG_HANDSHAKE_REP, 68, 0)                                                             \
+    X(BT_MSG_REFUSE, 0, 0)                  /* connection refused or closed: FIN */            \
+    X(BT_MSG_CLOSE, 0, 0)                                                                      \
+    X(BT_MSG_KEEPALIVE, 4, 0)                                                                  \
+    X(BT_MSG_CHOKE, BT_PREFIX, 0)                                                              \
+    X(BT_MSG_UNCHOKE, BT_PREFIX, 0)                                                            \
+    X(BT_MSG_INTERESTED, BT_PREFIX, 0)                                                         \
+    X(BT_MSG_NOT_INTERESTED, BT_PREFIX, 0)                                                     \
+    X(BT_MSG_HAVE, BT_PREFIX + 4, 0)                                                           \
+    X(BT_MSG_BITFIELD, BT_PREFIX, 1)        /* + ceil(pieces / 8) */                           \
+    X(BT_MSG_REQUEST, BT_PREFIX + 12, 0)    /* index, begin, length */                         \
+    X(BT_MSG_CANCEL, BT_PREFIX + 12, 0)                                                        \
+    X(BT_MSG_PIECE, BT_BLOCK_WIRE + (BT_BLOCK_SEGMENTS - 1) * BT_TCPIP, 0)  /* 12 headers in all */
+KIT_MSG_TABLE(bt, BT, BT_MESSAGES, BT_TCPIP);
 
-enum bt_msg {
-#define BT_MSG_ENUM(name, size) BT_MSG_##name,
-    BT_MESSAGES(BT_MSG_ENUM)
-#undef BT_MSG_ENUM
-    BT_MSG_COUNT
-};
-
-extern const char *const bt_msg_name[BT_MSG_COUNT];
-const char *const bt_msg_name[BT_MSG_COUNT] = {
-#define BT_MSG_NAME(name, size) #name,
-    BT_MESSAGES(BT_MSG_NAME)
-#undef BT_MSG_NAME
-};
-
-static const uint32_t bt_msg_fixed[BT_MSG_COUNT] = {
-#define BT_MSG_SIZE(name, size) size,
-    BT_MESSAGES(BT_MSG_SIZE)
-#undef BT_MSG_SIZE
-};
-
-uint32_t bt_wire_size(unsigned type, uint32_t pieces, uint32_t peers);
-
-/* Bytes on the wire of a message of `type` (a bitfield for `pieces`, a peer list of `peers`). */
 uint32_t bt_wire_size(unsigned type, uint32_t pieces, uint32_t peers)
 {
-    uint32_t size = bt_msg_fixed[type];
-    if (type == BT_MSG_BITFIELD)
-        size += (pieces + 7) / 8;
-    if (type == BT_MSG_ANNOUNCE_REP)
-        size += BT_COMPACT_PEER * peers;
-    return size;
+    return kit_wire_size(&bt_msgs, type, type == BT_MSG_BITFIELD ? (pieces + 7) / 8 :
+                                         type == BT_MSG_ANNOUNCE_REP ? peers : 0);
 }
 
 enum bt_event { BT_EV_NONE, BT_EV_STARTED, BT_EV_COMPLETED, BT_EV_STOPPED };
@@ -350,12 +320,6 @@ static void capacity_change(struct sim *s, double d)
 
 /* ==== the piece picker (pure functions) ==================================================== */
 
-uint64_t bt_full_mask(uint32_t blocks);
-uint32_t bt_pick_piece(uint32_t P, const uint64_t *peer_has, const uint64_t *have,
-                       const uint64_t *got, const uint64_t *req, const uint64_t *full,
-                       const uint16_t *avail, bool random_first, gsl_rng *r);
-uint32_t bt_pick_block(uint64_t got, uint64_t req, uint64_t full);
-
 uint64_t bt_full_mask(uint32_t blocks)
 {
     return blocks >= 64 ? UINT64_MAX : (UINT64_C(1) << blocks) - 1;
@@ -408,18 +372,24 @@ uint32_t bt_pick_block(uint64_t got, uint64_t req, uint64_t full)
 
 /* ==== sending ============================================================================= */
 
-static void send_msg(struct sim *s, node_t n, struct addr to, enum bt_msg type, const void *body,
-                     uint32_t len, uint32_t size)
+static void send_to(struct sim *s, node_t n, struct addr to, enum bt_msg type, const void *body,
+                    size_t len, size_t entries)
 {
-    struct out o = { .type = type, .cat = CAT_MAINT, .size = size, .lookup = LOOKUP_NONE,
-                     .body = body, .len = len };
-    net_send(s, n, to, &o);
+    kit_send(s, &bt_msgs, n, to, &(struct kit_out){ .type = type, .lookup = LOOKUP_NONE,
+                                                    .body = body, .len = len, .entries = entries });
+}
+
+static void reply(struct sim *s, node_t n, const struct msg *m, enum bt_msg type,
+                  const void *body, size_t len, size_t entries)
+{
+    kit_reply(s, &bt_msgs, n, m, &(struct kit_out){ .type = type, .body = body, .len = len,
+                                                    .entries = entries });
 }
 
 static void send_ctl(struct sim *s, node_t n, struct bt_conn *c, enum bt_msg type)
 {
     c->sent_us = sim_now(s);
-    send_msg(s, n, c->peer, type, NULL, 0, bt_wire_size(type, 0, 0));
+    send_to(s, n, c->peer, type, NULL, 0, 0);
 }
 
 static void send_ref(struct sim *s, node_t n, struct bt_conn *c, enum bt_msg type,
@@ -427,7 +397,7 @@ static void send_ref(struct sim *s, node_t n, struct bt_conn *c, enum bt_msg typ
 {
     struct bt_block_ref r = { piece, block };
     c->sent_us = sim_now(s);
-    send_msg(s, n, c->peer, type, &r, sizeof r, bt_wire_size(type, 0, 0));
+    send_to(s, n, c->peer, type, &r, sizeof r, 0);
 }
 
 static void announce(struct sim *s, node_t n, enum bt_event ev)
@@ -435,15 +405,14 @@ static void announce(struct sim *s, node_t n, enum bt_event ev)
     struct bt_node *b = node(s, n);
     struct bt_announce_req r = { .event = (uint8_t)ev, .seed = b->complete,
                                  .numwant = (uint32_t)P_(s, BT_P_PEER_LIST) };
-    struct out o = { .type = BT_MSG_ANNOUNCE_REQ, .cat = CAT_MAINT,
-                     .size = bt_wire_size(BT_MSG_ANNOUNCE_REQ, 0, 0), .lookup = LOOKUP_NONE,
-                     .body = &r, .len = sizeof r };
+    struct kit_out o = { .type = BT_MSG_ANNOUNCE_REQ, .lookup = LOOKUP_NONE, .body = &r,
+                         .len = sizeof r };
     b->announced_us = sim_now(s);
     sim_count(s, BT_C_ANNOUNCES, 1);
     if (ev == BT_EV_STOPPED)
-        net_send(s, n, sim_server_addr(s, 0), &o);
+        kit_send(s, &bt_msgs, n, sim_server_addr(s, 0), &o);
     else
-        net_rpc(s, n, sim_server_addr(s, 0), &o, P_(s, BT_P_RPC_TIMEOUT), 0, 0);
+        kit_rpc(s, &bt_msgs, n, sim_server_addr(s, 0), &o, P_(s, BT_P_RPC_TIMEOUT), 0, 0);
 }
 
 /* ==== connections ========================================================================= */
@@ -553,8 +522,7 @@ static struct bt_conn *add_conn(struct sim *s, node_t n, struct addr a)
         struct bt_bitfield bf;
         memcpy(bf.bits, have_of(w, n), w->words * sizeof(uint64_t));
         c->sent_us = sim_now(s);
-        send_msg(s, n, a, BT_MSG_BITFIELD, &bf, w->words * (uint32_t)sizeof(uint64_t),
-                 bt_wire_size(BT_MSG_BITFIELD, w->P, 0));
+        send_to(s, n, a, BT_MSG_BITFIELD, &bf, w->words * sizeof(uint64_t), (w->P + 7) / 8);
     }
     return c;
 }
@@ -584,9 +552,9 @@ static void connect_all(struct sim *s, node_t n)
         k[i] = k[--b->n_known];
         if (find_conn(s, n, a) != BT_NONE)
             continue;
-        struct out o = { .type = BT_MSG_HANDSHAKE_REQ, .cat = CAT_MAINT,
-                         .size = bt_wire_size(BT_MSG_HANDSHAKE_REQ, 0, 0), .lookup = LOOKUP_NONE };
-        net_rpc(s, n, a, &o, P_(s, BT_P_RPC_TIMEOUT), 0, 0);
+        kit_rpc(s, &bt_msgs, n, a, &(struct kit_out){ .type = BT_MSG_HANDSHAKE_REQ,
+                                                      .lookup = LOOKUP_NONE },
+                P_(s, BT_P_RPC_TIMEOUT), 0, 0);
         b->n_pending++;
     }
 }
@@ -906,13 +874,8 @@ static void tracker_announce(struct sim *s, node_t n, const struct msg *m)
             rep.peer[rep.n++] = w->tr[i].addr;
         seen++;
     }
-    (void)n;
-    struct out o = { .type = BT_MSG_ANNOUNCE_REP, .cat = CAT_MAINT,
-                     .size = bt_wire_size(BT_MSG_ANNOUNCE_REP, 0, rep.n), .lookup = LOOKUP_NONE,
-                     .body = &rep,
-                     .len = (uint32_t)(offsetof(struct bt_announce_rep, peer) +
-                                       rep.n * sizeof rep.peer[0]) };
-    net_reply(s, n, m, &o);
+    reply(s, n, m, BT_MSG_ANNOUNCE_REP, &rep,
+          offsetof(struct bt_announce_rep, peer) + rep.n * sizeof rep.peer[0], rep.n);
 }
 
 /* ==== the protocol hooks =================================================================== */
@@ -929,16 +892,6 @@ static size_t bt_msg_body_max(const struct proto_config *cfg)
     return a > b ? a : b;
 }
 
-static void *xcalloc(size_t n, size_t size, const char *what)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "p2plab: out of memory allocating %s (%zu x %zu bytes)\n", what, n, size);
-        exit(1);
-    }
-    return p;
-}
-
 static int bt_setup(struct sim *s, const struct proto_config *cfg)
 {
     uint64_t psize = (uint64_t)cfg->v[BT_P_PIECE_SIZE].i;
@@ -947,7 +900,7 @@ static int bt_setup(struct sim *s, const struct proto_config *cfg)
                 (unsigned long long)psize);
         return -1;
     }
-    struct bt_world *w = xcalloc(1, sizeof *w, "the bittorrent world");
+    struct bt_world *w = mem_calloc(1, sizeof *w, "the bittorrent world");
     w->P = (uint32_t)cfg->v[BT_P_PIECES].i;
     w->blocks = (uint32_t)(psize / BT_BLOCK);
     w->last_blocks = w->blocks;
@@ -956,14 +909,14 @@ static int bt_setup(struct sim *s, const struct proto_config *cfg)
     w->F = (uint64_t)w->P * psize;
     w->cap = sim_capacity(s);
     size_t cap = w->cap;
-    w->have = xcalloc(cap * w->words, sizeof *w->have, "the bitfields");
-    w->got = xcalloc(cap * w->P, sizeof *w->got, "the block masks");
-    w->req = xcalloc(cap * w->P, sizeof *w->req, "the block masks");
-    w->avail = xcalloc(cap * w->P, sizeof *w->avail, "the piece availability");
-    w->conn = xcalloc(cap * w->C, sizeof *w->conn, "the connections");
-    w->peer_has = xcalloc(cap * w->C * w->words, sizeof *w->peer_has, "the peers' bitfields");
-    w->known = xcalloc(cap * (size_t)cfg->v[BT_P_PEER_LIST].i, sizeof *w->known, "known peers");
-    w->live = xcalloc(cap, sizeof *w->live, "the live nodes");
+    w->have = mem_calloc(cap * w->words, sizeof *w->have, "the bitfields");
+    w->got = mem_calloc(cap * w->P, sizeof *w->got, "the block masks");
+    w->req = mem_calloc(cap * w->P, sizeof *w->req, "the block masks");
+    w->avail = mem_calloc(cap * w->P, sizeof *w->avail, "the piece availability");
+    w->conn = mem_calloc(cap * w->C, sizeof *w->conn, "the connections");
+    w->peer_has = mem_calloc(cap * w->C * w->words, sizeof *w->peer_has, "the peers' bitfields");
+    w->known = mem_calloc(cap * (size_t)cfg->v[BT_P_PEER_LIST].i, sizeof *w->known, "known peers");
+    w->live = mem_calloc(cap, sizeof *w->live, "the live nodes");
     w->down_min = INFINITY;
     w->cache_us = -1;
     for (uint32_t p = 0; p < w->P; p++)
@@ -1051,7 +1004,7 @@ static void on_handshake(struct sim *s, node_t n, const struct msg *m)
         b->n_pending--;
         if (find_conn(s, n, m->src) != BT_NONE || b->n_conn >= W(s)->C) {
             /* the other end has taken us in: tell it we will not use the connection */
-            send_msg(s, n, m->src, BT_MSG_CLOSE, NULL, 0, bt_wire_size(BT_MSG_CLOSE, 0, 0));
+            send_to(s, n, m->src, BT_MSG_CLOSE, NULL, 0, 0);
             return;
         }
         b->n_initiated++;
@@ -1061,14 +1014,10 @@ static void on_handshake(struct sim *s, node_t n, const struct msg *m)
     uint32_t maxc = (uint32_t)P_(s, BT_P_MAX_CONNS);
     if (b->role == BT_TRACKER || find_conn(s, n, m->src) != BT_NONE || b->n_conn >= maxc) {
         sim_count(s, BT_C_REFUSED, 1);
-        struct out o = { .type = BT_MSG_REFUSE, .cat = CAT_MAINT,
-                         .size = bt_wire_size(BT_MSG_REFUSE, 0, 0), .lookup = LOOKUP_NONE };
-        net_reply(s, n, m, &o);
+        reply(s, n, m, BT_MSG_REFUSE, NULL, 0, 0);
         return;
     }
-    struct out o = { .type = BT_MSG_HANDSHAKE_REP, .cat = CAT_MAINT,
-                     .size = bt_wire_size(BT_MSG_HANDSHAKE_REP, 0, 0), .lookup = LOOKUP_NONE };
-    net_reply(s, n, m, &o);
+    reply(s, n, m, BT_MSG_HANDSHAKE_REP, NULL, 0, 0);
     add_conn(s, n, m->src);
 }
 
@@ -1175,10 +1124,8 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         if (b->free_rider || (c->flags & BT_AM_CHOKING) || r->piece >= w->P ||
             !bit(have_of(w, n), r->piece))
             return;
-        struct out o = { .type = BT_MSG_PIECE, .cat = CAT_MAINT,
-                         .size = bt_wire_size(BT_MSG_PIECE, 0, 0), .lookup = LOOKUP_NONE,
-                         .body = r, .len = sizeof *r };
-        uint64_t h = net_transfer(s, n, c->peer, &o);
+        uint64_t h = kit_transfer(s, &bt_msgs, n, c->peer, &(struct kit_out){
+            .type = BT_MSG_PIECE, .lookup = LOOKUP_NONE, .body = r, .len = sizeof *r });
         c->upl[c->up_head] = (__typeof__(c->upl[0])){ h, r->piece, r->block };
         c->up_head = (uint8_t)((c->up_head + 1) % BT_PIPELINE_MAX);
         c->up[0] += BT_BLOCK;
@@ -1260,7 +1207,6 @@ static size_t bt_state_entries(const struct sim *s, node_t n)
  * pieces (their §3.3); θ = 0 here (churn is the engine's, not visible to the protocol: aborts
  * are reported apart), the initial seeds are not in the model, γ = 1/seed_time (∞ for 0),
  * μ = mean leecher upload / F (free-riders upload 0), c = mean download / F. */
-double bt_fluid_time(double F, double up_mean, double down_mean, double seed_time_s, double eta);
 double bt_fluid_time(double F, double up_mean, double down_mean, double seed_time_s, double eta)
 {
     double inv_c = F / down_mean;
@@ -1271,7 +1217,6 @@ double bt_fluid_time(double F, double up_mean, double down_mean, double seed_tim
 
 /* Kumar & Ross (2006): the minimum time to distribute F bytes from seeds of upload u_s to N
  * leechers of uploads u_i and downloads d_i is max(F/u_s, F/min d_i, N F / (u_s + Σ u_i)). */
-double bt_lower_bound(double F, double u_s, double d_min, double n, double u_sum);
 double bt_lower_bound(double F, double u_s, double d_min, double n, double u_sum)
 {
     return fmax(fmax(F / u_s, F / d_min), n * F / (u_s + u_sum));
