@@ -40,12 +40,13 @@
  * `snub` (60 s, mainline's anti-snubbing delay) while unchoking us, is closed. A graceful leave
  * sends every connection a FIN.
  *
- * Memory: the slab holds struct bt_node (64 bytes); protocol-owned arrays add per node slot
- * max_conns connections of 440 bytes (room for 16 uploads in flight per connection) plus a
- * bitfield of ⌈pieces/64⌉ words each, 16 bytes of block masks and 2 bytes of availability per
- * piece, its own bitfield, and `peer_list` known addresses of 8 bytes: with the defaults
- * (80 connections, 256 pieces, 50 known) about 80·(440+32) + 256·18 + 32 + 400 ≈ 43 KB. The
- * tracker keeps 24 bytes per swarm member. */
+ * Memory: a node's slab record is struct bt_node (80 bytes) followed by its tables, sized from
+ * the configuration (struct bt_layout): max_conns connections of 440 bytes (room for 16 uploads
+ * in flight per connection) with a bitfield of ⌈pieces/64⌉ words each, 16 bytes of block masks
+ * and 2 bytes of availability per piece, its own bitfield, and `peer_list` known addresses of
+ * 8 bytes: with the defaults (80 connections, 256 pieces, 50 known) 80 + 80·(440+32) + 256·18
+ * + 32 + 400 = 42,880 bytes per node slot. The tracker's swarm, 24 bytes per member, is a
+ * vector in the tracker's record. */
 #include "protocols/bittorrent_internal.h"
 
 #include <math.h>
@@ -223,6 +224,14 @@ struct bt_conn {
     struct { uint64_t handle; uint32_t piece, block; } upl[BT_PIPELINE_MAX];
 };
 
+struct bt_tracker_entry {             /* a member of the tracker's swarm */
+    struct addr addr;
+    int64_t seen_us;                  /* its last announce */
+    uint32_t seed;
+    uint32_t pad;
+};
+
+/* A node's slab record: this fixed part, then its tables (struct bt_layout). */
 struct bt_node {
     uint8_t role;                     /* enum bt_role */
     uint8_t free_rider, complete, endgame;
@@ -233,30 +242,46 @@ struct bt_node {
     uint64_t announce_timer;
     uint32_t unchoked;                /* regular unchokes now */
     uint32_t pad;
+    struct kit_vec swarm;             /* the tracker's: struct bt_tracker_entry */
 };
 
-_Static_assert(sizeof(struct bt_conn) == 440 && sizeof(struct bt_node) == 64,
+_Static_assert(sizeof(struct bt_conn) == 440 && sizeof(struct bt_node) == 80,
                "the memory figures in the header comment");
 
-struct bt_tracker_entry {
-    struct addr addr;
-    int64_t seen_us;
-    uint32_t seed;
-    uint32_t pad;
+/* Where a node's tables start in its slab record, bytes from its start, and the record's size:
+ * every table is a multiple of 8 bytes but the last. */
+struct bt_layout {
+    size_t conn;                      /* max_conns x struct bt_conn */
+    size_t got, req;                  /* pieces x block masks: received, requested */
+    size_t have;                      /* ceil(pieces / 64) words: our bitfield */
+    size_t peer_has;                  /* max_conns x ceil(pieces / 64) words: theirs */
+    size_t known;                     /* peer_list x struct addr: addresses to try */
+    size_t avail;                     /* pieces x uint16_t: copies among our connections */
+    size_t size;
 };
+
+static struct bt_layout bt_layout(const struct proto_config *cfg)
+{
+    size_t P = (size_t)cfg->v[BT_P_PIECES].i, C = (size_t)cfg->v[BT_P_MAX_CONNS].i;
+    size_t words = (P + 63) / 64, K = (size_t)cfg->v[BT_P_PEER_LIST].i;
+    struct bt_layout l = { .conn = sizeof(struct bt_node) };
+    l.got = l.conn + C * sizeof(struct bt_conn);
+    l.req = l.got + P * sizeof(uint64_t);
+    l.have = l.req + P * sizeof(uint64_t);
+    l.peer_has = l.have + words * sizeof(uint64_t);
+    l.known = l.peer_has + C * words * sizeof(uint64_t);
+    l.avail = l.known + K * sizeof(struct addr);
+    l.size = l.avail + P * sizeof(uint16_t);
+    return l;
+}
+
+static size_t bt_state_size(const struct proto_config *cfg) { return bt_layout(cfg).size; }
 
 struct bt_world {
     uint32_t P, blocks, last_blocks, words, C;   /* pieces, blocks per piece, ... */
     uint64_t F;                       /* content bytes */
     node_t cap;
-    uint64_t *have;                   /* cap x words */
-    uint64_t *got, *req;              /* cap x P block masks */
-    uint16_t *avail;                  /* cap x P */
-    struct bt_conn *conn;             /* cap x C */
-    uint64_t *peer_has;               /* cap x C x words */
-    struct addr *known;               /* cap x peer_list */
-    struct bt_tracker_entry *tr;      /* the tracker's swarm */
-    uint32_t n_tr, cap_tr;
+    struct bt_layout at;              /* the tables in every node's record */
     /* measurement only (gauges) */
     double dl_sum[2];                 /* [free rider?]: download seconds, completed */
     uint64_t dl_n[2];
@@ -300,11 +325,22 @@ static struct bt_world *W(struct sim *s) { return sim_protocol_data(s); }
 static struct bt_node *node(struct sim *s, node_t n) { return sim_state(s, n); }
 static int64_t P_(struct sim *s, enum bt_param p) { return sim_config(s)->v[p].i; }
 
-static uint64_t *have_of(struct bt_world *w, node_t n) { return &w->have[(size_t)n * w->words]; }
-static struct bt_conn *conns(struct bt_world *w, node_t n) { return &w->conn[(size_t)n * w->C]; }
-static uint64_t *peer_bits(struct bt_world *w, node_t n, uint32_t c)
+static void *tab(struct bt_node *b, size_t off) { return (unsigned char *)b + off; }
+static struct bt_conn *conns(const struct bt_world *w, struct bt_node *b)
 {
-    return &w->peer_has[((size_t)n * w->C + c) * w->words];
+    return tab(b, w->at.conn);
+}
+static uint64_t *got_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.got); }
+static uint64_t *req_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.req); }
+static uint64_t *have_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.have); }
+static struct addr *known_of(const struct bt_world *w, struct bt_node *b)
+{
+    return tab(b, w->at.known);
+}
+static uint16_t *avail_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.avail); }
+static uint64_t *peer_bits(const struct bt_world *w, struct bt_node *b, uint32_t c)
+{
+    return (uint64_t *)tab(b, w->at.peer_has) + (size_t)c * w->words;
 }
 static bool bit(const uint64_t *b, uint32_t i) { return b[i / 64] >> (i % 64) & 1; }
 static void set_bit(uint64_t *b, uint32_t i) { b[i / 64] |= UINT64_C(1) << (i % 64); }
@@ -419,17 +455,18 @@ static void announce(struct sim *s, node_t n, enum bt_event ev)
 
 static uint32_t find_conn(struct sim *s, node_t n, struct addr a)
 {
-    struct bt_conn *c = conns(W(s), n);
-    for (uint32_t i = 0; i < node(s, n)->n_conn; i++)
+    struct bt_node *b = node(s, n);
+    struct bt_conn *c = conns(W(s), b);
+    for (uint32_t i = 0; i < b->n_conn; i++)
         if (addr_eq(c[i].peer, a))
             return i;
     return BT_NONE;
 }
 
 /* Is any of the peer's pieces missing here? */
-static bool wants(struct bt_world *w, node_t n, uint32_t ci)
+static bool wants(const struct bt_world *w, struct bt_node *b, uint32_t ci)
 {
-    const uint64_t *h = have_of(w, n), *p = peer_bits(w, n, ci);
+    const uint64_t *h = have_of(w, b), *p = peer_bits(w, b, ci);
     for (uint32_t k = 0; k < w->words; k++)
         if (p[k] & ~h[k])
             return true;
@@ -439,8 +476,9 @@ static bool wants(struct bt_world *w, node_t n, uint32_t ci)
 static void update_interest(struct sim *s, node_t n, uint32_t ci)
 {
     struct bt_world *w = W(s);
-    struct bt_conn *c = &conns(w, n)[ci];
-    bool want = !node(s, n)->complete && wants(w, n, ci);
+    struct bt_node *b = node(s, n);
+    struct bt_conn *c = &conns(w, b)[ci];
+    bool want = !b->complete && wants(w, b, ci);
     if (want && !(c->flags & BT_AM_INTERESTED)) {
         c->flags |= BT_AM_INTERESTED;
         send_ctl(s, n, c, BT_MSG_INTERESTED);
@@ -451,10 +489,10 @@ static void update_interest(struct sim *s, node_t n, uint32_t ci)
 }
 
 /* Is block (p, k) outstanding at any connection of n? */
-static bool requested_anywhere(struct bt_world *w, node_t n, uint32_t nc, uint32_t p, uint32_t k)
+static bool requested_anywhere(const struct bt_world *w, struct bt_node *b, uint32_t p, uint32_t k)
 {
-    const struct bt_conn *c = conns(w, n);
-    for (uint32_t i = 0; i < nc; i++)
+    const struct bt_conn *c = conns(w, b);
+    for (uint32_t i = 0; i < b->n_conn; i++)
         for (uint32_t j = 0; j < c[i].n_req; j++)
             if (c[i].req[j].piece == p && c[i].req[j].block == k)
                 return true;
@@ -465,13 +503,14 @@ static bool requested_anywhere(struct bt_world *w, node_t n, uint32_t nc, uint32
 static void drop_requests(struct sim *s, node_t n, uint32_t ci)
 {
     struct bt_world *w = W(s);
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_node *b = node(s, n);
+    struct bt_conn *c = &conns(w, b)[ci];
     uint32_t nreq = c->n_req;
     c->n_req = 0;
     for (uint32_t j = 0; j < nreq; j++) {
         uint32_t p = c->req[j].piece, k = c->req[j].block;
-        if (!requested_anywhere(w, n, node(s, n)->n_conn, p, k))
-            w->req[(size_t)n * w->P + p] &= ~(UINT64_C(1) << k);
+        if (!requested_anywhere(w, b, p, k))
+            req_of(w, b)[p] &= ~(UINT64_C(1) << k);
     }
 }
 
@@ -488,15 +527,15 @@ static void remove_conn(struct sim *s, node_t n, uint32_t ci, bool say_fin)
 {
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = conns(w, n);
+    struct bt_conn *c = conns(w, b);
     drop_requests(s, n, ci);
     cancel_uploads(s, &c[ci]);
     if (c[ci].flags & BT_INITIATED)
         b->n_initiated--;
     if (say_fin)
         send_ctl(s, n, &c[ci], BT_MSG_CLOSE);
-    uint64_t *bits = peer_bits(w, n, ci);
-    uint16_t *av = &w->avail[(size_t)n * w->P];
+    uint64_t *bits = peer_bits(w, b, ci);
+    uint16_t *av = avail_of(w, b);
     for (uint32_t p = 0; p < w->P; p++)
         if (bit(bits, p))
             av[p]--;
@@ -505,7 +544,7 @@ static void remove_conn(struct sim *s, node_t n, uint32_t ci, bool say_fin)
     uint32_t last = --b->n_conn;
     if (ci != last) {
         c[ci] = c[last];
-        memcpy(bits, peer_bits(w, n, last), w->words * sizeof *bits);
+        memcpy(bits, peer_bits(w, b, last), w->words * sizeof *bits);
     }
 }
 
@@ -514,13 +553,13 @@ static struct bt_conn *add_conn(struct sim *s, node_t n, struct addr a)
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
     uint32_t ci = b->n_conn++;
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_conn *c = &conns(w, b)[ci];
     *c = (struct bt_conn){ .peer = a, .flags = BT_AM_CHOKING | BT_PEER_CHOKING,
                            .heard_us = sim_now(s), .sent_us = sim_now(s) };
-    memset(peer_bits(w, n, ci), 0, w->words * sizeof(uint64_t));
+    memset(peer_bits(w, b, ci), 0, w->words * sizeof(uint64_t));
     if (b->have) {
         struct bt_bitfield bf;
-        memcpy(bf.bits, have_of(w, n), w->words * sizeof(uint64_t));
+        memcpy(bf.bits, have_of(w, b), w->words * sizeof(uint64_t));
         c->sent_us = sim_now(s);
         send_to(s, n, a, BT_MSG_BITFIELD, &bf, w->words * sizeof(uint64_t), (w->P + 7) / 8);
     }
@@ -529,8 +568,9 @@ static struct bt_conn *add_conn(struct sim *s, node_t n, struct addr a)
 
 static bool is_known(struct sim *s, node_t n, struct addr a)
 {
-    struct addr *k = &W(s)->known[(size_t)n * P_(s, BT_P_PEER_LIST)];
-    for (uint32_t i = 0; i < node(s, n)->n_known; i++)
+    struct bt_node *b = node(s, n);
+    const struct addr *k = known_of(W(s), b);
+    for (uint32_t i = 0; i < b->n_known; i++)
         if (addr_eq(k[i], a))
             return true;
     return false;
@@ -541,7 +581,7 @@ static bool is_known(struct sim *s, node_t n, struct addr a)
 static void connect_all(struct sim *s, node_t n)
 {
     struct bt_node *b = node(s, n);
-    struct addr *k = &W(s)->known[(size_t)n * P_(s, BT_P_PEER_LIST)];
+    struct addr *k = known_of(W(s), b);
     uint32_t maxi = (uint32_t)P_(s, BT_P_MAX_INITIATE), maxc = (uint32_t)P_(s, BT_P_MAX_CONNS);
     if (b->complete && b->role == BT_LEECHER)
         return;                       /* a finished peer waits for others to come to it */
@@ -567,14 +607,15 @@ static uint64_t piece_mask(const struct bt_world *w, uint32_t p)
 }
 
 /* Endgame: a block of a piece the peer has, not received, not outstanding at this peer. */
-static bool endgame_pick(struct bt_world *w, node_t n, uint32_t ci, uint32_t *pp, uint32_t *kk)
+static bool endgame_pick(const struct bt_world *w, struct bt_node *b, uint32_t ci, uint32_t *pp,
+                         uint32_t *kk)
 {
-    const uint64_t *ph = peer_bits(w, n, ci), *h = have_of(w, n);
-    const struct bt_conn *c = &conns(w, n)[ci];
+    const uint64_t *ph = peer_bits(w, b, ci), *h = have_of(w, b), *got = got_of(w, b);
+    const struct bt_conn *c = &conns(w, b)[ci];
     for (uint32_t p = 0; p < w->P; p++) {
         if (!bit(ph, p) || bit(h, p))
             continue;
-        uint64_t miss = piece_mask(w, p) & ~w->got[(size_t)n * w->P + p];
+        uint64_t miss = piece_mask(w, p) & ~got[p];
         while (miss) {
             uint32_t k = (uint32_t)__builtin_ctzll(miss);
             miss &= miss - 1;
@@ -592,12 +633,11 @@ static bool endgame_pick(struct bt_world *w, node_t n, uint32_t ci, uint32_t *pp
 }
 
 /* Is every missing block requested somewhere? */
-static bool all_requested(struct bt_world *w, node_t n)
+static bool all_requested(const struct bt_world *w, struct bt_node *b)
 {
-    const uint64_t *h = have_of(w, n);
+    const uint64_t *h = have_of(w, b), *got = got_of(w, b), *req = req_of(w, b);
     for (uint32_t p = 0; p < w->P; p++)
-        if (!bit(h, p) && (piece_mask(w, p) & ~(w->got[(size_t)n * w->P + p] |
-                                                w->req[(size_t)n * w->P + p])))
+        if (!bit(h, p) && (piece_mask(w, p) & ~(got[p] | req[p])))
             return false;
     return true;
 }
@@ -606,25 +646,25 @@ static void fill_pipeline(struct sim *s, node_t n, uint32_t ci)
 {
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_conn *c = &conns(w, b)[ci];
     uint32_t depth = (uint32_t)P_(s, BT_P_PIPELINE);
     if (b->complete || (c->flags & BT_PEER_CHOKING) || !(c->flags & BT_AM_INTERESTED))
         return;
     const uint64_t *full = w->full;
-    uint64_t *got = &w->got[(size_t)n * w->P], *req = &w->req[(size_t)n * w->P];
+    uint64_t *got = got_of(w, b), *req = req_of(w, b);
     while (c->n_req < depth) {
         uint32_t p, k;
         if (!b->endgame) {
-            p = bt_pick_piece(w->P, peer_bits(w, n, ci), have_of(w, n), got, req, full,
-                              &w->avail[(size_t)n * w->P], b->have == 0, sim_rng(s));
+            p = bt_pick_piece(w->P, peer_bits(w, b, ci), have_of(w, b), got, req, full,
+                              avail_of(w, b), b->have == 0, sim_rng(s));
             if (p == BT_NONE) {
-                if (!all_requested(w, n))
+                if (!all_requested(w, b))
                     return;
                 b->endgame = 1;
                 continue;
             }
             k = bt_pick_block(got[p], req[p], full[p]);
-        } else if (!endgame_pick(w, n, ci, &p, &k)) {
+        } else if (!endgame_pick(w, b, ci, &p, &k)) {
             return;
         }
         if (c->n_req == 0)
@@ -640,7 +680,7 @@ static void fill_pipeline(struct sim *s, node_t n, uint32_t ci)
 static void set_choke(struct sim *s, node_t n, uint32_t ci, bool choke, bool optimistic)
 {
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = &conns(W(s), n)[ci];
+    struct bt_conn *c = &conns(W(s), b)[ci];
     bool was_regular = (c->flags & (BT_AM_CHOKING | BT_OPTIMISTIC)) == 0;
     bool choking = c->flags & BT_AM_CHOKING;
     if (was_regular)
@@ -666,7 +706,7 @@ static void choke_round(struct sim *s, node_t n)
 {
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = conns(w, n);
+    struct bt_conn *c = conns(w, b);
     uint32_t slots = (uint32_t)P_(s, BT_P_UNCHOKE_SLOTS);
     bool seed = b->complete;
     /* rank interested peers by rate over the last two rounds */
@@ -725,7 +765,7 @@ static void check_conns(struct sim *s, node_t n)
     struct bt_node *b = node(s, n);
     int64_t now = sim_now(s), snub = P_(s, BT_P_SNUB);
     for (uint32_t i = 0; i < b->n_conn;) {
-        struct bt_conn *c = &conns(W(s), n)[i];
+        struct bt_conn *c = &conns(W(s), b)[i];
         if (now - c->heard_us > 3 * BT_KEEPALIVE_US) {
             sim_count(s, BT_C_DROPPED, 1);
             remove_conn(s, n, i, false);
@@ -776,7 +816,7 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
     w->delivered += m->size;
     uint32_t ci = find_conn(s, n, m->src);
     if (ci != BT_NONE) {
-        struct bt_conn *c = &conns(w, n)[ci];
+        struct bt_conn *c = &conns(w, b)[ci];
         c->heard_us = c->block_us = sim_now(s);
         c->down[0] += BT_BLOCK;
         for (uint32_t j = 0; j < c->n_req; j++)
@@ -787,16 +827,16 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
     }
     if (b->complete || r->piece >= w->P)
         return;
-    uint64_t *got = &w->got[(size_t)n * w->P + r->piece];
+    uint64_t *got = &got_of(w, b)[r->piece];
     uint64_t bitk = UINT64_C(1) << r->block;
     if (*got & bitk) {
         sim_count(s, BT_C_DUPLICATES, 1);
     } else {
         *got |= bitk;
-        w->req[(size_t)n * w->P + r->piece] |= bitk;
+        req_of(w, b)[r->piece] |= bitk;
         if (b->endgame)                /* cancel the block at the other peers */
             for (uint32_t i = 0; i < b->n_conn; i++) {
-                struct bt_conn *c = &conns(w, n)[i];
+                struct bt_conn *c = &conns(w, b)[i];
                 for (uint32_t j = 0; j < c->n_req; j++)
                     if (c->req[j].piece == r->piece && c->req[j].block == r->block) {
                         c->req[j] = c->req[--c->n_req];
@@ -806,10 +846,10 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
                     }
             }
         if (*got == piece_mask(w, r->piece)) {
-            set_bit(have_of(w, n), r->piece);
+            set_bit(have_of(w, b), r->piece);
             b->have++;
             for (uint32_t i = 0; i < b->n_conn; i++)
-                send_ref(s, n, &conns(w, n)[i], BT_MSG_HAVE, r->piece, 0);
+                send_ref(s, n, &conns(w, b)[i], BT_MSG_HAVE, r->piece, 0);
             if (b->have == w->P) {
                 completed(s, n);
                 return;
@@ -830,48 +870,43 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
 
 static void tracker_announce(struct sim *s, node_t n, const struct msg *m)
 {
-    struct bt_world *w = W(s);
+    struct kit_vec *sw = &node(s, n)->swarm;
+    struct bt_tracker_entry *tr = sw->v;
     const struct bt_announce_req *q = m->body;
     int64_t now = sim_now(s), ttl = 2 * P_(s, BT_P_ANNOUNCE);
     uint32_t me = BT_NONE;
-    for (uint32_t i = 0; i < w->n_tr;) {  /* expire, and find the asker */
-        if (now - w->tr[i].seen_us > ttl) {
-            w->tr[i] = w->tr[--w->n_tr];
+    for (uint32_t i = 0; i < sw->n;) {  /* expire, and find the asker */
+        if (now - tr[i].seen_us > ttl) {
+            tr[i] = tr[--sw->n];
             continue;
         }
-        if (addr_eq(w->tr[i].addr, m->src))
+        if (addr_eq(tr[i].addr, m->src))
             me = i;
         i++;
     }
     if (q->event == BT_EV_STOPPED) {
         if (me != BT_NONE)
-            w->tr[me] = w->tr[--w->n_tr];
+            tr[me] = tr[--sw->n];
         return;
     }
     if (me == BT_NONE) {
-        if (w->n_tr == w->cap_tr) {
-            w->cap_tr = w->cap_tr ? 2 * w->cap_tr : 256;
-            w->tr = realloc(w->tr, w->cap_tr * sizeof *w->tr);
-            if (!w->tr) {
-                fprintf(stderr, "p2plab: out of memory allocating the tracker's swarm\n");
-                exit(1);
-            }
-        }
-        me = w->n_tr++;
-        w->tr[me].addr = m->src;
+        kit_vec_reserve(sw, sw->n + 1, sizeof *tr, "the tracker's swarm");
+        tr = sw->v;
+        me = sw->n++;
+        tr[me].addr = m->src;
     }
-    w->tr[me].seen_us = now;
-    w->tr[me].seed = q->seed;
+    tr[me].seen_us = now;
+    tr[me].seed = q->seed;
     struct bt_announce_rep rep = { 0 };
     uint32_t want = q->numwant < BT_PEERLIST_MAX ? q->numwant : BT_PEERLIST_MAX;
-    uint32_t pool = w->n_tr - 1;      /* everyone but the asker */
+    uint32_t pool = sw->n - 1;        /* everyone but the asker */
     uint32_t take = pool < want ? pool : want;
     /* a uniform sample without replacement (selection sampling, Knuth 3.4.2 S) */
-    for (uint32_t i = 0, seen = 0; i < w->n_tr && rep.n < take; i++) {
+    for (uint32_t i = 0, seen = 0; i < sw->n && rep.n < take; i++) {
         if (i == me)
             continue;
         if (gsl_rng_uniform(sim_rng(s)) * (pool - seen) < take - rep.n)
-            rep.peer[rep.n++] = w->tr[i].addr;
+            rep.peer[rep.n++] = tr[i].addr;
         seen++;
     }
     reply(s, n, m, BT_MSG_ANNOUNCE_REP, &rep,
@@ -908,15 +943,8 @@ static int bt_setup(struct sim *s, const struct proto_config *cfg)
     w->C = (uint32_t)cfg->v[BT_P_MAX_CONNS].i;
     w->F = (uint64_t)w->P * psize;
     w->cap = sim_capacity(s);
-    size_t cap = w->cap;
-    w->have = mem_calloc(cap * w->words, sizeof *w->have, "the bitfields");
-    w->got = mem_calloc(cap * w->P, sizeof *w->got, "the block masks");
-    w->req = mem_calloc(cap * w->P, sizeof *w->req, "the block masks");
-    w->avail = mem_calloc(cap * w->P, sizeof *w->avail, "the piece availability");
-    w->conn = mem_calloc(cap * w->C, sizeof *w->conn, "the connections");
-    w->peer_has = mem_calloc(cap * w->C * w->words, sizeof *w->peer_has, "the peers' bitfields");
-    w->known = mem_calloc(cap * (size_t)cfg->v[BT_P_PEER_LIST].i, sizeof *w->known, "known peers");
-    w->live = mem_calloc(cap, sizeof *w->live, "the live nodes");
+    w->at = bt_layout(cfg);
+    w->live = mem_calloc(w->cap, sizeof *w->live, "the live nodes");
     w->down_min = INFINITY;
     w->cache_us = -1;
     for (uint32_t p = 0; p < w->P; p++)
@@ -930,14 +958,8 @@ static void bt_teardown(struct sim *s)
     struct bt_world *w = W(s);
     if (!w)
         return;
-    free(w->have);
-    free(w->got);
-    free(w->req);
-    free(w->avail);
-    free(w->conn);
-    free(w->peer_has);
-    free(w->known);
-    free(w->tr);
+    /* the tracker is the only node with a buffer; if it is down, bt_down has freed it */
+    kit_vec_free(&node(s, sim_server_addr(s, 0).slot)->swarm);
     free(w->live);
     free(w);
     sim_set_protocol_data(s, NULL);
@@ -948,21 +970,16 @@ static void bt_join(struct sim *s, node_t n)
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
     uint32_t si = sim_server_index(s, n);
-    memset(have_of(w, n), 0, w->words * sizeof(uint64_t));
-    memset(&w->got[(size_t)n * w->P], 0, w->P * sizeof(uint64_t));
-    memset(&w->req[(size_t)n * w->P], 0, w->P * sizeof(uint64_t));
-    memset(&w->avail[(size_t)n * w->P], 0, w->P * sizeof(uint16_t));
     b->joined_us = sim_now(s);
     if (si == 0) {
-        b->role = BT_TRACKER;
-        w->n_tr = 0;                  /* a (re)started tracker knows nobody */
+        b->role = BT_TRACKER;         /* a (re)started tracker knows nobody: swarm empty */
         return;
     }
     if (si != UINT32_MAX) {
         b->role = BT_SEED;
         for (uint32_t p = 0; p < w->P; p++) {
-            set_bit(have_of(w, n), p);
-            w->got[(size_t)n * w->P + p] = piece_mask(w, p);
+            set_bit(have_of(w, b), p);
+            got_of(w, b)[p] = piece_mask(w, p);
         }
         b->have = w->P;
         b->complete = 1;
@@ -1021,6 +1038,12 @@ static void on_handshake(struct sim *s, node_t n, const struct msg *m)
     add_conn(s, n, m->src);
 }
 
+/* n is down: free the tracker's swarm (nobody else owns a buffer). */
+static void bt_down(struct sim *s, node_t n)
+{
+    kit_vec_free(&node(s, n)->swarm);
+}
+
 static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
 {
     struct bt_world *w = W(s);
@@ -1032,7 +1055,7 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         return;
     case BT_MSG_ANNOUNCE_REP: {
         const struct bt_announce_rep *r = m->body;
-        struct addr *k = &w->known[(size_t)n * P_(s, BT_P_PEER_LIST)];
+        struct addr *k = known_of(w, b);
         uint32_t maxk = (uint32_t)P_(s, BT_P_PEER_LIST);
         for (uint32_t i = 0; i < r->n; i++) {
             if (is_known(s, n, r->peer[i]) || addr_eq(r->peer[i], sim_addr(s, n)))
@@ -1065,7 +1088,7 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
     }
     if (ci == BT_NONE)
         return;                       /* a connection we have closed */
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_conn *c = &conns(w, b)[ci];
     c->heard_us = sim_now(s);
     switch ((enum bt_msg)m->type) {
     case BT_MSG_CLOSE:
@@ -1094,12 +1117,12 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         return;
     case BT_MSG_HAVE: {
         const struct bt_block_ref *r = m->body;
-        uint64_t *pb = peer_bits(w, n, ci);
+        uint64_t *pb = peer_bits(w, b, ci);
         if (r->piece < w->P && !bit(pb, r->piece)) {
             set_bit(pb, r->piece);
             c->npieces++;
-            w->avail[(size_t)n * w->P + r->piece]++;
-            if (!bit(have_of(w, n), r->piece)) {
+            avail_of(w, b)[r->piece]++;
+            if (!bit(have_of(w, b), r->piece)) {
                 update_interest(s, n, ci);
                 fill_pipeline(s, n, ci);
             }
@@ -1108,12 +1131,12 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
     }
     case BT_MSG_BITFIELD: {
         const struct bt_bitfield *f = m->body;
-        uint64_t *pb = peer_bits(w, n, ci);
+        uint64_t *pb = peer_bits(w, b, ci);
         for (uint32_t p = 0; p < w->P; p++)
             if (bit(f->bits, p) && !bit(pb, p)) {
                 set_bit(pb, p);
                 c->npieces++;
-                w->avail[(size_t)n * w->P + p]++;
+                avail_of(w, b)[p]++;
             }
         update_interest(s, n, ci);
         fill_pipeline(s, n, ci);
@@ -1122,7 +1145,7 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
     case BT_MSG_REQUEST: {
         const struct bt_block_ref *r = m->body;
         if (b->free_rider || (c->flags & BT_AM_CHOKING) || r->piece >= w->P ||
-            !bit(have_of(w, n), r->piece))
+            !bit(have_of(w, b), r->piece))
             return;
         uint64_t h = kit_transfer(s, &bt_msgs, n, c->peer, &(struct kit_out){
             .type = BT_MSG_PIECE, .lookup = LOOKUP_NONE, .body = r, .len = sizeof *r });
@@ -1236,11 +1259,11 @@ static void gauges_compute(struct sim *s)
         copies[p] = nseeds;
     for (node_t i = 0; i < live; i++) {
         node_t n = w->live[i];
-        const struct bt_node *b = sim_state_const(s, n);
+        struct bt_node *b = node(s, n);
         cap_up += sim_upload_bps(s, n);
         if (!b->complete)
             leechers++;
-        const uint64_t *h = have_of(w, n);
+        const uint64_t *h = have_of(w, b);
         for (uint32_t p = 0; p < w->P; p++)
             copies[p] += bit(h, p);
     }
@@ -1293,6 +1316,7 @@ const struct protocol bittorrent_protocol = {
     .params = bt_params,
     .keys = KEYS_SUCCESSOR,
     .node_state_size = sizeof(struct bt_node),
+    .state_size = bt_state_size,
     .msg_body_max = bt_msg_body_max,
     .setup = bt_setup,
     .join = bt_join,
@@ -1303,6 +1327,7 @@ const struct protocol bittorrent_protocol = {
     .lookup = bt_lookup,
     .state_entries = bt_state_entries,
     .teardown = bt_teardown,
+    .down = bt_down,
     .counters = bt_counters,
     .gauges = bt_gauges,
     .gauge = bt_gauge,

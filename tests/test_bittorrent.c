@@ -1,5 +1,6 @@
 /* test_bittorrent.c — BitTorrent's pure parts: the piece picker (strict priority, random first
- * piece, local rarest first), wire sizes from BEP 3, and the two reference models. */
+ * piece, local rarest first), wire sizes from BEP 3, the two reference models, the parameter
+ * table and the documented bytes per node. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,6 +135,17 @@ static void test_bittorrent_params(void **state)
     assert_int_equal(p->servers(&cfg), 2);  /* tracker + 1 seed */
 }
 
+/* The figures in bittorrent.c's opening comment: an 80-byte fixed part, and with the defaults
+ * 80 + 80 x (440 + 32) + 256 x 18 + 32 + 400 = 42,880 bytes per node slot in all. */
+static void test_bittorrent_node_bytes(void **state)
+{
+    (void)state;
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, bittorrent_protocol.params), 0);
+    assert_int_equal(bittorrent_protocol.node_state_size, 80);
+    assert_int_equal(bittorrent_protocol.state_size(&cfg), 42880);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_bittorrent_wire_sizes),
         cmocka_unit_test(test_bittorrent_models),
         cmocka_unit_test(test_bittorrent_params),
+        cmocka_unit_test(test_bittorrent_node_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
