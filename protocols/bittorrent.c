@@ -136,9 +136,10 @@ static const struct param bt_params[] = {
  * payload; the handshake is 68 bytes (1 + 19-byte "BitTorrent protocol" + 8 reserved +
  * 20-byte info hash + 20-byte peer id); each TCP segment adds 40 bytes of TCP/IP headers
  * (every message's overhead). A 16 KiB block (piece message: index, begin, data) spans 12 TCP
- * segments of 1,460 bytes: 12 x 40 header bytes. The tracker announce is an HTTP GET of about 300 bytes (info_hash, peer_id,
- * port, uploaded, downloaded, left, event, numwant, compact); the reply about 150 bytes of HTTP
- * and bencoding plus 6 bytes per peer (BEP 23 compact format). */
+ * segments of 1,460 bytes: 12 x 40 header bytes. The tracker announce is an HTTP GET of about
+ * 300 bytes (info_hash, peer_id, port, uploaded, downloaded, left, event, numwant, compact);
+ * the reply about 150 bytes of HTTP and bencoding plus 6 bytes per peer (BEP 23 compact
+ * format). */
 #define BT_TCPIP 40
 #define BT_PREFIX 5                   /* length + id */
 #define BT_SEGMENT 1460
@@ -337,7 +338,10 @@ static struct addr *known_of(const struct bt_world *w, struct bt_node *b)
 {
     return tab(b, w->at.known);
 }
-static uint16_t *avail_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.avail); }
+static uint16_t *avail_of(const struct bt_world *w, struct bt_node *b)
+{
+    return tab(b, w->at.avail);
+}
 static uint64_t *peer_bits(const struct bt_world *w, struct bt_node *b, uint32_t c)
 {
     return (uint64_t *)tab(b, w->at.peer_has) + (size_t)c * w->words;
