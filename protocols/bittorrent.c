@@ -40,13 +40,14 @@
  * `snub` (60 s, mainline's anti-snubbing delay) while unchoking us, is closed. A graceful leave
  * sends every connection a FIN.
  *
- * Memory: the slab holds struct bt_node (64 bytes); protocol-owned arrays add per node slot
- * max_conns connections of 440 bytes (room for 16 uploads in flight per connection) plus a
- * bitfield of ⌈pieces/64⌉ words each, 16 bytes of block masks and 2 bytes of availability per
- * piece, its own bitfield, and `peer_list` known addresses of 8 bytes: with the defaults
- * (80 connections, 256 pieces, 50 known) about 80·(440+32) + 256·18 + 32 + 400 ≈ 43 KB. The
- * tracker keeps 24 bytes per swarm member. */
-#include "protocols/protocol.h"
+ * Memory: a node's slab record is struct bt_node (80 bytes) followed by its tables, sized from
+ * the configuration (struct bt_layout): max_conns connections of 440 bytes (room for 16 uploads
+ * in flight per connection) with a bitfield of ⌈pieces/64⌉ words each, 16 bytes of block masks
+ * and 2 bytes of availability per piece, its own bitfield, and `peer_list` known addresses of
+ * 8 bytes: with the defaults (80 connections, 256 pieces, 50 known) 80 + 80·(440+32) + 256·18
+ * + 32 + 400 = 42,880 bytes per node slot. The tracker's swarm, 24 bytes per member, is a
+ * vector in the tracker's record. */
+#include "protocols/bittorrent_internal.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -56,6 +57,9 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "protocols/kit.h"
+#include "sim/mem.h"
+
 /* ==== constants =========================================================================== */
 
 #define BT_BLOCK 16384u               /* bytes per block (BEP 3 practice) */
@@ -64,13 +68,6 @@
 #define BT_PIPELINE_MAX 16
 #define BT_PEERLIST_MAX 100
 #define BT_CONNS_MAX 128
-#define BT_NONE UINT32_MAX
-
-
-
-
-
-
 #define BT_REANNOUNCE_MIN_US (60 * INT64_C(1000000))   /* fewest peers: at most once a minute */
 #define BT_KEEPALIVE_US (120 * INT64_C(1000000))      /* BEP 3: keep-alive every two minutes */
 
@@ -137,11 +134,12 @@ static const struct param bt_params[] = {
 
 /* Sizes on the wire, BEP 3: a peer message is a 4-byte length prefix, a 1-byte id and its
  * payload; the handshake is 68 bytes (1 + 19-byte "BitTorrent protocol" + 8 reserved +
- * 20-byte info hash + 20-byte peer id); each message adds 40 bytes of TCP/IP headers. A
- * 16 KiB block (piece message: index, begin, data) spans 12 TCP segments of 1,460 bytes: 12 x
- * 40 header bytes. The tracker announce is an HTTP GET of about 300 bytes (info_hash, peer_id,
- * port, uploaded, downloaded, left, event, numwant, compact); the reply about 150 bytes of HTTP
- * and bencoding plus 6 bytes per peer (BEP 23 compact format). */
+ * 20-byte info hash + 20-byte peer id); each TCP segment adds 40 bytes of TCP/IP headers
+ * (every message's overhead). A 16 KiB block (piece message: index, begin, data) spans 12 TCP
+ * segments of 1,460 bytes: 12 x 40 header bytes. The tracker announce is an HTTP GET of about
+ * 300 bytes (info_hash, peer_id, port, uploaded, downloaded, left, event, numwant, compact);
+ * the reply about 150 bytes of HTTP and bencoding plus 6 bytes per peer (BEP 23 compact
+ * format). */
 #define BT_TCPIP 40
 #define BT_PREFIX 5                   /* length + id */
 #define BT_SEGMENT 1460
@@ -150,54 +148,28 @@ static const struct param bt_params[] = {
 #define BT_COMPACT_PEER 6
 
 #define BT_MESSAGES(X)                                                                         \
-    X(ANNOUNCE_REQ, BT_TCPIP + 300)                                                            \
-    X(ANNOUNCE_REP, BT_TCPIP + 150)         /* + 6 per peer */                                 \
-    X(HANDSHAKE_REQ, BT_TCPIP + 68)                                                            \
-    X(HANDSHAKE_REP, BT_TCPIP + 68)                                                            \
-    X(REFUSE, BT_TCPIP)                     /* connection refused or closed: FIN */            \
-    X(CLOSE, BT_TCPIP)                                                                         \
-    X(KEEPALIVE, BT_TCPIP + 4)                                                                 \
-    X(CHOKE, BT_TCPIP + BT_PREFIX)                                                             \
-    X(UNCHOKE, BT_TCPIP + BT_PREFIX)                                                           \
-    X(INTERESTED, BT_TCPIP + BT_PREFIX)                                                        \
-    X(NOT_INTERESTED, BT_TCPIP + BT_PREFIX)                                                    \
-    X(HAVE, BT_TCPIP + BT_PREFIX + 4)                                                          \
-    X(BITFIELD, BT_TCPIP + BT_PREFIX)       /* + ceil(pieces / 8) */                           \
-    X(REQUEST, BT_TCPIP + BT_PREFIX + 12)   /* index, begin, length */                         \
-    X(CANCEL, BT_TCPIP + BT_PREFIX + 12)                                                       \
-    X(PIECE, BT_BLOCK_WIRE + BT_BLOCK_SEGMENTS * BT_TCPIP)
+    X(BT_MSG_ANNOUNCE_REQ, 300, 0)                                                             \
+    X(BT_MSG_ANNOUNCE_REP, 150, BT_COMPACT_PEER)                                               \
+    X(BT_MSG_HANDSHAKE_REQ, 68, 0)                                                             \
+    X(BT_MSG_HANDSHAKE_REP, 68, 0)                                                             \
+    X(BT_MSG_REFUSE, 0, 0)                  /* connection refused or closed: FIN */            \
+    X(BT_MSG_CLOSE, 0, 0)                                                                      \
+    X(BT_MSG_KEEPALIVE, 4, 0)                                                                  \
+    X(BT_MSG_CHOKE, BT_PREFIX, 0)                                                              \
+    X(BT_MSG_UNCHOKE, BT_PREFIX, 0)                                                            \
+    X(BT_MSG_INTERESTED, BT_PREFIX, 0)                                                         \
+    X(BT_MSG_NOT_INTERESTED, BT_PREFIX, 0)                                                     \
+    X(BT_MSG_HAVE, BT_PREFIX + 4, 0)                                                           \
+    X(BT_MSG_BITFIELD, BT_PREFIX, 1)        /* + ceil(pieces / 8) */                           \
+    X(BT_MSG_REQUEST, BT_PREFIX + 12, 0)    /* index, begin, length */                         \
+    X(BT_MSG_CANCEL, BT_PREFIX + 12, 0)                                                        \
+    X(BT_MSG_PIECE, BT_BLOCK_WIRE + (BT_BLOCK_SEGMENTS - 1) * BT_TCPIP, 0)  /* 12 headers in all */
+KIT_MSG_TABLE(bt, BT, BT_MESSAGES, BT_TCPIP);
 
-enum bt_msg {
-#define BT_MSG_ENUM(name, size) BT_MSG_##name,
-    BT_MESSAGES(BT_MSG_ENUM)
-#undef BT_MSG_ENUM
-    BT_MSG_COUNT
-};
-
-extern const char *const bt_msg_name[BT_MSG_COUNT];
-const char *const bt_msg_name[BT_MSG_COUNT] = {
-#define BT_MSG_NAME(name, size) #name,
-    BT_MESSAGES(BT_MSG_NAME)
-#undef BT_MSG_NAME
-};
-
-static const uint32_t bt_msg_fixed[BT_MSG_COUNT] = {
-#define BT_MSG_SIZE(name, size) size,
-    BT_MESSAGES(BT_MSG_SIZE)
-#undef BT_MSG_SIZE
-};
-
-uint32_t bt_wire_size(unsigned type, uint32_t pieces, uint32_t peers);
-
-/* Bytes on the wire of a message of `type` (a bitfield for `pieces`, a peer list of `peers`). */
 uint32_t bt_wire_size(unsigned type, uint32_t pieces, uint32_t peers)
 {
-    uint32_t size = bt_msg_fixed[type];
-    if (type == BT_MSG_BITFIELD)
-        size += (pieces + 7) / 8;
-    if (type == BT_MSG_ANNOUNCE_REP)
-        size += BT_COMPACT_PEER * peers;
-    return size;
+    return kit_wire_size(&bt_msgs, type, type == BT_MSG_BITFIELD ? (pieces + 7) / 8 :
+                                         type == BT_MSG_ANNOUNCE_REP ? peers : 0);
 }
 
 enum bt_event { BT_EV_NONE, BT_EV_STARTED, BT_EV_COMPLETED, BT_EV_STOPPED };
@@ -253,6 +225,14 @@ struct bt_conn {
     struct { uint64_t handle; uint32_t piece, block; } upl[BT_PIPELINE_MAX];
 };
 
+struct bt_tracker_entry {             /* a member of the tracker's swarm */
+    struct addr addr;
+    int64_t seen_us;                  /* its last announce */
+    uint32_t seed;
+    uint32_t pad;
+};
+
+/* A node's slab record: this fixed part, then its tables (struct bt_layout). */
 struct bt_node {
     uint8_t role;                     /* enum bt_role */
     uint8_t free_rider, complete, endgame;
@@ -263,30 +243,46 @@ struct bt_node {
     uint64_t announce_timer;
     uint32_t unchoked;                /* regular unchokes now */
     uint32_t pad;
+    struct kit_vec swarm;             /* the tracker's: struct bt_tracker_entry */
 };
 
-_Static_assert(sizeof(struct bt_conn) == 440 && sizeof(struct bt_node) == 64,
+_Static_assert(sizeof(struct bt_conn) == 440 && sizeof(struct bt_node) == 80,
                "the memory figures in the header comment");
 
-struct bt_tracker_entry {
-    struct addr addr;
-    int64_t seen_us;
-    uint32_t seed;
-    uint32_t pad;
+/* Where a node's tables start in its slab record, bytes from its start, and the record's size:
+ * every table is a multiple of 8 bytes but the last. */
+struct bt_layout {
+    size_t conn;                      /* max_conns x struct bt_conn */
+    size_t got, req;                  /* pieces x block masks: received, requested */
+    size_t have;                      /* ceil(pieces / 64) words: our bitfield */
+    size_t peer_has;                  /* max_conns x ceil(pieces / 64) words: theirs */
+    size_t known;                     /* peer_list x struct addr: addresses to try */
+    size_t avail;                     /* pieces x uint16_t: copies among our connections */
+    size_t size;
 };
+
+static struct bt_layout bt_layout(const struct proto_config *cfg)
+{
+    size_t P = (size_t)cfg->v[BT_P_PIECES].i, C = (size_t)cfg->v[BT_P_MAX_CONNS].i;
+    size_t words = (P + 63) / 64, K = (size_t)cfg->v[BT_P_PEER_LIST].i;
+    struct bt_layout l = { .conn = sizeof(struct bt_node) };
+    l.got = l.conn + C * sizeof(struct bt_conn);
+    l.req = l.got + P * sizeof(uint64_t);
+    l.have = l.req + P * sizeof(uint64_t);
+    l.peer_has = l.have + words * sizeof(uint64_t);
+    l.known = l.peer_has + C * words * sizeof(uint64_t);
+    l.avail = l.known + K * sizeof(struct addr);
+    l.size = l.avail + P * sizeof(uint16_t);
+    return l;
+}
+
+static size_t bt_state_size(const struct proto_config *cfg) { return bt_layout(cfg).size; }
 
 struct bt_world {
     uint32_t P, blocks, last_blocks, words, C;   /* pieces, blocks per piece, ... */
     uint64_t F;                       /* content bytes */
     node_t cap;
-    uint64_t *have;                   /* cap x words */
-    uint64_t *got, *req;              /* cap x P block masks */
-    uint16_t *avail;                  /* cap x P */
-    struct bt_conn *conn;             /* cap x C */
-    uint64_t *peer_has;               /* cap x C x words */
-    struct addr *known;               /* cap x peer_list */
-    struct bt_tracker_entry *tr;      /* the tracker's swarm */
-    uint32_t n_tr, cap_tr;
+    struct bt_layout at;              /* the tables in every node's record */
     /* measurement only (gauges) */
     double dl_sum[2];                 /* [free rider?]: download seconds, completed */
     uint64_t dl_n[2];
@@ -330,11 +326,25 @@ static struct bt_world *W(struct sim *s) { return sim_protocol_data(s); }
 static struct bt_node *node(struct sim *s, node_t n) { return sim_state(s, n); }
 static int64_t P_(struct sim *s, enum bt_param p) { return sim_config(s)->v[p].i; }
 
-static uint64_t *have_of(struct bt_world *w, node_t n) { return &w->have[(size_t)n * w->words]; }
-static struct bt_conn *conns(struct bt_world *w, node_t n) { return &w->conn[(size_t)n * w->C]; }
-static uint64_t *peer_bits(struct bt_world *w, node_t n, uint32_t c)
+static void *tab(struct bt_node *b, size_t off) { return (unsigned char *)b + off; }
+static struct bt_conn *conns(const struct bt_world *w, struct bt_node *b)
 {
-    return &w->peer_has[((size_t)n * w->C + c) * w->words];
+    return tab(b, w->at.conn);
+}
+static uint64_t *got_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.got); }
+static uint64_t *req_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.req); }
+static uint64_t *have_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.have); }
+static struct addr *known_of(const struct bt_world *w, struct bt_node *b)
+{
+    return tab(b, w->at.known);
+}
+static uint16_t *avail_of(const struct bt_world *w, struct bt_node *b)
+{
+    return tab(b, w->at.avail);
+}
+static uint64_t *peer_bits(const struct bt_world *w, struct bt_node *b, uint32_t c)
+{
+    return (uint64_t *)tab(b, w->at.peer_has) + (size_t)c * w->words;
 }
 static bool bit(const uint64_t *b, uint32_t i) { return b[i / 64] >> (i % 64) & 1; }
 static void set_bit(uint64_t *b, uint32_t i) { b[i / 64] |= UINT64_C(1) << (i % 64); }
@@ -349,12 +359,6 @@ static void capacity_change(struct sim *s, double d)
 }
 
 /* ==== the piece picker (pure functions) ==================================================== */
-
-uint64_t bt_full_mask(uint32_t blocks);
-uint32_t bt_pick_piece(uint32_t P, const uint64_t *peer_has, const uint64_t *have,
-                       const uint64_t *got, const uint64_t *req, const uint64_t *full,
-                       const uint16_t *avail, bool random_first, gsl_rng *r);
-uint32_t bt_pick_block(uint64_t got, uint64_t req, uint64_t full);
 
 uint64_t bt_full_mask(uint32_t blocks)
 {
@@ -408,18 +412,24 @@ uint32_t bt_pick_block(uint64_t got, uint64_t req, uint64_t full)
 
 /* ==== sending ============================================================================= */
 
-static void send_msg(struct sim *s, node_t n, struct addr to, enum bt_msg type, const void *body,
-                     uint32_t len, uint32_t size)
+static void send_to(struct sim *s, node_t n, struct addr to, enum bt_msg type, const void *body,
+                    size_t len, size_t entries)
 {
-    struct out o = { .type = type, .cat = CAT_MAINT, .size = size, .lookup = LOOKUP_NONE,
-                     .body = body, .len = len };
-    net_send(s, n, to, &o);
+    kit_send(s, &bt_msgs, n, to, &(struct kit_out){ .type = type, .lookup = LOOKUP_NONE,
+                                                    .body = body, .len = len, .entries = entries });
+}
+
+static void reply(struct sim *s, node_t n, const struct msg *m, enum bt_msg type,
+                  const void *body, size_t len, size_t entries)
+{
+    kit_reply(s, &bt_msgs, n, m, &(struct kit_out){ .type = type, .body = body, .len = len,
+                                                    .entries = entries });
 }
 
 static void send_ctl(struct sim *s, node_t n, struct bt_conn *c, enum bt_msg type)
 {
     c->sent_us = sim_now(s);
-    send_msg(s, n, c->peer, type, NULL, 0, bt_wire_size(type, 0, 0));
+    send_to(s, n, c->peer, type, NULL, 0, 0);
 }
 
 static void send_ref(struct sim *s, node_t n, struct bt_conn *c, enum bt_msg type,
@@ -427,7 +437,7 @@ static void send_ref(struct sim *s, node_t n, struct bt_conn *c, enum bt_msg typ
 {
     struct bt_block_ref r = { piece, block };
     c->sent_us = sim_now(s);
-    send_msg(s, n, c->peer, type, &r, sizeof r, bt_wire_size(type, 0, 0));
+    send_to(s, n, c->peer, type, &r, sizeof r, 0);
 }
 
 static void announce(struct sim *s, node_t n, enum bt_event ev)
@@ -435,32 +445,32 @@ static void announce(struct sim *s, node_t n, enum bt_event ev)
     struct bt_node *b = node(s, n);
     struct bt_announce_req r = { .event = (uint8_t)ev, .seed = b->complete,
                                  .numwant = (uint32_t)P_(s, BT_P_PEER_LIST) };
-    struct out o = { .type = BT_MSG_ANNOUNCE_REQ, .cat = CAT_MAINT,
-                     .size = bt_wire_size(BT_MSG_ANNOUNCE_REQ, 0, 0), .lookup = LOOKUP_NONE,
-                     .body = &r, .len = sizeof r };
+    struct kit_out o = { .type = BT_MSG_ANNOUNCE_REQ, .lookup = LOOKUP_NONE, .body = &r,
+                         .len = sizeof r };
     b->announced_us = sim_now(s);
     sim_count(s, BT_C_ANNOUNCES, 1);
     if (ev == BT_EV_STOPPED)
-        net_send(s, n, sim_server_addr(s, 0), &o);
+        kit_send(s, &bt_msgs, n, sim_server_addr(s, 0), &o);
     else
-        net_rpc(s, n, sim_server_addr(s, 0), &o, P_(s, BT_P_RPC_TIMEOUT), 0, 0);
+        kit_rpc(s, &bt_msgs, n, sim_server_addr(s, 0), &o, P_(s, BT_P_RPC_TIMEOUT), 0, 0);
 }
 
 /* ==== connections ========================================================================= */
 
 static uint32_t find_conn(struct sim *s, node_t n, struct addr a)
 {
-    struct bt_conn *c = conns(W(s), n);
-    for (uint32_t i = 0; i < node(s, n)->n_conn; i++)
+    struct bt_node *b = node(s, n);
+    struct bt_conn *c = conns(W(s), b);
+    for (uint32_t i = 0; i < b->n_conn; i++)
         if (addr_eq(c[i].peer, a))
             return i;
     return BT_NONE;
 }
 
 /* Is any of the peer's pieces missing here? */
-static bool wants(struct bt_world *w, node_t n, uint32_t ci)
+static bool wants(const struct bt_world *w, struct bt_node *b, uint32_t ci)
 {
-    const uint64_t *h = have_of(w, n), *p = peer_bits(w, n, ci);
+    const uint64_t *h = have_of(w, b), *p = peer_bits(w, b, ci);
     for (uint32_t k = 0; k < w->words; k++)
         if (p[k] & ~h[k])
             return true;
@@ -470,8 +480,9 @@ static bool wants(struct bt_world *w, node_t n, uint32_t ci)
 static void update_interest(struct sim *s, node_t n, uint32_t ci)
 {
     struct bt_world *w = W(s);
-    struct bt_conn *c = &conns(w, n)[ci];
-    bool want = !node(s, n)->complete && wants(w, n, ci);
+    struct bt_node *b = node(s, n);
+    struct bt_conn *c = &conns(w, b)[ci];
+    bool want = !b->complete && wants(w, b, ci);
     if (want && !(c->flags & BT_AM_INTERESTED)) {
         c->flags |= BT_AM_INTERESTED;
         send_ctl(s, n, c, BT_MSG_INTERESTED);
@@ -482,10 +493,10 @@ static void update_interest(struct sim *s, node_t n, uint32_t ci)
 }
 
 /* Is block (p, k) outstanding at any connection of n? */
-static bool requested_anywhere(struct bt_world *w, node_t n, uint32_t nc, uint32_t p, uint32_t k)
+static bool requested_anywhere(const struct bt_world *w, struct bt_node *b, uint32_t p, uint32_t k)
 {
-    const struct bt_conn *c = conns(w, n);
-    for (uint32_t i = 0; i < nc; i++)
+    const struct bt_conn *c = conns(w, b);
+    for (uint32_t i = 0; i < b->n_conn; i++)
         for (uint32_t j = 0; j < c[i].n_req; j++)
             if (c[i].req[j].piece == p && c[i].req[j].block == k)
                 return true;
@@ -496,13 +507,14 @@ static bool requested_anywhere(struct bt_world *w, node_t n, uint32_t nc, uint32
 static void drop_requests(struct sim *s, node_t n, uint32_t ci)
 {
     struct bt_world *w = W(s);
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_node *b = node(s, n);
+    struct bt_conn *c = &conns(w, b)[ci];
     uint32_t nreq = c->n_req;
     c->n_req = 0;
     for (uint32_t j = 0; j < nreq; j++) {
         uint32_t p = c->req[j].piece, k = c->req[j].block;
-        if (!requested_anywhere(w, n, node(s, n)->n_conn, p, k))
-            w->req[(size_t)n * w->P + p] &= ~(UINT64_C(1) << k);
+        if (!requested_anywhere(w, b, p, k))
+            req_of(w, b)[p] &= ~(UINT64_C(1) << k);
     }
 }
 
@@ -519,15 +531,15 @@ static void remove_conn(struct sim *s, node_t n, uint32_t ci, bool say_fin)
 {
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = conns(w, n);
+    struct bt_conn *c = conns(w, b);
     drop_requests(s, n, ci);
     cancel_uploads(s, &c[ci]);
     if (c[ci].flags & BT_INITIATED)
         b->n_initiated--;
     if (say_fin)
         send_ctl(s, n, &c[ci], BT_MSG_CLOSE);
-    uint64_t *bits = peer_bits(w, n, ci);
-    uint16_t *av = &w->avail[(size_t)n * w->P];
+    uint64_t *bits = peer_bits(w, b, ci);
+    uint16_t *av = avail_of(w, b);
     for (uint32_t p = 0; p < w->P; p++)
         if (bit(bits, p))
             av[p]--;
@@ -536,7 +548,7 @@ static void remove_conn(struct sim *s, node_t n, uint32_t ci, bool say_fin)
     uint32_t last = --b->n_conn;
     if (ci != last) {
         c[ci] = c[last];
-        memcpy(bits, peer_bits(w, n, last), w->words * sizeof *bits);
+        memcpy(bits, peer_bits(w, b, last), w->words * sizeof *bits);
     }
 }
 
@@ -545,24 +557,24 @@ static struct bt_conn *add_conn(struct sim *s, node_t n, struct addr a)
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
     uint32_t ci = b->n_conn++;
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_conn *c = &conns(w, b)[ci];
     *c = (struct bt_conn){ .peer = a, .flags = BT_AM_CHOKING | BT_PEER_CHOKING,
                            .heard_us = sim_now(s), .sent_us = sim_now(s) };
-    memset(peer_bits(w, n, ci), 0, w->words * sizeof(uint64_t));
+    memset(peer_bits(w, b, ci), 0, w->words * sizeof(uint64_t));
     if (b->have) {
         struct bt_bitfield bf;
-        memcpy(bf.bits, have_of(w, n), w->words * sizeof(uint64_t));
+        memcpy(bf.bits, have_of(w, b), w->words * sizeof(uint64_t));
         c->sent_us = sim_now(s);
-        send_msg(s, n, a, BT_MSG_BITFIELD, &bf, w->words * (uint32_t)sizeof(uint64_t),
-                 bt_wire_size(BT_MSG_BITFIELD, w->P, 0));
+        send_to(s, n, a, BT_MSG_BITFIELD, &bf, w->words * sizeof(uint64_t), (w->P + 7) / 8);
     }
     return c;
 }
 
 static bool is_known(struct sim *s, node_t n, struct addr a)
 {
-    struct addr *k = &W(s)->known[(size_t)n * P_(s, BT_P_PEER_LIST)];
-    for (uint32_t i = 0; i < node(s, n)->n_known; i++)
+    struct bt_node *b = node(s, n);
+    const struct addr *k = known_of(W(s), b);
+    for (uint32_t i = 0; i < b->n_known; i++)
         if (addr_eq(k[i], a))
             return true;
     return false;
@@ -573,7 +585,7 @@ static bool is_known(struct sim *s, node_t n, struct addr a)
 static void connect_all(struct sim *s, node_t n)
 {
     struct bt_node *b = node(s, n);
-    struct addr *k = &W(s)->known[(size_t)n * P_(s, BT_P_PEER_LIST)];
+    struct addr *k = known_of(W(s), b);
     uint32_t maxi = (uint32_t)P_(s, BT_P_MAX_INITIATE), maxc = (uint32_t)P_(s, BT_P_MAX_CONNS);
     if (b->complete && b->role == BT_LEECHER)
         return;                       /* a finished peer waits for others to come to it */
@@ -584,9 +596,9 @@ static void connect_all(struct sim *s, node_t n)
         k[i] = k[--b->n_known];
         if (find_conn(s, n, a) != BT_NONE)
             continue;
-        struct out o = { .type = BT_MSG_HANDSHAKE_REQ, .cat = CAT_MAINT,
-                         .size = bt_wire_size(BT_MSG_HANDSHAKE_REQ, 0, 0), .lookup = LOOKUP_NONE };
-        net_rpc(s, n, a, &o, P_(s, BT_P_RPC_TIMEOUT), 0, 0);
+        kit_rpc(s, &bt_msgs, n, a, &(struct kit_out){ .type = BT_MSG_HANDSHAKE_REQ,
+                                                      .lookup = LOOKUP_NONE },
+                P_(s, BT_P_RPC_TIMEOUT), 0, 0);
         b->n_pending++;
     }
 }
@@ -599,14 +611,15 @@ static uint64_t piece_mask(const struct bt_world *w, uint32_t p)
 }
 
 /* Endgame: a block of a piece the peer has, not received, not outstanding at this peer. */
-static bool endgame_pick(struct bt_world *w, node_t n, uint32_t ci, uint32_t *pp, uint32_t *kk)
+static bool endgame_pick(const struct bt_world *w, struct bt_node *b, uint32_t ci, uint32_t *pp,
+                         uint32_t *kk)
 {
-    const uint64_t *ph = peer_bits(w, n, ci), *h = have_of(w, n);
-    const struct bt_conn *c = &conns(w, n)[ci];
+    const uint64_t *ph = peer_bits(w, b, ci), *h = have_of(w, b), *got = got_of(w, b);
+    const struct bt_conn *c = &conns(w, b)[ci];
     for (uint32_t p = 0; p < w->P; p++) {
         if (!bit(ph, p) || bit(h, p))
             continue;
-        uint64_t miss = piece_mask(w, p) & ~w->got[(size_t)n * w->P + p];
+        uint64_t miss = piece_mask(w, p) & ~got[p];
         while (miss) {
             uint32_t k = (uint32_t)__builtin_ctzll(miss);
             miss &= miss - 1;
@@ -624,12 +637,11 @@ static bool endgame_pick(struct bt_world *w, node_t n, uint32_t ci, uint32_t *pp
 }
 
 /* Is every missing block requested somewhere? */
-static bool all_requested(struct bt_world *w, node_t n)
+static bool all_requested(const struct bt_world *w, struct bt_node *b)
 {
-    const uint64_t *h = have_of(w, n);
+    const uint64_t *h = have_of(w, b), *got = got_of(w, b), *req = req_of(w, b);
     for (uint32_t p = 0; p < w->P; p++)
-        if (!bit(h, p) && (piece_mask(w, p) & ~(w->got[(size_t)n * w->P + p] |
-                                                w->req[(size_t)n * w->P + p])))
+        if (!bit(h, p) && (piece_mask(w, p) & ~(got[p] | req[p])))
             return false;
     return true;
 }
@@ -638,25 +650,25 @@ static void fill_pipeline(struct sim *s, node_t n, uint32_t ci)
 {
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_conn *c = &conns(w, b)[ci];
     uint32_t depth = (uint32_t)P_(s, BT_P_PIPELINE);
     if (b->complete || (c->flags & BT_PEER_CHOKING) || !(c->flags & BT_AM_INTERESTED))
         return;
     const uint64_t *full = w->full;
-    uint64_t *got = &w->got[(size_t)n * w->P], *req = &w->req[(size_t)n * w->P];
+    uint64_t *got = got_of(w, b), *req = req_of(w, b);
     while (c->n_req < depth) {
         uint32_t p, k;
         if (!b->endgame) {
-            p = bt_pick_piece(w->P, peer_bits(w, n, ci), have_of(w, n), got, req, full,
-                              &w->avail[(size_t)n * w->P], b->have == 0, sim_rng(s));
+            p = bt_pick_piece(w->P, peer_bits(w, b, ci), have_of(w, b), got, req, full,
+                              avail_of(w, b), b->have == 0, sim_rng(s));
             if (p == BT_NONE) {
-                if (!all_requested(w, n))
+                if (!all_requested(w, b))
                     return;
                 b->endgame = 1;
                 continue;
             }
             k = bt_pick_block(got[p], req[p], full[p]);
-        } else if (!endgame_pick(w, n, ci, &p, &k)) {
+        } else if (!endgame_pick(w, b, ci, &p, &k)) {
             return;
         }
         if (c->n_req == 0)
@@ -672,7 +684,7 @@ static void fill_pipeline(struct sim *s, node_t n, uint32_t ci)
 static void set_choke(struct sim *s, node_t n, uint32_t ci, bool choke, bool optimistic)
 {
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = &conns(W(s), n)[ci];
+    struct bt_conn *c = &conns(W(s), b)[ci];
     bool was_regular = (c->flags & (BT_AM_CHOKING | BT_OPTIMISTIC)) == 0;
     bool choking = c->flags & BT_AM_CHOKING;
     if (was_regular)
@@ -698,7 +710,7 @@ static void choke_round(struct sim *s, node_t n)
 {
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = conns(w, n);
+    struct bt_conn *c = conns(w, b);
     uint32_t slots = (uint32_t)P_(s, BT_P_UNCHOKE_SLOTS);
     bool seed = b->complete;
     /* rank interested peers by rate over the last two rounds */
@@ -757,7 +769,7 @@ static void check_conns(struct sim *s, node_t n)
     struct bt_node *b = node(s, n);
     int64_t now = sim_now(s), snub = P_(s, BT_P_SNUB);
     for (uint32_t i = 0; i < b->n_conn;) {
-        struct bt_conn *c = &conns(W(s), n)[i];
+        struct bt_conn *c = &conns(W(s), b)[i];
         if (now - c->heard_us > 3 * BT_KEEPALIVE_US) {
             sim_count(s, BT_C_DROPPED, 1);
             remove_conn(s, n, i, false);
@@ -808,7 +820,7 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
     w->delivered += m->size;
     uint32_t ci = find_conn(s, n, m->src);
     if (ci != BT_NONE) {
-        struct bt_conn *c = &conns(w, n)[ci];
+        struct bt_conn *c = &conns(w, b)[ci];
         c->heard_us = c->block_us = sim_now(s);
         c->down[0] += BT_BLOCK;
         for (uint32_t j = 0; j < c->n_req; j++)
@@ -819,16 +831,16 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
     }
     if (b->complete || r->piece >= w->P)
         return;
-    uint64_t *got = &w->got[(size_t)n * w->P + r->piece];
+    uint64_t *got = &got_of(w, b)[r->piece];
     uint64_t bitk = UINT64_C(1) << r->block;
     if (*got & bitk) {
         sim_count(s, BT_C_DUPLICATES, 1);
     } else {
         *got |= bitk;
-        w->req[(size_t)n * w->P + r->piece] |= bitk;
+        req_of(w, b)[r->piece] |= bitk;
         if (b->endgame)                /* cancel the block at the other peers */
             for (uint32_t i = 0; i < b->n_conn; i++) {
-                struct bt_conn *c = &conns(w, n)[i];
+                struct bt_conn *c = &conns(w, b)[i];
                 for (uint32_t j = 0; j < c->n_req; j++)
                     if (c->req[j].piece == r->piece && c->req[j].block == r->block) {
                         c->req[j] = c->req[--c->n_req];
@@ -838,10 +850,10 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
                     }
             }
         if (*got == piece_mask(w, r->piece)) {
-            set_bit(have_of(w, n), r->piece);
+            set_bit(have_of(w, b), r->piece);
             b->have++;
             for (uint32_t i = 0; i < b->n_conn; i++)
-                send_ref(s, n, &conns(w, n)[i], BT_MSG_HAVE, r->piece, 0);
+                send_ref(s, n, &conns(w, b)[i], BT_MSG_HAVE, r->piece, 0);
             if (b->have == w->P) {
                 completed(s, n);
                 return;
@@ -862,57 +874,47 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
 
 static void tracker_announce(struct sim *s, node_t n, const struct msg *m)
 {
-    struct bt_world *w = W(s);
+    struct kit_vec *sw = &node(s, n)->swarm;
+    struct bt_tracker_entry *tr = sw->v;
     const struct bt_announce_req *q = m->body;
     int64_t now = sim_now(s), ttl = 2 * P_(s, BT_P_ANNOUNCE);
     uint32_t me = BT_NONE;
-    for (uint32_t i = 0; i < w->n_tr;) {  /* expire, and find the asker */
-        if (now - w->tr[i].seen_us > ttl) {
-            w->tr[i] = w->tr[--w->n_tr];
+    for (uint32_t i = 0; i < sw->n;) {  /* expire, and find the asker */
+        if (now - tr[i].seen_us > ttl) {
+            tr[i] = tr[--sw->n];
             continue;
         }
-        if (addr_eq(w->tr[i].addr, m->src))
+        if (addr_eq(tr[i].addr, m->src))
             me = i;
         i++;
     }
     if (q->event == BT_EV_STOPPED) {
         if (me != BT_NONE)
-            w->tr[me] = w->tr[--w->n_tr];
+            tr[me] = tr[--sw->n];
         return;
     }
     if (me == BT_NONE) {
-        if (w->n_tr == w->cap_tr) {
-            w->cap_tr = w->cap_tr ? 2 * w->cap_tr : 256;
-            w->tr = realloc(w->tr, w->cap_tr * sizeof *w->tr);
-            if (!w->tr) {
-                fprintf(stderr, "p2plab: out of memory allocating the tracker's swarm\n");
-                exit(1);
-            }
-        }
-        me = w->n_tr++;
-        w->tr[me].addr = m->src;
+        kit_vec_reserve(sw, sw->n + 1, sizeof *tr, "the tracker's swarm");
+        tr = sw->v;
+        me = sw->n++;
+        tr[me].addr = m->src;
     }
-    w->tr[me].seen_us = now;
-    w->tr[me].seed = q->seed;
+    tr[me].seen_us = now;
+    tr[me].seed = q->seed;
     struct bt_announce_rep rep = { 0 };
     uint32_t want = q->numwant < BT_PEERLIST_MAX ? q->numwant : BT_PEERLIST_MAX;
-    uint32_t pool = w->n_tr - 1;      /* everyone but the asker */
+    uint32_t pool = sw->n - 1;        /* everyone but the asker */
     uint32_t take = pool < want ? pool : want;
     /* a uniform sample without replacement (selection sampling, Knuth 3.4.2 S) */
-    for (uint32_t i = 0, seen = 0; i < w->n_tr && rep.n < take; i++) {
+    for (uint32_t i = 0, seen = 0; i < sw->n && rep.n < take; i++) {
         if (i == me)
             continue;
         if (gsl_rng_uniform(sim_rng(s)) * (pool - seen) < take - rep.n)
-            rep.peer[rep.n++] = w->tr[i].addr;
+            rep.peer[rep.n++] = tr[i].addr;
         seen++;
     }
-    (void)n;
-    struct out o = { .type = BT_MSG_ANNOUNCE_REP, .cat = CAT_MAINT,
-                     .size = bt_wire_size(BT_MSG_ANNOUNCE_REP, 0, rep.n), .lookup = LOOKUP_NONE,
-                     .body = &rep,
-                     .len = (uint32_t)(offsetof(struct bt_announce_rep, peer) +
-                                       rep.n * sizeof rep.peer[0]) };
-    net_reply(s, n, m, &o);
+    reply(s, n, m, BT_MSG_ANNOUNCE_REP, &rep,
+          offsetof(struct bt_announce_rep, peer) + rep.n * sizeof rep.peer[0], rep.n);
 }
 
 /* ==== the protocol hooks =================================================================== */
@@ -929,16 +931,6 @@ static size_t bt_msg_body_max(const struct proto_config *cfg)
     return a > b ? a : b;
 }
 
-static void *xcalloc(size_t n, size_t size, const char *what)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "p2plab: out of memory allocating %s (%zu x %zu bytes)\n", what, n, size);
-        exit(1);
-    }
-    return p;
-}
-
 static int bt_setup(struct sim *s, const struct proto_config *cfg)
 {
     uint64_t psize = (uint64_t)cfg->v[BT_P_PIECE_SIZE].i;
@@ -947,7 +939,7 @@ static int bt_setup(struct sim *s, const struct proto_config *cfg)
                 (unsigned long long)psize);
         return -1;
     }
-    struct bt_world *w = xcalloc(1, sizeof *w, "the bittorrent world");
+    struct bt_world *w = mem_calloc(1, sizeof *w, "the bittorrent world");
     w->P = (uint32_t)cfg->v[BT_P_PIECES].i;
     w->blocks = (uint32_t)(psize / BT_BLOCK);
     w->last_blocks = w->blocks;
@@ -955,15 +947,8 @@ static int bt_setup(struct sim *s, const struct proto_config *cfg)
     w->C = (uint32_t)cfg->v[BT_P_MAX_CONNS].i;
     w->F = (uint64_t)w->P * psize;
     w->cap = sim_capacity(s);
-    size_t cap = w->cap;
-    w->have = xcalloc(cap * w->words, sizeof *w->have, "the bitfields");
-    w->got = xcalloc(cap * w->P, sizeof *w->got, "the block masks");
-    w->req = xcalloc(cap * w->P, sizeof *w->req, "the block masks");
-    w->avail = xcalloc(cap * w->P, sizeof *w->avail, "the piece availability");
-    w->conn = xcalloc(cap * w->C, sizeof *w->conn, "the connections");
-    w->peer_has = xcalloc(cap * w->C * w->words, sizeof *w->peer_has, "the peers' bitfields");
-    w->known = xcalloc(cap * (size_t)cfg->v[BT_P_PEER_LIST].i, sizeof *w->known, "known peers");
-    w->live = xcalloc(cap, sizeof *w->live, "the live nodes");
+    w->at = bt_layout(cfg);
+    w->live = mem_calloc(w->cap, sizeof *w->live, "the live nodes");
     w->down_min = INFINITY;
     w->cache_us = -1;
     for (uint32_t p = 0; p < w->P; p++)
@@ -977,14 +962,8 @@ static void bt_teardown(struct sim *s)
     struct bt_world *w = W(s);
     if (!w)
         return;
-    free(w->have);
-    free(w->got);
-    free(w->req);
-    free(w->avail);
-    free(w->conn);
-    free(w->peer_has);
-    free(w->known);
-    free(w->tr);
+    /* the tracker is the only node with a buffer; if it is down, bt_down has freed it */
+    kit_vec_free(&node(s, sim_server_addr(s, 0).slot)->swarm);
     free(w->live);
     free(w);
     sim_set_protocol_data(s, NULL);
@@ -995,21 +974,16 @@ static void bt_join(struct sim *s, node_t n)
     struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
     uint32_t si = sim_server_index(s, n);
-    memset(have_of(w, n), 0, w->words * sizeof(uint64_t));
-    memset(&w->got[(size_t)n * w->P], 0, w->P * sizeof(uint64_t));
-    memset(&w->req[(size_t)n * w->P], 0, w->P * sizeof(uint64_t));
-    memset(&w->avail[(size_t)n * w->P], 0, w->P * sizeof(uint16_t));
     b->joined_us = sim_now(s);
     if (si == 0) {
-        b->role = BT_TRACKER;
-        w->n_tr = 0;                  /* a (re)started tracker knows nobody */
+        b->role = BT_TRACKER;         /* a (re)started tracker knows nobody: swarm empty */
         return;
     }
     if (si != UINT32_MAX) {
         b->role = BT_SEED;
         for (uint32_t p = 0; p < w->P; p++) {
-            set_bit(have_of(w, n), p);
-            w->got[(size_t)n * w->P + p] = piece_mask(w, p);
+            set_bit(have_of(w, b), p);
+            got_of(w, b)[p] = piece_mask(w, p);
         }
         b->have = w->P;
         b->complete = 1;
@@ -1051,7 +1025,7 @@ static void on_handshake(struct sim *s, node_t n, const struct msg *m)
         b->n_pending--;
         if (find_conn(s, n, m->src) != BT_NONE || b->n_conn >= W(s)->C) {
             /* the other end has taken us in: tell it we will not use the connection */
-            send_msg(s, n, m->src, BT_MSG_CLOSE, NULL, 0, bt_wire_size(BT_MSG_CLOSE, 0, 0));
+            send_to(s, n, m->src, BT_MSG_CLOSE, NULL, 0, 0);
             return;
         }
         b->n_initiated++;
@@ -1061,15 +1035,17 @@ static void on_handshake(struct sim *s, node_t n, const struct msg *m)
     uint32_t maxc = (uint32_t)P_(s, BT_P_MAX_CONNS);
     if (b->role == BT_TRACKER || find_conn(s, n, m->src) != BT_NONE || b->n_conn >= maxc) {
         sim_count(s, BT_C_REFUSED, 1);
-        struct out o = { .type = BT_MSG_REFUSE, .cat = CAT_MAINT,
-                         .size = bt_wire_size(BT_MSG_REFUSE, 0, 0), .lookup = LOOKUP_NONE };
-        net_reply(s, n, m, &o);
+        reply(s, n, m, BT_MSG_REFUSE, NULL, 0, 0);
         return;
     }
-    struct out o = { .type = BT_MSG_HANDSHAKE_REP, .cat = CAT_MAINT,
-                     .size = bt_wire_size(BT_MSG_HANDSHAKE_REP, 0, 0), .lookup = LOOKUP_NONE };
-    net_reply(s, n, m, &o);
+    reply(s, n, m, BT_MSG_HANDSHAKE_REP, NULL, 0, 0);
     add_conn(s, n, m->src);
+}
+
+/* n is down: free the tracker's swarm (nobody else owns a buffer). */
+static void bt_down(struct sim *s, node_t n)
+{
+    kit_vec_free(&node(s, n)->swarm);
 }
 
 static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
@@ -1083,7 +1059,7 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         return;
     case BT_MSG_ANNOUNCE_REP: {
         const struct bt_announce_rep *r = m->body;
-        struct addr *k = &w->known[(size_t)n * P_(s, BT_P_PEER_LIST)];
+        struct addr *k = known_of(w, b);
         uint32_t maxk = (uint32_t)P_(s, BT_P_PEER_LIST);
         for (uint32_t i = 0; i < r->n; i++) {
             if (is_known(s, n, r->peer[i]) || addr_eq(r->peer[i], sim_addr(s, n)))
@@ -1116,7 +1092,7 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
     }
     if (ci == BT_NONE)
         return;                       /* a connection we have closed */
-    struct bt_conn *c = &conns(w, n)[ci];
+    struct bt_conn *c = &conns(w, b)[ci];
     c->heard_us = sim_now(s);
     switch ((enum bt_msg)m->type) {
     case BT_MSG_CLOSE:
@@ -1145,12 +1121,12 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         return;
     case BT_MSG_HAVE: {
         const struct bt_block_ref *r = m->body;
-        uint64_t *pb = peer_bits(w, n, ci);
+        uint64_t *pb = peer_bits(w, b, ci);
         if (r->piece < w->P && !bit(pb, r->piece)) {
             set_bit(pb, r->piece);
             c->npieces++;
-            w->avail[(size_t)n * w->P + r->piece]++;
-            if (!bit(have_of(w, n), r->piece)) {
+            avail_of(w, b)[r->piece]++;
+            if (!bit(have_of(w, b), r->piece)) {
                 update_interest(s, n, ci);
                 fill_pipeline(s, n, ci);
             }
@@ -1159,12 +1135,12 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
     }
     case BT_MSG_BITFIELD: {
         const struct bt_bitfield *f = m->body;
-        uint64_t *pb = peer_bits(w, n, ci);
+        uint64_t *pb = peer_bits(w, b, ci);
         for (uint32_t p = 0; p < w->P; p++)
             if (bit(f->bits, p) && !bit(pb, p)) {
                 set_bit(pb, p);
                 c->npieces++;
-                w->avail[(size_t)n * w->P + p]++;
+                avail_of(w, b)[p]++;
             }
         update_interest(s, n, ci);
         fill_pipeline(s, n, ci);
@@ -1173,12 +1149,10 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
     case BT_MSG_REQUEST: {
         const struct bt_block_ref *r = m->body;
         if (b->free_rider || (c->flags & BT_AM_CHOKING) || r->piece >= w->P ||
-            !bit(have_of(w, n), r->piece))
+            !bit(have_of(w, b), r->piece))
             return;
-        struct out o = { .type = BT_MSG_PIECE, .cat = CAT_MAINT,
-                         .size = bt_wire_size(BT_MSG_PIECE, 0, 0), .lookup = LOOKUP_NONE,
-                         .body = r, .len = sizeof *r };
-        uint64_t h = net_transfer(s, n, c->peer, &o);
+        uint64_t h = kit_transfer(s, &bt_msgs, n, c->peer, &(struct kit_out){
+            .type = BT_MSG_PIECE, .lookup = LOOKUP_NONE, .body = r, .len = sizeof *r });
         c->upl[c->up_head] = (__typeof__(c->upl[0])){ h, r->piece, r->block };
         c->up_head = (uint8_t)((c->up_head + 1) % BT_PIPELINE_MAX);
         c->up[0] += BT_BLOCK;
@@ -1260,7 +1234,6 @@ static size_t bt_state_entries(const struct sim *s, node_t n)
  * pieces (their §3.3); θ = 0 here (churn is the engine's, not visible to the protocol: aborts
  * are reported apart), the initial seeds are not in the model, γ = 1/seed_time (∞ for 0),
  * μ = mean leecher upload / F (free-riders upload 0), c = mean download / F. */
-double bt_fluid_time(double F, double up_mean, double down_mean, double seed_time_s, double eta);
 double bt_fluid_time(double F, double up_mean, double down_mean, double seed_time_s, double eta)
 {
     double inv_c = F / down_mean;
@@ -1271,7 +1244,6 @@ double bt_fluid_time(double F, double up_mean, double down_mean, double seed_tim
 
 /* Kumar & Ross (2006): the minimum time to distribute F bytes from seeds of upload u_s to N
  * leechers of uploads u_i and downloads d_i is max(F/u_s, F/min d_i, N F / (u_s + Σ u_i)). */
-double bt_lower_bound(double F, double u_s, double d_min, double n, double u_sum);
 double bt_lower_bound(double F, double u_s, double d_min, double n, double u_sum)
 {
     return fmax(fmax(F / u_s, F / d_min), n * F / (u_s + u_sum));
@@ -1291,11 +1263,11 @@ static void gauges_compute(struct sim *s)
         copies[p] = nseeds;
     for (node_t i = 0; i < live; i++) {
         node_t n = w->live[i];
-        const struct bt_node *b = sim_state_const(s, n);
+        struct bt_node *b = node(s, n);
         cap_up += sim_upload_bps(s, n);
         if (!b->complete)
             leechers++;
-        const uint64_t *h = have_of(w, n);
+        const uint64_t *h = have_of(w, b);
         for (uint32_t p = 0; p < w->P; p++)
             copies[p] += bit(h, p);
     }
@@ -1348,6 +1320,7 @@ const struct protocol bittorrent_protocol = {
     .params = bt_params,
     .keys = KEYS_SUCCESSOR,
     .node_state_size = sizeof(struct bt_node),
+    .state_size = bt_state_size,
     .msg_body_max = bt_msg_body_max,
     .setup = bt_setup,
     .join = bt_join,
@@ -1358,6 +1331,7 @@ const struct protocol bittorrent_protocol = {
     .lookup = bt_lookup,
     .state_entries = bt_state_entries,
     .teardown = bt_teardown,
+    .down = bt_down,
     .counters = bt_counters,
     .gauges = bt_gauges,
     .gauge = bt_gauge,

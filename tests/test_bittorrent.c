@@ -1,5 +1,6 @@
 /* test_bittorrent.c — BitTorrent's pure parts: the piece picker (strict priority, random first
- * piece, local rarest first), wire sizes from BEP 3, and the two reference models. */
+ * piece, local rarest first), wire sizes from BEP 3, the two reference models, the parameter
+ * table and the documented bytes per node. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,26 +11,18 @@
 #include <cmocka.h>
 #include <gsl/gsl_rng.h>
 
-#include "protocols/protocol.h"
+#include "protocols/bittorrent_internal.h"
 #include "sim/rng.h"
-
-uint64_t bt_full_mask(uint32_t blocks);
-uint32_t bt_pick_piece(uint32_t P, const uint64_t *peer_has, const uint64_t *have,
-                       const uint64_t *got, const uint64_t *req, const uint64_t *full,
-                       const uint16_t *avail, bool random_first, gsl_rng *r);
-uint32_t bt_pick_block(uint64_t got, uint64_t req, uint64_t full);
-uint32_t bt_wire_size(unsigned type, uint32_t pieces, uint32_t peers);
-double bt_fluid_time(double F, double up_mean, double down_mean, double seed_time_s, double eta);
-double bt_lower_bound(double F, double u_s, double d_min, double n, double u_sum);
-extern const char *const bt_msg_name[];
 
 #define P 8
 
 static unsigned msg_type(const char *name)
 {
-    for (unsigned t = 0;; t++)
+    for (unsigned t = 0; t < bittorrent_protocol.n_msg_names; t++)
         if (strcmp(bt_msg_name[t], name) == 0)
             return t;
+    fail_msg("no message type %s", name);
+    return 0;
 }
 
 /* Rarest first: the peer has pieces 1, 3, 5; availability 4, 2, 3 ⇒ piece 3; ties are broken
@@ -59,7 +52,7 @@ static void test_bittorrent_rarest_first(void **state)
     assert_true(seen[1] > 50 && seen[3] > 50 && seen[5] > 50);
     /* nothing the peer has is missing */
     have = peer;
-    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), UINT32_MAX);
+    assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), BT_NONE);
     gsl_rng_free(r);
 }
 
@@ -87,7 +80,7 @@ static void test_bittorrent_strict_priority(void **state)
     got[2] = 0x0;
     peer &= ~(uint64_t)(1u << 2);     /* the peer lacks the started piece: rarest fresh one */
     assert_int_equal(bt_pick_piece(P, &peer, &have, got, req, full, avail, false, r), 0);
-    assert_int_equal(bt_pick_block(0xf, 0, 0xf), UINT32_MAX);
+    assert_int_equal(bt_pick_block(0xf, 0, 0xf), BT_NONE);
     assert_true(bt_full_mask(64) == UINT64_MAX && bt_full_mask(16) == 0xffff);
     gsl_rng_free(r);
 }
@@ -97,17 +90,17 @@ static void test_bittorrent_strict_priority(void **state)
 static void test_bittorrent_wire_sizes(void **state)
 {
     (void)state;
-    assert_int_equal(bt_wire_size(msg_type("HANDSHAKE_REQ"), 0, 0), 68 + 40);
-    assert_int_equal(bt_wire_size(msg_type("HAVE"), 0, 0), 4 + 1 + 4 + 40);
-    assert_int_equal(bt_wire_size(msg_type("REQUEST"), 0, 0), 4 + 1 + 12 + 40);
-    assert_int_equal(bt_wire_size(msg_type("CANCEL"), 0, 0), 4 + 1 + 12 + 40);
-    assert_int_equal(bt_wire_size(msg_type("CHOKE"), 0, 0), 5 + 40);
-    assert_int_equal(bt_wire_size(msg_type("INTERESTED"), 0, 0), 5 + 40);
-    assert_int_equal(bt_wire_size(msg_type("KEEPALIVE"), 0, 0), 4 + 40);
-    assert_int_equal(bt_wire_size(msg_type("BITFIELD"), 256, 0), 5 + 32 + 40);
-    assert_int_equal(bt_wire_size(msg_type("BITFIELD"), 257, 0), 5 + 33 + 40);
-    assert_int_equal(bt_wire_size(msg_type("PIECE"), 0, 0), 13 + 16384 + 12 * 40);
-    assert_int_equal(bt_wire_size(msg_type("ANNOUNCE_REP"), 0, 50), 40 + 150 + 6 * 50);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_HANDSHAKE_REQ"), 0, 0), 68 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_HAVE"), 0, 0), 4 + 1 + 4 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_REQUEST"), 0, 0), 4 + 1 + 12 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_CANCEL"), 0, 0), 4 + 1 + 12 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_CHOKE"), 0, 0), 5 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_INTERESTED"), 0, 0), 5 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_KEEPALIVE"), 0, 0), 4 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_BITFIELD"), 256, 0), 5 + 32 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_BITFIELD"), 257, 0), 5 + 33 + 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_PIECE"), 0, 0), 13 + 16384 + 12 * 40);
+    assert_int_equal(bt_wire_size(msg_type("BT_MSG_ANNOUNCE_REP"), 0, 50), 40 + 150 + 6 * 50);
 }
 
 /* Kumar & Ross's bound and the Qiu–Srikant time on hand-computed cases. */
@@ -142,6 +135,17 @@ static void test_bittorrent_params(void **state)
     assert_int_equal(p->servers(&cfg), 2);  /* tracker + 1 seed */
 }
 
+/* The figures in bittorrent.c's opening comment: an 80-byte fixed part, and with the defaults
+ * 80 + 80 x (440 + 32) + 256 x 18 + 32 + 400 = 42,880 bytes per node slot in all. */
+static void test_bittorrent_node_bytes(void **state)
+{
+    (void)state;
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, bittorrent_protocol.params), 0);
+    assert_int_equal(bittorrent_protocol.node_state_size, 80);
+    assert_int_equal(bittorrent_protocol.state_size(&cfg), 42880);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_bittorrent_wire_sizes),
         cmocka_unit_test(test_bittorrent_models),
         cmocka_unit_test(test_bittorrent_params),
+        cmocka_unit_test(test_bittorrent_node_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
