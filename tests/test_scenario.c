@@ -17,6 +17,7 @@
 
 #include "protocols/protocol.h"
 #include "sim/scenario.h"
+#include "sim/scnkeys.h"
 
 #define LN2 0.69314718055994530942
 
@@ -704,18 +705,18 @@ static void test_scenario_key_docs_complete(void **state)
         "plots[].logy", "plots[].title",
     };
     size_t n = 0;
-    for (const struct scn_key_doc *k = scn_key_docs; k->path; k++, n++) {
-        assert_non_null(k->def);
+    for (const struct scn_key *k = scn_keys; k->path; k++, n++) {
+        assert_non_null(scn_key_default(k));
         assert_non_null(k->type);
         assert_non_null(k->doc);
         assert_true(k->doc[0] != '\0');
     }
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         bool found = false;
-        for (const struct scn_key_doc *k = scn_key_docs; k->path && !found; k++)
+        for (const struct scn_key *k = scn_keys; k->path && !found; k++)
             found = strcmp(k->path, must[i]) == 0;
         if (!found)
-            fail_msg("scn_key_docs lacks %s", must[i]);
+            fail_msg("scn_keys lacks %s", must[i]);
     }
     assert_true(n >= sizeof must / sizeof must[0]);
 }
