@@ -1,17 +1,18 @@
-/* yaml.h — summary.yaml read back as a plain tree (scalars, lists, mappings), for the plots. */
+/* yaml.h — summary.yaml read back for the plots, as the scenario's own tree (sim/yamltree.h).
+ *
+ * The plots keep their names for it: a struct plot_yaml is a struct ytree, read with the same
+ * builder that reads scenarios, so there is one YAML tree in the project. */
 #ifndef P2PLAB_PLOT_YAML_H
 #define P2PLAB_PLOT_YAML_H
 
 #include <stddef.h>
 
-enum plot_yaml_kind { PLOT_YAML_SCALAR, PLOT_YAML_SEQ, PLOT_YAML_MAP };
+#include "sim/yamltree.h"
 
-struct plot_yaml {
-    enum plot_yaml_kind kind;
-    char *text;                       /* scalars */
-    struct plot_yaml **kid;           /* SEQ: items; MAP: key, value, key, value, ... */
-    size_t n, cap;                    /* entries in kid */
-};
+#define plot_yaml ytree               /* struct plot_yaml is struct ytree */
+#define PLOT_YAML_SCALAR YTREE_SCALAR
+#define PLOT_YAML_SEQ YTREE_SEQ
+#define PLOT_YAML_MAP YTREE_MAP
 
 /* Reads the file; NULL with a message in err. */
 struct plot_yaml *plot_yaml_load(const char *path, char *err, size_t errlen);

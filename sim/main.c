@@ -16,6 +16,7 @@
 #include "sim/rng.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/scnkeys.h"
 #include "sim/trace.h"
 #include "sim/units.h"
 
@@ -647,15 +648,7 @@ static int cmd_list(int argc, char **argv)
         return 0;
     }
     if (strcmp(what, "keys") == 0) {
-        if (md)
-            puts("| key | default | meaning |\n|---|---|---|");
-        for (const struct scn_key_doc *k = scn_key_docs; k->path; k++)
-            if (md && k->def[0])
-                printf("| `%s` | `%s` | %s |\n", k->path, k->def, k->doc);
-            else if (md)
-                printf("| `%s` | — | %s |\n", k->path, k->doc);
-            else
-                printf("  %-32s %-14s %s\n", k->path, k->def, k->doc);
+        scn_keys_print(stdout, md);
         return 0;
     }
     if (strcmp(what, "metrics") == 0) {

@@ -1,5 +1,9 @@
 /* scenario.h — one YAML scenario file, resolved into a typed struct with every default filled.
  *
+ * The modules behind it: sim/yamltree (the tree with marks), sim/scnerr (messages and hints),
+ * sim/scnkeys (the table of keys), sim/scndoc (loading, --set), sim/sweep, sim/scenario
+ * (resolution) and sim/scnemit (the resolved echo).
+ *
  * Loading keeps the YAML tree with its marks; --set overrides and sweep points are applied to
  * that tree, and each (sweep point, protocol) cell is resolved into a struct scenario. Every
  * error names file:line:column (1-based), echoes the offending line and says what to do. */
@@ -207,13 +211,7 @@ const char *scn_point_value(const struct scn_doc *d, size_t point, size_t axis);
  * the summary carries everything needed to re-run. `emitter` is a yaml_emitter_t *. */
 int scn_emit(const struct scenario *s, void *emitter);
 
-/* The scenario keys with their defaults and docs, for `p2plab list` and the README. */
-struct scn_key_doc {
-    const char *path;                 /* "network.latency.model" */
-    const char *def;                  /* "constant" */
-    const char *type;                 /* "duration", "whole number", "mapping", "list", ... */
-    const char *doc;
-};
-extern const struct scn_key_doc scn_key_docs[];  /* terminated by a NULL path */
+/* The scenario keys, their defaults and docs (for `p2plab list keys` and the README) are
+ * the table in sim/scnkeys.h. */
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "protocols/protocol.h"
 #include "sim/scenario.h"
+#include "sim/scnkeys.h"
 
 #define LN2 0.69314718055994530942
 
@@ -704,20 +705,77 @@ static void test_scenario_key_docs_complete(void **state)
         "plots[].logy", "plots[].title",
     };
     size_t n = 0;
-    for (const struct scn_key_doc *k = scn_key_docs; k->path; k++, n++) {
-        assert_non_null(k->def);
+    for (const struct scn_key *k = scn_keys; k->path; k++, n++) {
+        assert_non_null(scn_key_default(k));
         assert_non_null(k->type);
         assert_non_null(k->doc);
         assert_true(k->doc[0] != '\0');
     }
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         bool found = false;
-        for (const struct scn_key_doc *k = scn_key_docs; k->path && !found; k++)
+        for (const struct scn_key *k = scn_keys; k->path && !found; k++)
             found = strcmp(k->path, must[i]) == 0;
         if (!found)
-            fail_msg("scn_key_docs lacks %s", must[i]);
+            fail_msg("scn_keys lacks %s", must[i]);
     }
     assert_true(n >= sizeof must / sizeof must[0]);
+}
+
+/* Every default in the key table reads back through its own row: the resolvers take their
+ * defaults from these texts, so a default that does not parse or validate is a bug here. */
+static void test_scenario_keys_defaults_parse(void **state)
+{
+    (void)state;
+    size_t checked = 0;
+    for (const struct scn_key *k = scn_keys; k->path; k++) {
+        const struct scn_key *t = scn_key_target(k);
+        assert_non_null(t);
+        assert_true(t->alias == NULL);
+        if (k->alias || k->kind == SCN_DOC || k->derived || !k->def[0])
+            continue;
+        union { char text[512]; int64_t i; double d; struct rate r; } field;
+        const char *why = NULL;
+        if (scn_key_parse(k, k->def, &field, &why) != 0)
+            fail_msg("the default of %s, \"%s\", does not read: %s", k->path, k->def, why);
+        checked++;
+    }
+    assert_true(checked >= 25);
+    /* a row's check rejects out-of-range values with the resolvers' wording */
+    union { int64_t i; double d; } field;
+    const char *why;
+    assert_int_equal(scn_key_parse(scn_key_find("network.loss"), "1", &field, &why), -2);
+    assert_string_equal(why, "must be at least 0 and less than 1");
+    assert_int_equal(scn_key_parse(scn_key_find("duration"), "0", &field, &why), -2);
+    assert_int_equal(scn_key_parse(scn_key_find("replicas"), "0", &field, &why), -1);
+}
+
+/* `p2plab list keys` lists every row exactly once, in table order, with its default. */
+static void test_scenario_keys_listed_once(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    scn_keys_print(f, true);
+    fclose(f);
+    const char *at = buf;
+    for (const struct scn_key *k = scn_keys; k->path; k++) {
+        char cell[160];
+        snprintf(cell, sizeof cell, "\n| `%s` |", k->path);
+        const char *hit = strstr(buf, cell);
+        if (!hit)
+            fail_msg("list keys lacks %s", k->path);
+        assert_null(strstr(hit + 1, cell));
+        assert_true(hit >= at);
+        at = hit;
+        const char *def = scn_key_default(k);
+        if (def[0]) {
+            snprintf(cell, sizeof cell, "| `%s` | `%s` |", k->path, def);
+            assert_ptr_equal(strstr(buf, cell), hit + 1);
+        }
+    }
+    free(buf);
 }
 
 /* ==== --set =============================================================================== */
@@ -1258,6 +1316,8 @@ int main(void)
         cmocka_unit_test(test_scenario_every_protocol_defaults),
         cmocka_unit_test(test_scenario_reference_loads),
         cmocka_unit_test(test_scenario_key_docs_complete),
+        cmocka_unit_test(test_scenario_keys_defaults_parse),
+        cmocka_unit_test(test_scenario_keys_listed_once),
         cmocka_unit_test(test_scenario_set_overrides),
         cmocka_unit_test(test_scenario_set_errors),
         cmocka_unit_test(test_scenario_set_conflicts_with_sweep),
