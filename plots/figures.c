@@ -71,9 +71,9 @@ void plot_tavg_free(struct plot_tavg *t)
 
 size_t plot_crashes(const struct plot_results *r, double *at_s, char (*text)[48], size_t max)
 {
-    const struct plot_yaml *ev = plot_yaml_get(r->scenario, "churn.events");
+    const struct ytree *ev = plot_yaml_get(r->scenario, "churn.events");
     size_t n = 0;
-    for (size_t i = 0; ev && ev->kind == PLOT_YAML_SEQ && i < ev->n && n < max; i++) {
+    for (size_t i = 0; ev && ev->kind == YTREE_SEQ && i < ev->n && n < max; i++) {
         const char *share = plot_yaml_text(ev->kid[i], "crash", NULL);
         const char *restart = plot_yaml_text(ev->kid[i], "restart", NULL);
         double at = plot_seconds(plot_yaml_text(ev->kid[i], "at", ""));

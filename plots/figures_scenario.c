@@ -64,11 +64,11 @@ static struct plot_figure *by_protocol(const struct plot_results *r, const char 
 
 void plot_figures_scenario(const struct plot_results *r, struct plot_figs *out)
 {
-    const struct plot_yaml *list = plot_yaml_get(r->scenario, "plots");
-    if (!list || list->kind != PLOT_YAML_SEQ)
+    const struct ytree *list = plot_yaml_get(r->scenario, "plots");
+    if (!list || list->kind != YTREE_SEQ)
         return;
     for (size_t i = 0; i < list->n; i++) {
-        const struct plot_yaml *e = list->kid[i];
+        const struct ytree *e = list->kid[i];
         const char *x = plot_yaml_text(e, "x", ""), *y = plot_yaml_text(e, "y", "");
         double logx = strtod(plot_yaml_text(e, "logx", "0"), NULL);
         double logy = strtod(plot_yaml_text(e, "logy", "0"), NULL);

@@ -114,9 +114,9 @@ static void fill_report(const void *arg, FILE *out)
 /* The companions' folders (also:) are drawn first, so the report can show their figures. */
 static enum plot_status render_companions(const struct plot_results *r, char *err, size_t errlen)
 {
-    const struct plot_yaml *also = plot_yaml_get(r->scenario, "also");
+    const struct ytree *also = plot_yaml_get(r->scenario, "also");
     enum plot_status worst = PLOT_OK;
-    for (size_t i = 0; also && also->kind == PLOT_YAML_SEQ && i < also->n; i++) {
+    for (size_t i = 0; also && also->kind == YTREE_SEQ && i < also->n; i++) {
         char folder[128], dir[1200];
         if (!also->kid[i]->text ||
             plot_companion_folder(also->kid[i]->text, folder, sizeof folder) == 0)

@@ -45,13 +45,13 @@ static void cat(char **buf, size_t *len, size_t *cap, const char *s, bool cell)
 }
 
 /* A YAML node on one line: "latency: {model: euclidean, mean: 80ms}, loss: 0". */
-static void inline_yaml(const struct plot_yaml *y, char **buf, size_t *len, size_t *cap, bool top)
+static void inline_yaml(const struct ytree *y, char **buf, size_t *len, size_t *cap, bool top)
 {
-    if (y->kind == PLOT_YAML_SCALAR) {
+    if (y->kind == YTREE_SCALAR) {
         cat(buf, len, cap, y->text && y->text[0] ? y->text : "\"\"", true);
         return;
     }
-    bool map = y->kind == PLOT_YAML_MAP;
+    bool map = y->kind == YTREE_MAP;
     if (!top)
         cat(buf, len, cap, map ? "{" : "[", true);
     for (size_t i = 0; i < y->n; i += map ? 2 : 1) {
@@ -148,7 +148,7 @@ static void settings(const struct plot_results *r, FILE *out)
 {
     fputs("## Settings\n\nThe resolved scenario, every default filled in (in full in "
           "[summary.yaml](summary.yaml)):\n\n", out);
-    const struct plot_yaml *s = r->scenario;
+    const struct ytree *s = r->scenario;
     struct table t;
     table_init(&t, 2);
     table_row(&t);
@@ -156,10 +156,10 @@ static void settings(const struct plot_results *r, FILE *out)
     table_set(&t, 0, 1, "value");
     for (size_t i = 0; i + 1 < s->n; i += 2) {
         const char *key = s->kid[i]->text ? s->kid[i]->text : "";
-        const struct plot_yaml *v = s->kid[i + 1];
+        const struct ytree *v = s->kid[i + 1];
         if (strcmp(key, "name") == 0 || strcmp(key, "plots") == 0)
             continue;                 /* the title above; the figures below */
-        bool protocols = strcmp(key, "protocols") == 0 && v->kind == PLOT_YAML_MAP;
+        bool protocols = strcmp(key, "protocols") == 0 && v->kind == YTREE_MAP;
         for (size_t k = 0; protocols && k + 1 < v->n; k += 2) {
             char name[160], *buf = NULL;
             size_t len = 0, cap = 0;
@@ -174,7 +174,7 @@ static void settings(const struct plot_results *r, FILE *out)
             continue;
         char *buf = NULL;
         size_t len = 0, cap = 0;
-        inline_yaml(v, &buf, &len, &cap, v->kind == PLOT_YAML_MAP);
+        inline_yaml(v, &buf, &len, &cap, v->kind == YTREE_MAP);
         size_t row = table_row(&t);
         table_set(&t, row, 0, key);
         table_set(&t, row, 1, buf ? buf : "");
@@ -252,8 +252,8 @@ static bool wanted(const struct plot_results *r, const char *metric)
     for (size_t k = 0; k < N_KEY_METRICS; k++)
         if (strcmp(key_metrics[k], metric) == 0)
             return true;
-    const struct plot_yaml *list = plot_yaml_get(r->scenario, "plots");
-    for (size_t i = 0; list && list->kind == PLOT_YAML_SEQ && i < list->n; i++)
+    const struct ytree *list = plot_yaml_get(r->scenario, "plots");
+    for (size_t i = 0; list && list->kind == YTREE_SEQ && i < list->n; i++)
         if (strcmp(plot_yaml_text(list->kid[i], "y", ""), metric) == 0)
             return true;
     return false;
@@ -346,8 +346,8 @@ size_t plot_companion_folder(const char *given, char *folder, size_t len)
  * figures, so that one report shows the whole run. */
 static void companions(const struct plot_results *r, bool drawn, FILE *out)
 {
-    const struct plot_yaml *also = plot_yaml_get(r->scenario, "also");
-    if (!also || also->kind != PLOT_YAML_SEQ || also->n == 0)
+    const struct ytree *also = plot_yaml_get(r->scenario, "also");
+    if (!also || also->kind != YTREE_SEQ || also->n == 0)
         return;
     fputs("## Companion runs\n\n", out);
     for (size_t i = 0; i < also->n; i++) {

@@ -253,7 +253,7 @@ int plot_results_load(struct plot_results *r, const char *dir, char *err, size_t
     if (!r->summary)
         return -1;
     r->scenario = plot_yaml_get(r->summary, "scenario");
-    if (!r->scenario || r->scenario->kind != PLOT_YAML_MAP) {
+    if (!r->scenario || r->scenario->kind != YTREE_MAP) {
         snprintf(err, errlen, "%s: error: no scenario: mapping in it; run the scenario again",
                  path);
         plot_results_free(r);

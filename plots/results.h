@@ -35,8 +35,8 @@ struct plot_cell {
 
 struct plot_results {
     char dir[1024];
-    struct plot_yaml *summary;
-    const struct plot_yaml *scenario; /* the resolved scenario echoed in summary.yaml */
+    struct ytree *summary;
+    const struct ytree *scenario; /* the resolved scenario echoed in summary.yaml */
     char name[128];
     char **proto;                     /* protocol names in output order */
     size_t n_proto;

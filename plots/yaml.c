@@ -34,7 +34,7 @@ static char *read_all(const char *path, size_t *len)
     return text;
 }
 
-struct plot_yaml *plot_yaml_load(const char *path, char *err, size_t errlen)
+struct ytree *plot_yaml_load(const char *path, char *err, size_t errlen)
 {
     size_t len;
     char *text = read_all(path, &len);
@@ -60,18 +60,18 @@ struct plot_yaml *plot_yaml_load(const char *path, char *err, size_t errlen)
     return root;
 }
 
-void plot_yaml_free(struct plot_yaml *y)
+void plot_yaml_free(struct ytree *y)
 {
     ytree_free(y);
 }
 
-const struct plot_yaml *plot_yaml_get(const struct plot_yaml *y, const char *path)
+const struct ytree *plot_yaml_get(const struct ytree *y, const char *path)
 {
     return ytree_path(y, path);
 }
 
-const char *plot_yaml_text(const struct plot_yaml *y, const char *path, const char *def)
+const char *plot_yaml_text(const struct ytree *y, const char *path, const char *def)
 {
-    const struct plot_yaml *n = plot_yaml_get(y, path);
+    const struct ytree *n = plot_yaml_get(y, path);
     return n && n->kind == YTREE_SCALAR ? n->text : def;
 }
