@@ -47,23 +47,25 @@
  * TTL_EXPIRED; hits from unusable holders only: NOT_FOUND; no probe answered: TIMEOUT. The
  * origin does not answer its own Query.
  *
- * Memory. The engine's slab holds struct gnut_node: 48 bytes per node. Protocol-owned arrays
- * add, per node slot, max_degree neighbours (24 bytes each), host_cache Pong-cache entries
- * (24 B) and desc_cache descriptor-cache entries (24 B), plus 12 B for the gauges: with the
- * defaults (d = 4, max 5, 32, 128) 48 + 120 + 768 + 3,072 + 12 ≈ 4 KB. Searches in flight
- * are records in a pool with a free list (struct gnut_search, 680 bytes).
+ * Memory. A node's slab record (sim_state) is struct gnut_node, 40 bytes, followed by its
+ * tables: max_degree neighbours (32 bytes each), host_cache Pong-cache entries (32 B) and
+ * desc_cache descriptor-cache entries (24 B): with the defaults (d = 4, max 5, 32, 128)
+ * 40 + 160 + 1,024 + 3,072 = 4,296 bytes per node. The gauges add 12 B per node slot of
+ * scratch. Searches in flight are records of a kit pool (struct gnut_search, 688 bytes).
  *
  * Not modelled: file transfers; the pong-caching scheme's exact rules (here: a few random
  * cached Pongs with each keep-alive answer); Query routing by keywords (a Query names one file
  * of the catalogue). The introducer stands for the host caches of the day. */
-#include "protocols/protocol.h"
+#include "protocols/gnutella_internal.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "protocols/kit.h"
+#include "sim/mem.h"
 
 /* ==== constants =========================================================================== */
 
@@ -72,7 +74,6 @@
 #define GNUT_HITS_MAX 16              /* QueryHits a search remembers */
 #define GNUT_LIST_MAX 48              /* addresses a CONNECT lists to steer a link split */
 #define GNUT_TRY_MAX 4                /* hosts named in a "busy" answer */
-#define GNUT_PROBE 8                  /* descriptor-cache slots probed per key */
 #define GNUT_PUSH_TAG UINT64_C(0x9e3779b97f4a7c15)  /* servent-ID routes share the cache */
 #define GNUT_NONE32 UINT32_MAX
 #define GNUT_SEEK_BASE_US 100000      /* first back-off after a refused CONNECT */
@@ -157,78 +158,12 @@ static const struct param gnut_params[] = {
 
 /* ==== messages ============================================================================ */
 
-/* Sizes on the wire (0.4 spec). Every message is a TCP segment: 40 B of TCP/IP headers.
- * Descriptors add the 23-byte header: descriptor ID 16, payload descriptor 1, TTL 1, hops 1,
- * payload length 4. Pong: port 2, IP 4, files shared 4, kilobytes shared 4 = 14, plus 2 B of
- * this model's extension (neighbour count and firewalled bit, as later GGEP extensions carry).
- * Query: minimum speed 2 + search criteria (a few keywords, 20 B with the NUL). QueryHit: hits
- * 1, port 2, IP 4, speed 4 = 11; one result: file index 4, size 4, name (30 B) + double NUL;
- * servent ID 16. Push: servent ID 16, file index 4, IP 4, port 2 = 26. Handshake text:
- * "GNUTELLA CONNECT/0.4\n\n" 22 B, "GNUTELLA OK\n\n" 13 B; the model adds 4 B (need, degree,
- * firewalled) and, for a link split, 6-byte addresses (IP + port). GIV is the line
- * "GIV <index>:<servent ID in hex>/<name>\n\n", 80 B. A BYE is the TCP close alone. */
-#define GNUT_WIRE_TCPIP 40
-#define GNUT_WIRE_HEADER 23
-#define GNUT_WIRE_ADDR 6
-#define GNUT_WIRE_EXT 4
-#define GNUT_WIRE_PONG (14 + 2)
-#define GNUT_WIRE_CRITERIA 20
-#define GNUT_WIRE_NAME 30
-#define GNUT_WIRE_RESULT (4 + 4 + GNUT_WIRE_NAME + 2)
-#define GNUT_WIRE_SERVENT 16
-#define GNUT_WIRE_GIV (4 + 10 + 1 + 32 + 1 + GNUT_WIRE_NAME + 2)
+/* The message list and its wire sizes, with their sources, are in gnutella_internal.h. */
+KIT_MSG_TABLE(gnut, GNUT, GNUT_MESSAGES, GNUT_WIRE_TCPIP);
 
-/* X(name, descriptor header?, fixed payload bytes, bytes per list item) */
-#define GNUT_MESSAGES(X)                                                                      \
-    /* handshake + need, degree, firewalled; the requester's neighbourhood (for a split) */   \
-    X(CONNECT_REQ, 0, 22 + GNUT_WIRE_EXT, GNUT_WIRE_ADDR)                                      \
-    /* OK or busy + degree; the split partner; hosts to try (address, degree, hops) */        \
-    X(CONNECT_REP, 0, 13 + GNUT_WIRE_EXT + GNUT_WIRE_ADDR, GNUT_WIRE_ADDR + 3)                  \
-    /* "your link to me is given to this peer": its address and who connects */               \
-    X(SPLICE, 1, GNUT_WIRE_ADDR + 1, 0)                                                        \
-    X(BYE, 0, 0, 0)                                                                            \
-    X(PING, 1, 0, 0)                                                                           \
-    X(PONG, 1, GNUT_WIRE_PONG, 0)                                                              \
-    X(QUERY, 1, 2 + GNUT_WIRE_CRITERIA, 0)                                                     \
-    X(QUERYHIT, 1, 11 + GNUT_WIRE_RESULT + GNUT_WIRE_SERVENT, 0)                               \
-    X(PUSH, 1, GNUT_WIRE_SERVENT + 4 + 4 + 2, 0)                                               \
-    X(GIV, 0, GNUT_WIRE_GIV, 0)                                                                \
-    /* the searcher's RTT probe of a candidate holder: a Ping answered by a Pong */            \
-    X(PROBE_REQ, 1, 0, 0)                                                                      \
-    X(PROBE_REP, 1, GNUT_WIRE_PONG, 0)
-
-enum gnut_msg {
-#define GNUT_MSG_ENUM(name, hdr, fixed, item) GNUT_MSG_##name,
-    GNUT_MESSAGES(GNUT_MSG_ENUM)
-#undef GNUT_MSG_ENUM
-    GNUT_MSG_COUNT
-};
-
-extern const char *const gnut_msg_name[GNUT_MSG_COUNT];   /* for traces and tests */
-const char *const gnut_msg_name[GNUT_MSG_COUNT] = {
-#define GNUT_MSG_NAME(name, hdr, fixed, item) #name,
-    GNUT_MESSAGES(GNUT_MSG_NAME)
-#undef GNUT_MSG_NAME
-};
-
-static const uint16_t gnut_msg_fixed[GNUT_MSG_COUNT] = {
-#define GNUT_MSG_FIXED(name, hdr, fixed, item) (hdr) * GNUT_WIRE_HEADER + (fixed),
-    GNUT_MESSAGES(GNUT_MSG_FIXED)
-#undef GNUT_MSG_FIXED
-};
-
-static const uint16_t gnut_msg_item[GNUT_MSG_COUNT] = {
-#define GNUT_MSG_ITEM(name, hdr, fixed, item) item,
-    GNUT_MESSAGES(GNUT_MSG_ITEM)
-#undef GNUT_MSG_ITEM
-};
-
-size_t gnut_wire_size(unsigned type, unsigned items);
-
-/* Bytes on the wire of a message of `type` carrying `items` list entries. */
 size_t gnut_wire_size(unsigned type, unsigned items)
 {
-    return GNUT_WIRE_TCPIP + gnut_msg_fixed[type] + (size_t)items * gnut_msg_item[type];
+    return kit_wire_size(&gnut_msgs, type, items);
 }
 
 /* Bodies: a tagged union, the tag being the message type. */
@@ -288,12 +223,13 @@ struct gnut_push {                    /* PUSH */
     struct gnut_desc_hdr h;
     uint64_t servent;                 /* the holder to reach */
     struct peer to;                   /* where the holder connects (the searcher) */
-    uint32_t token;                   /* the file-index field: names the search */
+    uint64_t token;                   /* the file-index field: names the search (its context) */
     uint32_t hit;
 };
 struct gnut_giv {                     /* GIV */
     uint64_t servent;
-    uint32_t token, hit;
+    uint64_t token;
+    uint32_t hit;
 };
 
 union gnut_body {
@@ -312,36 +248,22 @@ union gnut_body {
 
 /* ==== the descriptor cache (pure functions) ================================================ */
 
-/* One entry: a descriptor ID (or a servent ID ^ GNUT_PUSH_TAG), the neighbour it came from
- * (the reverse route; the peer itself for its own descriptors), when, and a word for the
- * owner (the search record of one's own Query). */
-struct gnut_desc {
-    uint64_t key;
-    struct addr from;                 /* slot NODE_NONE: empty */
-    uint32_t t_ms;                    /* when stored, ms (wraps; compared by difference) */
-    uint32_t aux;
-};
+/* Entries (struct gnut_desc, gnutella_internal.h) are kept in a hash table probed over
+ * GNUT_PROBE slots. One's own Query is found from its descriptor ID among one's searches. */
 _Static_assert(sizeof(struct gnut_desc) == 24, "update the figure in the opening comment");
-
-struct gnut_desc *gnut_desc_find(struct gnut_desc *tab, uint32_t size, uint64_t key,
-                                 uint32_t now_ms, uint32_t expiry_ms);
-int gnut_desc_add(struct gnut_desc *tab, uint32_t size, uint64_t key, struct addr from,
-                  uint32_t aux, uint32_t now_ms, uint32_t expiry_ms, bool overwrite,
-                  bool *evicted);
 
 static uint32_t desc_home(uint64_t key, uint32_t size)
 {
     return (uint32_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (size - 1);
 }
 
-static bool desc_fresh(const struct gnut_desc *e, uint32_t now_ms, uint32_t expiry_ms)
+static bool desc_fresh(const struct gnut_desc *e, int64_t now_ms, int64_t expiry_ms)
 {
-    return e->from.slot != NODE_NONE && (uint32_t)(now_ms - e->t_ms) < expiry_ms;
+    return e->from.slot != NODE_NONE && now_ms - e->t_ms < expiry_ms;
 }
 
-/* The fresh entry for key, or NULL. size is a power of 2. */
 struct gnut_desc *gnut_desc_find(struct gnut_desc *tab, uint32_t size, uint64_t key,
-                                 uint32_t now_ms, uint32_t expiry_ms)
+                                 int64_t now_ms, int64_t expiry_ms)
 {
     uint32_t h = desc_home(key, size), w = size < GNUT_PROBE ? size : GNUT_PROBE;
     for (uint32_t k = 0; k < w; k++) {
@@ -352,12 +274,8 @@ struct gnut_desc *gnut_desc_find(struct gnut_desc *tab, uint32_t size, uint64_t 
     return NULL;
 }
 
-/* Records key as coming from `from`. Returns 1 if key was new, 0 if a fresh entry already held
- * it (a duplicate; with overwrite its route and time are replaced). When every probed slot
- * holds a fresh entry the oldest is evicted (*evicted set). */
 int gnut_desc_add(struct gnut_desc *tab, uint32_t size, uint64_t key, struct addr from,
-                  uint32_t aux, uint32_t now_ms, uint32_t expiry_ms, bool overwrite,
-                  bool *evicted)
+                  int64_t now_ms, int64_t expiry_ms, bool overwrite, bool *evicted)
 {
     uint32_t h = desc_home(key, size), w = size < GNUT_PROBE ? size : GNUT_PROBE;
     struct gnut_desc *free_e = NULL, *oldest = NULL;
@@ -371,26 +289,21 @@ int gnut_desc_add(struct gnut_desc *tab, uint32_t size, uint64_t key, struct add
         }
         if (e->key == key) {
             if (overwrite)
-                *e = (struct gnut_desc){ .key = key, .from = from, .t_ms = now_ms, .aux = aux };
+                *e = (struct gnut_desc){ .key = key, .t_ms = now_ms, .from = from };
             return 0;
         }
-        if (!oldest || (uint32_t)(now_ms - e->t_ms) > (uint32_t)(now_ms - oldest->t_ms))
+        if (!oldest || e->t_ms < oldest->t_ms)
             oldest = e;
     }
     if (!free_e) {
         free_e = oldest;
         *evicted = true;
     }
-    *free_e = (struct gnut_desc){ .key = key, .from = from, .t_ms = now_ms, .aux = aux };
+    *free_e = (struct gnut_desc){ .key = key, .t_ms = now_ms, .from = from };
     return 1;
 }
 
 /* ==== graphs for the converged start (pure functions) ===================================== */
-
-uint32_t gnut_regular_graph(uint32_t n, uint32_t d, const uint8_t *fw, gsl_rng *r,
-                            uint32_t *adj, uint32_t *deg);
-uint32_t gnut_powerlaw_graph(uint32_t n, uint32_t m, uint32_t cap, const uint8_t *fw, gsl_rng *r,
-                             uint32_t *adj, uint32_t *deg);
 
 static bool adj_has(const uint32_t *adj, const uint32_t *deg, uint32_t w, uint32_t a, uint32_t b)
 {
@@ -425,16 +338,6 @@ static bool graph_edge_ok(const uint32_t *adj, const uint32_t *deg, uint32_t w, 
     return a != b && !(fw && fw[a] && fw[b]) && !adj_has(adj, deg, w, a, b);
 }
 
-static void *graph_alloc(size_t bytes)
-{
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) {
-        fprintf(stderr, "p2plab: gnutella: out of memory building the overlay (%zu bytes)\n", bytes);
-        exit(1);
-    }
-    return p;
-}
-
 /* A random d-regular graph on n vertices by the configuration model: the n·d stubs are paired
  * at random; a pair that would make a self-loop, a multi-edge or a link between two
  * firewalled vertices (fw may be NULL) is repaired by a random double-edge swap with a good
@@ -444,9 +347,10 @@ uint32_t gnut_regular_graph(uint32_t n, uint32_t d, const uint8_t *fw, gsl_rng *
                             uint32_t *adj, uint32_t *deg)
 {
     size_t stubs = (size_t)n * d, m = stubs / 2;
-    uint32_t *st = graph_alloc(stubs * sizeof *st);
-    uint32_t *eu = graph_alloc(m * sizeof *eu), *ev = graph_alloc(m * sizeof *ev);
-    uint32_t *bad = graph_alloc(2 * m * sizeof *bad);
+    uint32_t *st = mem_calloc(stubs, sizeof *st, "gnutella graph");
+    uint32_t *eu = mem_calloc(m, sizeof *eu, "gnutella graph");
+    uint32_t *ev = mem_calloc(m, sizeof *ev, "gnutella graph");
+    uint32_t *bad = mem_calloc(2 * m, sizeof *bad, "gnutella graph");
     for (size_t k = 0; k < stubs; k++)
         st[k] = (uint32_t)(k / d);
     if (stubs > 1)
@@ -509,8 +413,8 @@ uint32_t gnut_regular_graph(uint32_t n, uint32_t d, const uint8_t *fw, gsl_rng *
 uint32_t gnut_powerlaw_graph(uint32_t n, uint32_t m, uint32_t cap, const uint8_t *fw, gsl_rng *r,
                              uint32_t *adj, uint32_t *deg)
 {
-    uint32_t *perm = graph_alloc((size_t)n * sizeof *perm);
-    uint32_t *ep = graph_alloc((size_t)2 * n * m * sizeof *ep);
+    uint32_t *perm = mem_calloc(n, sizeof *perm, "gnutella graph");
+    uint32_t *ep = mem_calloc((size_t)2 * n * m, sizeof *ep, "gnutella graph");
     for (uint32_t i = 0; i < n; i++)
         perm[i] = i;
     if (n > 1)
@@ -543,6 +447,7 @@ uint32_t gnut_powerlaw_graph(uint32_t n, uint32_t m, uint32_t cap, const uint8_t
 
 /* ==== state =============================================================================== */
 
+/* GNUT_TIMER_PUSH + k: the Push to hit k of a search went unanswered (k < GNUT_HITS_MAX). */
 enum gnut_timer { GNUT_TIMER_PING, GNUT_TIMER_SEEK, GNUT_TIMER_SEARCH_END, GNUT_TIMER_PUSH };
 
 enum gnut_phase { GNUT_OUT, GNUT_JOINING, GNUT_IN };
@@ -552,10 +457,9 @@ struct gnut_nbr {
     struct peer p;
     uint16_t degree;                  /* its neighbour count, as last told */
     uint8_t fw;
-    uint8_t pad;
-    uint32_t since_ms;                /* when the connection opened */
+    int64_t since_ms;                 /* when the connection opened */
 };
-_Static_assert(sizeof(struct gnut_nbr) == 24, "update the figure in the opening comment");
+_Static_assert(sizeof(struct gnut_nbr) == 32, "update the figure in the opening comment");
 
 /* A host of the Pong cache. */
 struct gnut_host {
@@ -565,11 +469,12 @@ struct gnut_host {
     uint8_t dist;                     /* overlay hops away when its Pong came; GNUT_DIST_NONE:
                                          degree unknown (the introducer's contacts);
                                          GNUT_DIST_FAR: degree known, distance not */
-    uint32_t heard_ms;
+    int64_t heard_ms;
 };
-_Static_assert(sizeof(struct gnut_host) == 24, "update the figure in the opening comment");
+_Static_assert(sizeof(struct gnut_host) == 32, "update the figure in the opening comment");
 
-/* One peer, in the engine's slab (zeroed at every join). */
+/* One peer: the fixed part of its slab record (zeroed at every join), followed by its tables:
+ * cap neighbours, hsize Pong-cache hosts and dsize descriptor-cache entries (see nbrs). */
 struct gnut_node {
     struct peer self;
     struct addr target;               /* the CONNECT in flight (seeking) */
@@ -579,18 +484,16 @@ struct gnut_node {
     uint8_t fw;                       /* firewalled: accepts no incoming connection */
     uint8_t seeking;                  /* a CONNECT of ours is in flight */
     uint8_t seek_armed;               /* the SEEK timer is armed */
-    uint8_t intro_pending;            /* an introducer request is in flight */
-    uint8_t fails;                    /* CONNECTs failed in a row (back-off) */
     uint8_t timers;                   /* the keep-alive timer is armed */
     uint8_t registered;               /* told the introducer (searchable) */
     uint8_t reserved;                 /* slots held for link-split CONNECTs of ours in flight */
     uint8_t expect;                   /* slots held for split partners that will connect to us
                                          (released when they do, or at the next keep-alive) */
     uint8_t pending;                  /* links the CONNECT in flight may bring (2: a split) */
-    uint8_t pad[5];
+    struct kit_join join;             /* tries: CONNECTs failed in a row (back-off); asking: an
+                                         introducer request is in flight */
 };
-#define GNUT_NODE_BYTES 48
-_Static_assert(sizeof(struct gnut_node) == GNUT_NODE_BYTES, "update the figure in the opening comment");
+_Static_assert(sizeof(struct gnut_node) == GNUT_NODE_BYTES, "update the opening comment's figure");
 
 enum gnut_hit_state { GNUT_HIT_NEW, GNUT_HIT_WAIT, GNUT_HIT_OK, GNUT_HIT_FAIL, GNUT_HIT_SKIP };
 
@@ -603,34 +506,27 @@ struct gnut_hitrec {
     uint8_t pad;
 };
 
-enum gnut_search_phase { GNUT_S_FREE, GNUT_S_COLLECT, GNUT_S_PROBE };
+enum gnut_search_phase { GNUT_S_COLLECT = 1, GNUT_S_PROBE };
 
-/* A search in flight at its origin. */
+/* A search in flight at its origin: a record of the search pool. */
 struct gnut_search {
+    struct kit_op op;
     uint64_t key, desc;
-    node_t owner;
-    uint32_t owner_inc;
-    uint32_t gen;                     /* bumped when freed: stale contexts are ignored */
-    uint32_t next;                    /* free list */
     uint32_t lookup;
     uint8_t phase, nhits, pending, unusable;
     struct gnut_hitrec hit[GNUT_HITS_MAX];
 };
-_Static_assert(sizeof(struct gnut_search) == 680, "update the figure in the opening comment");
+_Static_assert(sizeof(struct gnut_search) == 688, "update the figure in the opening comment");
 
 /* The protocol's global data for one run. */
 struct gnut_global {
     uint32_t topology, d, target, accept, cap, ttl, ping_ttl, candidates, cached_pongs;
     uint32_t dsize, hsize;            /* descriptor-cache and host-cache entries per peer */
-    uint32_t expiry_ms;
+    int64_t expiry_ms;
     int64_t ping_us, rpc_us, window_us;
     double firewalled;
     node_t nodes;
-    struct gnut_nbr *nbr;             /* nodes x cap */
-    struct gnut_host *host;           /* nodes x hsize */
-    struct gnut_desc *desc;           /* nodes x dsize */
-    struct gnut_search *rec;
-    uint32_t rec_cap, rec_free;
+    struct kit_pool searches;         /* struct gnut_search */
     uint32_t *stamp, epoch;           /* gauges: live peers are stamped with this sample's epoch */
     node_t *live;                     /* gauges: the live peers */
     uint32_t *uf;                     /* gauges: union-find */
@@ -683,10 +579,20 @@ static const char *const gnut_gauges[] = {
 
 static struct gnut_global *gg(struct sim *s) { return sim_protocol_data(s); }
 static struct gnut_node *gnode(struct sim *s, node_t n) { return sim_state(s, n); }
-static uint32_t now_ms(struct sim *s) { return (uint32_t)(sim_now(s) / 1000); }
-static struct gnut_nbr *nbrs(struct gnut_global *g, node_t n) { return &g->nbr[(size_t)n * g->cap]; }
-static struct gnut_host *hosts(struct gnut_global *g, node_t n) { return &g->host[(size_t)n * g->hsize]; }
-static struct gnut_desc *descs(struct gnut_global *g, node_t n) { return &g->desc[(size_t)n * g->dsize]; }
+
+/* n's tables, after the fixed part of its slab record. */
+static struct gnut_nbr *nbrs(struct sim *s, node_t n)
+{
+    return (struct gnut_nbr *)(gnode(s, n) + 1);
+}
+static struct gnut_host *hosts(struct sim *s, node_t n)
+{
+    return (struct gnut_host *)(nbrs(s, n) + gg(s)->cap);
+}
+static struct gnut_desc *descs(struct sim *s, node_t n)
+{
+    return (struct gnut_desc *)(hosts(s, n) + gg(s)->hsize);
+}
 
 static uint64_t rand64(struct sim *s)
 {
@@ -695,50 +601,38 @@ static uint64_t rand64(struct sim *s)
     return (hi << 32) ^ lo;
 }
 
-static struct out make_out(enum gnut_msg type, uint32_t lookup, const void *body, size_t len,
-                           unsigned items)
-{
-    return (struct out){ .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                         .size = (uint32_t)gnut_wire_size(type, items), .lookup = lookup,
-                         .body = body, .len = (uint32_t)len };
-}
-
 static void send_msg(struct sim *s, node_t n, struct addr to, enum gnut_msg type, uint32_t lookup,
                      const void *body, size_t len, unsigned items)
 {
-    struct out o = make_out(type, lookup, body, len, items);
-    net_send(s, n, to, &o);
+    kit_send(s, &gnut_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup, .body = body,
+                                                       .len = len, .entries = items });
 }
 
 static void send_rpc(struct sim *s, node_t n, struct addr to, enum gnut_msg type, uint32_t lookup,
                      const void *body, size_t len, unsigned items, uint64_t ctx0, uint64_t ctx1)
 {
-    struct out o = make_out(type, lookup, body, len, items);
-    net_rpc(s, n, to, &o, gg(s)->rpc_us, ctx0, ctx1);
+    kit_rpc(s, &gnut_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup, .body = body,
+                                                      .len = len, .entries = items },
+            gg(s)->rpc_us, ctx0, ctx1);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum gnut_msg type,
                       const void *body, size_t len, unsigned items)
 {
-    struct out o = make_out(type, req->lookup, body, len, items);
-    o.cat = req->cat;
-    net_reply(s, n, req, &o);
+    kit_reply(s, &gnut_msgs, n, req,
+              &(struct kit_out){ .type = type, .body = body, .len = len, .entries = items });
 }
 
 /* ==== neighbours and the host cache ======================================================= */
 
-static int nbr_find(struct gnut_global *g, node_t n, struct addr a, uint16_t degree)
+/* The index of a in n's neighbours, or -1. */
+static int nbr_index(struct sim *s, node_t n, struct addr a)
 {
-    const struct gnut_nbr *v = nbrs(g, n);
-    for (uint16_t i = 0; i < degree; i++)
+    const struct gnut_nbr *v = nbrs(s, n);
+    for (uint16_t i = 0; i < gnode(s, n)->degree; i++)
         if (addr_eq(v[i].p.addr, a))
             return i;
     return -1;
-}
-
-static int nbr_index(struct sim *s, node_t n, struct addr a)
-{
-    return nbr_find(gg(s), n, a, gnode(s, n)->degree);
 }
 
 static bool nbr_add(struct sim *s, node_t n, struct peer p, uint16_t degree, uint8_t fw)
@@ -747,16 +641,15 @@ static bool nbr_add(struct sim *s, node_t n, struct peer p, uint16_t degree, uin
     struct gnut_node *nd = gnode(s, n);
     if (addr_eq(p.addr, nd->self.addr) || nd->degree >= g->cap || nbr_index(s, n, p.addr) >= 0)
         return false;
-    nbrs(g, n)[nd->degree++] = (struct gnut_nbr){ .p = p, .degree = degree, .fw = fw,
-                                                  .since_ms = now_ms(s) };
+    nbrs(s, n)[nd->degree++] = (struct gnut_nbr){ .p = p, .degree = degree, .fw = fw,
+                                                  .since_ms = kit_now_ms(s) };
     return true;
 }
 
 static void nbr_remove_at(struct sim *s, node_t n, int i)
 {
-    struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
-    struct gnut_nbr *v = nbrs(g, n);
+    struct gnut_nbr *v = nbrs(s, n);
     v[i] = v[--nd->degree];
 }
 
@@ -767,9 +660,9 @@ static void host_heard(struct sim *s, node_t n, struct peer p, uint16_t degree, 
     struct gnut_node *nd = gnode(s, n);
     if (addr_eq(p.addr, nd->self.addr))
         return;
-    struct gnut_host *h = hosts(g, n);
+    struct gnut_host *h = hosts(s, n);
     struct gnut_host e = { .p = p, .degree = degree, .fw = fw, .dist = dist,
-                           .heard_ms = now_ms(s) };
+                           .heard_ms = kit_now_ms(s) };
     uint32_t oldest = 0;
     for (uint32_t i = 0; i < nd->nhosts; i++) {
         if (addr_eq(h[i].p.addr, p.addr)) {
@@ -780,7 +673,7 @@ static void host_heard(struct sim *s, node_t n, struct peer p, uint16_t degree, 
             }
             return;
         }
-        if ((uint32_t)(e.heard_ms - h[i].heard_ms) > (uint32_t)(e.heard_ms - h[oldest].heard_ms))
+        if (h[i].heard_ms < h[oldest].heard_ms)
             oldest = i;
     }
     if (nd->nhosts < g->hsize)
@@ -791,9 +684,8 @@ static void host_heard(struct sim *s, node_t n, struct peer p, uint16_t degree, 
 
 static void host_forget(struct sim *s, node_t n, struct addr a)
 {
-    struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
-    struct gnut_host *h = hosts(g, n);
+    struct gnut_host *h = hosts(s, n);
     for (uint32_t i = 0; i < nd->nhosts; i++)
         if (addr_eq(h[i].p.addr, a)) {
             h[i] = h[--nd->nhosts];
@@ -801,7 +693,6 @@ static void host_forget(struct sim *s, node_t n, struct addr a)
         }
 }
 
-/* The neighbour count a peer wants to reach by opening connections. */
 /* Links held or promised: neighbours, the slots held for split partners and what the CONNECT
  * in flight may bring. */
 static uint32_t eff_degree(struct sim *s, node_t n)
@@ -810,6 +701,7 @@ static uint32_t eff_degree(struct sim *s, node_t n)
     return (uint32_t)nd->degree + nd->reserved + nd->expect + (nd->seeking ? nd->pending : 0);
 }
 
+/* The links a peer still wants to open. */
 static uint32_t need_of(struct sim *s, node_t n)
 {
     uint32_t t = gg(s)->target, d = eff_degree(s, n);
@@ -827,7 +719,7 @@ static const struct gnut_host *pick_host(struct sim *s, node_t n)
 {
     struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
-    const struct gnut_host *h = hosts(g, n);
+    const struct gnut_host *h = hosts(s, n);
     uint32_t need = need_of(s, n);
     double w[1024], tot = 0;
     uint8_t cls[1024], lab[1024];
@@ -946,10 +838,10 @@ static void connect_to(struct sim *s, node_t n, struct peer p, bool splice)
     if (!splice && g->topology == GNUT_RANDOM) {
         /* the peers a split partner must not be: n's neighbours and the hosts its Pongs
          * place two hops away (a link to them would close a triangle) */
-        const struct gnut_nbr *v = nbrs(g, n);
+        const struct gnut_nbr *v = nbrs(s, n);
         for (uint16_t i = 0; i < nd->degree && b.n < GNUT_LIST_MAX; i++)
             b.nbr[b.n++] = v[i].p.addr;
-        const struct gnut_host *h = hosts(g, n);
+        const struct gnut_host *h = hosts(s, n);
         for (uint32_t i = 0; i < nd->nhosts && b.n < GNUT_LIST_MAX; i++)
             if (h[i].dist == GNUT_DIST_NEAR)
                 b.nbr[b.n++] = h[i].p.addr;
@@ -972,8 +864,8 @@ static void seek(struct sim *s, node_t n)
         return;
     const struct gnut_host *h = pick_host(s, n);
     if (!h) {
-        if (!nd->intro_pending) {
-            nd->intro_pending = 1;
+        if (!nd->join.asking) {
+            nd->join.asking = 1;
             sim_introducer_ask(s, n);
         }
         return;
@@ -986,9 +878,9 @@ static void seek_failed(struct sim *s, node_t n)
 {
     struct gnut_node *nd = gnode(s, n);
     nd->seeking = 0;
-    unsigned e = nd->fails < GNUT_SEEK_SHIFT_MAX ? nd->fails : GNUT_SEEK_SHIFT_MAX;
-    if (nd->fails < UINT8_MAX)
-        nd->fails++;
+    unsigned e = nd->join.tries < GNUT_SEEK_SHIFT_MAX ? nd->join.tries : GNUT_SEEK_SHIFT_MAX;
+    if (nd->join.tries < UINT8_MAX)
+        nd->join.tries++;
     arm_seek(s, n, (int64_t)GNUT_SEEK_BASE_US << e);
 }
 
@@ -1026,7 +918,7 @@ static void on_connect_req(struct sim *s, node_t n, const struct msg *m)
          * split one (n keeps its degree, the requester gains two); else take it over-full */
         bool handoff = eff_degree(s, n) > g->accept && b->need % 2 == 1;
         if ((handoff || b->need >= 2) && nd->degree > 0) {
-            struct gnut_nbr *v = nbrs(g, n);
+            struct gnut_nbr *v = nbrs(s, n);
             uint16_t start = (uint16_t)gsl_rng_uniform_int(sim_rng(s), nd->degree);
             for (uint16_t k = 0; k < nd->degree; k++) {
                 uint16_t i = (uint16_t)((start + k) % nd->degree);
@@ -1058,7 +950,7 @@ static void on_connect_req(struct sim *s, node_t n, const struct msg *m)
     /* X-Try (as 0.6 handshakes carry): the farthest hosts of n's Pong cache, so that the
      * requester's next links reach beyond n's neighbourhood */
     {
-        const struct gnut_host *h = hosts(g, n);
+        const struct gnut_host *h = hosts(s, n);
         for (uint32_t i = 0; i < nd->nhosts; i++) {
             if (h[i].dist == GNUT_DIST_NONE || h[i].dist == GNUT_DIST_FAR ||
                 addr_eq(h[i].p.addr, m->src))
@@ -1098,7 +990,7 @@ static void on_connect_rep(struct sim *s, node_t n, const struct msg *m)
                    (uint8_t)(b->try_[i].dist + 1u < GNUT_DIST_FAR ? b->try_[i].dist + 1u
                                                                   : GNUT_DIST_FAR - 1u));
     if (!b->ok && b->split) {         /* handed a link over: the partner and n connect */
-        nd->fails = 0;
+        nd->join.tries = 0;
         if (b->you_connect)
             connect_to(s, n, b->partner, true);
         else if (nd->expect < UINT8_MAX)
@@ -1119,7 +1011,7 @@ static void on_connect_rep(struct sim *s, node_t n, const struct msg *m)
         return;
     }
     host_heard(s, n, x, b->degree, 0, GNUT_DIST_FAR);
-    nd->fails = 0;
+    nd->join.tries = 0;
     if (b->split && b->you_connect)
         connect_to(s, n, b->partner, true);
     else if (b->split && nd->expect < UINT8_MAX)
@@ -1148,12 +1040,11 @@ static void on_splice(struct sim *s, node_t n, const struct msg *m)
 
 /* ==== Ping / Pong ========================================================================= */
 
-static bool desc_record(struct sim *s, node_t n, uint64_t key, struct addr from, uint32_t aux,
-                        bool overwrite)
+static bool desc_record(struct sim *s, node_t n, uint64_t key, struct addr from, bool overwrite)
 {
     struct gnut_global *g = gg(s);
     bool evicted;
-    int fresh = gnut_desc_add(descs(g, n), g->dsize, key, from, aux, now_ms(s), g->expiry_ms,
+    int fresh = gnut_desc_add(descs(s, n), g->dsize, key, from, kit_now_ms(s), g->expiry_ms,
                               overwrite, &evicted);
     if (evicted)
         sim_count(s, GNUT_C_DESC_EVICTED, 1);
@@ -1163,7 +1054,7 @@ static bool desc_record(struct sim *s, node_t n, uint64_t key, struct addr from,
 static const struct gnut_desc *desc_route(struct sim *s, node_t n, uint64_t key)
 {
     struct gnut_global *g = gg(s);
-    return gnut_desc_find(descs(g, n), g->dsize, key, now_ms(s), g->expiry_ms);
+    return gnut_desc_find(descs(s, n), g->dsize, key, kit_now_ms(s), g->expiry_ms);
 }
 
 /* One keep-alive round: a Ping with a fresh descriptor ID to every neighbour, as RPCs. */
@@ -1172,8 +1063,8 @@ static void send_ping_round(struct sim *s, node_t n)
     struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
     struct gnut_desc_hdr p = { .id = rand64(s), .ttl = (uint8_t)g->ping_ttl, .hops = 0 };
-    desc_record(s, n, p.id, nd->self.addr, 0, false);
-    const struct gnut_nbr *v = nbrs(g, n);
+    desc_record(s, n, p.id, nd->self.addr, false);
+    const struct gnut_nbr *v = nbrs(s, n);
     for (uint16_t i = 0; i < nd->degree; i++)
         send_rpc(s, n, v[i].p.addr, GNUT_MSG_PING, LOOKUP_NONE, &p, sizeof p, 0, 0, 0);
 }
@@ -1183,7 +1074,7 @@ static void ping_one(struct sim *s, node_t n, struct addr to)
 {
     struct gnut_global *g = gg(s);
     struct gnut_desc_hdr p = { .id = rand64(s), .ttl = (uint8_t)g->ping_ttl, .hops = 0 };
-    desc_record(s, n, p.id, gnode(s, n)->self.addr, 0, false);
+    desc_record(s, n, p.id, gnode(s, n)->self.addr, false);
     send_rpc(s, n, to, GNUT_MSG_PING, LOOKUP_NONE, &p, sizeof p, 0, 0, 0);
 }
 
@@ -1202,7 +1093,7 @@ static void send_cached_pongs(struct sim *s, node_t n, struct addr to, uint64_t 
 {
     struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
-    const struct gnut_host *h = hosts(g, n);
+    const struct gnut_host *h = hosts(s, n);
     if (nd->nhosts == 0)
         return;
     uint32_t start = (uint32_t)gsl_rng_uniform_int(sim_rng(s), nd->nhosts), sent = 0;
@@ -1219,7 +1110,6 @@ static void send_cached_pongs(struct sim *s, node_t n, struct addr to, uint64_t 
 
 static void on_ping(struct sim *s, node_t n, const struct msg *m)
 {
-    struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
     const struct gnut_desc_hdr *b = m->body;
     int from = nbr_index(s, n, m->src);
@@ -1232,7 +1122,7 @@ static void on_ping(struct sim *s, node_t n, const struct msg *m)
     }
     if (from < 0)
         return;                       /* not a connection of ours */
-    if (!desc_record(s, n, b->id, m->src, 0, false)) {
+    if (!desc_record(s, n, b->id, m->src, false)) {
         sim_count(s, GNUT_C_PING_DUP, 1);
         return;
     }
@@ -1243,7 +1133,7 @@ static void on_ping(struct sim *s, node_t n, const struct msg *m)
     if (b->ttl <= 1)
         return;
     struct gnut_desc_hdr fwd = { .id = b->id, .ttl = (uint8_t)(b->ttl - 1), .hops = (uint8_t)(b->hops + 1) };
-    const struct gnut_nbr *v = nbrs(g, n);
+    const struct gnut_nbr *v = nbrs(s, n);
     for (uint16_t i = 0; i < nd->degree; i++)
         if (!addr_eq(v[i].p.addr, m->src))
             send_msg(s, n, v[i].p.addr, GNUT_MSG_PING, LOOKUP_NONE, &fwd, sizeof fwd, 0);
@@ -1283,11 +1173,11 @@ static void on_keepalive_pong(struct sim *s, node_t n, const struct msg *m)
     int i = nbr_index(s, n, m->src);
     if (i < 0)
         return;
-    struct gnut_nbr *v = &nbrs(g, n)[i];
+    struct gnut_nbr *v = &nbrs(s, n)[i];
     if (!b->connected) {
         /* the other end has closed the connection, unless it is so new that our Ping
          * overtook its acceptance */
-        if ((uint32_t)(now_ms(s) - v->since_ms) > 2 * (uint32_t)(g->rpc_us / 1000))
+        if ((uint32_t)(kit_now_ms(s) - v->since_ms) > 2 * (uint32_t)(g->rpc_us / 1000))
             drop_neighbour(s, n, m->src);
         return;
     }
@@ -1312,86 +1202,44 @@ static void ping_timer(struct sim *s, node_t n)
 
 /* ==== searches ============================================================================ */
 
-static struct gnut_search *rec_at(struct sim *s, uint32_t i) { return &gg(s)->rec[i]; }
-
-static void rec_free(struct sim *s, uint32_t i)
+/* Searches are records of a kit pool, owned by their origin and named in contexts by
+ * kit_pool_ctx (index and generation). */
+static struct gnut_search *rec_at(struct sim *s, uint32_t i)
 {
-    struct gnut_global *g = gg(s);
-    struct gnut_search *r = &g->rec[i];
-    r->phase = GNUT_S_FREE;
-    r->gen++;
-    r->next = g->rec_free;
-    g->rec_free = i;
+    return kit_pool_at(&gg(s)->searches, i);
 }
 
-/* Frees the records of origins that went away, else doubles the pool. */
-static void rec_reclaim(struct sim *s)
-{
-    struct gnut_global *g = gg(s);
-    for (uint32_t i = 0; i < g->rec_cap; i++) {
-        struct gnut_search *r = &g->rec[i];
-        if (r->phase != GNUT_S_FREE && sim_addr(s, r->owner).inc != r->owner_inc)
-            rec_free(s, i);
-    }
-    if (g->rec_free != GNUT_NONE32)
-        return;
-    uint32_t old = g->rec_cap, cap = old * 2;
-    SIM_ASSERT(cap < (1u << 24));
-    struct gnut_search *p = realloc(g->rec, (size_t)cap * sizeof *p);
-    if (!p) {
-        fprintf(stderr, "p2plab: gnutella: out of memory growing the search pool to %u\n", cap);
-        exit(1);
-    }
-    g->rec = p;
-    g->rec_cap = cap;
-    for (uint32_t i = old; i < cap; i++)
-        g->rec[i] = (struct gnut_search){ .phase = GNUT_S_FREE,
-                                          .next = i + 1 < cap ? i + 1 : g->rec_free };
-    g->rec_free = old;
-}
-
-static uint32_t rec_alloc(struct sim *s, node_t n)
-{
-    struct gnut_global *g = gg(s);
-    if (g->rec_free == GNUT_NONE32)
-        rec_reclaim(s);
-    uint32_t i = g->rec_free;
-    struct gnut_search *r = &g->rec[i];
-    g->rec_free = r->next;
-    uint32_t gen = r->gen;
-    *r = (struct gnut_search){ .owner = n, .owner_inc = sim_addr(s, n).inc, .gen = gen,
-                               .next = GNUT_NONE32, .phase = GNUT_S_COLLECT };
-    return i;
-}
-
-/* Contexts name a record by index (24 bits) and generation. */
-static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
+static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&gg(s)->searches, i); }
+static uint64_t rec_ctx(struct sim *s, uint32_t i) { return kit_pool_ctx(&gg(s)->searches, i); }
 
 static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
 {
-    struct gnut_global *g = gg(s);
-    uint32_t i = (uint32_t)(ctx & 0xffffff);
-    if (i >= g->rec_cap)
-        return GNUT_NONE32;
-    struct gnut_search *r = &g->rec[i];
-    if (r->phase == GNUT_S_FREE || r->gen != (uint32_t)(ctx >> 32) || r->owner != n ||
-        r->owner_inc != sim_addr(s, n).inc)
-        return GNUT_NONE32;
-    return i;
+    return kit_pool_get(&gg(s)->searches, n, ctx);
+}
+
+/* n's search whose Query carries descriptor ID desc, or KIT_NONE. */
+static uint32_t rec_by_desc(struct sim *s, node_t n, uint64_t desc)
+{
+    const struct kit_pool *p = &gg(s)->searches;
+    for (uint32_t i = p->own_head[n]; i != KIT_NONE; i = rec_at(s, i)->op.next_own)
+        if (rec_at(s, i)->desc == desc)
+            return i;
+    return KIT_NONE;
 }
 
 static void gnut_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id)
 {
     struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, origin);
-    uint32_t i = rec_alloc(s, origin);
+    uint32_t i = kit_pool_alloc(&g->searches, origin);
     struct gnut_search *r = rec_at(s, i);
+    r->phase = GNUT_S_COLLECT;
     r->key = key;
     r->lookup = lookup_id;
     r->desc = rand64(s);
-    desc_record(s, origin, r->desc, nd->self.addr, i, false);
+    desc_record(s, origin, r->desc, nd->self.addr, false);
     struct gnut_query q = { .h = { .id = r->desc, .ttl = (uint8_t)g->ttl, .hops = 0 }, .key = key };
-    const struct gnut_nbr *v = nbrs(g, origin);
+    const struct gnut_nbr *v = nbrs(s, origin);
     for (uint16_t k = 0; k < nd->degree; k++) {
         send_msg(s, origin, v[k].p.addr, GNUT_MSG_QUERY, lookup_id, &q, sizeof q, 0);
         sim_count(s, GNUT_C_QUERY_SENT, 1);
@@ -1411,12 +1259,11 @@ static bool shares(struct sim *s, node_t n, uint64_t key)
 
 static void on_query(struct sim *s, node_t n, const struct msg *m)
 {
-    struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
     const struct gnut_query *b = m->body;
     if (nbr_index(s, n, m->src) < 0)
         return;
-    if (!desc_record(s, n, b->h.id, m->src, 0, false)) {
+    if (!desc_record(s, n, b->h.id, m->src, false)) {
         sim_count(s, GNUT_C_QUERY_DUP, 1);
         return;
     }
@@ -1432,7 +1279,7 @@ static void on_query(struct sim *s, node_t n, const struct msg *m)
     struct gnut_query fwd = *b;
     fwd.h.ttl--;
     fwd.h.hops++;
-    const struct gnut_nbr *v = nbrs(g, n);
+    const struct gnut_nbr *v = nbrs(s, n);
     for (uint16_t k = 0; k < nd->degree; k++)
         if (!addr_eq(v[k].p.addr, m->src)) {
             send_msg(s, n, v[k].p.addr, GNUT_MSG_QUERY, m->lookup, &fwd, sizeof fwd, 0);
@@ -1442,7 +1289,7 @@ static void on_query(struct sim *s, node_t n, const struct msg *m)
 
 static void search_probe(struct sim *s, node_t n, uint32_t i);
 
-static void search_on_hit(struct sim *s, uint32_t i, const struct gnut_hit *b)
+static void search_on_hit(struct sim *s, node_t n, uint32_t i, const struct gnut_hit *b)
 {
     struct gnut_search *r = rec_at(s, i);
     if (r->phase != GNUT_S_COLLECT)
@@ -1460,7 +1307,7 @@ static void search_on_hit(struct sim *s, uint32_t i, const struct gnut_hit *b)
                                                .qhops = b->qhops, .fw = b->fw,
                                                .state = GNUT_HIT_NEW };
     if (r->nhits >= gg(s)->candidates)    /* enough holders in hand: stop waiting */
-        search_probe(s, r->owner, i);
+        search_probe(s, n, i);
 }
 
 static void on_queryhit(struct sim *s, node_t n, const struct msg *m)
@@ -1470,18 +1317,16 @@ static void on_queryhit(struct sim *s, node_t n, const struct msg *m)
     if (nbr_index(s, n, m->src) < 0)
         return;
     /* the servent ID's route, for a Push */
-    desc_record(s, n, b->servent ^ GNUT_PUSH_TAG, m->src, 0, true);
+    desc_record(s, n, b->servent ^ GNUT_PUSH_TAG, m->src, true);
     const struct gnut_desc *r = desc_route(s, n, b->h.id);
     if (!r) {
         sim_count(s, GNUT_C_ROUTE_LOST, 1);
         return;
     }
     if (addr_eq(r->from, nd->self.addr)) {
-        uint32_t i = r->aux;
-        struct gnut_global *g = gg(s);
-        if (i < g->rec_cap && g->rec[i].phase != GNUT_S_FREE && g->rec[i].desc == b->h.id &&
-            g->rec[i].owner == n)
-            search_on_hit(s, i, b);
+        uint32_t i = rec_by_desc(s, n, b->h.id);
+        if (i != KIT_NONE)
+            search_on_hit(s, n, i, b);
         return;
     }
     if (nbr_index(s, n, r->from) < 0) {
@@ -1551,12 +1396,11 @@ static void search_probe(struct sim *s, node_t n, uint32_t i)
             }
             struct gnut_push p = { .h = { .id = rand64(s), .ttl = (uint8_t)g->ttl, .hops = 0 },
                                    .servent = h->servent, .to = nd->self,
-                                   .token = (uint32_t)rec_ctx(s, i), .hit = k };
+                                   .token = rec_ctx(s, i), .hit = k };
             send_msg(s, n, route->from, GNUT_MSG_PUSH, r->lookup, &p, sizeof p, 0);
             sim_count(s, GNUT_C_PUSH_SENT, 1);
             /* the Push travels qhops back and the GIV comes direct: wait for that too */
-            sim_timer(s, n, GNUT_TIMER_PUSH, g->rpc_us * (1 + h->qhops),
-                      (rec_ctx(s, i) & ~(uint64_t)0xff000000) | ((uint64_t)k << 24));
+            sim_timer(s, n, GNUT_TIMER_PUSH + k, g->rpc_us * (1 + h->qhops), rec_ctx(s, i));
         }
         h->state = GNUT_HIT_WAIT;
         r->pending++;
@@ -1604,13 +1448,12 @@ static void on_push(struct sim *s, node_t n, const struct msg *m)
 static void on_giv(struct sim *s, node_t n, const struct msg *m)
 {
     const struct gnut_giv *b = m->body;
-    struct gnut_global *g = gg(s);
-    uint32_t i = b->token & 0xffffff;
-    if (i >= g->rec_cap)
+    uint32_t i = rec_from_ctx(s, n, b->token);
+    if (i == KIT_NONE)
         return;
-    struct gnut_search *r = &g->rec[i];
-    if (r->phase != GNUT_S_PROBE || r->owner != n || r->lookup != m->lookup ||
-        b->hit >= r->nhits || r->hit[b->hit].servent != b->servent)
+    struct gnut_search *r = rec_at(s, i);
+    if (r->phase != GNUT_S_PROBE || r->lookup != m->lookup || b->hit >= r->nhits ||
+        r->hit[b->hit].servent != b->servent)
         return;
     probe_done(s, i, b->hit, true);
 }
@@ -1625,7 +1468,7 @@ static void node_reset(struct sim *s, node_t n)
     *nd = (struct gnut_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
                               .target = ADDR_NONE, .phase = GNUT_JOINING };
     nd->fw = gsl_rng_uniform(sim_rng(s)) < g->firewalled;
-    struct gnut_desc *d = descs(g, n);
+    struct gnut_desc *d = descs(s, n);
     for (uint32_t k = 0; k < g->dsize; k++)
         d[k] = (struct gnut_desc){ .from = ADDR_NONE };
 }
@@ -1633,14 +1476,14 @@ static void node_reset(struct sim *s, node_t n)
 static void gnut_join(struct sim *s, node_t n)
 {
     node_reset(s, n);
-    gnode(s, n)->intro_pending = 1;
+    gnode(s, n)->join.asking = 1;
     sim_introducer_ask(s, n);
 }
 
 static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
 {
     struct gnut_node *nd = gnode(s, n);
-    nd->intro_pending = 0;
+    kit_join_answered(&nd->join);
     for (unsigned j = 0; j < b->count && j < INTRO_CONTACTS; j++)
         host_heard(s, n, b->contacts[j], 0, 0, GNUT_DIST_NONE);
     if (nd->phase == GNUT_JOINING && b->count == 0 && nd->degree == 0) {
@@ -1658,9 +1501,8 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
 
 static void gnut_leave(struct sim *s, node_t n)
 {
-    struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
-    const struct gnut_nbr *v = nbrs(g, n);
+    const struct gnut_nbr *v = nbrs(s, n);
     for (uint16_t i = 0; i < nd->degree; i++)
         send_msg(s, n, v[i].p.addr, GNUT_MSG_BYE, LOOKUP_NONE, NULL, 0, 0);
     nd->degree = 0;
@@ -1685,7 +1527,7 @@ static void gnut_on_message(struct sim *s, node_t n, const struct msg *m)
             on_keepalive_pong(s, n, m);
             break;
         case GNUT_MSG_PROBE_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != GNUT_NONE32)
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KIT_NONE)
                 probe_done(s, i, (unsigned)m->rpc->ctx[1], true);
             break;
         default:
@@ -1756,7 +1598,7 @@ static void gnut_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
         }
         break;
     case GNUT_MSG_PROBE_REQ:
-        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != GNUT_NONE32)
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KIT_NONE)
             probe_done(s, i, (unsigned)rpc->ctx[1], false);
         break;
     default:
@@ -1777,15 +1619,13 @@ static void gnut_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         seek(s, n);
         break;
     case GNUT_TIMER_SEARCH_END:
-        if ((i = rec_from_ctx(s, n, arg)) != GNUT_NONE32 && rec_at(s, i)->phase == GNUT_S_COLLECT)
+        if ((i = rec_from_ctx(s, n, arg)) != KIT_NONE && rec_at(s, i)->phase == GNUT_S_COLLECT)
             search_probe(s, n, i);
         break;
-    case GNUT_TIMER_PUSH:
-        if ((i = rec_from_ctx(s, n, arg & ~(uint64_t)0xff000000)) != GNUT_NONE32)
-            probe_done(s, i, (unsigned)((arg >> 24) & 0xff), false);
-        break;
     default:
-        SIM_ASSERT(!"gnutella: unknown timer");
+        SIM_ASSERT(kind - GNUT_TIMER_PUSH < GNUT_HITS_MAX);
+        if ((i = rec_from_ctx(s, n, arg)) != KIT_NONE)
+            probe_done(s, i, kind - GNUT_TIMER_PUSH, false);
     }
 }
 
@@ -1822,13 +1662,12 @@ static double gnut_gauge(struct sim *s, uint32_t k)
                 continue;
             live++;
             const struct gnut_node *nd = gnode(s, n);
-            const struct gnut_nbr *v = nbrs(g, n);
+            const struct gnut_nbr *v = nbrs(s, n);
             bool linked = false;
             for (uint16_t i = 0; i < nd->degree; i++) {
                 node_t x = v[i].p.addr.slot;
                 if (x >= g->nodes || g->stamp[x] != g->epoch || gnode(s, x)->phase != GNUT_IN ||
-                    sim_addr(s, x).inc != v[i].p.addr.inc ||
-                    nbr_find(g, x, gnode(s, n)->self.addr, gnode(s, x)->degree) < 0)
+                    sim_addr(s, x).inc != v[i].p.addr.inc || nbr_index(s, x, nd->self.addr) < 0)
                     continue;
                 linked = true;
                 uint32_t a = uf_find(g->uf, n), b = uf_find(g->uf, x);
@@ -1837,8 +1676,7 @@ static double gnut_gauge(struct sim *s, uint32_t k)
             }
             isolated += !linked;
         }
-        uint32_t *size = calloc(g->nodes ? g->nodes : 1, sizeof *size);
-        SIM_ASSERT(size != NULL);
+        uint32_t *size = mem_calloc(g->nodes, sizeof *size, "gnutella gauge");
         uint32_t best = 0;
         for (node_t n = 0; n < g->nodes; n++) {
             if (g->stamp[n] != g->epoch || gnode(s, n)->phase != GNUT_IN)
@@ -1863,16 +1701,16 @@ static double gnut_gauge(struct sim *s, uint32_t k)
 static void gnut_converge(struct sim *s)
 {
     struct gnut_global *g = gg(s);
-    node_t *live = graph_alloc((size_t)g->nodes * sizeof *live);
+    node_t *live = mem_calloc(g->nodes, sizeof *live, "gnutella graph");
     node_t len = sim_converge_live(s, live, g->nodes);
-    uint8_t *fw = graph_alloc((size_t)len);
+    uint8_t *fw = mem_calloc(len, 1, "gnutella graph");
     for (node_t j = 0; j < len; j++) {
         node_reset(s, live[j]);
         fw[j] = gnode(s, live[j])->fw;
     }
     uint32_t w = g->topology == GNUT_RANDOM ? g->d : g->cap;
-    uint32_t *adj = graph_alloc((size_t)len * w * sizeof *adj);
-    uint32_t *deg = graph_alloc((size_t)len * sizeof *deg);
+    uint32_t *adj = mem_calloc((size_t)len * w, sizeof *adj, "gnutella graph");
+    uint32_t *deg = mem_calloc(len, sizeof *deg, "gnutella graph");
     if (g->topology == GNUT_RANDOM)
         gnut_regular_graph(len, g->d, fw, sim_rng(s), adj, deg);
     else
@@ -1942,22 +1780,42 @@ static uint32_t pow2_at_least(uint32_t x)
     return p;
 }
 
+/* The sizes of a node's tables under cfg: neighbours (max_degree), Pong-cache hosts and
+ * descriptor-cache entries. */
+struct gnut_dims {
+    uint32_t cap, hsize, dsize;
+};
+
+static struct gnut_dims dims_of(const struct proto_config *cfg)
+{
+    uint32_t d = (uint32_t)cfg->v[GNUT_P_DEGREE].i;
+    bool random = cfg->v[GNUT_P_TOPOLOGY].i == GNUT_RANDOM;
+    int64_t cap = cfg->v[GNUT_P_MAX_DEGREE].i;
+    if (cap < 0)
+        cap = random ? d + 1 : 10 * (int64_t)d;
+    if (cap > GNUT_WIDTH_MAX)
+        cap = GNUT_WIDTH_MAX;
+    if (cap < (int64_t)d)
+        cap = d;
+    return (struct gnut_dims){ .cap = (uint32_t)cap, .hsize = (uint32_t)cfg->v[GNUT_P_HOST_CACHE].i,
+                               .dsize = pow2_at_least((uint32_t)cfg->v[GNUT_P_DESC_CACHE].i) };
+}
+
+static size_t gnut_state_size(const struct proto_config *cfg)
+{
+    struct gnut_dims k = dims_of(cfg);
+    return sizeof(struct gnut_node) + k.cap * sizeof(struct gnut_nbr) +
+           k.hsize * sizeof(struct gnut_host) + k.dsize * sizeof(struct gnut_desc);
+}
+
 static int gnut_setup(struct sim *s, const struct proto_config *cfg)
 {
-    struct gnut_global *g = calloc(1, sizeof *g);
-    if (!g)
-        return -1;
+    struct gnut_global *g = mem_calloc(1, sizeof *g, "gnutella");
+    struct gnut_dims k = dims_of(cfg);
     g->topology = (uint32_t)cfg->v[GNUT_P_TOPOLOGY].i;
     g->d = (uint32_t)cfg->v[GNUT_P_DEGREE].i;
     g->target = g->topology == GNUT_RANDOM ? g->d : (g->d + 1) / 2;
-    int64_t cap = cfg->v[GNUT_P_MAX_DEGREE].i;
-    if (cap < 0)
-        cap = g->topology == GNUT_RANDOM ? g->d + 1 : 10 * (int64_t)g->d;
-    if (cap > GNUT_WIDTH_MAX)
-        cap = GNUT_WIDTH_MAX;
-    if (cap < (int64_t)g->d)
-        cap = g->d;
-    g->cap = (uint32_t)cap;
+    g->cap = k.cap;
     g->accept = g->topology == GNUT_RANDOM ? g->d : g->cap;
     g->ttl = (uint32_t)cfg->v[GNUT_P_TTL].i;
     g->ping_ttl = (uint32_t)cfg->v[GNUT_P_PING_TTL].i;
@@ -1966,54 +1824,32 @@ static int gnut_setup(struct sim *s, const struct proto_config *cfg)
     g->window_us = cfg->v[GNUT_P_WINDOW].i;
     g->candidates = (uint32_t)cfg->v[GNUT_P_PING_CANDIDATES].i;
     g->firewalled = cfg->v[GNUT_P_FIREWALLED].d;
-    g->dsize = pow2_at_least((uint32_t)cfg->v[GNUT_P_DESC_CACHE].i);
-    g->expiry_ms = (uint32_t)(cfg->v[GNUT_P_DESC_EXPIRY].i / 1000);
-    g->hsize = (uint32_t)cfg->v[GNUT_P_HOST_CACHE].i;
+    g->dsize = k.dsize;
+    g->expiry_ms = cfg->v[GNUT_P_DESC_EXPIRY].i / 1000;
+    g->hsize = k.hsize;
     g->cached_pongs = (uint32_t)cfg->v[GNUT_P_CACHED_PONGS].i;
     g->nodes = sim_capacity(s);
-    size_t n = g->nodes ? g->nodes : 1;
-    g->nbr = calloc(n * g->cap, sizeof *g->nbr);
-    g->host = calloc(n * g->hsize, sizeof *g->host);
-    g->desc = malloc(n * g->dsize * sizeof *g->desc);
-    g->stamp = calloc(n, sizeof *g->stamp);
-    g->uf = calloc(n, sizeof *g->uf);
-    g->live = calloc(n, sizeof *g->live);
-    g->rec_cap = 1024;
-    g->rec = calloc(g->rec_cap, sizeof *g->rec);
-    if (!g->nbr || !g->host || !g->desc || !g->stamp || !g->uf || !g->live || !g->rec) {
-        free(g->live);
-        free(g->nbr);
-        free(g->host);
-        free(g->desc);
-        free(g->stamp);
-        free(g->uf);
-        free(g->rec);
-        free(g);
-        return -1;
-    }
-    for (size_t k = 0; k < n * g->dsize; k++)
-        g->desc[k] = (struct gnut_desc){ .from = ADDR_NONE };
-    for (uint32_t i = 0; i < g->rec_cap; i++)
-        g->rec[i] = (struct gnut_search){ .phase = GNUT_S_FREE,
-                                          .next = i + 1 < g->rec_cap ? i + 1 : GNUT_NONE32 };
-    g->rec_free = 0;
+    g->stamp = mem_calloc(g->nodes, sizeof *g->stamp, "gnutella gauges");
+    g->uf = mem_calloc(g->nodes, sizeof *g->uf, "gnutella gauges");
+    g->live = mem_calloc(g->nodes, sizeof *g->live, "gnutella gauges");
+    kit_pool_init(&g->searches, sizeof(struct gnut_search), 1024, g->nodes, "gnutella searches");
     g->epoch = 1;
     sim_set_protocol_data(s, g);
     return 0;
 }
+
+/* n's incarnation has ended: its searches will hear no more. */
+static void gnut_down(struct sim *s, node_t n) { kit_pool_node_down(&gg(s)->searches, n); }
 
 static void gnut_teardown(struct sim *s)
 {
     struct gnut_global *g = gg(s);
     if (!g)
         return;
-    free(g->nbr);
-    free(g->host);
-    free(g->desc);
+    kit_pool_free(&g->searches);
     free(g->stamp);
     free(g->uf);
     free(g->live);
-    free(g->rec);
     free(g);
     sim_set_protocol_data(s, NULL);
 }
@@ -2029,6 +1865,7 @@ const struct protocol gnutella_protocol = {
     .params = gnut_params,
     .keys = KEYS_FILES,
     .node_state_size = sizeof(struct gnut_node),
+    .state_size = gnut_state_size,
     .msg_body_max = gnut_msg_body_max,
     .setup = gnut_setup,
     .join = gnut_join,
@@ -2040,6 +1877,7 @@ const struct protocol gnutella_protocol = {
     .state_entries = gnut_state_entries,
     .converge = gnut_converge,
     .teardown = gnut_teardown,
+    .down = gnut_down,
     .counters = gnut_counters,
     .gauges = gnut_gauges,
     .gauge = gnut_gauge,

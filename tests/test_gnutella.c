@@ -12,57 +12,34 @@
 #include <cmocka.h>
 #include <gsl/gsl_rng.h>
 
-#include "protocols/protocol.h"
+#include "protocols/gnutella_internal.h"
+#include "protocols/kit.h"
 
-/* Exported by protocols/gnutella.c for these tests. */
-extern const struct protocol gnutella_protocol;
-extern const char *const gnut_msg_name[];
-size_t gnut_wire_size(unsigned type, unsigned items);
-
-/* Mirror of gnutella.c's descriptor-cache entry (24 bytes, checked there too). */
-struct gnut_desc {
-    uint64_t key;
-    struct addr from;
-    uint32_t t_ms;
-    uint32_t aux;
-};
-_Static_assert(sizeof(struct gnut_desc) == 24, "mirror of gnutella.c");
-struct gnut_desc *gnut_desc_find(struct gnut_desc *tab, uint32_t size, uint64_t key,
-                                 uint32_t now_ms, uint32_t expiry_ms);
-int gnut_desc_add(struct gnut_desc *tab, uint32_t size, uint64_t key, struct addr from,
-                  uint32_t aux, uint32_t now_ms, uint32_t expiry_ms, bool overwrite,
-                  bool *evicted);
-uint32_t gnut_regular_graph(uint32_t n, uint32_t d, const uint8_t *fw, gsl_rng *r,
-                            uint32_t *adj, uint32_t *deg);
-uint32_t gnut_powerlaw_graph(uint32_t n, uint32_t m, uint32_t cap, const uint8_t *fw, gsl_rng *r,
-                             uint32_t *adj, uint32_t *deg);
-
-/* Message types, in the order of gnutella.c's GNUT_MESSAGES table. */
-enum { CONNECT_REQ, CONNECT_REP, SPLICE, BYE, PING, PONG, QUERY, QUERYHIT, PUSH, GIV, PROBE_REQ,
-       PROBE_REP };
+/* The message types, from gnutella.c's own list. */
+enum { GNUT_MESSAGES(KIT_MSG_ENUM) };
 
 static void test_gnutella_wire_sizes(void **state)
 {
     (void)state;
     /* TCP/IP 40 + descriptor header 23 (0.4 spec: ID 16, type 1, TTL 1, hops 1, length 4) */
-    assert_int_equal(gnut_wire_size(PING, 0), 63);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_PING, 0), 63);
     /* Pong: port 2, IP 4, files 4, KB 4 = 14, + 2 B neighbour count */
-    assert_int_equal(gnut_wire_size(PONG, 0), 63 + 16);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_PONG, 0), 63 + 16);
     /* Query: min speed 2 + 20 B of criteria */
-    assert_int_equal(gnut_wire_size(QUERY, 0), 63 + 22);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_QUERY, 0), 63 + 22);
     /* QueryHit: 11 + one result (4 + 4 + 30 + 2) + servent ID 16 */
-    assert_int_equal(gnut_wire_size(QUERYHIT, 0), 63 + 11 + 40 + 16);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_QUERYHIT, 0), 63 + 11 + 40 + 16);
     /* Push: servent ID 16, index 4, IP 4, port 2 */
-    assert_int_equal(gnut_wire_size(PUSH, 0), 63 + 26);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_PUSH, 0), 63 + 26);
     /* handshakes are text: "GNUTELLA CONNECT/0.4\n\n" + 4 B, 6 B per listed address */
-    assert_int_equal(gnut_wire_size(CONNECT_REQ, 0), 40 + 22 + 4);
-    assert_int_equal(gnut_wire_size(CONNECT_REQ, 4), 40 + 22 + 4 + 24);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_CONNECT_REQ, 0), 40 + 22 + 4);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_CONNECT_REQ, 4), 40 + 22 + 4 + 24);
     /* "GNUTELLA OK\n\n" + 4 B + the split partner 6 B; X-Try hosts: address, degree, hops */
-    assert_int_equal(gnut_wire_size(CONNECT_REP, 2), 40 + 13 + 4 + 6 + 2 * 9);
-    assert_int_equal(gnut_wire_size(BYE, 0), 40);
-    assert_int_equal(gnut_wire_size(GIV, 0), 40 + 80);
-    assert_string_equal(gnut_msg_name[QUERYHIT], "QUERYHIT");
-    assert_string_equal(gnut_msg_name[PROBE_REP], "PROBE_REP");
+    assert_int_equal(gnut_wire_size(GNUT_MSG_CONNECT_REP, 2), 40 + 13 + 4 + 6 + 2 * 9);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_BYE, 0), 40);
+    assert_int_equal(gnut_wire_size(GNUT_MSG_GIV, 0), 40 + 80);
+    assert_string_equal(gnut_msg_name[GNUT_MSG_QUERYHIT], "GNUT_MSG_QUERYHIT");
+    assert_string_equal(gnut_msg_name[GNUT_MSG_PROBE_REP], "GNUT_MSG_PROBE_REP");
 }
 
 #define CACHE 64
@@ -73,7 +50,7 @@ static void cache_clear(struct gnut_desc *t, uint32_t n)
 }
 
 /* A descriptor seen once is a duplicate the second time, whoever sends it; the cache remembers
- * the first sender (the reverse route) and the owner word. */
+ * the first sender (the reverse route). */
 static void test_gnutella_desc_duplicates(void **state)
 {
     (void)state;
@@ -81,17 +58,16 @@ static void test_gnutella_desc_duplicates(void **state)
     cache_clear(t, CACHE);
     bool ev;
     struct addr a = { 3, 1 }, b = { 9, 2 };
-    assert_int_equal(gnut_desc_add(t, CACHE, 0x1234, a, 77, 1000, 5000, false, &ev), 1);
+    assert_int_equal(gnut_desc_add(t, CACHE, 0x1234, a, 1000, 5000, false, &ev), 1);
     assert_false(ev);
-    assert_int_equal(gnut_desc_add(t, CACHE, 0x1234, b, 0, 1100, 5000, false, &ev), 0);
+    assert_int_equal(gnut_desc_add(t, CACHE, 0x1234, b, 1100, 5000, false, &ev), 0);
     const struct gnut_desc *e = gnut_desc_find(t, CACHE, 0x1234, 1200, 5000);
     assert_non_null(e);
     assert_true(addr_eq(e->from, a));         /* not overwritten by the duplicate */
-    assert_int_equal(e->aux, 77);
     assert_null(gnut_desc_find(t, CACHE, 0x1235, 1200, 5000));
-    assert_int_equal(gnut_desc_add(t, CACHE, 0x1235, b, 0, 1200, 5000, false, &ev), 1);
+    assert_int_equal(gnut_desc_add(t, CACHE, 0x1235, b, 1200, 5000, false, &ev), 1);
     /* overwrite: a servent ID's route follows its latest QueryHit */
-    assert_int_equal(gnut_desc_add(t, CACHE, 0x1234, b, 5, 1300, 5000, true, &ev), 0);
+    assert_int_equal(gnut_desc_add(t, CACHE, 0x1234, b, 1300, 5000, true, &ev), 0);
     assert_true(addr_eq(gnut_desc_find(t, CACHE, 0x1234, 1300, 5000)->from, b));
 }
 
@@ -103,32 +79,37 @@ static void test_gnutella_desc_expiry(void **state)
     cache_clear(t, CACHE);
     bool ev;
     struct addr a = { 1, 1 };
-    assert_int_equal(gnut_desc_add(t, CACHE, 42, a, 0, 0, 1000, false, &ev), 1);
+    assert_int_equal(gnut_desc_add(t, CACHE, 42, a, 0, 1000, false, &ev), 1);
     assert_non_null(gnut_desc_find(t, CACHE, 42, 999, 1000));
-    assert_int_equal(gnut_desc_add(t, CACHE, 42, a, 0, 999, 1000, false, &ev), 0);
+    assert_int_equal(gnut_desc_add(t, CACHE, 42, a, 999, 1000, false, &ev), 0);
     assert_null(gnut_desc_find(t, CACHE, 42, 1000, 1000));
-    assert_int_equal(gnut_desc_add(t, CACHE, 42, a, 0, 1000, 1000, false, &ev), 1);
+    assert_int_equal(gnut_desc_add(t, CACHE, 42, a, 1000, 1000, false, &ev), 1);
     assert_false(ev);                         /* an expired slot is reused, not evicted */
-    /* the clock wraps at 2^32 ms: differences still work */
+    /* past 2^32 ms (49.7 days; a scenario may last a year) the clock does not wrap: an entry
+     * stored just before is fresh just after, and one stored at 0 has long expired */
     cache_clear(t, CACHE);
-    assert_int_equal(gnut_desc_add(t, CACHE, 7, a, 0, UINT32_MAX - 10, 1000, false, &ev), 1);
-    assert_non_null(gnut_desc_find(t, CACHE, 7, 50, 1000));
+    const int64_t wrap = INT64_C(1) << 32;
+    assert_int_equal(gnut_desc_add(t, CACHE, 7, a, wrap - 10, 1000, false, &ev), 1);
+    assert_non_null(gnut_desc_find(t, CACHE, 7, wrap + 50, 1000));
+    assert_int_equal(gnut_desc_add(t, CACHE, 8, a, 0, 1000, false, &ev), 1);
+    assert_null(gnut_desc_find(t, CACHE, 8, wrap + 500, 1000));
 }
 
 /* The cache is bounded: with every probed slot fresh, the oldest entry is evicted and its
- * descriptor then looks new. A cache of 8 slots is one probe window. */
+ * descriptor then looks new. A cache of GNUT_PROBE (8) slots is one probe window. */
 static void test_gnutella_desc_eviction(void **state)
 {
     (void)state;
+    _Static_assert(GNUT_PROBE == 8, "one probe window");
     struct gnut_desc t[8];
     cache_clear(t, 8);
     bool ev;
     struct addr a = { 1, 1 };
     for (uint64_t k = 1; k <= 8; k++) {
-        assert_int_equal(gnut_desc_add(t, 8, k * 1000003, a, 0, (uint32_t)k, 60000, false, &ev), 1);
+        assert_int_equal(gnut_desc_add(t, 8, k * 1000003, a, (int64_t)k, 60000, false, &ev), 1);
         assert_false(ev);
     }
-    assert_int_equal(gnut_desc_add(t, 8, 99, a, 0, 20, 60000, false, &ev), 1);
+    assert_int_equal(gnut_desc_add(t, 8, 99, a, 20, 60000, false, &ev), 1);
     assert_true(ev);
     assert_null(gnut_desc_find(t, 8, 1 * 1000003, 20, 60000));    /* the oldest went */
     for (uint64_t k = 2; k <= 8; k++)
@@ -217,8 +198,9 @@ static void test_gnutella_powerlaw_graph(void **state)
     gsl_rng_free(r);
 }
 
-/* Every default of the parameter table parses; the slab figure of gnutella.c's opening
- * comment (48 bytes per node). */
+/* Every default of the parameter table parses; the figures of gnutella.c's opening comment:
+ * a node's slab record is 40 bytes of fixed part and its tables, 4,296 bytes with the
+ * defaults (d = 4, max_degree 5, host_cache 32, desc_cache 128). */
 static void test_gnutella_params_and_bytes(void **state)
 {
     (void)state;
@@ -228,7 +210,10 @@ static void test_gnutella_params_and_bytes(void **state)
     assert_int_equal(cfg.v[param_find(cfg.params, "degree")].i, 4);
     assert_string_equal(gnutella_protocol.name, "gnutella");
     assert_int_equal(gnutella_protocol.keys, KEYS_FILES);
-    assert_int_equal(gnutella_protocol.node_state_size, 48);
+    assert_int_equal(gnutella_protocol.node_state_size, GNUT_NODE_BYTES);
+    assert_int_equal(GNUT_NODE_BYTES, 40);
+    assert_int_equal(gnutella_protocol.state_size(&cfg), 40 + 5 * 32 + 32 * 32 + 128 * 24);
+    assert_int_equal(gnutella_protocol.state_size(&cfg), 4296);
 }
 
 int main(void)

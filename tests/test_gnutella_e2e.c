@@ -156,8 +156,9 @@ static void test_gnutella_e2e_replication(void **state)
     assert_true(uni[1] < uni[0] && uni[0] < uni[2]);
 }
 
-/* DESIGN §3 rule 2: 2,000 peers joining through the introducer over 3 min (CONNECTs to hosts
- * from the introducer, Pongs and cached Pongs; link splits keep the degree at 4) must reach
+/* The converged start must lay down what the protocol's own join and maintenance reach:
+ * 2,000 peers joining through the introducer over 3 min (CONNECTs to hosts from the
+ * introducer, Pongs and cached Pongs; link splits keep the degree at 4) must reach
  * the converged random 4-regular overlay's statistics: every peer in one component, mean
  * degree within 5% of 4, search success within 4 points (about 10%) of the converged start
  * and hops within 5%. The joined overlay has more short cycles (more duplicate Queries), so
