@@ -1221,7 +1221,7 @@ static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
 static uint32_t rec_by_desc(struct sim *s, node_t n, uint64_t desc)
 {
     const struct kit_pool *p = &gg(s)->searches;
-    for (uint32_t i = p->own_head[n]; i != KIT_NONE; i = rec_at(s, i)->op.next_own)
+    for (uint32_t i = kit_pool_first(p, n); i != KIT_NONE; i = kit_pool_next(p, i))
         if (rec_at(s, i)->desc == desc)
             return i;
     return KIT_NONE;

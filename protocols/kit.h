@@ -133,6 +133,12 @@ static inline uint64_t kit_pool_ctx(const struct kit_pool *p, uint32_t i)
 }
 /* The record a context names, if it is still allocated, the same one, and n's; else KIT_NONE. */
 uint32_t kit_pool_get(const struct kit_pool *p, node_t n, uint64_t ctx);
+/* n's records, newest first: for (i = kit_pool_first(p, n); i != KIT_NONE; i = kit_pool_next(p, i)) */
+static inline uint32_t kit_pool_first(const struct kit_pool *p, node_t n) { return p->own_head[n]; }
+static inline uint32_t kit_pool_next(const struct kit_pool *p, uint32_t i)
+{
+    return ((const struct kit_op *)kit_pool_at(p, i))->next_own;
+}
 /* Frees every record n owns (n went down). */
 void kit_pool_node_down(struct kit_pool *p, node_t n);
 

@@ -58,6 +58,10 @@ static void test_kit_pool_grows_and_frees_what_a_node_owned(void **state)
     assert_int_equal(p.in_use, 5);
     for (int k = 0; k < 5; k++)
         assert_int_equal(kit_pool_get(&p, (node_t)(k % 2), ctx[k]), mine[k]);
+    uint32_t walked = 0;
+    for (uint32_t i = kit_pool_first(&p, 1); i != KIT_NONE; i = kit_pool_next(&p, i), walked++)
+        assert_int_equal(((struct kit_op *)kit_pool_at(&p, i))->owner, 1);
+    assert_int_equal(walked, 2);                                  /* mine[1], mine[3] */
     kit_pool_release(&p, mine[2]);                                /* node 0's middle record */
     kit_pool_node_down(&p, 0);
     assert_int_equal(p.in_use, 2);
