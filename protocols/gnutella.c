@@ -159,7 +159,7 @@ static const struct param gnut_params[] = {
 /* ==== messages ============================================================================ */
 
 /* The message list and its wire sizes, with their sources, are in gnutella_internal.h. */
-KIT_MSG_TABLE(gnut, GNUT, GNUT_MESSAGES, GNUT_WIRE_TCPIP);
+KIT_MSG_TABLES(gnut, GNUT, GNUT_MESSAGES, GNUT_WIRE_TCPIP);
 
 size_t gnut_wire_size(unsigned type, unsigned items)
 {

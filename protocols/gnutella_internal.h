@@ -10,6 +10,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "protocols/kit.h"
 #include "protocols/protocol.h"
 
 extern const struct protocol gnutella_protocol;
@@ -37,8 +38,8 @@ extern const struct protocol gnutella_protocol;
 #define GNUT_WIRE_SERVENT 16
 #define GNUT_WIRE_GIV (4 + 10 + 1 + 32 + 1 + GNUT_WIRE_NAME + 2)
 
-/* X(type, fixed payload bytes (descriptors: header included), bytes per list item); gnutella.c
- * makes the enum, names and wire table of it with KIT_MSG_TABLE. */
+/* X(type, fixed payload bytes (descriptors: header included), bytes per list item): enum
+ * gnut_msg below, and the names and wire table in gnutella.c (KIT_MSG_TABLES). */
 #define GNUT_MESSAGES(X)                                                                      \
     /* handshake + need, degree, firewalled; the requester's neighbourhood (for a split) */   \
     X(GNUT_MSG_CONNECT_REQ, 22 + GNUT_WIRE_EXT, GNUT_WIRE_ADDR)                                \
@@ -57,7 +58,8 @@ extern const struct protocol gnutella_protocol;
     X(GNUT_MSG_PROBE_REQ, GNUT_WIRE_HEADER, 0)                                                 \
     X(GNUT_MSG_PROBE_REP, GNUT_WIRE_HEADER + GNUT_WIRE_PONG, 0)
 
-extern const char *const gnut_msg_name[];
+enum gnut_msg { GNUT_MESSAGES(KIT_MSG_ENUM) GNUT_MSG_COUNT };
+extern const char *const gnut_msg_name[GNUT_MSG_COUNT];
 /* Bytes on the wire of a message of `type` carrying `items` list entries. */
 size_t gnut_wire_size(unsigned type, unsigned items);
 

@@ -15,9 +15,6 @@
 #include "protocols/gnutella_internal.h"
 #include "protocols/kit.h"
 
-/* The message types, from gnutella.c's own list. */
-enum { GNUT_MESSAGES(KIT_MSG_ENUM) };
-
 static void test_gnutella_wire_sizes(void **state)
 {
     (void)state;
