@@ -256,8 +256,9 @@ static int32_t now_s(struct sim *s) { return (int32_t)(sim_now(s) / KAD_US_PER_S
 
 static uint64_t rand64(struct sim *s)
 {
-    gsl_rng *r = sim_rng(s);
-    return ((uint64_t)gsl_rng_get(r) << 32) ^ (uint64_t)gsl_rng_get(r);
+    uint64_t hi = gsl_rng_get(sim_rng(s));   /* two statements: C leaves the order of */
+    uint64_t lo = gsl_rng_get(sim_rng(s));   /* calls within one expression unspecified */
+    return (hi << 32) ^ lo;
 }
 
 /* A request with no list, under the RPC timeout. */
