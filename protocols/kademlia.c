@@ -46,23 +46,25 @@
  * for `refresh` (1 h) gets a node lookup for a random id in its range. Maintenance checks run on
  * a per-node tick every quarter of min(refresh, republish), jittered in [0.5, 1.5]x.
  *
- * Memory. The engine's slab holds struct kad_node, 360 bytes (own contact, ping-pending mask,
- * last own publication, 64 last-lookup times in seconds, 64 bucket fill counts, phase).
- * Protocol-owned arrays add per slot 64 bucket block indices (256 B) and two value vectors
- * (32 B); each non-empty bucket is a block of k contacts plus k failure counts, 17·k = 340
- * bytes with k = 20 (about log2 N non-empty buckets; 132 contacts per node at N = 1,024, 212
- * at 16,384); each stored value costs 16 bytes (key, time of the last STORE, publication
- * time), k·keys/N values per node on average, and each key a node published 16 bytes more.
- * Lookups in flight live in a pool of records (struct kad_rec, 176 bytes, plus a shortlist
- * of 2k entries of 24 bytes) named in RPC contexts by
- * index and generation. */
-#include "protocols/protocol.h"
+ * Memory. A node's state is its slab record, struct kad_node, 472 bytes (own contact,
+ * ping-pending mask, last own publication, 64 last-lookup times in seconds, 64 bucket fill
+ * counts, 64 block numbers, the join back-off, phase, and three vectors), and the buffers of
+ * those vectors, which only the node reaches: its buckets, a block per non-empty bucket of k
+ * contacts plus k failure counts, 17·k bytes rounded up to 8 (344 with k = 20; about log2 N
+ * non-empty buckets, room reserved in doublings from 8 blocks; 132 contacts per node at
+ * N = 1,024, 212 at 16,384); the values it holds, 16 bytes each (key, time of the last STORE,
+ * publication time), k·keys/N on average; and the keys it published, 16 bytes each. Lookups
+ * in flight live in a kit pool of records (struct kad_rec, 184 bytes, plus a shortlist of 2k
+ * entries of 24 bytes) named in RPC contexts by index and generation. */
+#include "protocols/kademlia_internal.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <gsl/gsl_randist.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "protocols/kit.h"
+#include "sim/mem.h"
 
 /* ==== constants =========================================================================== */
 
@@ -71,8 +73,6 @@
 #define KAD_ALPHA_MAX 16              /* the `alpha` parameter's maximum */
 #define KAD_DEAD_MAX 16               /* contacts a lookup remembers as timed out */
 #define KAD_STEP_LIMIT 1024           /* RPCs per lookup, a guard against runaway lookups */
-#define KAD_JOIN_BACKOFF_MAX 6        /* join retries back off up to 2^6 RPC timeouts */
-#define KAD_NONE32 UINT32_MAX         /* no record, no block */
 #define KAD_US_PER_S INT64_C(1000000)
 
 /* ==== parameters ========================================================================== */
@@ -118,61 +118,9 @@ static const struct param kad_params[] = {
 
 /* ==== messages ============================================================================ */
 
-/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Kademlia
- * header of 17 B: type (1), the 64-bit RPC id that the reply echoes (8) and the sender's node
- * id (8), from which every receiver updates its buckets (§2.2). A contact is an IPv4 address,
- * a port and the 8-byte id (14 B); a list is a count byte and its contacts. A value is a
- * 64-bit token (8 B); a STORE also carries its publication time (4 B). */
-#define KAD_WIRE_IP_UDP 28
-#define KAD_WIRE_HEADER 17
-#define KAD_WIRE_KEY 8
-#define KAD_WIRE_VALUE 8
-#define KAD_WIRE_TIME 4
-#define KAD_WIRE_CONTACT 14
-#define KAD_WIRE_COUNT 1
-
-/* X(name, fixed payload bytes, bytes per list entry) on the wire */
-#define KAD_MESSAGES(X)                                                                        \
-    /* liveness probe of a bucket's least recently seen contact, and its answer */             \
-    X(PING_REQ, 0, 0)                                                                          \
-    X(PING_REP, 0, 0)                                                                          \
-    /* "store this key/value": key, value, publication time; acknowledged */                  \
-    X(STORE_REQ, KAD_WIRE_KEY + KAD_WIRE_VALUE + KAD_WIRE_TIME, 0)                             \
-    X(STORE_REP, 0, 0)                                                                         \
-    /* "the k contacts you know closest to this id" */                                        \
-    X(FIND_NODE_REQ, KAD_WIRE_KEY, 0)                                                          \
-    /* the same, unless the receiver holds the key's value */                                  \
-    X(FIND_VALUE_REQ, KAD_WIRE_KEY, 0)                                                         \
-    /* the answer to either: up to k contacts */                                              \
-    X(NODES_REP, KAD_WIRE_COUNT, KAD_WIRE_CONTACT)                                             \
-    /* FIND_VALUE's answer by a holder: key and value */                                      \
-    X(VALUE_REP, KAD_WIRE_KEY + KAD_WIRE_VALUE, 0)
-
-enum kad_msg {
-#define KAD_MSG_ENUM(name, fixed, entry) KAD_MSG_##name,
-    KAD_MESSAGES(KAD_MSG_ENUM)
-#undef KAD_MSG_ENUM
-    KAD_MSG_COUNT
-};
-
-extern const char *const kad_msg_name[KAD_MSG_COUNT];       /* for traces and tests */
-const char *const kad_msg_name[KAD_MSG_COUNT] = {
-#define KAD_MSG_NAME(name, fixed, entry) #name,
-    KAD_MESSAGES(KAD_MSG_NAME)
-#undef KAD_MSG_NAME
-};
-
-static const uint16_t kad_msg_fixed[KAD_MSG_COUNT] = {
-#define KAD_MSG_FIXED(name, fixed, entry) fixed,
-    KAD_MESSAGES(KAD_MSG_FIXED)
-#undef KAD_MSG_FIXED
-};
-
-static const uint16_t kad_msg_entry[KAD_MSG_COUNT] = {
-#define KAD_MSG_ENTRY(name, fixed, entry) entry,
-    KAD_MESSAGES(KAD_MSG_ENTRY)
-#undef KAD_MSG_ENTRY
-};
+/* KAD_MESSAGES, with the sizes on the wire and where they come from, is in
+ * kademlia_internal.h, for the tests. */
+KIT_MSG_TABLE(kad, KAD, KAD_MESSAGES, KAD_WIRE_IP_UDP + KAD_WIRE_HEADER);
 
 /* Bodies: a tagged union, the tag being the message type. Every body starts with the sender's
  * node id (the header's; the address is the datagram's source). */
@@ -209,34 +157,30 @@ enum kad_timer {
 
 enum kad_phase { KAD_OUT, KAD_JOINING, KAD_JOINED };
 
-/* One node, in the engine's slab. */
+/* A value held by a node. */
+struct kad_val {
+    uint64_t key;                     /* first: kit_vec_lower_bound's key */
+    int32_t touched_s;                /* last STORE received or republish done, s */
+    int32_t published_s;              /* publication by the original publisher, s */
+};
+_Static_assert(sizeof(struct kad_val) == 16, "update the figure in the opening comment");
+
+/* One node, its slab record: all of its state, the vectors' buffers included. */
 struct kad_node {
     struct peer self;
     uint64_t ping_pending;            /* bit i: an eviction ping for bucket i is out */
     int64_t published_us;             /* when this node last (re-)published its own keys */
     int32_t used_s[KAD_BITS];         /* last lookup into bucket i's range, s of sim. time */
     uint8_t count[KAD_BITS];          /* contacts in bucket i */
+    uint8_t blk[KAD_BITS];            /* 1 + bucket i's block in `blocks`; 0: none yet */
+    struct kit_vec blocks;            /* bucket blocks: k contacts, then k timeouts in a row */
+    struct kit_vec vals;              /* struct kad_val: values held, sorted by key */
+    struct kit_vec pubs;              /* struct kad_val: values this node published */
+    struct kit_join join;             /* the join back-off and introducer watchdog */
     uint8_t phase;                    /* enum kad_phase */
-    uint8_t join_tries;               /* consecutive failed joins, for the back-off */
-    uint8_t join_epoch;               /* bumped per question to the introducer (watchdog) */
-    uint8_t asking;                   /* joining: waiting for the introducer's answer */
 };
-#define KAD_NODE_BYTES 360
+#define KAD_NODE_BYTES 472
 _Static_assert(sizeof(struct kad_node) == KAD_NODE_BYTES, "update the figure in the opening comment");
-
-/* A value held by a node. */
-struct kad_val {
-    uint64_t key;
-    int32_t touched_s;                /* last STORE received or republish done, s */
-    int32_t published_s;              /* publication by the original publisher, s */
-};
-_Static_assert(sizeof(struct kad_val) == 16, "update the figure in the opening comment");
-
-/* A growable array of values, per slot (sorted by key). */
-struct kad_vec {
-    struct kad_val *v;
-    uint32_t n, cap;
-};
 
 enum kad_purpose {
     KAD_FOR_VALUE,                    /* a workload lookup: FIND_VALUE */
@@ -254,74 +198,54 @@ struct kad_cand {
     uint8_t depth;                    /* round of the reply that named it; 0: own contact */
 };
 
-/* A lookup in flight at its origin; the shortlist is g->cand[i * g->stride ...]. */
+/* A lookup in flight at its origin (op.owner), a record of the pool g->recs. */
 struct kad_rec {
+    struct kit_op op;
     uint64_t target;
-    node_t owner;                     /* the node running the lookup */
-    uint32_t owner_inc;
-    uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
-    uint32_t next;                    /* free list */
     uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
     int32_t published_s;              /* STORE: the publication time carried */
     uint16_t ncand;                   /* shortlist entries */
     uint16_t steps;                   /* RPCs sent */
     uint8_t purpose;                  /* enum kad_purpose */
-    uint8_t busy;                     /* allocated */
     uint8_t inflight;                 /* RPCs out */
     uint8_t ndead, dead_next;         /* timed-out contacts (a ring once full) */
     uint8_t waited;                   /* highest round of an RPC that timed out */
     struct addr dead[KAD_DEAD_MAX];
+    struct kad_cand cand[];           /* the shortlist, g->stride entries, by XOR distance */
 };
-_Static_assert(sizeof(struct kad_rec) == 176, "update the figure in the opening comment");
+_Static_assert(sizeof(struct kad_rec) == 184, "update the figure in the opening comment");
 
-/* The protocol's global data for one run. */
+/* The protocol's global data for one run: the configuration and the pool of lookups. */
 struct kad_global {
     uint32_t k, alpha, stale;
     int64_t refresh_us, republish_us, publish_us, expire_us, timeout_us, tick_us;
     node_t cap;                       /* node slots */
-    uint32_t *blk;                    /* cap x 64 bucket blocks, KAD_NONE32: none */
-    struct peer *bpeer;               /* blk_cap x k contacts */
-    uint8_t *bfail;                   /* blk_cap x k timeouts in a row */
-    uint32_t *bnext;                  /* free list of blocks */
-    uint32_t blk_cap, blk_free;
-    struct kad_vec *vals;             /* per slot: values held */
-    struct kad_vec *pubs;             /* per slot: values this node published */
-    struct kad_rec *rec;
-    struct kad_cand *cand;            /* rec_cap x stride */
+    size_t blk_bytes;                 /* a bucket block: k contacts, k counts, 8-aligned */
     uint32_t stride;                  /* shortlist entries per record: 2k */
-    uint32_t rec_cap, rec_free;
+    struct kit_pool recs;             /* struct kad_rec + shortlist */
 };
 
 /* ==== XOR arithmetic (exported for the unit tests) ======================================== */
 
-unsigned kad_bucket_index(uint64_t self, uint64_t id);
-bool kad_closer(uint64_t a, uint64_t b, uint64_t key);
-uint64_t kad_bucket_random(uint64_t self, unsigned i, uint64_t r);
-size_t kad_wire_size(unsigned type, unsigned entries);
-
-/* The bucket of id at self: the index of the highest bit in which they differ (id != self). */
 unsigned kad_bucket_index(uint64_t self, uint64_t id)
 {
     return 63u - (unsigned)__builtin_clzll(self ^ id);
 }
 
-/* Is a strictly closer to key than b in the XOR metric? */
 bool kad_closer(uint64_t a, uint64_t b, uint64_t key)
 {
     return (a ^ key) < (b ^ key);
 }
 
-/* An id in bucket i of self, its low bits from the random word r. */
 uint64_t kad_bucket_random(uint64_t self, unsigned i, uint64_t r)
 {
     uint64_t low = i == 0 ? 0 : (r & ((UINT64_C(1) << i) - 1));
     return ((self ^ (UINT64_C(1) << i)) & ~((UINT64_C(1) << i) - 1)) | low;
 }
 
-size_t kad_wire_size(unsigned type, unsigned entries)
+uint32_t kad_wire_size(unsigned type, size_t entries)
 {
-    return KAD_WIRE_IP_UDP + KAD_WIRE_HEADER + kad_msg_fixed[type] +
-           (size_t)entries * kad_msg_entry[type];
+    return kit_wire_size(&kad_msgs, type, entries);
 }
 
 /* ==== small helpers ======================================================================= */
@@ -332,140 +256,77 @@ static int32_t now_s(struct sim *s) { return (int32_t)(sim_now(s) / KAD_US_PER_S
 
 static uint64_t rand64(struct sim *s)
 {
-    gsl_rng *r = sim_rng(s);
-    return ((uint64_t)gsl_rng_get(r) << 32) ^ (uint64_t)gsl_rng_get(r);
+    uint64_t hi = gsl_rng_get(sim_rng(s));   /* two statements: C leaves the order of */
+    uint64_t lo = gsl_rng_get(sim_rng(s));   /* calls within one expression unspecified */
+    return (hi << 32) ^ lo;
 }
 
+/* A request with no list, under the RPC timeout. */
 static void send_rpc(struct sim *s, node_t n, struct addr to, enum kad_msg type, uint32_t lookup,
-                     const void *body, size_t len, unsigned entries, uint64_t ctx0, uint64_t ctx1)
+                     const void *body, size_t len, uint64_t ctx0, uint64_t ctx1)
 {
-    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                     .size = (uint32_t)kad_wire_size(type, entries), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_rpc(s, n, to, &o, kad_g(s)->timeout_us, ctx0, ctx1);
+    kit_rpc(s, &kad_msgs, n, to,
+            &(struct kit_out){ .type = type, .lookup = lookup, .body = body, .len = len },
+            kad_g(s)->timeout_us, ctx0, ctx1);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum kad_msg type,
-                      const void *body, size_t len, unsigned entries)
+                      const void *body, size_t len, size_t entries)
 {
-    struct out o = { .type = type, .cat = req->cat, .size = (uint32_t)kad_wire_size(type, entries),
-                     .lookup = req->lookup, .body = body, .len = (uint32_t)len };
-    net_reply(s, n, req, &o);
+    kit_reply(s, &kad_msgs, n, req,
+              &(struct kit_out){ .type = type, .body = body, .len = len, .entries = entries });
 }
 
 /* ==== values ============================================================================== */
 
-static struct kad_val *vec_find(struct kad_vec *v, uint64_t key)
+static struct kad_val *vec_find(struct kit_vec *v, uint64_t key)
 {
-    uint32_t lo = 0, hi = v->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (v->v[mid].key < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < v->n && v->v[lo].key == key ? &v->v[lo] : NULL;
+    uint32_t i = kit_vec_lower_bound(v, sizeof(struct kad_val), key);
+    struct kad_val *e = v->v;
+    return i < v->n && e[i].key == key ? &e[i] : NULL;
 }
 
 /* Inserts or updates key; returns the entry. */
-static struct kad_val *vec_put(struct kad_vec *v, uint64_t key)
+static struct kad_val *vec_put(struct kit_vec *v, uint64_t key)
 {
-    uint32_t lo = 0, hi = v->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (v->v[mid].key < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < v->n && v->v[lo].key == key)
-        return &v->v[lo];
-    if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 8;
-        struct kad_val *nv = realloc(v->v, (size_t)cap * sizeof *nv);
-        if (!nv) {
-            fprintf(stderr, "p2plab: kademlia: out of memory storing %u values\n", cap);
-            exit(1);
-        }
-        v->v = nv;
-        v->cap = cap;
-    }
-    memmove(&v->v[lo + 1], &v->v[lo], (size_t)(v->n - lo) * sizeof *v->v);
-    v->n++;
-    v->v[lo] = (struct kad_val){ .key = key };
-    return &v->v[lo];
+    uint32_t i = kit_vec_lower_bound(v, sizeof(struct kad_val), key);
+    struct kad_val *e = v->v;
+    if (i < v->n && e[i].key == key)
+        return &e[i];
+    e = kit_vec_insert(v, i, sizeof *e, "kademlia values");
+    *e = (struct kad_val){ .key = key };
+    return e;
 }
 
-static void vec_remove(struct kad_vec *v, const struct kad_val *e)
+static void vec_remove(struct kit_vec *v, const struct kad_val *e)
 {
-    uint32_t i = (uint32_t)(e - v->v);
-    memmove(&v->v[i], &v->v[i + 1], (size_t)(v->n - i - 1) * sizeof *v->v);
-    v->n--;
-}
-
-static void vec_clear(struct kad_vec *v)
-{
-    free(v->v);
-    *v = (struct kad_vec){ 0 };
+    kit_vec_remove(v, (uint32_t)(e - (const struct kad_val *)v->v), sizeof *e);
 }
 
 /* ==== k-buckets =========================================================================== */
 
-static struct peer *bucket(struct kad_global *g, node_t n, unsigned i)
+/* Bucket i of nd, NULL if it has no block yet. */
+static struct peer *bucket(const struct kad_global *g, const struct kad_node *nd, unsigned i)
 {
-    uint32_t b = g->blk[(size_t)n * KAD_BITS + i];
-    return b == KAD_NONE32 ? NULL : g->bpeer + (size_t)b * g->k;
+    if (!nd->blk[i])
+        return NULL;
+    return (struct peer *)((unsigned char *)nd->blocks.v + (size_t)(nd->blk[i] - 1) * g->blk_bytes);
 }
 
-static uint8_t *bucket_fail(struct kad_global *g, node_t n, unsigned i)
+/* The timeouts in a row of bucket i's contacts, after its k contacts. */
+static uint8_t *bucket_fail(const struct kad_global *g, const struct kad_node *nd, unsigned i)
 {
-    return g->bfail + (size_t)g->blk[(size_t)n * KAD_BITS + i] * g->k;
+    return (uint8_t *)(bucket(g, nd, i) + g->k);
 }
 
-/* Bucket i of n, allocating its block if needed. */
-static struct peer *bucket_make(struct kad_global *g, node_t n, unsigned i)
+/* Bucket i of nd, given a block if it has none: blocks are kept until the node goes down. */
+static struct peer *bucket_make(const struct kad_global *g, struct kad_node *nd, unsigned i)
 {
-    uint32_t *slot = &g->blk[(size_t)n * KAD_BITS + i];
-    if (*slot == KAD_NONE32) {
-        if (g->blk_free == KAD_NONE32) {
-            uint32_t old = g->blk_cap, cap = old * 2;
-            struct peer *bp = realloc(g->bpeer, (size_t)cap * g->k * sizeof *bp);
-            if (bp)
-                g->bpeer = bp;
-            uint8_t *bf = bp ? realloc(g->bfail, (size_t)cap * g->k) : NULL;
-            if (bf)
-                g->bfail = bf;
-            uint32_t *bn = bf ? realloc(g->bnext, (size_t)cap * sizeof *bn) : NULL;
-            if (!bn) {
-                fprintf(stderr, "p2plab: kademlia: out of memory allocating %u buckets\n", cap);
-                exit(1);
-            }
-            g->bnext = bn;
-            for (uint32_t b = old; b < cap; b++)
-                g->bnext[b] = b + 1 < cap ? b + 1 : KAD_NONE32;
-            g->blk_free = old;
-            g->blk_cap = cap;
-        }
-        *slot = g->blk_free;
-        g->blk_free = g->bnext[*slot];
+    if (!nd->blk[i]) {
+        kit_vec_reserve(&nd->blocks, nd->blocks.n + 1, g->blk_bytes, "kademlia buckets");
+        nd->blk[i] = (uint8_t)++nd->blocks.n;
     }
-    return g->bpeer + (size_t)*slot * g->k;
-}
-
-/* A fresh incarnation in slot n: its buckets and values go back to the pools. */
-static void node_reset(struct kad_global *g, node_t n)
-{
-    for (unsigned i = 0; i < KAD_BITS; i++) {
-        uint32_t *slot = &g->blk[(size_t)n * KAD_BITS + i];
-        if (*slot != KAD_NONE32) {
-            g->bnext[*slot] = g->blk_free;
-            g->blk_free = *slot;
-            *slot = KAD_NONE32;
-        }
-    }
-    vec_clear(&g->vals[n]);
-    vec_clear(&g->pubs[n]);
+    return bucket(g, nd, i);
 }
 
 static int bucket_pos(const struct peer *b, unsigned count, struct addr a)
@@ -477,10 +338,10 @@ static int bucket_pos(const struct peer *b, unsigned count, struct addr a)
 }
 
 /* Removes entry j of bucket i. */
-static void bucket_drop(struct kad_global *g, struct kad_node *nd, node_t n, unsigned i, unsigned j)
+static void bucket_drop(const struct kad_global *g, struct kad_node *nd, unsigned i, unsigned j)
 {
-    struct peer *b = bucket(g, n, i);
-    uint8_t *f = bucket_fail(g, n, i);
+    struct peer *b = bucket(g, nd, i);
+    uint8_t *f = bucket_fail(g, nd, i);
     unsigned c = nd->count[i];
     memmove(&b[j], &b[j + 1], (c - j - 1) * sizeof *b);
     memmove(&f[j], &f[j + 1], c - j - 1);
@@ -488,11 +349,12 @@ static void bucket_drop(struct kad_global *g, struct kad_node *nd, node_t n, uns
 }
 
 /* Appends p to bucket i (which has room) as most recently seen. */
-static void bucket_append(struct kad_global *g, struct kad_node *nd, node_t n, unsigned i, struct peer p)
+static void bucket_append(const struct kad_global *g, struct kad_node *nd, unsigned i,
+                          struct peer p)
 {
-    struct peer *b = bucket_make(g, n, i);
+    struct peer *b = bucket_make(g, nd, i);
     b[nd->count[i]] = p;
-    bucket_fail(g, n, i)[nd->count[i]] = 0;
+    bucket_fail(g, nd, i)[nd->count[i]] = 0;
     nd->count[i]++;
 }
 
@@ -506,16 +368,16 @@ static void seen(struct sim *s, node_t n, struct peer p)
     if (p.id == nd->self.id || addr_eq(p.addr, nd->self.addr))
         return;
     unsigned i = kad_bucket_index(nd->self.id, p.id);
-    struct peer *b = bucket(g, n, i);
+    struct peer *b = bucket(g, nd, i);
     unsigned c = nd->count[i];
     int j = b ? bucket_pos(b, c, p.addr) : -1;
     if (j >= 0) {                     /* known: to the tail, failures forgiven */
-        bucket_drop(g, nd, n, i, (unsigned)j);
-        bucket_append(g, nd, n, i, p);
+        bucket_drop(g, nd, i, (unsigned)j);
+        bucket_append(g, nd, i, p);
         return;
     }
     if (c < g->k) {
-        bucket_append(g, nd, n, i, p);
+        bucket_append(g, nd, i, p);
         handoff(s, n, p);
         return;
     }
@@ -523,7 +385,7 @@ static void seen(struct sim *s, node_t n, struct peer p)
         return;                       /* one probe per bucket at a time: drop the newcomer */
     nd->ping_pending |= UINT64_C(1) << i;
     struct kad_req body = { .from = nd->self.id };
-    send_rpc(s, n, b[0].addr, KAD_MSG_PING_REQ, LOOKUP_NONE, &body, sizeof body, 0, p.id,
+    send_rpc(s, n, b[0].addr, KAD_MSG_PING_REQ, LOOKUP_NONE, &body, sizeof body, p.id,
              ((uint64_t)p.addr.slot << 32) | p.addr.inc);
 }
 
@@ -536,12 +398,12 @@ static void failed(struct sim *s, node_t n, struct addr a)
     for (unsigned i = 0; i < KAD_BITS; i++) {
         if (!nd->count[i])
             continue;
-        int j = bucket_pos(bucket(g, n, i), nd->count[i], a);
+        int j = bucket_pos(bucket(g, nd, i), nd->count[i], a);
         if (j < 0)
             continue;
-        uint8_t *f = bucket_fail(g, n, i);
+        uint8_t *f = bucket_fail(g, nd, i);
         if (++f[j] >= g->stale)
-            bucket_drop(g, nd, n, i, (unsigned)j);
+            bucket_drop(g, nd, i, (unsigned)j);
         return;
     }
 }
@@ -558,16 +420,16 @@ static void on_ping_done(struct sim *s, node_t n, const struct rpc *rpc, bool an
     nd->ping_pending &= ~(UINT64_C(1) << i);
     if (answered)
         return;
-    struct peer *b = bucket(g, n, i);
+    struct peer *b = bucket(g, nd, i);
     int j = b ? bucket_pos(b, nd->count[i], rpc->dst) : -1;
     if (j >= 0) {
-        uint8_t *f = bucket_fail(g, n, i);
+        uint8_t *f = bucket_fail(g, nd, i);
         if (++f[j] < g->stale)
             return;
-        bucket_drop(g, nd, n, i, (unsigned)j);
+        bucket_drop(g, nd, i, (unsigned)j);
     }
-    if (nd->count[i] < g->k && bucket_pos(bucket_make(g, n, i), nd->count[i], w.addr) < 0) {
-        bucket_append(g, nd, n, i, w);
+    if (nd->count[i] < g->k && bucket_pos(bucket_make(g, nd, i), nd->count[i], w.addr) < 0) {
+        bucket_append(g, nd, i, w);
         handoff(s, n, w);
     }
 }
@@ -598,7 +460,7 @@ static void closest_scan(struct sim *s, node_t n, unsigned i, uint64_t key, stru
 {
     struct kad_global *g = kad_g(s);
     const struct kad_node *nd = kad_node(s, n);
-    const struct peer *b = bucket(g, n, i);
+    const struct peer *b = bucket(g, nd, i);
     for (unsigned j = 0; j < nd->count[i]; j++)
         if (!addr_eq(b[j].addr, skip))
             closest_insert(out, m, max, b[j], key);
@@ -627,7 +489,7 @@ static void store_send(struct sim *s, node_t n, struct peer to, uint64_t key, in
 {
     struct kad_store body = { .from = kad_node(s, n)->self.id, .key = key,
                               .published_s = published_s };
-    send_rpc(s, n, to.addr, KAD_MSG_STORE_REQ, LOOKUP_NONE, &body, sizeof body, 0, 0, 0);
+    send_rpc(s, n, to.addr, KAD_MSG_STORE_REQ, LOOKUP_NONE, &body, sizeof body, 0, 0);
 }
 
 /* Is w among the k closest to key that n knows of, n itself included? With top = msb(n ^ key),
@@ -647,7 +509,7 @@ static bool among_k_closest(struct sim *s, node_t n, uint64_t key, struct peer w
             return false;
     }
     for (unsigned i = 0; i < KAD_BITS && c < g->k; i++) {
-        const struct peer *b = bucket(g, n, i);
+        const struct peer *b = bucket(g, nd, i);
         for (unsigned j = 0; j < nd->count[i] && c < g->k; j++)
             if ((b[j].id ^ key) < dw && !addr_eq(b[j].addr, w.addr))
                 c++;
@@ -661,93 +523,29 @@ static bool among_k_closest(struct sim *s, node_t n, uint64_t key, struct peer w
  * only when they expire, never on hearing of closer nodes, which may be dead and undetected. */
 static void handoff(struct sim *s, node_t n, struct peer w)
 {
-    struct kad_global *g = kad_g(s);
     struct kad_node *nd = kad_node(s, n);
     if (nd->phase != KAD_JOINED)
         return;
-    const struct kad_vec *v = &g->vals[n];
-    for (uint32_t j = 0; j < v->n; j++)
-        if (among_k_closest(s, n, v->v[j].key, w))
-            store_send(s, n, w, v->v[j].key, v->v[j].published_s);
+    const struct kad_val *v = nd->vals.v;
+    for (uint32_t j = 0; j < nd->vals.n; j++)
+        if (among_k_closest(s, n, v[j].key, w))
+            store_send(s, n, w, v[j].key, v[j].published_s);
 }
 
 /* ==== lookup records ====================================================================== */
 
-static struct kad_rec *rec_at(struct sim *s, uint32_t i) { return &kad_g(s)->rec[i]; }
-static struct kad_cand *rec_cand(struct sim *s, uint32_t i)
-{
-    struct kad_global *g = kad_g(s);
-    return g->cand + (size_t)i * g->stride;
-}
-
-static void rec_free(struct sim *s, uint32_t i)
-{
-    struct kad_global *g = kad_g(s);
-    struct kad_rec *r = &g->rec[i];
-    r->gen++;
-    r->busy = 0;
-    r->next = g->rec_free;
-    g->rec_free = i;
-}
-
-/* Frees records whose owner's incarnation is gone, then grows the pool if that did not free a
- * quarter of it. */
-static void rec_reclaim(struct sim *s)
-{
-    struct kad_global *g = kad_g(s);
-    uint32_t freed = 0;
-    for (uint32_t i = 0; i < g->rec_cap; i++) {
-        struct kad_rec *r = &g->rec[i];
-        if (r->busy && sim_addr(s, r->owner).inc != r->owner_inc) {
-            rec_free(s, i);
-            freed++;
-        }
-    }
-    if (freed >= g->rec_cap / 4)
-        return;
-    uint32_t old = g->rec_cap, cap = old * 2;
-    struct kad_rec *rec = realloc(g->rec, (size_t)cap * sizeof *rec);
-    if (rec)
-        g->rec = rec;
-    struct kad_cand *cand = rec ? realloc(g->cand, (size_t)cap * g->stride * sizeof *cand) : NULL;
-    if (!cand) {
-        fprintf(stderr, "p2plab: kademlia: out of memory allocating %u lookup records\n", cap);
-        exit(1);
-    }
-    g->cand = cand;
-    for (uint32_t i = old; i < cap; i++)
-        g->rec[i] = (struct kad_rec){ .next = i + 1 < cap ? i + 1 : g->rec_free };
-    g->rec_free = old;
-    g->rec_cap = cap;
-}
+static struct kad_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&kad_g(s)->recs, i); }
+static struct kad_cand *rec_cand(struct sim *s, uint32_t i) { return rec_at(s, i)->cand; }
+static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&kad_g(s)->recs, i); }
 
 static uint32_t rec_alloc(struct sim *s, node_t n, enum kad_purpose purpose, uint64_t target,
                           uint32_t lookup)
 {
-    struct kad_global *g = kad_g(s);
-    if (g->rec_free == KAD_NONE32)
-        rec_reclaim(s);
-    uint32_t i = g->rec_free;
-    struct kad_rec *r = &g->rec[i];
-    g->rec_free = r->next;
-    uint32_t gen = r->gen;
-    *r = (struct kad_rec){ .target = target, .owner = n, .owner_inc = sim_addr(s, n).inc,
-                           .gen = gen, .next = KAD_NONE32, .lookup = lookup,
-                           .purpose = (uint8_t)purpose, .busy = 1 };
-    return i;
-}
-
-static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
-
-static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
-{
-    struct kad_global *g = kad_g(s);
-    uint32_t i = (uint32_t)ctx;
-    if (i >= g->rec_cap)
-        return KAD_NONE32;
-    const struct kad_rec *r = &g->rec[i];
-    if (!r->busy || r->gen != (uint32_t)(ctx >> 32) || r->owner != n)
-        return KAD_NONE32;
+    uint32_t i = kit_pool_alloc(&kad_g(s)->recs, n);
+    struct kad_rec *r = rec_at(s, i);
+    r->target = target;
+    r->lookup = lookup;
+    r->purpose = (uint8_t)purpose;
     return i;
 }
 
@@ -765,7 +563,7 @@ static void cand_add(struct sim *s, uint32_t i, struct peer p, uint8_t depth)
     struct kad_global *g = kad_g(s);
     struct kad_rec *r = rec_at(s, i);
     struct kad_cand *c = rec_cand(s, i);
-    if (addr_eq(p.addr, sim_addr(s, r->owner)) || rec_is_dead(r, p.addr))
+    if (addr_eq(p.addr, sim_addr(s, r->op.owner)) || rec_is_dead(r, p.addr))
         return;
     uint64_t d = p.id ^ r->target;
     for (unsigned j = 0; j < r->ncand; j++)
@@ -843,7 +641,7 @@ static void lookup_finish(struct sim *s, uint32_t i)
 {
     struct kad_global *g = kad_g(s);
     struct kad_rec r = *rec_at(s, i);
-    node_t n = r.owner;
+    node_t n = r.op.owner;
     struct kad_node *nd = kad_node(s, n);
     struct peer best[KAD_K_MAX];
     unsigned m = rec_answered(s, i, best);
@@ -862,7 +660,7 @@ static void lookup_finish(struct sim *s, uint32_t i)
             break;
         }
         nd->phase = KAD_JOINED;
-        nd->join_tries = 0;
+        nd->join.tries = 0;
         sim_introducer_register(s, n);
         refresh_far(s, n);
         break;
@@ -878,7 +676,7 @@ static void lookup_finish(struct sim *s, uint32_t i)
         unsigned others = closer < g->k ? g->k - 1 : g->k;   /* n itself is one of the k */
         for (unsigned j = 0; j < m && j < others; j++)
             store_send(s, n, best[j], r.target, r.published_s);
-        struct kad_vec *v = &g->vals[n];
+        struct kit_vec *v = &nd->vals;
         struct kad_val *e = vec_find(v, r.target);
         if (closer >= g->k) {
             if (e)
@@ -922,11 +720,11 @@ static void lookup_step(struct sim *s, uint32_t i)
         c[j].state = KAD_C_ASKED;
         r->inflight++;
         r->steps++;
-        struct kad_req body = { .from = kad_node(s, r->owner)->self.id, .target = r->target };
+        struct kad_req body = { .from = kad_node(s, r->op.owner)->self.id, .target = r->target };
         enum kad_msg type = r->purpose == KAD_FOR_VALUE ? KAD_MSG_FIND_VALUE_REQ : KAD_MSG_FIND_NODE_REQ;
-        uint64_t ctx = rec_ctx(s, i);
+        uint64_t ctx = kit_pool_ctx(&g->recs, i);
         unsigned round = (c[j].depth > r->waited ? c[j].depth : r->waited) + 1u;
-        send_rpc(s, r->owner, c[j].p.addr, type, r->lookup, &body, sizeof body, 0, ctx,
+        send_rpc(s, r->op.owner, c[j].p.addr, type, r->lookup, &body, sizeof body, ctx,
                  round < UINT8_MAX ? round : UINT8_MAX);
         r = rec_at(s, i);             /* net_rpc does not touch the pool, but stay safe */
         c = rec_cand(s, i);
@@ -988,10 +786,9 @@ static void start_tick(struct sim *s, node_t n)
     sim_timer(s, n, KAD_TIMER_TICK, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->tick_us) + 1, 0);
 }
 
+/* n comes up with the zeroed state the engine gives a fresh incarnation. */
 static void kad_join(struct sim *s, node_t n)
 {
-    struct kad_global *g = kad_g(s);
-    node_reset(g, n);
     struct kad_node *nd = kad_node(s, n);
     *nd = (struct kad_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
                              .phase = KAD_JOINING, .published_us = sim_now(s) };
@@ -1003,31 +800,22 @@ static void kad_join(struct sim *s, node_t n)
 
 static void join_retry(struct sim *s, node_t n)
 {
-    struct kad_global *g = kad_g(s);
-    struct kad_node *nd = kad_node(s, n);
-    unsigned e = nd->join_tries < KAD_JOIN_BACKOFF_MAX ? nd->join_tries : KAD_JOIN_BACKOFF_MAX;
-    if (nd->join_tries < UINT8_MAX)
-        nd->join_tries++;
-    sim_timer(s, n, KAD_TIMER_JOIN_RETRY, sim_jitter(s, g->timeout_us << e), 0);
+    int64_t delay = kit_backoff(s, &kad_node(s, n)->join, kad_g(s)->timeout_us);
+    sim_timer(s, n, KAD_TIMER_JOIN_RETRY, delay, 0);
 }
 
 /* Asks the introducer for contacts. The question or its answer may be lost: a watchdog asks
  * again after an RPC timeout, with the back-off of a failed join (as chord.c does). */
 static void join_ask(struct sim *s, node_t n)
 {
-    struct kad_node *nd = kad_node(s, n);
-    nd->asking = 1;
-    nd->join_epoch++;
-    sim_introducer_ask(s, n);
-    sim_timer(s, n, KAD_TIMER_JOIN_WATCHDOG, kad_g(s)->timeout_us, nd->join_epoch);
+    kit_join_ask(s, n, &kad_node(s, n)->join, KAD_TIMER_JOIN_WATCHDOG, kad_g(s)->timeout_us);
 }
 
 static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
 {
     struct kad_node *nd = kad_node(s, n);
-    if (nd->phase != KAD_JOINING || !nd->asking)
+    if (nd->phase != KAD_JOINING || !kit_join_answered(&nd->join))
         return;                       /* not joining, or a second answer to a repeated question */
-    nd->asking = 0;
     unsigned added = 0;
     for (uint32_t k = 0; k < b->count && k < INTRO_CONTACTS; k++)
         if (!addr_eq(b->contacts[k].addr, nd->self.addr)) {
@@ -1072,23 +860,21 @@ static void tick(struct sim *s, node_t n)
     int32_t expire = (int32_t)(g->expire_us / KAD_US_PER_S);
     int32_t repub = (int32_t)(g->republish_us / KAD_US_PER_S);
     int32_t refresh = (int32_t)(g->refresh_us / KAD_US_PER_S);
-    struct kad_vec *v = &g->vals[n];
+    struct kit_vec *v = &nd->vals;
     /* first the due values, then their republishing: a lookup that ends at once (no
      * contacts) edits v */
     struct kad_val *due = NULL;
     uint32_t ndue = 0;
     for (uint32_t j = 0; j < v->n;) {
-        struct kad_val *e = &v->v[j];
+        struct kad_val *e = (struct kad_val *)v->v + j;
         if (now - e->published_s >= expire) {
             vec_remove(v, e);
             continue;
         }
         if (now - e->touched_s >= repub) {
             e->touched_s = now;
-            if (!due && !(due = malloc((size_t)v->n * sizeof *due))) {
-                fprintf(stderr, "p2plab: kademlia: out of memory republishing %u values\n", v->n);
-                exit(1);
-            }
+            if (!due)
+                due = mem_calloc(v->n, sizeof *due, "kademlia values to republish");
             due[ndue++] = *e;
         }
         j++;
@@ -1098,9 +884,9 @@ static void tick(struct sim *s, node_t n)
     free(due);
     if (sim_now(s) - nd->published_us >= g->publish_us) {
         nd->published_us = sim_now(s);
-        const struct kad_vec *p = &g->pubs[n];
-        for (uint32_t j = 0; j < p->n; j++)
-            publish(s, n, p->v[j].key, now);
+        const struct kad_val *p = nd->pubs.v;
+        for (uint32_t j = 0; j < nd->pubs.n; j++)
+            publish(s, n, p[j].key, now);
     }
     unsigned low = KAD_BITS;
     for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
@@ -1119,7 +905,7 @@ static void on_find_req(struct sim *s, node_t n, const struct msg *m, bool value
     struct kad_global *g = kad_g(s);
     const struct kad_req *b = m->body;
     struct kad_nodes rep = { .from = kad_node(s, n)->self.id };
-    if (value && vec_find(&g->vals[n], b->target)) {
+    if (value && vec_find(&kad_node(s, n)->vals, b->target)) {
         reply_msg(s, n, m, KAD_MSG_VALUE_REP, &rep, KAD_NODES_LEN(0), 0);
         return;
     }
@@ -1130,9 +916,8 @@ static void on_find_req(struct sim *s, node_t n, const struct msg *m, bool value
 
 static void on_store_req(struct sim *s, node_t n, const struct msg *m)
 {
-    struct kad_global *g = kad_g(s);
     const struct kad_store *b = m->body;
-    struct kad_val *e = vec_put(&g->vals[n], b->key);
+    struct kad_val *e = vec_put(&kad_node(s, n)->vals, b->key);
     e->touched_s = now_s(s);
     if (b->published_s > e->published_s || e->published_s == 0)
         e->published_s = b->published_s;
@@ -1154,7 +939,7 @@ static void kad_on_message(struct sim *s, node_t n, const struct msg *m)
         switch (m->rpc->type) {
         case KAD_MSG_FIND_NODE_REQ:
         case KAD_MSG_FIND_VALUE_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) == KAD_NONE32)
+            if ((i = kit_pool_get(&kad_g(s)->recs, n, m->rpc->ctx[0])) == KIT_NONE)
                 break;
             if (m->type == KAD_MSG_VALUE_REP)
                 on_value_rep(s, m, i);
@@ -1198,7 +983,7 @@ static void kad_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
     case KAD_MSG_FIND_NODE_REQ:
     case KAD_MSG_FIND_VALUE_REQ:
         failed(s, n, rpc->dst);
-        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KAD_NONE32)
+        if ((i = kit_pool_get(&kad_g(s)->recs, n, rpc->ctx[0])) != KIT_NONE)
             on_lookup_timeout(s, rpc, i);
         break;
     default:                          /* STORE_REQ */
@@ -1222,8 +1007,8 @@ static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
             join_ask(s, n);
         break;
     case KAD_TIMER_JOIN_WATCHDOG:
-        if (nd->phase == KAD_JOINING && nd->asking && arg == nd->join_epoch) {
-            nd->asking = 0;
+        if (nd->phase == KAD_JOINING && kit_join_unanswered(&nd->join, arg)) {
+            nd->join.asking = 0;
             join_retry(s, n);         /* no answer from the introducer: ask again, later */
         }
         break;
@@ -1234,8 +1019,7 @@ static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
 
 static void kad_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t lookup_id)
 {
-    struct kad_global *g = kad_g(s);
-    if (vec_find(&g->vals[origin], key)) {
+    if (vec_find(&kad_node(s, origin)->vals, key)) {
         touch_bucket(s, origin, key);
         sim_lookup_done(s, lookup_id, OUTCOME_OK, sim_addr(s, origin), 0);
         return;
@@ -1247,8 +1031,7 @@ static void kad_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t look
  * every `publish`. */
 static void kad_insert(struct sim *s, node_t origin, uint64_t key)
 {
-    struct kad_global *g = kad_g(s);
-    struct kad_val *e = vec_put(&g->pubs[origin], key);
+    struct kad_val *e = vec_put(&kad_node(s, origin)->pubs, key);
     e->published_s = now_s(s);
     e->touched_s = now_s(s);
     publish(s, origin, key, now_s(s));
@@ -1290,15 +1073,15 @@ static void converge_seen(struct sim *s, node_t n, struct peer p)
     if (p.id == nd->self.id)
         return;
     unsigned i = kad_bucket_index(nd->self.id, p.id);
-    const struct peer *b = bucket(g, n, i);
+    const struct peer *b = bucket(g, nd, i);
     int j = b ? bucket_pos(b, nd->count[i], p.addr) : -1;
     if (j < 0 && nd->count[i] < g->k) {
-        bucket_append(g, nd, n, i, p);
+        bucket_append(g, nd, i, p);
         return;
     }
     struct peer tail = j >= 0 ? p : b[0];
-    bucket_drop(g, nd, n, i, j >= 0 ? (unsigned)j : 0);
-    bucket_append(g, nd, n, i, tail);
+    bucket_drop(g, nd, i, j >= 0 ? (unsigned)j : 0);
+    bucket_append(g, nd, i, tail);
 }
 
 /* lookup_step's node lookup, run at once over the current tables: the α requests in flight
@@ -1354,8 +1137,8 @@ static void converge_lookup(struct sim *s, node_t n, uint64_t target)
     }
 }
 
-/* Lays down the state the protocol's own joins reach (DESIGN §3 rule 2), with global
- * knowledge and no messages: the live nodes join one after another in a random order, each
+/* Lays down the state the protocol's own joins would reach, at t = 0 only (the one place a
+ * protocol may use global knowledge), with no messages: the live nodes join one after another in a random order, each
  * given up to INTRO_CONTACTS of the KAD_INTRO_MEMORY latest joiners, as the introducer does;
  * each then runs, at once over the current tables, its own-id lookup and refresh_far's
  * lookups (converge_lookup), both sides of every exchange updating their buckets. Bucket
@@ -1364,12 +1147,8 @@ static void converge_lookup(struct sim *s, node_t n, uint64_t target)
 static void kad_converge(struct sim *s)
 {
     struct kad_global *g = kad_g(s);
-    node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
-    if (!live || !v) {
-        fprintf(stderr, "p2plab: kademlia: out of memory converging %u nodes\n", g->cap);
-        exit(1);
-    }
+    node_t *live = mem_calloc(g->cap, sizeof *live, "kademlia's converged start");
+    struct converge_node *v = mem_calloc(g->cap, sizeof *v, "kademlia's converged start");
     size_t len = sim_converge_live(s, live, g->cap);
     size_t sorted = sim_converge_sorted(s, v, g->cap);
     SIM_ASSERT(sorted == len);
@@ -1377,8 +1156,7 @@ static void kad_converge(struct sim *s)
     int32_t refresh = (int32_t)(g->refresh_us / KAD_US_PER_S);
     for (size_t k = 0; k < len; k++) {
         node_t n = v[k].slot;
-        node_reset(g, n);
-        struct kad_node *nd = kad_node(s, n);
+        struct kad_node *nd = kad_node(s, n);         /* fresh, as the engine zeroed it */
         *nd = (struct kad_node){ .self = { .id = v[k].id, .addr = sim_addr(s, n) },
                                  .phase = KAD_JOINED,
                                  .published_us = -(int64_t)(gsl_rng_uniform(rng) * (double)g->publish_us) };
@@ -1386,11 +1164,7 @@ static void kad_converge(struct sim *s)
             nd->used_s[i] = -(int32_t)(gsl_rng_uniform(rng) * refresh);
     }
     /* the joins, in a random order */
-    node_t *order = malloc((len ? len : 1) * sizeof *order);
-    if (!order) {
-        fprintf(stderr, "p2plab: kademlia: out of memory converging %zu nodes\n", len);
-        exit(1);
-    }
+    node_t *order = mem_calloc(len, sizeof *order, "kademlia's converged start");
     memcpy(order, live, len * sizeof *order);
     gsl_ran_shuffle(rng, order, len, sizeof *order);
     for (size_t t = 1; t < len; t++) {
@@ -1432,12 +1206,12 @@ static void kad_converge(struct sim *s)
             closest_insert(best, &nb, g->k, (struct peer){ .id = v[j].id, .addr = { v[j].slot, 0 } }, key);
         int32_t touched = -(int32_t)(gsl_rng_uniform(rng) * repub);
         for (unsigned j = 0; j < nb; j++) {
-            struct kad_val *e = vec_put(&g->vals[best[j].addr.slot], key);
+            struct kad_val *e = vec_put(&kad_node(s, best[j].addr.slot)->vals, key);
             e->touched_s = touched;
             e->published_s = 0;
         }
         node_t publisher = v[gsl_rng_uniform_int(rng, len)].slot;
-        struct kad_val *e = vec_put(&g->pubs[publisher], key);
+        struct kad_val *e = vec_put(&kad_node(s, publisher)->pubs, key);
         e->published_s = 0;
         e->touched_s = 0;
     }
@@ -1460,34 +1234,31 @@ static size_t kad_msg_body_max(const struct proto_config *cfg)
     return max;
 }
 
+/* n's incarnation has ended: its vectors' buffers and its lookups in flight go. */
+static void kad_down(struct sim *s, node_t n)
+{
+    struct kad_node *nd = kad_node(s, n);
+    kit_vec_free(&nd->blocks);
+    kit_vec_free(&nd->vals);
+    kit_vec_free(&nd->pubs);
+    kit_pool_node_down(&kad_g(s)->recs, n);
+}
+
 static void kad_teardown(struct sim *s)
 {
     struct kad_global *g = kad_g(s);
     if (!g)
         return;
-    if (g->vals)
-        for (node_t n = 0; n < g->cap; n++)
-            free(g->vals[n].v);
-    if (g->pubs)
-        for (node_t n = 0; n < g->cap; n++)
-            free(g->pubs[n].v);
-    free(g->vals);
-    free(g->pubs);
-    free(g->blk);
-    free(g->bpeer);
-    free(g->bfail);
-    free(g->bnext);
-    free(g->rec);
-    free(g->cand);
+    for (node_t n = 0; n < g->cap; n++)   /* a slot that never came up, or went down, is zero */
+        kad_down(s, n);
+    kit_pool_free(&g->recs);
     free(g);
     sim_set_protocol_data(s, NULL);
 }
 
 static int kad_setup(struct sim *s, const struct proto_config *cfg)
 {
-    struct kad_global *g = calloc(1, sizeof *g);
-    if (!g)
-        return -1;
+    struct kad_global *g = mem_calloc(1, sizeof *g, "kademlia's configuration");
     sim_set_protocol_data(s, g);
     g->k = (uint32_t)cfg->v[KAD_P_K].i;
     g->alpha = (uint32_t)cfg->v[KAD_P_ALPHA].i;
@@ -1501,29 +1272,10 @@ static int kad_setup(struct sim *s, const struct proto_config *cfg)
     if (g->tick_us < 1)
         g->tick_us = 1;
     g->cap = sim_capacity(s);
+    g->blk_bytes = g->k * sizeof(struct peer) + ((g->k + 7) & ~(size_t)7);
     g->stride = 2 * g->k;
-    g->blk = malloc((size_t)g->cap * KAD_BITS * sizeof *g->blk);
-    g->blk_cap = g->cap * 4 + 64;
-    g->bpeer = malloc((size_t)g->blk_cap * g->k * sizeof *g->bpeer);
-    g->bfail = malloc((size_t)g->blk_cap * g->k);
-    g->bnext = malloc((size_t)g->blk_cap * sizeof *g->bnext);
-    g->vals = calloc(g->cap, sizeof *g->vals);
-    g->pubs = calloc(g->cap, sizeof *g->pubs);
-    g->rec_cap = 1024;
-    g->rec = calloc(g->rec_cap, sizeof *g->rec);
-    g->cand = calloc((size_t)g->rec_cap * g->stride, sizeof *g->cand);
-    if (!g->blk || !g->bpeer || !g->bfail || !g->bnext || !g->vals || !g->pubs || !g->rec ||
-        !g->cand) {
-        kad_teardown(s);
-        return -1;
-    }
-    memset(g->blk, 0xFF, (size_t)g->cap * KAD_BITS * sizeof *g->blk);
-    for (uint32_t b = 0; b < g->blk_cap; b++)
-        g->bnext[b] = b + 1 < g->blk_cap ? b + 1 : KAD_NONE32;
-    g->blk_free = 0;
-    for (uint32_t i = 0; i < g->rec_cap; i++)
-        g->rec[i] = (struct kad_rec){ .next = i + 1 < g->rec_cap ? i + 1 : KAD_NONE32 };
-    g->rec_free = 0;
+    kit_pool_init(&g->recs, sizeof(struct kad_rec) + g->stride * sizeof(struct kad_cand), 1024,
+                  g->cap, "kademlia lookups");
     sim_set_replicas(s, g->k);
     return 0;
 }
@@ -1549,4 +1301,5 @@ const struct protocol kademlia_protocol = {
     .converge = kad_converge,
     .insert = kad_insert,
     .teardown = kad_teardown,
+    .down = kad_down,
 };

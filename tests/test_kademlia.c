@@ -9,19 +9,11 @@
 
 #include <cmocka.h>
 
-#include "protocols/protocol.h"
+#include "protocols/kademlia_internal.h"
+#include "protocols/kit.h"
 
-/* Exported by protocols/kademlia.c for these tests. */
-extern const struct protocol kademlia_protocol;
-extern const char *const kad_msg_name[];
-unsigned kad_bucket_index(uint64_t self, uint64_t id);
-bool kad_closer(uint64_t a, uint64_t b, uint64_t key);
-uint64_t kad_bucket_random(uint64_t self, unsigned i, uint64_t r);
-size_t kad_wire_size(unsigned type, unsigned entries);
-
-/* Message types, in the order of kademlia.c's KAD_MESSAGES table. */
-enum { PING_REQ, PING_REP, STORE_REQ, STORE_REP, FIND_NODE_REQ, FIND_VALUE_REQ, NODES_REP,
-       VALUE_REP };
+/* The message types, made from kademlia.c's own list as KIT_MSG_TABLE makes them there. */
+enum kad_msg { KAD_MESSAGES(KIT_MSG_ENUM) KAD_MSG_COUNT };
 
 static void test_kademlia_bucket_index(void **state)
 {
@@ -60,14 +52,14 @@ static void test_kademlia_bucket_random(void **state)
 static void test_kademlia_wire_sizes(void **state)
 {
     (void)state;
-    assert_int_equal(kad_wire_size(PING_REQ, 0), 45);
-    assert_int_equal(kad_wire_size(FIND_NODE_REQ, 0), 53);
-    assert_int_equal(kad_wire_size(FIND_VALUE_REQ, 0), 53);
-    assert_int_equal(kad_wire_size(NODES_REP, 20), 45 + 1 + 20 * 14);
-    assert_int_equal(kad_wire_size(VALUE_REP, 0), 45 + 16);
-    assert_int_equal(kad_wire_size(STORE_REQ, 0), 45 + 20);
-    assert_string_equal(kad_msg_name[NODES_REP], "NODES_REP");
-    assert_string_equal(kad_msg_name[STORE_REP], "STORE_REP");
+    assert_int_equal(kad_wire_size(KAD_MSG_PING_REQ, 0), 45);
+    assert_int_equal(kad_wire_size(KAD_MSG_FIND_NODE_REQ, 0), 53);
+    assert_int_equal(kad_wire_size(KAD_MSG_FIND_VALUE_REQ, 0), 53);
+    assert_int_equal(kad_wire_size(KAD_MSG_NODES_REP, 20), 45 + 1 + 20 * 14);
+    assert_int_equal(kad_wire_size(KAD_MSG_VALUE_REP, 0), 45 + 16);
+    assert_int_equal(kad_wire_size(KAD_MSG_STORE_REQ, 0), 45 + 20);
+    assert_string_equal(kad_msg_name[KAD_MSG_NODES_REP], "KAD_MSG_NODES_REP");
+    assert_string_equal(kad_msg_name[KAD_MSG_STORE_REP], "KAD_MSG_STORE_REP");
 }
 
 static void test_kademlia_params(void **state)
@@ -88,11 +80,14 @@ static void test_kademlia_params(void **state)
     assert_true(kademlia_protocol.msg_body_max(&cfg) >= 16 + 20 * sizeof(struct peer));
 }
 
-/* The opening comment of kademlia.c: 360 bytes of slab per node. */
+/* The opening comment of kademlia.c: 472 bytes of slab per node, all of its state but the
+ * buffers of its vectors, and no state_size hook (no table sized from the configuration). */
 static void test_kademlia_bytes_per_node(void **state)
 {
     (void)state;
-    assert_int_equal(kademlia_protocol.node_state_size, 360);
+    assert_int_equal(kademlia_protocol.node_state_size, 472);
+    assert_null(kademlia_protocol.state_size);
+    assert_non_null(kademlia_protocol.down);
     assert_int_equal(kademlia_protocol.keys, KEYS_XOR);
     assert_non_null(kademlia_protocol.converge);
     assert_non_null(kademlia_protocol.insert);

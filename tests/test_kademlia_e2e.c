@@ -15,9 +15,10 @@ static double metric(const struct harness_cell *c, enum metric m) { return c->r.
 
 /* Kademlia's iterative lookup halves the distance to the key at least once per round and,
  * with k = 20 contacts per bucket, usually gains about log2 k bits (IPTPS 2002 §2.3 and the
- * §3 proof sketch: O(log N) rounds with a small constant); the brief's bound is mean rounds
- * <= ½·log2 N. Nothing fails, so every FIND_VALUE must return the value from one of the k
- * closest nodes. */
+ * §3 proof sketch: O(log N) rounds with a small constant). The bound checked here, mean rounds
+ * <= ½·log2 N, is Chord's mean path length (Stoica et al., SIGCOMM 2001 §6.3), which
+ * Kademlia, gaining several bits a round, must not exceed. Nothing fails, so every
+ * FIND_VALUE must return the value from one of the k closest nodes. */
 static void test_kademlia_e2e_path_length(void **state)
 {
     (void)state;
@@ -79,8 +80,8 @@ static void test_kademlia_e2e_churn_short_sessions(void **state)
 }
 
 /* Joining under 5% message loss: the introducer's question or answer may be lost, and a
- * joining node asks again after an RPC timeout, with back-off (DESIGN §2: failures show only
- * as timeouts). Every node joins: as many lookups are issued as without loss (within 3%; a
+ * joining node asks again after an RPC timeout, with back-off (a node learns of a loss only
+ * by a timeout). Every node joins: as many lookups are issued as without loss (within 3%; a
  * node issues lookups only once joined) and the routing tables are as full (within 10%). */
 static void test_kademlia_e2e_join_under_loss(void **state)
 {
@@ -125,8 +126,9 @@ static void test_kademlia_e2e_mass_crash(void **state)
     harness_free(cells, n);
 }
 
-/* DESIGN §3 rule 2: joining through the introducer must reach the lookup statistics of the
- * converged start, success and mean hops within 5%. converge replays the paper's joins with
+/* Joining through the introducer must reach the lookup statistics of the converged start,
+ * which lays down with global knowledge the state the joins would reach: success and mean
+ * hops within 5%. converge replays the paper's joins with
  * global knowledge and no messages (random join order; each node's own-id lookup and the
  * refresh of every bucket farther than its closest neighbour, computed over the tables as
  * they stand, both sides of every exchange updating their k-buckets with least-recently-seen
