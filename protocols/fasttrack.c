@@ -1486,7 +1486,7 @@ static int ftrack_setup(struct sim *s, const struct proto_config *cfg)
         return -1;
     }
     g->cap = sim_capacity(s);
-    g->salt = gsl_rng_get(sim_rng(s)) << 32 ^ gsl_rng_get(sim_rng(s));
+    g->salt = kit_rand64(s);
     sim_set_protocol_data(s, g);
     g->live = mem_calloc(g->cap, sizeof *g->live, "the fasttrack gauges' scratch");
     kit_pool_init(&g->recs, sizeof(struct ftrack_rec), 1024, g->cap, "fasttrack searches");

@@ -594,12 +594,6 @@ static struct gnut_desc *descs(struct sim *s, node_t n)
     return (struct gnut_desc *)(hosts(s, n) + gg(s)->hsize);
 }
 
-static uint64_t rand64(struct sim *s)
-{
-    uint64_t hi = gsl_rng_get(sim_rng(s));   /* two statements: C leaves the order of */
-    uint64_t lo = gsl_rng_get(sim_rng(s));   /* calls within one expression unspecified */
-    return (hi << 32) ^ lo;
-}
 
 static void send_msg(struct sim *s, node_t n, struct addr to, enum gnut_msg type, uint32_t lookup,
                      const void *body, size_t len, unsigned items)
@@ -1062,7 +1056,7 @@ static void send_ping_round(struct sim *s, node_t n)
 {
     struct gnut_global *g = gg(s);
     struct gnut_node *nd = gnode(s, n);
-    struct gnut_desc_hdr p = { .id = rand64(s), .ttl = (uint8_t)g->ping_ttl, .hops = 0 };
+    struct gnut_desc_hdr p = { .id = kit_rand64(s), .ttl = (uint8_t)g->ping_ttl, .hops = 0 };
     desc_record(s, n, p.id, nd->self.addr, false);
     const struct gnut_nbr *v = nbrs(s, n);
     for (uint16_t i = 0; i < nd->degree; i++)
@@ -1073,7 +1067,7 @@ static void send_ping_round(struct sim *s, node_t n)
 static void ping_one(struct sim *s, node_t n, struct addr to)
 {
     struct gnut_global *g = gg(s);
-    struct gnut_desc_hdr p = { .id = rand64(s), .ttl = (uint8_t)g->ping_ttl, .hops = 0 };
+    struct gnut_desc_hdr p = { .id = kit_rand64(s), .ttl = (uint8_t)g->ping_ttl, .hops = 0 };
     desc_record(s, n, p.id, gnode(s, n)->self.addr, false);
     send_rpc(s, n, to, GNUT_MSG_PING, LOOKUP_NONE, &p, sizeof p, 0, 0, 0);
 }
@@ -1236,7 +1230,7 @@ static void gnut_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t loo
     r->phase = GNUT_S_COLLECT;
     r->key = key;
     r->lookup = lookup_id;
-    r->desc = rand64(s);
+    r->desc = kit_rand64(s);
     desc_record(s, origin, r->desc, nd->self.addr, false);
     struct gnut_query q = { .h = { .id = r->desc, .ttl = (uint8_t)g->ttl, .hops = 0 }, .key = key };
     const struct gnut_nbr *v = nbrs(s, origin);
@@ -1383,7 +1377,7 @@ static void search_probe(struct sim *s, node_t n, uint32_t i)
         }
         h->sent_us = sim_now(s);
         if (!h->fw) {
-            struct gnut_desc_hdr p = { .id = rand64(s), .ttl = 1, .hops = 0 };
+            struct gnut_desc_hdr p = { .id = kit_rand64(s), .ttl = 1, .hops = 0 };
             send_rpc(s, n, h->who.addr, GNUT_MSG_PROBE_REQ, r->lookup, &p, sizeof p, 0,
                      rec_ctx(s, i), k);
         } else {
@@ -1394,7 +1388,7 @@ static void search_probe(struct sim *s, node_t n, uint32_t i)
                 probed++;
                 continue;
             }
-            struct gnut_push p = { .h = { .id = rand64(s), .ttl = (uint8_t)g->ttl, .hops = 0 },
+            struct gnut_push p = { .h = { .id = kit_rand64(s), .ttl = (uint8_t)g->ttl, .hops = 0 },
                                    .servent = h->servent, .to = nd->self,
                                    .token = rec_ctx(s, i), .hit = k };
             send_msg(s, n, route->from, GNUT_MSG_PUSH, r->lookup, &p, sizeof p, 0);

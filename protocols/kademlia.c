@@ -120,7 +120,7 @@ static const struct param kad_params[] = {
 
 /* KAD_MESSAGES, with the sizes on the wire and where they come from, is in
  * kademlia_internal.h, for the tests. */
-KIT_MSG_TABLE(kad, KAD, KAD_MESSAGES, KAD_WIRE_IP_UDP + KAD_WIRE_HEADER);
+KIT_MSG_TABLES(kad, KAD, KAD_MESSAGES, KAD_WIRE_IP_UDP + KAD_WIRE_HEADER);
 
 /* Bodies: a tagged union, the tag being the message type. Every body starts with the sender's
  * node id (the header's; the address is the datagram's source). */
@@ -254,12 +254,6 @@ static struct kad_global *kad_g(struct sim *s) { return sim_protocol_data(s); }
 static struct kad_node *kad_node(struct sim *s, node_t n) { return sim_state(s, n); }
 static int32_t now_s(struct sim *s) { return (int32_t)(sim_now(s) / KAD_US_PER_S); }
 
-static uint64_t rand64(struct sim *s)
-{
-    uint64_t hi = gsl_rng_get(sim_rng(s));   /* two statements: C leaves the order of */
-    uint64_t lo = gsl_rng_get(sim_rng(s));   /* calls within one expression unspecified */
-    return (hi << 32) ^ lo;
-}
 
 /* A request with no list, under the RPC timeout. */
 static void send_rpc(struct sim *s, node_t n, struct addr to, enum kad_msg type, uint32_t lookup,
@@ -840,7 +834,7 @@ static void refresh_far(struct sim *s, node_t n)
             low = i;
     for (unsigned i = low + 1; i < KAD_BITS; i++)
         lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
-                                    kad_bucket_random(nd->self.id, i, rand64(s)), LOOKUP_NONE));
+                                    kad_bucket_random(nd->self.id, i, kit_rand64(s)), LOOKUP_NONE));
 }
 
 /* STOREs key from n: a node lookup for it, then STORE RPCs (lookup_finish). */
@@ -895,7 +889,7 @@ static void tick(struct sim *s, node_t n)
     for (unsigned i = low; i < KAD_BITS; i++)
         if (now - nd->used_s[i] >= refresh)
             lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
-                                        kad_bucket_random(nd->self.id, i, rand64(s)), LOOKUP_NONE));
+                                        kad_bucket_random(nd->self.id, i, kit_rand64(s)), LOOKUP_NONE));
 }
 
 /* ==== requests ============================================================================ */
@@ -1184,7 +1178,7 @@ static void kad_converge(struct sim *s)
             if (nd->count[i])
                 low = i;
         for (unsigned i = low + 1; i < KAD_BITS; i++)
-            converge_lookup(s, n, kad_bucket_random(nd->self.id, i, rand64(s)));
+            converge_lookup(s, n, kad_bucket_random(nd->self.id, i, kit_rand64(s)));
     }
     free(order);
     /* values: the k closest of each key; the smallest aligned block around the key holding

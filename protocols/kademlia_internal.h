@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocols/kit.h"
 #include "protocols/protocol.h"
 
 /* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Kademlia
@@ -22,8 +23,8 @@
 #define KAD_WIRE_CONTACT 14
 #define KAD_WIRE_COUNT 1
 
-/* X(type, fixed payload bytes, bytes per list entry) on the wire, for KIT_MSG_TABLE
- * (protocols/kit.h), which makes enum kad_msg, kad_msg_name[] and the size table of them */
+/* X(type, fixed payload bytes, bytes per list entry) on the wire: enum kad_msg below, and the
+ * names and wire table in kademlia.c (KIT_MSG_TABLES, protocols/kit.h) */
 #define KAD_MESSAGES(X)                                                                        \
     /* liveness probe of a bucket's least recently seen contact, and its answer */             \
     X(KAD_MSG_PING_REQ, 0, 0)                                                                  \
@@ -41,7 +42,8 @@
     X(KAD_MSG_VALUE_REP, KAD_WIRE_KEY + KAD_WIRE_VALUE, 0)
 
 extern const struct protocol kademlia_protocol;
-extern const char *const kad_msg_name[];              /* indexed by message type */
+enum kad_msg { KAD_MESSAGES(KIT_MSG_ENUM) KAD_MSG_COUNT };
+extern const char *const kad_msg_name[KAD_MSG_COUNT];   /* indexed by message type */
 /* Bytes on the wire of a message of `type` carrying `entries` contacts. */
 uint32_t kad_wire_size(unsigned type, size_t entries);
 

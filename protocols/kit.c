@@ -172,6 +172,15 @@ bool kit_join_unanswered(const struct kit_join *j, uint64_t arg)
     return j->asking && arg == j->epoch;
 }
 
+/* ==== randomness ========================================================================= */
+
+uint64_t kit_rand64(struct sim *s)
+{
+    uint64_t hi = gsl_rng_get(sim_rng(s));
+    uint64_t lo = gsl_rng_get(sim_rng(s));
+    return (hi << 32) ^ lo;
+}
+
 /* ==== vectors ============================================================================ */
 
 void kit_vec_reserve(struct kit_vec *v, uint32_t want, size_t elem, const char *what)

@@ -183,6 +183,12 @@ void kit_vec_free(struct kit_vec *v);
 /* The first position whose 64-bit key (at offset 0 of each element) is >= key. */
 uint32_t kit_vec_lower_bound(const struct kit_vec *v, size_t elem, uint64_t key);
 
+/* ==== randomness ========================================================================= */
+
+/* 64 random bits from the protocol's stream: two 32-bit draws, the high word first (in two
+ * statements: C leaves the order of two calls within one expression unspecified). */
+uint64_t kit_rand64(struct sim *s);
+
 /* ==== time =============================================================================== */
 
 /* Milliseconds since the start, 64-bit: a scenario may last a year. */

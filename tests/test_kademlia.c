@@ -12,9 +12,6 @@
 #include "protocols/kademlia_internal.h"
 #include "protocols/kit.h"
 
-/* The message types, made from kademlia.c's own list as KIT_MSG_TABLE makes them there. */
-enum kad_msg { KAD_MESSAGES(KIT_MSG_ENUM) KAD_MSG_COUNT };
-
 static void test_kademlia_bucket_index(void **state)
 {
     (void)state;
