@@ -2,9 +2,9 @@
  *
  * Nodes fall into k affinity groups, group = id mod k (k = ⌈√N⌉ by default, fixed for the
  * run); a key belongs to group key mod k. Each node keeps (1) its affinity-group view: every
- * member it knows, with the member's heartbeat counter, when that counter last advanced and an
- * RTT where measured; (2) c contacts in every foreign group, preferring low measured RTT;
- * (3) the file tuples of its own group: key -> home node, with a version.
+ * member it knows, with the member's heartbeat counter and when that counter last advanced;
+ * (2) c contacts in every foreign group, preferring low measured RTT; (3) the file tuples of
+ * its own group: key -> home node, with a version.
  *
  * Files. A key is homed at the member of its group numerically closest to it (circular 64-bit
  * distance); the tuple (key, home) is held by every member of the group. An insert goes to a
@@ -53,21 +53,25 @@
  * (start: join) go to a contact in the key's group, or through a member of the origin's group
  * that has one.
  *
- * Memory. The engine's slab holds struct kelips_node: 80 bytes per node. Protocol-owned
- * arrays add, per node slot, k·c contacts of 20 bytes (16-byte peer + 4-byte RTT), the group
- * view at 32 bytes per member and the tuples at 32 bytes each, plus 24 bytes of array headers:
- * with k = √N, c = 2 and keys = N that is about 80 + 40√N + 32√N + 32√N bytes (≈ 13 KB at
- * N = 16,384). Lookups in flight are records in a pool with a free list (struct kelips_rec,
- * 432 bytes), named in RPC contexts by index and generation.
+ * Memory. The engine's slab holds struct kelips_node: 120 bytes per node slot, reached only
+ * through sim_state. Each node up owns, besides, its contact table of k·c slots of 20 bytes
+ * (16-byte peer + 4-byte RTT; allocated when it joins, since k = auto depends on the scenario's
+ * N, which the state_size hook cannot see), its group view at 32 bytes per member and its
+ * tuples at 32 bytes each, all freed when it goes down: with k = √N, c = 2 and keys = N that is
+ * about 120 + 40√N + 32√N + 32√N bytes (≈ 13 KB at N = 16,384). Lookups in flight are records
+ * of a kit pool (struct kelips_rec, 440 bytes), named in RPC contexts by index and generation.
  *
  * Not modelled: graceful leave is a crash (the group learns by heartbeat timeout); files are
  * not replicated beyond the home (the oracle judges the home). */
-#include "protocols/protocol.h"
+#include "protocols/kelips_internal.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "protocols/kit.h"
+#include "sim/mem.h"
 
 /* ==== constants =========================================================================== */
 
@@ -80,7 +84,6 @@
 #define KELIPS_MSG_MAX 1472           /* a gossip datagram never exceeds one Ethernet MTU */
 #define KELIPS_RTT_UNKNOWN UINT32_MAX
 #define KELIPS_NONE32 UINT32_MAX
-#define KELIPS_JOIN_BACKOFF_MAX 6
 #define KELIPS_FOUND_TRIES 3          /* introducer rounds before a joiner founds its group */
 #define KELIPS_INSERT_FORWARDS 2      /* hand-ons of an insert by members without a contact */
 #define KELIPS_HELPERS 4              /* CONTACTS_REQ a lookup may send */
@@ -144,88 +147,25 @@ static const struct param kelips_params[] = {
 
 /* ==== messages ============================================================================ */
 
-/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Kelips header
- * of 8 B: type (1), flags (1), reserved (2), request or lookup id (4). A contact is an IPv4
- * address, a port and the 8-byte identifier (14 B); an address alone is 6 B. A member entry is
- * a contact and its 4-byte heartbeat counter (18 B); a file tuple is the 8-byte key, the home's
- * contact and a 4-byte version (26 B); a count is 1 B (2 B for a page offset or total). */
-#define KELIPS_WIRE_IP_UDP 28
-#define KELIPS_WIRE_HEADER 8
-#define KELIPS_WIRE_KEY 8
-#define KELIPS_WIRE_ADDR 6
-#define KELIPS_WIRE_CONTACT 14
-#define KELIPS_WIRE_HB 4
-#define KELIPS_WIRE_MEMBER (KELIPS_WIRE_CONTACT + KELIPS_WIRE_HB)
-#define KELIPS_WIRE_TUPLE (KELIPS_WIRE_KEY + KELIPS_WIRE_CONTACT + 4)
-#define KELIPS_WIRE_FLAG 1
-#define KELIPS_WIRE_COUNT 1
-#define KELIPS_WIRE_COUNT16 2
+/* The list and its sizes on the wire are in kelips_internal.h. */
+KIT_MSG_TABLE(kelips, KELIPS, KELIPS_MESSAGES, KELIPS_WIRE_IP_UDP + KELIPS_WIRE_HEADER);
 
-/* X(name, fixed payload bytes); list entries are added by kelips_wire_size from their kind */
-#define KELIPS_MESSAGES(X)                                                                     \
-    /* the sender's entry, member and tuple counts; then members and tuples */                \
-    X(GOSSIP, KELIPS_WIRE_MEMBER + 2 * KELIPS_WIRE_COUNT)                                      \
-    /* join snapshot: the joiner's entry, page kind, group, offset */                          \
-    X(JOIN_REQ, KELIPS_WIRE_MEMBER + KELIPS_WIRE_FLAG + 2 * KELIPS_WIRE_COUNT16)               \
-    /* page kind, total, next offset, count; then members, contacts or tuples */               \
-    X(JOIN_REP, KELIPS_WIRE_FLAG + 2 * KELIPS_WIRE_COUNT16 + KELIPS_WIRE_COUNT)                 \
-    /* insert a key: the receiver picks its home */                                            \
-    /* insert a key: the receiver picks its home, or forwards to its contact in the key's     \
-     * group (the key, a forward count) */                                                     \
-    X(INSERT_REQ, KELIPS_WIRE_KEY + KELIPS_WIRE_COUNT)                                         \
-    X(INSERT_REP, KELIPS_WIRE_CONTACT)                                                         \
-    /* one tuple, told directly: to a new home, or to the home it replaces */                  \
-    X(TUPLE, 0)                                                                                \
-    /* "your tuple for key?" */                                                                \
-    X(FIND_REQ, KELIPS_WIRE_KEY)                                                               \
-    /* found, is-home flags, the home, backup members */                                       \
-    X(FIND_REP, 2 * KELIPS_WIRE_FLAG + KELIPS_WIRE_CONTACT + KELIPS_WIRE_COUNT)                \
-    /* "are you home for key?", with the addresses that timed out during this lookup */        \
-    X(HOME_REQ, KELIPS_WIRE_KEY + KELIPS_WIRE_COUNT)                                           \
-    /* yes/no + the member believed home */                                                    \
-    X(HOME_REP, KELIPS_WIRE_FLAG + KELIPS_WIRE_CONTACT)                                        \
-    /* "your contacts in group g?" and the list */                                             \
-    X(CONTACTS_REQ, KELIPS_WIRE_COUNT16)                                                       \
-    X(CONTACTS_REP, KELIPS_WIRE_COUNT)                                                         \
-    /* RTT probe and liveness check of a contact */                                            \
-    X(PING_REQ, 0)                                                                             \
-    X(PING_REP, 0)
-
-enum kelips_msg {
-#define KELIPS_MSG_ENUM(name, fixed) KELIPS_MSG_##name,
-    KELIPS_MESSAGES(KELIPS_MSG_ENUM)
-#undef KELIPS_MSG_ENUM
-    KELIPS_MSG_COUNT
-};
-
-extern const char *const kelips_msg_name[KELIPS_MSG_COUNT];   /* for traces and tests */
-const char *const kelips_msg_name[KELIPS_MSG_COUNT] = {
-#define KELIPS_MSG_NAME(name, fixed) #name,
-    KELIPS_MESSAGES(KELIPS_MSG_NAME)
-#undef KELIPS_MSG_NAME
-};
-
-static const uint16_t kelips_msg_fixed[KELIPS_MSG_COUNT] = {
-#define KELIPS_MSG_FIXED(name, fixed) fixed,
-    KELIPS_MESSAGES(KELIPS_MSG_FIXED)
-#undef KELIPS_MSG_FIXED
-};
-
-/* What a list carries, for the wire size. */
+/* What a message's lists carry, for the wire size. */
 struct kelips_wire_items {
     unsigned members, contacts, tuples, addrs;
 };
 
-size_t kelips_wire_size(unsigned type, unsigned members, unsigned contacts, unsigned tuples,
-                        unsigned addrs);
+static size_t items_bytes(struct kelips_wire_items w)
+{
+    return (size_t)w.members * KELIPS_WIRE_MEMBER + (size_t)w.contacts * KELIPS_WIRE_CONTACT +
+           (size_t)w.tuples * KELIPS_WIRE_TUPLE + (size_t)w.addrs * KELIPS_WIRE_ADDR;
+}
 
-/* Bytes on the wire of a message of `type` with the given list entries. */
 size_t kelips_wire_size(unsigned type, unsigned members, unsigned contacts, unsigned tuples,
                         unsigned addrs)
 {
-    return KELIPS_WIRE_IP_UDP + KELIPS_WIRE_HEADER + kelips_msg_fixed[type] +
-           (size_t)members * KELIPS_WIRE_MEMBER + (size_t)contacts * KELIPS_WIRE_CONTACT +
-           (size_t)tuples * KELIPS_WIRE_TUPLE + (size_t)addrs * KELIPS_WIRE_ADDR;
+    return kit_wire_size(&kelips_msgs, type, 0) +
+           items_bytes((struct kelips_wire_items){ members, contacts, tuples, addrs });
 }
 
 /* Bodies: a tagged union, the tag being the message type. Lists are sent only up to their
@@ -318,14 +258,13 @@ enum kelips_phase { KELIPS_OUT, KELIPS_JOINING, KELIPS_JOINED };
 /* One member of the affinity-group view. */
 struct kelips_member {
     struct peer p;
+    int64_t heard_ms;                 /* when hb last advanced (tombstone: when dropped), ms */
     uint32_t hb;                      /* highest heartbeat counter heard */
-    uint32_t heard_ms;                /* when hb last advanced (tombstone: when dropped), ms */
-    uint32_t rtt_us;                  /* measured RTT, KELIPS_RTT_UNKNOWN if never */
     uint8_t fresh;                    /* rounds left to gossip it first */
     uint8_t dead;                     /* tombstone: dropped, ignored unless hb advances */
     uint16_t pad;
 };
-_Static_assert(sizeof(struct kelips_member) == 32, "update the figure in the opening comment");
+_Static_assert(sizeof(struct kelips_member) == KELIPS_MEMBER_BYTES, "update kelips_internal.h");
 
 /* One file tuple of the group. */
 struct kelips_tuple {
@@ -335,47 +274,43 @@ struct kelips_tuple {
     uint8_t fresh;                    /* rounds left to gossip it */
     uint8_t pad[3];
 };
-_Static_assert(sizeof(struct kelips_tuple) == 32, "update the figure in the opening comment");
+_Static_assert(sizeof(struct kelips_tuple) == KELIPS_TUPLE_BYTES, "update kelips_internal.h");
 
-/* A growable per-slot array (view or tuples); its buffer survives the slot's incarnations. */
-struct kelips_vec {
-    void *v;
-    uint32_t n, cap;
-};
-
-/* One node, in the engine's slab (zeroed at every join). */
+/* One node, in the engine's slab (zeroed when its slot comes up). The buffers it points to are
+ * this incarnation's, freed when it goes down (kelips_down). */
 struct kelips_node {
     struct peer self;
     struct peer cand;                 /* a contact candidate offered by gossip, to probe */
+    struct peer join_from;            /* the member the snapshot comes from */
+    struct peer *contacts;            /* k x c contacts (slot NODE_NONE: empty), then their k x c
+                                         measured RTTs in us: contacts_of, crtt_of */
+    struct kit_vec view;              /* struct kelips_member: the group view, tombstones too */
+    struct kit_vec tup;               /* struct kelips_tuple: the group's tuples, sorted by key */
     uint32_t group;                   /* id mod k */
     uint32_t hb;                      /* own heartbeat counter */
     uint32_t ncontacts;               /* contacts held, all groups */
     uint32_t probe_next;              /* round-robin cursor over contact slots */
     uint32_t refill_next;             /* round-robin cursor over groups short of contacts */
     uint32_t join_offset;             /* snapshot page being fetched */
-    struct peer join_from;            /* the member the snapshot comes from */
+    struct kit_join join;             /* tries: failed join attempts, for the back-off */
     uint8_t phase;                    /* enum kelips_phase */
     uint8_t join_kind;                /* enum kelips_page being fetched */
-    uint8_t join_tries;
     uint8_t timers;                   /* round timer armed */
 };
-#define KELIPS_NODE_BYTES 80
-_Static_assert(sizeof(struct kelips_node) == KELIPS_NODE_BYTES, "update the figure in the opening comment");
+_Static_assert(sizeof(struct kelips_node) == KELIPS_NODE_BYTES, "update kelips_internal.h");
+_Static_assert(sizeof(struct peer) + sizeof(uint32_t) == KELIPS_CONTACT_BYTES,
+               "update kelips_internal.h");
 
 enum kelips_rec_phase {
-    KELIPS_REC_FREE,
-    KELIPS_REC_ASK,                   /* asking cand[pos] for its tuple */
+    KELIPS_REC_ASK = 1,               /* asking cand[pos] for its tuple */
     KELIPS_REC_HOME,                  /* confirming with cand[pos] */
     KELIPS_REC_CONTACTS,              /* asking a group member for contacts */
 };
 
-/* A lookup in flight at its origin. */
+/* A lookup in flight at its origin (op.owner), a record of the pool g->recs. */
 struct kelips_rec {
+    struct kit_op op;
     uint64_t key;
-    node_t owner;
-    uint32_t owner_inc;
-    uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
-    uint32_t next;                    /* free list */
     uint32_t lookup;
     uint32_t group;                   /* the key's group */
     uint16_t hops;                    /* remote nodes whose answer was used */
@@ -385,13 +320,12 @@ struct kelips_rec {
     uint8_t extra;                    /* members added after missing tuples (multi-hop) */
     uint8_t not_found;                /* someone answered without the tuple */
     uint8_t helpers;                  /* CONTACTS_REQ sent */
-    uint8_t pad;
     uint8_t nasked;
     struct peer cand[KELIPS_CANDS];
     struct addr dead[KELIPS_DEAD_MAX];
     struct peer asked[KELIPS_ASKED_MAX]; /* homes asked, which answered "no" */
 };
-_Static_assert(sizeof(struct kelips_rec) == 432, "update the figure in the opening comment");
+_Static_assert(sizeof(struct kelips_rec) == 440, "update the figure in the opening comment");
 
 /* The protocol's global data for one run. */
 struct kelips_global {
@@ -403,12 +337,7 @@ struct kelips_global {
     uint32_t gfan, cfan, budget, msg_bytes, item_rounds, fallback;
     uint32_t tuple_sends;             /* a new tuple is sent item_rounds x gfan times */
     node_t cap;
-    struct peer *cpeer;               /* cap x k x c contacts; slot NODE_NONE: empty */
-    uint32_t *crtt;                   /* cap x k x c measured RTTs, us */
-    struct kelips_vec *view;          /* cap views (struct kelips_member) */
-    struct kelips_vec *tup;           /* cap tuple tables (struct kelips_tuple), sorted by key */
-    struct kelips_rec *rec;
-    uint32_t rec_cap, rec_free;
+    struct kit_pool recs;             /* lookups in flight (struct kelips_rec) */
     unsigned char *scratch;           /* one gossip body */
 };
 
@@ -425,23 +354,19 @@ static const char *const kelips_counters[] = { [KELIPS_C_HB_DROPS] = "hb_drops",
 static struct kelips_global *kg(struct sim *s) { return sim_protocol_data(s); }
 static struct kelips_node *knode(struct sim *s, node_t n) { return sim_state(s, n); }
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
-static uint32_t now_ms(struct sim *s) { return (uint32_t)(sim_now(s) / 1000); }
 
-static struct kelips_member *view_of(struct kelips_global *g, node_t n) { return g->view[n].v; }
-static struct kelips_tuple *tup_of(struct kelips_global *g, node_t n) { return g->tup[n].v; }
-static struct peer *contacts_of(struct kelips_global *g, node_t n, uint32_t grp)
+static struct kelips_member *view_of(const struct kelips_node *nd) { return nd->view.v; }
+static struct kelips_tuple *tup_of(const struct kelips_node *nd) { return nd->tup.v; }
+static struct peer *contacts_of(const struct kelips_global *g, const struct kelips_node *nd,
+                                uint32_t grp)
 {
-    return g->cpeer + ((size_t)n * g->k + grp) * g->c;
+    return nd->contacts + (size_t)grp * g->c;
 }
-static uint32_t *crtt_of(struct kelips_global *g, node_t n, uint32_t grp)
+static uint32_t *crtt_of(const struct kelips_global *g, const struct kelips_node *nd, uint32_t grp)
 {
-    return g->crtt + ((size_t)n * g->k + grp) * g->c;
+    return (uint32_t *)(nd->contacts + (size_t)g->k * g->c) + (size_t)grp * g->c;
 }
 
-uint64_t kelips_ring_dist(uint64_t a, uint64_t b);
-bool kelips_closer(uint64_t a, uint64_t b, uint64_t key);
-
-/* Circular distance on the 64-bit ring. */
 uint64_t kelips_ring_dist(uint64_t a, uint64_t b)
 {
     uint64_t d = a - b;
@@ -465,52 +390,34 @@ static bool addr_in(const struct addr *set, unsigned n, struct addr a)
     return false;
 }
 
-static void vec_reserve(struct kelips_vec *v, uint32_t want, size_t elem)
+/* The kit's wrappers, bound to Kelips's table; list bytes are counted by kind. */
+static struct kit_out out_of(enum kelips_msg type, uint32_t lookup, const void *body, size_t len,
+                             struct kelips_wire_items w)
 {
-    if (want <= v->cap)
-        return;
-    uint32_t cap = v->cap ? v->cap : 8;
-    while (cap < want)
-        cap *= 2;
-    void *p = realloc(v->v, (size_t)cap * elem);
-    if (!p) {
-        fprintf(stderr, "p2plab: kelips: out of memory growing a table to %u entries\n", cap);
-        exit(1);
-    }
-    v->v = p;
-    v->cap = cap;
-}
-
-static struct out make_out(enum kelips_msg type, uint32_t lookup, const void *body, size_t len,
-                           struct kelips_wire_items w)
-{
-    return (struct out){ .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                         .size = (uint32_t)kelips_wire_size(type, w.members, w.contacts,
-                                                            w.tuples, w.addrs),
-                         .lookup = lookup, .body = body, .len = (uint32_t)len };
+    return (struct kit_out){ .type = type, .lookup = lookup, .body = body, .len = len,
+                             .extra = items_bytes(w) };
 }
 
 static void send_msg(struct sim *s, node_t n, struct addr to, enum kelips_msg type,
                      uint32_t lookup, const void *body, size_t len, struct kelips_wire_items w)
 {
-    struct out o = make_out(type, lookup, body, len, w);
-    net_send(s, n, to, &o);
+    struct kit_out o = out_of(type, lookup, body, len, w);
+    kit_send(s, &kelips_msgs, n, to, &o);
 }
 
 static void send_rpc(struct sim *s, node_t n, struct addr to, enum kelips_msg type,
                      uint32_t lookup, const void *body, size_t len, struct kelips_wire_items w,
                      uint64_t ctx0, uint64_t ctx1)
 {
-    struct out o = make_out(type, lookup, body, len, w);
-    net_rpc(s, n, to, &o, kg(s)->rpc_us, ctx0, ctx1);
+    struct kit_out o = out_of(type, lookup, body, len, w);
+    kit_rpc(s, &kelips_msgs, n, to, &o, kg(s)->rpc_us, ctx0, ctx1);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum kelips_msg type,
                       const void *body, size_t len, struct kelips_wire_items w)
 {
-    struct out o = make_out(type, req->lookup, body, len, w);
-    o.cat = req->cat;
-    net_reply(s, n, req, &o);
+    struct kit_out o = out_of(type, req->lookup, body, len, w);
+    kit_reply(s, &kelips_msgs, n, req, &o);
 }
 
 #define KW_NONE ((struct kelips_wire_items){ 0, 0, 0, 0 })
@@ -518,26 +425,26 @@ static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum kelip
 /* ==== the group view ====================================================================== */
 
 /* Index of a in n's view (tombstones included), or -1. */
-static int view_find(struct kelips_global *g, node_t n, struct addr a)
+static int view_find(const struct kelips_node *nd, struct addr a)
 {
-    const struct kelips_member *v = view_of(g, n);
-    for (uint32_t i = 0; i < g->view[n].n; i++)
+    const struct kelips_member *v = view_of(nd);
+    for (uint32_t i = 0; i < nd->view.n; i++)
         if (addr_eq(v[i].p.addr, a))
             return (int)i;
     return -1;
 }
 
-static bool view_live(struct kelips_global *g, node_t n, struct addr a)
+static bool view_live(const struct kelips_node *nd, struct addr a)
 {
-    int i = view_find(g, n, a);
-    return i >= 0 && !view_of(g, n)[i].dead;
+    int i = view_find(nd, a);
+    return i >= 0 && !view_of(nd)[i].dead;
 }
 
-static uint32_t view_live_count(const struct kelips_global *g, node_t n)
+static uint32_t view_live_count(const struct kelips_node *nd)
 {
-    const struct kelips_member *v = g->view[n].v;
+    const struct kelips_member *v = view_of(nd);
     uint32_t m = 0;
-    for (uint32_t i = 0; i < g->view[n].n; i++)
+    for (uint32_t i = 0; i < nd->view.n; i++)
         m += !v[i].dead;
     return m;
 }
@@ -547,11 +454,10 @@ static uint32_t view_live_count(const struct kelips_global *g, node_t n)
 static struct peer closest_member(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
                                   unsigned nskip)
 {
-    struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
     struct peer best = nd->self;
-    const struct kelips_member *v = view_of(g, n);
-    for (uint32_t i = 0; i < g->view[n].n; i++) {
+    const struct kelips_member *v = view_of(nd);
+    for (uint32_t i = 0; i < nd->view.n; i++) {
         if (v[i].dead || addr_in(skip, nskip, v[i].p.addr))
             continue;
         if (kelips_closer(v[i].p.id, best.id, key))
@@ -564,12 +470,12 @@ static struct peer closest_member(struct sim *s, node_t n, uint64_t key, const s
 static unsigned closest_members(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
                                 unsigned nskip, struct peer *out, unsigned max)
 {
-    struct kelips_global *g = kg(s);
-    const struct kelips_member *v = view_of(g, n);
+    struct kelips_node *nd = knode(s, n);
+    const struct kelips_member *v = view_of(nd);
     unsigned m = 0;
-    for (uint32_t i = 0; i <= g->view[n].n; i++) {
+    for (uint32_t i = 0; i <= nd->view.n; i++) {
         struct peer p;
-        if (i == g->view[n].n) {
+        if (i == nd->view.n) {
             p = knode(s, n)->self;
         } else {
             if (v[i].dead)
@@ -594,39 +500,20 @@ static unsigned closest_members(struct sim *s, node_t n, uint64_t key, const str
 
 /* ==== tuples ============================================================================== */
 
-/* Index of the first tuple with key >= key in n's sorted table. */
-static uint32_t tup_lower(struct kelips_global *g, node_t n, uint64_t key)
+static struct kelips_tuple *tup_find(const struct kelips_node *nd, uint64_t key)
 {
-    const struct kelips_tuple *t = tup_of(g, n);
-    uint32_t lo = 0, hi = g->tup[n].n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t[mid].key < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    uint32_t i = kit_vec_lower_bound(&nd->tup, sizeof(struct kelips_tuple), key);
+    return i < nd->tup.n && tup_of(nd)[i].key == key ? &tup_of(nd)[i] : NULL;
 }
 
-static struct kelips_tuple *tup_find(struct kelips_global *g, node_t n, uint64_t key)
+static struct kelips_tuple *tup_insert(struct kelips_node *nd, uint64_t key)
 {
-    uint32_t i = tup_lower(g, n, key);
-    return i < g->tup[n].n && tup_of(g, n)[i].key == key ? &tup_of(g, n)[i] : NULL;
-}
-
-static struct kelips_tuple *tup_insert(struct kelips_global *g, node_t n, uint64_t key)
-{
-    uint32_t i = tup_lower(g, n, key);
-    struct kelips_vec *v = &g->tup[n];
-    if (i < v->n && tup_of(g, n)[i].key == key)
-        return &tup_of(g, n)[i];
-    vec_reserve(v, v->n + 1, sizeof(struct kelips_tuple));
-    struct kelips_tuple *t = v->v;
-    memmove(&t[i + 1], &t[i], (size_t)(v->n - i) * sizeof *t);
-    v->n++;
-    t[i] = (struct kelips_tuple){ .key = key, .home = kelips_peer_none };
-    return &t[i];
+    uint32_t i = kit_vec_lower_bound(&nd->tup, sizeof(struct kelips_tuple), key);
+    if (i < nd->tup.n && tup_of(nd)[i].key == key)
+        return &tup_of(nd)[i];
+    struct kelips_tuple *t = kit_vec_insert(&nd->tup, i, sizeof *t, "kelips tuples");
+    *t = (struct kelips_tuple){ .key = key, .home = kelips_peer_none };
+    return t;
 }
 
 /* Tells the node named by the tuple, or the home it replaces, about the tuple directly. */
@@ -642,8 +529,8 @@ static void handoff_to(struct sim *s, node_t n, struct peer p)
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    struct kelips_tuple *t = tup_of(g, n);
-    for (uint32_t i = 0; i < g->tup[n].n; i++) {
+    struct kelips_tuple *t = tup_of(nd);
+    for (uint32_t i = 0; i < nd->tup.n; i++) {
         if (!addr_eq(t[i].home.addr, nd->self.addr) || !kelips_closer(p.id, nd->self.id, t[i].key))
             continue;
         t[i].home = p;
@@ -660,23 +547,21 @@ static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool
     struct kelips_node *nd = knode(s, n);
     if (addr_eq(p.addr, nd->self.addr) || p.id % g->k != nd->group)
         return false;
-    int i = view_find(g, n, p.addr);
+    int i = view_find(nd, p.addr);
     if (i >= 0) {
-        struct kelips_member *m = &view_of(g, n)[i];
+        struct kelips_member *m = &view_of(nd)[i];
         if (hb <= m->hb)
             return false;
         m->hb = hb;
-        m->heard_ms = now_ms(s);
+        m->heard_ms = kit_now_ms(s);
         if (!m->dead)
             return false;
         m->dead = 0;                  /* its heartbeat advanced: it is alive after all */
         m->fresh = (uint8_t)g->item_rounds;
     } else {
-        struct kelips_vec *v = &g->view[n];
-        vec_reserve(v, v->n + 1, sizeof(struct kelips_member));
-        view_of(g, n)[v->n++] = (struct kelips_member){ .p = p, .hb = hb, .heard_ms = now_ms(s),
-                                                         .rtt_us = KELIPS_RTT_UNKNOWN,
-                                                         .fresh = (uint8_t)g->item_rounds };
+        struct kelips_member *m = kit_vec_insert(&nd->view, nd->view.n, sizeof *m, "kelips views");
+        *m = (struct kelips_member){ .p = p, .hb = hb, .heard_ms = kit_now_ms(s),
+                                     .fresh = (uint8_t)g->item_rounds };
     }
     if (handoff)
         handoff_to(s, n, p);
@@ -686,15 +571,15 @@ static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool
 /* n takes member index i as failed: tombstone it and re-home its tuples locally. */
 static void view_drop(struct sim *s, node_t n, uint32_t i)
 {
-    struct kelips_global *g = kg(s);
-    struct kelips_member *m = &view_of(g, n)[i];
+    struct kelips_node *nd = knode(s, n);
+    struct kelips_member *m = &view_of(nd)[i];
     if (m->dead)
         return;
     m->dead = 1;
-    m->heard_ms = now_ms(s);
+    m->heard_ms = kit_now_ms(s);
     struct addr a = m->p.addr;
-    struct kelips_tuple *t = tup_of(g, n);
-    for (uint32_t j = 0; j < g->tup[n].n; j++)
+    struct kelips_tuple *t = tup_of(nd);
+    for (uint32_t j = 0; j < nd->tup.n; j++)
         if (addr_eq(t[j].home.addr, a))
             t[j].home = closest_member(s, n, t[j].key, NULL, 0);
 }
@@ -708,8 +593,8 @@ static void contact_remove(struct sim *s, node_t n, struct addr a)
     if (a.slot == NODE_NONE)
         return;
     /* the group is not known from an address alone: search every group */
-    struct peer *all = contacts_of(g, n, 0);
-    uint32_t *rtt = crtt_of(g, n, 0);
+    struct peer *all = contacts_of(g, nd, 0);
+    uint32_t *rtt = crtt_of(g, nd, 0);
     for (size_t j = 0; j < (size_t)g->k * g->c; j++)
         if (peer_ok(all[j]) && addr_eq(all[j].addr, a)) {
             all[j] = kelips_peer_none;
@@ -727,8 +612,8 @@ static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
     uint32_t grp = (uint32_t)(p.id % g->k);
     if (grp == nd->group || addr_eq(p.addr, nd->self.addr))
         return;
-    struct peer *c = contacts_of(g, n, grp);
-    uint32_t *r = crtt_of(g, n, grp);
+    struct peer *c = contacts_of(g, nd, grp);
+    uint32_t *r = crtt_of(g, nd, grp);
     int free_j = -1, worst = -1;
     for (uint32_t j = 0; j < g->c; j++) {
         if (!peer_ok(c[j])) {
@@ -757,9 +642,10 @@ static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
 /* n's live contacts in group grp, lowest RTT first (unknown last). */
 static unsigned contacts_sorted(struct sim *s, node_t n, uint32_t grp, struct peer *out)
 {
+    struct kelips_node *nd = knode(s, n);
     struct kelips_global *g = kg(s);
-    const struct peer *c = contacts_of(g, n, grp);
-    const uint32_t *r = crtt_of(g, n, grp);
+    const struct peer *c = contacts_of(g, nd, grp);
+    const uint32_t *r = crtt_of(g, nd, grp);
     uint32_t rr[KELIPS_CONTACTS_MAX];
     unsigned m = 0;
     for (uint32_t j = 0; j < g->c; j++) {
@@ -780,8 +666,8 @@ static unsigned contacts_sorted(struct sim *s, node_t n, uint32_t grp, struct pe
 /* n learned from an RPC timeout that a is dead. */
 static void forget(struct sim *s, node_t n, struct addr a)
 {
-    struct kelips_global *g = kg(s);
-    int i = view_find(g, n, a);
+    struct kelips_node *nd = knode(s, n);
+    int i = view_find(nd, a);
     if (i >= 0)
         view_drop(s, n, (uint32_t)i);
     contact_remove(s, n, a);
@@ -789,74 +675,21 @@ static void forget(struct sim *s, node_t n, struct addr a)
 
 /* ==== lookup records ====================================================================== */
 
-static struct kelips_rec *rec_at(struct sim *s, uint32_t i) { return &kg(s)->rec[i]; }
-
-static void rec_free(struct sim *s, uint32_t i)
-{
-    struct kelips_global *g = kg(s);
-    struct kelips_rec *r = &g->rec[i];
-    r->gen++;
-    r->phase = KELIPS_REC_FREE;
-    r->next = g->rec_free;
-    g->rec_free = i;
-}
-
-/* Frees records whose owner's incarnation is gone, then grows the pool if that did not free a
- * quarter of it. */
-static void rec_reclaim(struct sim *s)
-{
-    struct kelips_global *g = kg(s);
-    uint32_t freed = 0;
-    for (uint32_t i = 0; i < g->rec_cap; i++) {
-        struct kelips_rec *r = &g->rec[i];
-        if (r->phase != KELIPS_REC_FREE &&
-            (sim_addr(s, r->owner).inc != r->owner_inc || !sim_lookup_active(s, r->lookup))) {
-            rec_free(s, i);
-            freed++;
-        }
-    }
-    if (freed >= g->rec_cap / 4)
-        return;
-    uint32_t old = g->rec_cap, cap = old * 2;
-    struct kelips_rec *rec = realloc(g->rec, (size_t)cap * sizeof *rec);
-    if (!rec) {
-        fprintf(stderr, "p2plab: kelips: out of memory allocating %u lookup records\n", cap);
-        exit(1);
-    }
-    g->rec = rec;
-    for (uint32_t i = old; i < cap; i++)
-        g->rec[i] = (struct kelips_rec){ .phase = KELIPS_REC_FREE,
-                                         .next = i + 1 < cap ? i + 1 : g->rec_free };
-    g->rec_free = old;
-    g->rec_cap = cap;
-}
+/* Records live in the pool g->recs; RPC contexts name them by index and generation, and
+ * kit_pool_get turns away a context that names a freed or reused record, or another node's. */
+static struct kelips_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&kg(s)->recs, i); }
+static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&kg(s)->recs, i); }
+static uint64_t rec_ctx(struct sim *s, uint32_t i) { return kit_pool_ctx(&kg(s)->recs, i); }
 
 static uint32_t rec_alloc(struct sim *s, node_t n, uint64_t key, uint32_t lookup)
 {
     struct kelips_global *g = kg(s);
-    if (g->rec_free == KELIPS_NONE32)
-        rec_reclaim(s);
-    uint32_t i = g->rec_free;
-    struct kelips_rec *r = &g->rec[i];
-    g->rec_free = r->next;
-    uint32_t gen = r->gen;
-    *r = (struct kelips_rec){ .key = key, .owner = n, .owner_inc = sim_addr(s, n).inc,
-                              .gen = gen, .next = KELIPS_NONE32, .lookup = lookup,
-                              .group = (uint32_t)(key % g->k), .phase = KELIPS_REC_ASK };
-    return i;
-}
-
-static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
-
-static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
-{
-    struct kelips_global *g = kg(s);
-    uint32_t i = (uint32_t)ctx;
-    if (i >= g->rec_cap)
-        return KELIPS_NONE32;
-    const struct kelips_rec *r = &g->rec[i];
-    if (r->phase == KELIPS_REC_FREE || r->gen != (uint32_t)(ctx >> 32) || r->owner != n)
-        return KELIPS_NONE32;
+    uint32_t i = kit_pool_alloc(&g->recs, n);
+    struct kelips_rec *r = rec_at(s, i);
+    r->key = key;
+    r->lookup = lookup;
+    r->group = (uint32_t)(key % g->k);
+    r->phase = KELIPS_REC_ASK;
     return i;
 }
 
@@ -914,11 +747,10 @@ static void rec_finish(struct sim *s, uint32_t i, enum outcome o, struct addr an
 static struct peer home_of(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
                            unsigned nskip)
 {
-    struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    struct kelips_tuple *t = tup_find(g, n, key);
+    struct kelips_tuple *t = tup_find(nd, key);
     if (t && peer_ok(t->home) && !addr_eq(t->home.addr, nd->self.addr) &&
-        !addr_in(skip, nskip, t->home.addr) && view_live(g, n, t->home.addr))
+        !addr_in(skip, nskip, t->home.addr) && view_live(nd, t->home.addr))
         return t->home;
     return closest_member(s, n, key, skip, nskip);
 }
@@ -943,7 +775,7 @@ static void rec_confirm(struct sim *s, uint32_t i, struct peer home, const struc
 static void rec_step(struct sim *s, uint32_t i)
 {
     struct kelips_rec *r = rec_at(s, i);
-    node_t n = r->owner;
+    node_t n = r->op.owner;
     struct kelips_node *nd = knode(s, n);
     if (!sim_lookup_active(s, r->lookup)) {
         rec_free(s, i);
@@ -1009,7 +841,7 @@ static void kelips_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t l
     struct kelips_rec *r = rec_at(s, i);
     if (r->group == nd->group) {
         /* the key is of n's own group: answer from n's own tuples */
-        if (!tup_find(g, origin, key)) {
+        if (!tup_find(nd, key)) {
             struct peer m[KELIPS_CANDS];
             struct addr self = nd->self.addr;
             unsigned cnt = closest_members(s, origin, key, &self, 1, m, 1 + g->fallback);
@@ -1123,10 +955,9 @@ static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint3
 
 static void on_find_req(struct sim *s, node_t n, const struct msg *m)
 {
-    struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
     uint64_t key = ((const struct kelips_key_msg *)m->body)->key;
-    struct kelips_find_rep rep = { .found = tup_find(g, n, key) != NULL };
+    struct kelips_find_rep rep = { .found = tup_find(nd, key) != NULL };
     struct addr skip[1];
     unsigned nskip = 0;
     if (rep.found) {
@@ -1171,20 +1002,20 @@ static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home,
     if (key % g->k != nd->group || !peer_ok(home))
         return;
     bool home_self = addr_eq(home.addr, nd->self.addr);
-    int hi = view_find(g, n, home.addr);
-    if (hi >= 0 && view_of(g, n)[hi].dead)
+    int hi = view_find(nd, home.addr);
+    if (hi >= 0 && view_of(nd)[hi].dead)
         return;                       /* n has seen that home fail: its own re-homing stands */
-    struct kelips_tuple *t = tup_find(g, n, key);
+    struct kelips_tuple *t = tup_find(nd, key);
     if (t) {
         if (ver < t->ver || addr_eq(t->home.addr, home.addr))
             return;
         if (ver == t->ver) {
-            bool mine_live = addr_eq(t->home.addr, nd->self.addr) || view_live(g, n, t->home.addr);
+            bool mine_live = addr_eq(t->home.addr, nd->self.addr) || view_live(nd, t->home.addr);
             if (mine_live && !kelips_closer(home.id, t->home.id, key))
                 return;
         }
     } else {
-        t = tup_insert(g, n, key);
+        t = tup_insert(nd, key);
     }
     if (!home_self && hi < 0)
         view_heard(s, n, home, 0, false);   /* a member n had not heard of yet */
@@ -1199,9 +1030,9 @@ static struct peer insert_here(struct sim *s, node_t n, uint64_t key)
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
     struct peer h = closest_member(s, n, key, NULL, 0);
-    struct kelips_tuple *t = tup_find(g, n, key);
+    struct kelips_tuple *t = tup_find(nd, key);
     uint32_t ver = t ? t->ver + 1 : 1;
-    t = tup_insert(g, n, key);
+    t = tup_insert(nd, key);
     t->home = h;
     t->ver = ver;
     t->fresh = (uint8_t)g->tuple_sends;
@@ -1262,7 +1093,7 @@ static size_t gossip_build(struct sim *s, node_t n, bool group, const uint32_t *
     size_t tuple_room = g->msg_bytes > bytes ? (g->msg_bytes - bytes) * 2 / 3 : 0;
     size_t tuple_bytes = 0;
     struct kelips_item tuples[KELIPS_MSG_MAX / KELIPS_WIRE_TUPLE + 1];
-    const struct kelips_tuple *t = tup_of(g, n);
+    const struct kelips_tuple *t = tup_of(nd);
     for (unsigned j = 0; group && j < ntsel; j++) {
         if (tuple_bytes + KELIPS_WIRE_TUPLE > tuple_room)
             break;
@@ -1271,8 +1102,8 @@ static size_t gossip_build(struct sim *s, node_t n, bool group, const uint32_t *
         tuple_bytes += KELIPS_WIRE_TUPLE;
     }
     bytes += tuple_bytes;
-    const struct kelips_member *v = view_of(g, n);
-    uint32_t nv = g->view[n].n;
+    const struct kelips_member *v = view_of(nd);
+    uint32_t nv = nd->view.n;
     /* fresh members first, from a random start, then random ones */
     uint32_t start = nv ? (uint32_t)gsl_rng_uniform_int(sim_rng(s), nv) : 0;
     for (uint32_t j = 0; j < nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes; j++) {
@@ -1307,9 +1138,10 @@ static size_t gossip_build(struct sim *s, node_t n, bool group, const uint32_t *
  * own group this way, which joins groups founded apart. */
 static size_t gossip_add_contacts(struct sim *s, node_t n, uint32_t grp, struct kelips_wire_items *w)
 {
+    struct kelips_node *nd = knode(s, n);
     struct kelips_global *g = kg(s);
     struct kelips_gossip *b = (struct kelips_gossip *)g->scratch;
-    const struct peer *c = contacts_of(g, n, grp);
+    const struct peer *c = contacts_of(g, nd, grp);
     size_t bytes = kelips_wire_size(KELIPS_MSG_GOSSIP, b->nm, 0, b->nt, 0);
     for (uint32_t j = 0; j < g->c; j++) {
         if (!peer_ok(c[j]))
@@ -1330,9 +1162,9 @@ static size_t gossip_add_contacts(struct sim *s, node_t n, uint32_t grp, struct 
 /* A random live member of n's view, or none. */
 static struct peer random_member(struct sim *s, node_t n)
 {
-    struct kelips_global *g = kg(s);
-    uint32_t nv = g->view[n].n;
-    const struct kelips_member *v = view_of(g, n);
+    struct kelips_node *nd = knode(s, n);
+    uint32_t nv = nd->view.n;
+    const struct kelips_member *v = view_of(nd);
     for (unsigned tries = 0; nv && tries < 8; tries++) {
         const struct kelips_member *x = &v[gsl_rng_uniform_int(sim_rng(s), nv)];
         if (!x->dead)
@@ -1351,7 +1183,7 @@ static struct peer random_contact(struct sim *s, node_t n)
     if (nd->ncontacts == 0)
         return kelips_peer_none;
     size_t total = (size_t)g->k * g->c;
-    const struct peer *all = contacts_of(g, n, 0);
+    const struct peer *all = contacts_of(g, nd, 0);
     for (unsigned tries = 0; tries < 16; tries++) {
         size_t j = gsl_rng_uniform_int(sim_rng(s), total);
         if (peer_ok(all[j]))
@@ -1386,22 +1218,23 @@ uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, ui
 static void purge(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
-    uint32_t t = now_ms(s);
+    struct kelips_node *nd = knode(s, n);
+    int64_t t = kit_now_ms(s);
     uint32_t tmo = kelips_timeout_ms(g->timeout_ms, g->detect, (double)g->round_us / 1000, g->gfan,
-                                     g->gossip_members, view_live_count(g, n));
-    for (uint32_t j = 0; j < g->view[n].n; j++) {
-        struct kelips_member *x = &view_of(g, n)[j];
+                                     g->gossip_members, view_live_count(nd));
+    for (uint32_t j = 0; j < nd->view.n; j++) {
+        struct kelips_member *x = &view_of(nd)[j];
         if (!x->dead && t - x->heard_ms > tmo) {
             sim_count(s, KELIPS_C_HB_DROPS, 1);
             view_drop(s, n, j);
         }
     }
-    struct kelips_member *v = view_of(g, n);
+    struct kelips_member *v = view_of(nd);
     uint32_t m = 0;
-    for (uint32_t j = 0; j < g->view[n].n; j++)
+    for (uint32_t j = 0; j < nd->view.n; j++)
         if (!v[j].dead || t - v[j].heard_ms <= tmo)
             v[m++] = v[j];
-    g->view[n].n = m;
+    nd->view.n = m;
 }
 
 /* One gossip round of n. */
@@ -1414,8 +1247,8 @@ static void gossip_round(struct sim *s, node_t n)
     /* the fresh tuples of this round, oldest-changed first is not tracked: table order */
     uint32_t tsel[KELIPS_MSG_MAX / KELIPS_WIRE_TUPLE + 1];
     unsigned ntsel = 0;
-    struct kelips_tuple *t = tup_of(g, n);
-    uint32_t nt = g->tup[n].n;
+    struct kelips_tuple *t = tup_of(nd);
+    uint32_t nt = nd->tup.n;
     uint32_t t0 = nt ? (uint32_t)gsl_rng_uniform_int(sim_rng(s), nt) : 0;
     for (uint32_t j = 0; j < nt && ntsel < sizeof tsel / sizeof tsel[0]; j++)
         if (t[(t0 + j) % nt].fresh)
@@ -1439,8 +1272,8 @@ static void gossip_round(struct sim *s, node_t n)
         tat = ntsel ? (tat + w.tuples) % ntsel : 0;
         send_msg(s, n, to.addr, KELIPS_MSG_GOSSIP, LOOKUP_NONE, g->scratch, len, w);
     }
-    struct kelips_member *v = view_of(g, n);
-    for (uint32_t j = 0; j < g->view[n].n; j++)
+    struct kelips_member *v = view_of(nd);
+    for (uint32_t j = 0; j < nd->view.n; j++)
         if (v[j].fresh)
             v[j].fresh--;
     for (uint32_t f = 0; f < g->cfan; f++) {
@@ -1453,7 +1286,7 @@ static void gossip_round(struct sim *s, node_t n)
     }
     /* proximity: check one contact (round robin) and probe one offered candidate */
     size_t total = (size_t)g->k * g->c;
-    const struct peer *all = contacts_of(g, n, 0);
+    const struct peer *all = contacts_of(g, nd, 0);
     for (size_t j = 0; j < total && nd->ncontacts; j++) {
         size_t at = (nd->probe_next + j) % total;
         if (peer_ok(all[at])) {
@@ -1468,7 +1301,7 @@ static void gossip_round(struct sim *s, node_t n)
         uint32_t q = (nd->refill_next + j) % g->k;
         if (q == nd->group)
             continue;
-        const struct peer *c = contacts_of(g, n, q);
+        const struct peer *c = contacts_of(g, nd, q);
         unsigned have = 0;
         for (uint32_t x = 0; x < g->c; x++)
             have += peer_ok(c[x]);
@@ -1514,7 +1347,7 @@ static void on_gossip(struct sim *s, node_t n, const struct msg *m)
             continue;
         }
         uint32_t grp = (uint32_t)(x->p.id % g->k);
-        const struct peer *c = contacts_of(g, n, grp);
+        const struct peer *c = contacts_of(g, nd, grp);
         unsigned have = 0;
         bool known = false;
         for (uint32_t q = 0; q < g->c; q++) {
@@ -1549,12 +1382,15 @@ static void start_timers(struct sim *s, node_t n, bool random_phase)
     sim_timer(s, n, KELIPS_TIMER_ROUND, d, 0);
 }
 
+/* Asks the introducer again after rpc_timeout x 2^min(tries, KIT_BACKOFF_MAX). The delay is
+ * not jittered, unlike kit_backoff's: Kelips has always waited the exact back-off. */
 static void join_retry(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    unsigned e = nd->join_tries < KELIPS_JOIN_BACKOFF_MAX ? nd->join_tries : KELIPS_JOIN_BACKOFF_MAX;
-    nd->join_tries++;
+    unsigned e = nd->join.tries < KIT_BACKOFF_MAX ? nd->join.tries : KIT_BACKOFF_MAX;
+    if (nd->join.tries < UINT8_MAX)
+        nd->join.tries++;
     nd->join_kind = KELIPS_PAGE_REDIRECT;
     sim_timer(s, n, KELIPS_TIMER_JOIN_RETRY, g->rpc_us << e, 0);
 }
@@ -1575,8 +1411,8 @@ static void join_finish(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    struct kelips_tuple *t = tup_of(g, n);
-    for (uint32_t i = 0; i < g->tup[n].n; i++) {
+    struct kelips_tuple *t = tup_of(nd);
+    for (uint32_t i = 0; i < nd->tup.n; i++) {
         struct peer old = t[i].home;
         if (addr_eq(old.addr, nd->self.addr) || !kelips_closer(nd->self.id, old.id, t[i].key))
             continue;
@@ -1586,25 +1422,39 @@ static void join_finish(struct sim *s, node_t n)
         send_tuple(s, n, old.addr, &t[i]);
     }
     nd->phase = KELIPS_JOINED;
-    nd->join_tries = 0;
+    nd->join.tries = 0;
     sim_introducer_register(s, n);
     start_timers(s, n, false);
 }
 
-/* A fresh incarnation of slot n: empty view, tuples and contacts. */
+/* A fresh incarnation of slot n (its record zeroed by the engine): empty view and tuples, and
+ * an empty contact table of k x c slots, which kelips_down frees. */
 static void node_reset(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
+    size_t slots = (size_t)g->k * g->c;
+    SIM_ASSERT(!nd->contacts && !nd->view.v && !nd->tup.v);
     *nd = (struct kelips_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
                                 .cand = kelips_peer_none, .phase = KELIPS_JOINING,
-                                .join_kind = KELIPS_PAGE_REDIRECT };
+                                .join_kind = KELIPS_PAGE_REDIRECT,
+                                .contacts = mem_calloc(slots, KELIPS_CONTACT_BYTES, "kelips contacts") };
     nd->group = (uint32_t)(nd->self.id % g->k);
-    g->view[n].n = 0;
-    g->tup[n].n = 0;
-    struct peer *all = contacts_of(g, n, 0);
-    for (size_t j = 0; j < (size_t)g->k * g->c; j++)
-        all[j] = kelips_peer_none;
+    for (size_t j = 0; j < slots; j++) {
+        nd->contacts[j] = kelips_peer_none;
+        crtt_of(g, nd, 0)[j] = KELIPS_RTT_UNKNOWN;
+    }
+}
+
+/* n's incarnation has ended: free its tables and its lookups in flight. */
+static void kelips_down(struct sim *s, node_t n)
+{
+    struct kelips_node *nd = knode(s, n);
+    free(nd->contacts);
+    nd->contacts = NULL;
+    kit_vec_free(&nd->view);
+    kit_vec_free(&nd->tup);
+    kit_pool_node_down(&kg(s)->recs, n);
 }
 
 static void kelips_join(struct sim *s, node_t n)
@@ -1666,8 +1516,8 @@ static void on_join_req(struct sim *s, node_t n, const struct msg *m)
         w.contacts = rep.count;
     } else if (b->kind == KELIPS_PAGE_REDIRECT || b->kind == KELIPS_PAGE_VIEW) {
         rep.kind = KELIPS_PAGE_VIEW;
-        const struct kelips_member *v = view_of(g, n);
-        uint32_t nv = g->view[n].n, j = off == 0 ? 0 : off - 1;
+        const struct kelips_member *v = view_of(nd);
+        uint32_t nv = nd->view.n, j = off == 0 ? 0 : off - 1;
         if (off == 0)
             rep.item[rep.count++] = (struct kelips_item){ .p = nd->self, .a = nd->hb };
         for (; j < nv && rep.count < KELIPS_PAGE; j++)
@@ -1678,7 +1528,7 @@ static void on_join_req(struct sim *s, node_t n, const struct msg *m)
         w.members = rep.count;
     } else if (b->kind == KELIPS_PAGE_CONTACTS) {
         uint32_t total = g->k * g->c, j = off;
-        const struct peer *all = contacts_of(g, n, 0);
+        const struct peer *all = contacts_of(g, nd, 0);
         for (; j < total && rep.count < KELIPS_PAGE; j++)
             if (peer_ok(all[j]))
                 rep.item[rep.count++] = (struct kelips_item){ .p = all[j] };
@@ -1686,13 +1536,13 @@ static void on_join_req(struct sim *s, node_t n, const struct msg *m)
         rep.total = total;
         w.contacts = rep.count;
     } else {
-        const struct kelips_tuple *t = tup_of(g, n);
+        const struct kelips_tuple *t = tup_of(nd);
         uint32_t j = off;
-        for (; j < g->tup[n].n && rep.count < KELIPS_PAGE; j++)
+        for (; j < nd->tup.n && rep.count < KELIPS_PAGE; j++)
             rep.item[rep.count++] = (struct kelips_item){ .key = t[j].key, .p = t[j].home,
                                                           .a = t[j].ver };
         rep.next = j;
-        rep.total = g->tup[n].n;
+        rep.total = nd->tup.n;
         w.tuples = rep.count;
     }
     reply_msg(s, n, m, KELIPS_MSG_JOIN_REP, &rep, KELIPS_PAGE_LEN(rep.count), w);
@@ -1711,7 +1561,7 @@ static void on_join_rep(struct sim *s, node_t n, const struct msg *m)
     case KELIPS_PAGE_REDIRECT:
         if (b->total == KELIPS_NONE32) {
             join_retry(s, n);         /* the asked node is joining itself */
-        } else if (cnt == 0 && nd->join_tries < KELIPS_FOUND_TRIES) {
+        } else if (cnt == 0 && nd->join.tries < KELIPS_FOUND_TRIES) {
             join_retry(s, n);         /* ask other nodes before founding the group */
         } else if (cnt == 0) {
             /* nobody asked knows a member of n's group: n founds it, and copies the asked
@@ -1763,15 +1613,15 @@ static void kelips_on_message(struct sim *s, node_t n, const struct msg *m)
         uint32_t i;
         switch (m->rpc->type) {
         case KELIPS_MSG_FIND_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KELIPS_NONE32)
+            if ((i = kit_pool_get(&kg(s)->recs, n, m->rpc->ctx[0])) != KIT_NONE)
                 on_find_rep(s, m, i);
             break;
         case KELIPS_MSG_HOME_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KELIPS_NONE32)
+            if ((i = kit_pool_get(&kg(s)->recs, n, m->rpc->ctx[0])) != KIT_NONE)
                 on_home_rep(s, m, i);
             break;
         case KELIPS_MSG_CONTACTS_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KELIPS_NONE32) {
+            if ((i = kit_pool_get(&kg(s)->recs, n, m->rpc->ctx[0])) != KIT_NONE) {
                 on_contacts_rep(s, n, m, i);
             } else if (m->rpc->ctx[0] == KELIPS_NONE32) {      /* maintenance refill */
                 const struct kelips_contacts_rep *b = m->body;
@@ -1839,7 +1689,7 @@ static void kelips_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
     case KELIPS_MSG_FIND_REQ:
     case KELIPS_MSG_HOME_REQ:
     case KELIPS_MSG_CONTACTS_REQ:
-        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KELIPS_NONE32)
+        if ((i = kit_pool_get(&kg(s)->recs, n, rpc->ctx[0])) != KIT_NONE)
             rec_on_timeout(s, n, rpc, i);
         else
             forget(s, n, rpc->dst);
@@ -1881,9 +1731,8 @@ static void kelips_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
 /* Group view (live members) + contacts + tuples. */
 static size_t kelips_state_entries(const struct sim *s, node_t n)
 {
-    const struct kelips_global *g = sim_protocol_data((struct sim *)s);
     const struct kelips_node *nd = sim_state_const(s, n);
-    return view_live_count(g, n) + nd->ncontacts + g->tup[n].n;
+    return view_live_count(nd) + nd->ncontacts + nd->tup.n;
 }
 
 /* ==== converged start ===================================================================== */
@@ -1895,38 +1744,25 @@ static size_t kelips_state_entries(const struct sim *s, node_t n)
 static void kelips_converge(struct sim *s)
 {
     struct kelips_global *g = kg(s);
-    node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
-    uint32_t *start = calloc((size_t)g->k + 1, sizeof *start);
-    if (!live || !v || !start) {
-        fprintf(stderr, "p2plab: kelips: out of memory converging %u nodes\n", g->cap);
-        exit(1);
-    }
+    const char *what = "kelips converged state";
+    node_t *live = mem_calloc(g->cap, sizeof *live, what);
+    struct converge_node *v = mem_calloc(g->cap, sizeof *v, what);
+    uint32_t *start = mem_calloc((size_t)g->k + 1, sizeof *start, what);
     size_t len = sim_converge_live(s, live, g->cap);
     /* members sorted by (group, id) */
     size_t sorted = sim_converge_sorted(s, v, g->cap);
     SIM_ASSERT(sorted == len);
-    struct converge_node *byg = malloc((len ? len : 1) * sizeof *byg);
-    if (!byg) {
-        fprintf(stderr, "p2plab: kelips: out of memory converging %u nodes\n", g->cap);
-        exit(1);
-    }
+    struct converge_node *byg = mem_calloc(len ? len : 1, sizeof *byg, what);
     for (size_t j = 0; j < len; j++)
         start[v[j].id % g->k + 1]++;
     for (uint32_t q = 0; q < g->k; q++)
         start[q + 1] += start[q];
-    {
-        uint32_t *fill = calloc(g->k, sizeof *fill);
-        if (!fill) {
-            fprintf(stderr, "p2plab: kelips: out of memory converging\n");
-            exit(1);
-        }
-        for (size_t j = 0; j < len; j++) {
-            uint32_t q = (uint32_t)(v[j].id % g->k);
-            byg[start[q] + fill[q]++] = v[j];
-        }
-        free(fill);
+    uint32_t *fill = mem_calloc(g->k, sizeof *fill, what);
+    for (size_t j = 0; j < len; j++) {
+        uint32_t q = (uint32_t)(v[j].id % g->k);
+        byg[start[q] + fill[q]++] = v[j];
     }
+    free(fill);
 #define KELIPS_PEER_OF(e) ((struct peer){ .id = (e).id, .addr = sim_addr(s, (e).slot) })
     for (size_t j = 0; j < len; j++) {
         node_t n = v[j].slot;
@@ -1934,14 +1770,11 @@ static void kelips_converge(struct sim *s)
         struct kelips_node *nd = knode(s, n);
         nd->phase = KELIPS_JOINED;
         uint32_t q = nd->group;
-        struct kelips_vec *vw = &g->view[n];
-        vec_reserve(vw, start[q + 1] - start[q], sizeof(struct kelips_member));
-        for (uint32_t x = start[q]; x < start[q + 1]; x++) {
-            if (byg[x].slot == n)
-                continue;
-            view_of(g, n)[vw->n++] = (struct kelips_member){
-                .p = KELIPS_PEER_OF(byg[x]), .rtt_us = (uint32_t)sim_converge_rtt(s, n, byg[x].slot) };
-        }
+        kit_vec_reserve(&nd->view, start[q + 1] - start[q], sizeof(struct kelips_member),
+                        "kelips views");
+        for (uint32_t x = start[q]; x < start[q + 1]; x++)
+            if (byg[x].slot != n)
+                view_of(nd)[nd->view.n++] = (struct kelips_member){ .p = KELIPS_PEER_OF(byg[x]) };
         for (uint32_t o = 0; o < g->k; o++) {
             uint32_t size = start[o + 1] - start[o];
             if (o == q || size == 0)
@@ -1965,7 +1798,7 @@ static void kelips_converge(struct sim *s)
                 best = &byg[x];
         struct peer home = KELIPS_PEER_OF(*best);
         for (uint32_t x = start[q]; x < start[q + 1]; x++) {
-            struct kelips_tuple *t = tup_insert(g, byg[x].slot, keys[j]);
+            struct kelips_tuple *t = tup_insert(knode(s, byg[x].slot), keys[j]);
             t->home = home;
             t->ver = 1;
             t->fresh = 0;
@@ -2002,9 +1835,7 @@ static size_t kelips_msg_body_max(const struct proto_config *cfg)
 
 static int kelips_setup(struct sim *s, const struct proto_config *cfg)
 {
-    struct kelips_global *g = calloc(1, sizeof *g);
-    if (!g)
-        return -1;
+    struct kelips_global *g = mem_calloc(1, sizeof *g, "kelips");
     int64_t groups = cfg->v[KELIPS_P_GROUPS].i;
     if (groups < 0) {                 /* auto: ceil(sqrt(N)) */
         uint32_t N = sim_initial_nodes(s), k = 1;
@@ -2036,59 +1867,32 @@ static int kelips_setup(struct sim *s, const struct proto_config *cfg)
         return -1;
     }
     g->cap = sim_capacity(s);
-    size_t nc = (size_t)g->cap * g->k * g->c;
-    g->cpeer = malloc(nc * sizeof *g->cpeer);
-    g->crtt = malloc(nc * sizeof *g->crtt);
-    g->view = calloc(g->cap, sizeof *g->view);
-    g->tup = calloc(g->cap, sizeof *g->tup);
-    g->rec_cap = 1024;
-    g->rec = calloc(g->rec_cap, sizeof *g->rec);
-    g->scratch = malloc(kelips_msg_body_max(cfg));
-    if (!g->cpeer || !g->crtt || !g->view || !g->tup || !g->rec || !g->scratch) {
-        free(g->cpeer);
-        free(g->crtt);
-        free(g->view);
-        free(g->tup);
-        free(g->rec);
-        free(g->scratch);
-        free(g);
-        return -1;
-    }
-    for (size_t j = 0; j < nc; j++) {
-        g->cpeer[j] = kelips_peer_none;
-        g->crtt[j] = KELIPS_RTT_UNKNOWN;
-    }
-    for (uint32_t i = 0; i < g->rec_cap; i++)
-        g->rec[i] = (struct kelips_rec){ .phase = KELIPS_REC_FREE,
-                                         .next = i + 1 < g->rec_cap ? i + 1 : KELIPS_NONE32 };
-    g->rec_free = 0;
+    kit_pool_init(&g->recs, sizeof(struct kelips_rec), 1024, g->cap, "kelips lookups");
+    g->scratch = mem_calloc(1, kelips_msg_body_max(cfg), "kelips gossip buffer");
     sim_set_protocol_data(s, g);
     sim_set_key_groups(s, g->k);
     return 0;
 }
 
+/* Frees every node's tables (those of nodes still up; kelips_down freed the others'). */
 static void kelips_teardown(struct sim *s)
 {
     struct kelips_global *g = kg(s);
     if (!g)
         return;
     for (node_t n = 0; n < g->cap; n++) {
-        free(g->view[n].v);
-        free(g->tup[n].v);
+        struct kelips_node *nd = knode(s, n);
+        free(nd->contacts);
+        kit_vec_free(&nd->view);
+        kit_vec_free(&nd->tup);
     }
-    free(g->cpeer);
-    free(g->crtt);
-    free(g->view);
-    free(g->tup);
-    free(g->rec);
+    kit_pool_free(&g->recs);
     free(g->scratch);
     free(g);
     sim_set_protocol_data(s, NULL);
 }
 
 const struct protocol kelips_protocol = {
-    .msg_names = kelips_msg_name,
-    .n_msg_names = KELIPS_MSG_COUNT,
     .name = "kelips",
     .summary = "Kelips: sqrt(N) affinity groups, gossiped views and file tuples, O(1) lookups",
     .paper = "Gupta, Birman, Linga, Demers, van Renesse, Kelips: building an efficient and "
@@ -2107,5 +1911,8 @@ const struct protocol kelips_protocol = {
     .converge = kelips_converge,
     .insert = kelips_insert,
     .teardown = kelips_teardown,
+    .down = kelips_down,
     .counters = kelips_counters,
+    .msg_names = kelips_msg_name,
+    .n_msg_names = KELIPS_MSG_COUNT,
 };

@@ -9,19 +9,11 @@
 
 #include <cmocka.h>
 
-#include "protocols/protocol.h"
+#include "protocols/kelips_internal.h"
+#include "protocols/kit.h"
 
-/* Exported by protocols/kelips.c for these tests. */
-extern const struct protocol kelips_protocol;
-extern const char *const kelips_msg_name[];
-uint64_t kelips_ring_dist(uint64_t a, uint64_t b);
-bool kelips_closer(uint64_t a, uint64_t b, uint64_t key);
-size_t kelips_wire_size(unsigned type, unsigned members, unsigned contacts, unsigned tuples,
-                        unsigned addrs);
-
-/* Message types, in the order of kelips.c's KELIPS_MESSAGES table. */
-enum { GOSSIP, JOIN_REQ, JOIN_REP, INSERT_REQ, INSERT_REP, TUPLE, FIND_REQ, FIND_REP, HOME_REQ,
-       HOME_REP, CONTACTS_REQ, CONTACTS_REP, PING_REQ, PING_REP };
+/* Message types, from the list kelips.c builds its table from. */
+enum { KELIPS_MESSAGES(KIT_MSG_ENUM) };
 
 static void test_kelips_ring_distance(void **state)
 {
@@ -42,21 +34,30 @@ static void test_kelips_wire_sizes(void **state)
 {
     (void)state;
     /* IPv4 + UDP 28, Kelips header 8, member 18, contact 14, tuple 26, address 6 */
-    assert_int_equal(kelips_wire_size(PING_REQ, 0, 0, 0, 0), 36);
-    assert_int_equal(kelips_wire_size(GOSSIP, 0, 0, 0, 0), 36 + 18 + 2);
-    assert_int_equal(kelips_wire_size(GOSSIP, 10, 0, 2, 0), 56 + 180 + 52);
-    assert_int_equal(kelips_wire_size(TUPLE, 0, 0, 1, 0), 36 + 26);
-    assert_int_equal(kelips_wire_size(FIND_REP, 0, 3, 0, 0), 36 + 2 + 14 + 1 + 42);
-    assert_int_equal(kelips_wire_size(HOME_REQ, 0, 0, 0, 4), 36 + 9 + 24);
-    assert_string_equal(kelips_msg_name[GOSSIP], "GOSSIP");
-    assert_string_equal(kelips_msg_name[PING_REP], "PING_REP");
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_PING_REQ, 0, 0, 0, 0), 36);
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_GOSSIP, 0, 0, 0, 0), 36 + 18 + 2);
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_GOSSIP, 10, 0, 2, 0), 56 + 180 + 52);
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_TUPLE, 0, 0, 1, 0), 36 + 26);
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_FIND_REP, 0, 3, 0, 0), 36 + 2 + 14 + 1 + 42);
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_HOME_REQ, 0, 0, 0, 4), 36 + 9 + 24);
+    assert_string_equal(kelips_msg_name[KELIPS_MSG_GOSSIP], "KELIPS_MSG_GOSSIP");
+    assert_string_equal(kelips_msg_name[KELIPS_MSG_PING_REP], "KELIPS_MSG_PING_REP");
 }
 
-/* The figure in kelips.c's opening comment: 80 bytes of slab per node. */
+/* The figures in kelips.c's opening comment: 120 bytes of slab per node slot; per node up, 20
+ * bytes per contact slot and 32 per group member and per tuple, about 13 KB at N = 16,384
+ * (k = 128 groups, c = 2, one key per node: 256 contact slots, 127 members, 128 tuples). */
 static void test_kelips_node_bytes(void **state)
 {
     (void)state;
-    assert_int_equal(kelips_protocol.node_state_size, 80);
+    assert_int_equal(kelips_protocol.node_state_size, 120);
+    assert_int_equal(KELIPS_NODE_BYTES, 120);
+    assert_int_equal(KELIPS_CONTACT_BYTES, 20);
+    assert_int_equal(KELIPS_MEMBER_BYTES, 32);
+    assert_int_equal(KELIPS_TUPLE_BYTES, 32);
+    size_t bytes = KELIPS_NODE_BYTES + 128 * 2 * KELIPS_CONTACT_BYTES + 127 * KELIPS_MEMBER_BYTES +
+                   128 * KELIPS_TUPLE_BYTES;
+    assert_int_equal(bytes, 13400);
 }
 
 static void test_kelips_params(void **state)
@@ -82,9 +83,6 @@ static void test_kelips_params(void **state)
     assert_non_null(kelips_protocol.converge);
     assert_non_null(kelips_protocol.insert);
 }
-
-uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, uint32_t gfan,
-                           uint32_t m, uint32_t others);
 
 /* The heartbeat timeout: detect x (G-1)/(gfan (m+1)) rounds, never below the floor. With the
  * defaults (2 s rounds, fan-out 3, 12 member entries per 272 B message, detect 16) it is

@@ -123,9 +123,9 @@ static void test_kelips_e2e_mass_crash(void **state)
     harness_free(cells, n);
 }
 
-/* DESIGN §3 rule 2: joining through the introducer, inserting the keys by messages and
- * gossiping must reach the lookup statistics of the converged start: mean hops and success
- * within 5%. */
+/* A converged start may only lay down the state the protocol's own join and gossip reach:
+ * joining through the introducer, inserting the keys by messages and gossiping must reach the
+ * lookup statistics of the converged start, mean hops and success within 5%. */
 static void test_kelips_e2e_join_matches_converged(void **state)
 {
     (void)state;
