@@ -148,7 +148,7 @@ static const struct param kelips_params[] = {
 /* ==== messages ============================================================================ */
 
 /* The list and its sizes on the wire are in kelips_internal.h. */
-KIT_MSG_TABLE(kelips, KELIPS, KELIPS_MESSAGES, KELIPS_WIRE_IP_UDP + KELIPS_WIRE_HEADER);
+KIT_MSG_TABLES(kelips, KELIPS, KELIPS_MESSAGES, KELIPS_WIRE_IP_UDP + KELIPS_WIRE_HEADER);
 
 /* What a message's lists carry, for the wire size. */
 struct kelips_wire_items {

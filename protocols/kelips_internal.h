@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocols/kit.h"
 #include "protocols/protocol.h"
 
 /* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Kelips header
@@ -26,7 +27,7 @@
 #define KELIPS_WIRE_COUNT 1
 #define KELIPS_WIRE_COUNT16 2
 
-/* X(type, fixed payload bytes, bytes per entry), for KIT_MSG_TABLE. The entry column is 0: a
+/* X(type, fixed payload bytes, bytes per entry), for KIT_MSG_TABLES. The entry column is 0: a
  * message's lists are of several kinds (a GOSSIP carries members and tuples, a JOIN_REP
  * members, contacts or tuples), so their bytes are counted by kind (kelips_wire_size). */
 #define KELIPS_MESSAGES(X)                                                                     \
@@ -65,7 +66,8 @@
 #define KELIPS_TUPLE_BYTES 32
 
 extern const struct protocol kelips_protocol;
-extern const char *const kelips_msg_name[];
+enum kelips_msg { KELIPS_MESSAGES(KIT_MSG_ENUM) KELIPS_MSG_COUNT };
+extern const char *const kelips_msg_name[KELIPS_MSG_COUNT];
 
 /* Circular distance on the 64-bit ring. */
 uint64_t kelips_ring_dist(uint64_t a, uint64_t b);

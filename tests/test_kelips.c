@@ -12,9 +12,6 @@
 #include "protocols/kelips_internal.h"
 #include "protocols/kit.h"
 
-/* Message types, from the list kelips.c builds its table from. */
-enum { KELIPS_MESSAGES(KIT_MSG_ENUM) };
-
 static void test_kelips_ring_distance(void **state)
 {
     (void)state;
