@@ -33,7 +33,8 @@
  * contacts of 16 bytes whose length r is a parameter: 1,072 + 16·r bytes per node, so 1,328
  * with the default r = 16. Lookups in flight live in a kit pool (struct chord_rec, 208 bytes,
  * plus a list of max(r, 16) contacts), named in the RPC context by index and generation and
- * freed when their node goes down; none is kept per node.
+ * freed when their node goes down; the pool keeps 4 bytes per slot (the head of the node's
+ * records) and no record per node.
  *
  * Virtual nodes (SIGCOMM 2001 §6.2) come from the engine: with nodes.vnodes = v each host runs
  * v independent Chord nodes with their own identifiers, which share its network position and

@@ -133,6 +133,7 @@ static void test_chord_params(void **state)
     assert_int_equal(chord_protocol.keys, KEYS_SUCCESSOR);
     assert_non_null(chord_protocol.converge);
     assert_non_null(chord_protocol.leave);
+    assert_non_null(chord_protocol.down);           /* frees the lookups a node was running */
 }
 
 int main(void)
