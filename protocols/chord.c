@@ -28,12 +28,13 @@
  * introducer's answer is a message that may be lost: a joining node that has no answer after
  * an RPC timeout asks again, backing off as failed joins do.
  *
- * Memory. The engine's slab holds struct chord_node: sizeof = 1,072 bytes per node (own
- * contact, predecessor, 64 fingers of 16 bytes, cursors). The successor list, whose length r is
- * a parameter, lives in a protocol-owned array of r contacts per slot: 16·r bytes more, so
- * 1,328 bytes per node with the default r = 16. Lookups in flight live in a pool of records
- * with a free list (struct chord_rec, 208 bytes, plus a list of max(r, 16) contacts), named in
- * the RPC context by index and generation; none is kept per node.
+ * Memory. Each node's slab record is struct chord_node (1,072 bytes: own contact, predecessor,
+ * 64 fingers of 16 bytes, cursors, the join back-off) followed by its successor list, r
+ * contacts of 16 bytes whose length r is a parameter: 1,072 + 16·r bytes per node, so 1,328
+ * with the default r = 16. Lookups in flight live in a kit pool (struct chord_rec, 208 bytes,
+ * plus a list of max(r, 16) contacts), named in the RPC context by index and generation and
+ * freed when their node goes down; the pool keeps 4 bytes per slot (the head of the node's
+ * records) and no record per node.
  *
  * Virtual nodes (SIGCOMM 2001 §6.2) come from the engine: with nodes.vnodes = v each host runs
  * v independent Chord nodes with their own identifiers, which share its network position and
@@ -41,9 +42,12 @@
 #include "protocols/protocol.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "protocols/chord_internal.h"
+#include "protocols/kit.h"
+#include "sim/mem.h"
 
 /* ==== constants =========================================================================== */
 
@@ -54,9 +58,7 @@
 #define CHORD_DEAD_MAX 16             /* contacts a lookup remembers as timed out */
 #define CHORD_HOP_LIMIT (2 * CHORD_BITS)  /* routing loop guard: requests per lookup */
 #define CHORD_STAB_CHAIN 32           /* follow-up stabilizes in one round (see on_stab_rep) */
-#define CHORD_JOIN_BACKOFF_MAX 6      /* join retries back off up to 2^6 RPC timeouts */
 #define CHORD_FF_IDLE 0xFF            /* no fix_fingers round running */
-#define CHORD_NONE32 UINT32_MAX       /* no record */
 
 /* ==== parameters ========================================================================== */
 
@@ -100,73 +102,8 @@ static const struct param chord_params[] = {
 
 /* ==== messages ============================================================================ */
 
-/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Chord header
- * of 8 B: type (1), hop count (1), reserved (2), request or lookup id (4). A contact is an IPv4
- * address, a port and the 8-byte identifier (14 B); an address alone is 6 B; a list is a count
- * byte and its contacts. */
-#define CHORD_WIRE_IP_UDP 28
-#define CHORD_WIRE_HEADER 8
-#define CHORD_WIRE_KEY 8
-#define CHORD_WIRE_ADDR 6
-#define CHORD_WIRE_CONTACT 14
-#define CHORD_WIRE_FLAG 1
-#define CHORD_WIRE_COUNT 1
-
-/* X(name, fixed payload bytes, bytes per list entry) on the wire */
-#define CHORD_MESSAGES(X)                                                                      \
-    /* iterative step: "your closest preceding node for key?", with the addresses that timed  \
-     * out during this lookup, which the answer leaves out */                                  \
-    X(FIND_REQ, CHORD_WIRE_KEY + CHORD_WIRE_COUNT, CHORD_WIRE_ADDR)                            \
-    /* enum chord_find_answer + a list: next hops, or a successor list */                     \
-    X(FIND_REP, CHORD_WIRE_FLAG + CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                        \
-    /* owner check: "is key in (your predecessor, you]?" */                                    \
-    X(CHECK_REQ, CHORD_WIRE_KEY, 0)                                                            \
-    /* yes/no + the predecessor */                                                             \
-    X(CHECK_REP, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT, 0)                                      \
-    /* recursive step: key + the origin's address; acknowledged at once */                     \
-    X(FWD_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR, 0)                                            \
-    X(FWD_ACK, 0, 0)                                                                           \
-    /* recursive owner check: key + origin; answered by CHECK_REP, and DONE to the origin */    \
-    X(FWD_CHECK_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR, 0)                                      \
-    /* recursive answer to the origin: outcome + the owner; acknowledged when retries > 0 */   \
-    X(DONE, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT, 0)                                           \
-    X(DONE_ACK, 0, 0)                                                                          \
-    /* stabilize: "your predecessor and successor list?" */                                    \
-    X(STAB_REQ, 0, 0)                                                                          \
-    X(STAB_REP, CHORD_WIRE_CONTACT + CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                     \
-    /* "I might be your predecessor" */                                                        \
-    X(NOTIFY, CHORD_WIRE_CONTACT, 0)                                                           \
-    X(PING_REQ, 0, 0)                                                                          \
-    X(PING_REP, 0, 0)                                                                          \
-    /* graceful leave: the successor list to the predecessor, the predecessor to the successor */ \
-    X(LEAVE_PRED, CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                                        \
-    X(LEAVE_SUCC, CHORD_WIRE_CONTACT, 0)
-
-enum chord_msg {
-#define CHORD_MSG_ENUM(name, fixed, entry) CHORD_MSG_##name,
-    CHORD_MESSAGES(CHORD_MSG_ENUM)
-#undef CHORD_MSG_ENUM
-    CHORD_MSG_COUNT
-};
-
-extern const char *const chord_msg_name[CHORD_MSG_COUNT];   /* for traces and tests */
-const char *const chord_msg_name[CHORD_MSG_COUNT] = {
-#define CHORD_MSG_NAME(name, fixed, entry) #name,
-    CHORD_MESSAGES(CHORD_MSG_NAME)
-#undef CHORD_MSG_NAME
-};
-
-static const uint16_t chord_msg_fixed[CHORD_MSG_COUNT] = {
-#define CHORD_MSG_FIXED(name, fixed, entry) fixed,
-    CHORD_MESSAGES(CHORD_MSG_FIXED)
-#undef CHORD_MSG_FIXED
-};
-
-static const uint16_t chord_msg_entry[CHORD_MSG_COUNT] = {
-#define CHORD_MSG_ENTRY(name, fixed, entry) entry,
-    CHORD_MESSAGES(CHORD_MSG_ENTRY)
-#undef CHORD_MSG_ENTRY
-};
+/* The messages and their sizes on the wire are listed in chord_internal.h (CHORD_MESSAGES). */
+KIT_MSG_TABLE(chord, CHORD, CHORD_MESSAGES, CHORD_WIRE_IP_UDP + CHORD_WIRE_HEADER);
 
 /* Bodies: a tagged union, the tag being the message type. Lists are sent only up to their
  * count, so the bytes copied per event follow r, not CHORD_SUCC_MAX. */
@@ -233,16 +170,15 @@ enum chord_timer {
     CHORD_TIMER_CHECK_PRED,
     CHORD_TIMER_FIX_FINGERS,
     CHORD_TIMER_JOIN_RETRY,
-    CHORD_TIMER_JOIN_WATCHDOG,        /* arg: the join_epoch of the question it watches */
+    CHORD_TIMER_JOIN_WATCHDOG,        /* arg: the join epoch of the question it watches */
 };
 
 enum chord_phase { CHORD_OUT, CHORD_JOINING, CHORD_JOINED };
 
 #define CHORD_F_TIMERS 0x01           /* periodic timers armed for this incarnation */
 #define CHORD_F_KNEW_OTHERS 0x02      /* has had a successor other than itself */
-#define CHORD_F_ASKING 0x04           /* joining: waiting for the introducer's answer */
 
-/* One node, in the engine's slab. */
+/* One node, its slab record: the fixed part, then its successor list (state_size). */
 struct chord_node {
     struct peer self;
     struct peer pred;                 /* addr.slot == NODE_NONE: unknown */
@@ -252,8 +188,8 @@ struct chord_node {
     uint8_t phase;                    /* enum chord_phase */
     uint8_t ff_next;                  /* finger being looked up by the running round */
     uint8_t flags;                    /* CHORD_F_* */
-    uint8_t join_tries;               /* consecutive failed joins, for the back-off */
-    uint8_t join_epoch;               /* bumped per question to the introducer (watchdog) */
+    struct kit_join join;             /* join back-off and introducer watchdog */
+    struct peer succ[];               /* the successor list: r contacts, nsucc of them valid */
 };
 #define CHORD_NODE_BYTES 1072
 _Static_assert(sizeof(struct chord_node) == CHORD_NODE_BYTES, "update the figure in the opening comment");
@@ -266,22 +202,20 @@ enum chord_purpose {
 };
 
 enum chord_rec_phase {
-    CHORD_REC_FREE,
     CHORD_REC_WAIT,                   /* the owner has not joined yet */
     CHORD_REC_ROUTE,                  /* looking for the key's predecessor */
     CHORD_REC_CHECK,                  /* asking the owner candidates in turn */
     CHORD_REC_DONE,                   /* recursive: the answer is on its way to the origin */
 };
 
-/* A lookup in flight at one node. The record's list (g->rec_list, stride g->stride) holds the
- * routing candidates, closest to the key first (ROUTE), or the owners to try (CHECK). */
+/* A lookup in flight at one node (op.owner), a record of the kit pool. Its list (g->stride
+ * entries) holds the routing candidates, closest to the key first (ROUTE), or the owners to
+ * try (CHECK). */
 struct chord_rec {
+    struct kit_op op;
     uint64_t key;
     struct addr origin;               /* FORWARD: where the answer goes */
-    node_t owner;                     /* the node running this record */
-    uint32_t owner_inc;               /* ... and its incarnation */
-    uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
-    uint32_t next;                    /* free list / the owner's wait list */
+    uint32_t next_wait;               /* the owner's wait list */
     uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
     uint16_t hops;                    /* routing hops so far: the paper's path length */
     uint16_t steps;                   /* requests sent, retries included, against the loop guard */
@@ -293,10 +227,11 @@ struct chord_rec {
     uint8_t ndead;                    /* entries in dead[] (a ring once full) */
     uint8_t dead_next;
     uint8_t tries;                    /* re-sends of the RPC in flight so far */
+    uint8_t outcome;                  /* DONE: enum outcome */
     struct addr dead[CHORD_DEAD_MAX]; /* contacts that timed out during this lookup */
     struct peer fallback;             /* said "not mine, ask my predecessor": the owner if that
                                          predecessor turns out dead; DONE: the answer */
-    uint8_t outcome;                  /* DONE: enum outcome */
+    struct peer list[];               /* g->stride contacts */
 };
 _Static_assert(sizeof(struct chord_rec) == 208, "update the figure in the opening comment");
 
@@ -306,24 +241,14 @@ struct chord_global {
     int64_t stabilize_us, fix_us, check_us, timeout_us;  /* mean periods, RPC timeout */
     uint32_t retries;                 /* re-sends before a silent node is taken as failed */
     enum chord_mode mode;
-    node_t cap;                       /* node slots */
-    struct peer *succ;                /* cap x r successor lists */
-    struct chord_rec *rec;            /* lookup records */
-    struct peer *rec_list;            /* rec_cap x stride contacts */
     uint32_t stride;                  /* contacts per record list: max(r, CHORD_CANDS) */
-    uint32_t rec_cap, rec_free;
+    struct kit_pool rec;              /* lookups in flight: struct chord_rec + stride contacts */
 };
 
 static const struct peer chord_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } };
 
 /* ==== ring arithmetic (exported for the unit tests) ======================================= */
 
-bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b);
-bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b);
-uint64_t chord_finger_target(uint64_t id, unsigned i);
-size_t chord_wire_size(unsigned type, unsigned entries);
-
-/* x in (a, b] clockwise; (a, a] is the whole ring. */
 bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b)
 {
     if (a == b)
@@ -331,7 +256,6 @@ bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b)
     return x - a - 1 < b - a;
 }
 
-/* x in (a, b) clockwise; (a, a) is the whole ring but a. */
 bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b)
 {
     if (a == b)
@@ -339,24 +263,20 @@ bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b)
     return x - a - 1 < b - a - 1;
 }
 
-/* The start of finger i: id + 2^i on the ring. */
 uint64_t chord_finger_target(uint64_t id, unsigned i)
 {
     return id + (UINT64_C(1) << i);
 }
 
-/* Bytes on the wire of a message of `type` carrying `entries` list entries. */
-size_t chord_wire_size(unsigned type, unsigned entries)
+size_t chord_wire_size(unsigned type, size_t entries)
 {
-    return CHORD_WIRE_IP_UDP + CHORD_WIRE_HEADER + chord_msg_fixed[type] +
-           (size_t)entries * chord_msg_entry[type];
+    return kit_wire_size(&chord_msgs, type, entries);
 }
 
 /* ==== small helpers ======================================================================= */
 
 static struct chord_global *chord_g(struct sim *s) { return sim_protocol_data(s); }
 static struct chord_node *chord_node(struct sim *s, node_t n) { return sim_state(s, n); }
-static struct peer *chord_succ(struct chord_global *g, node_t n) { return g->succ + (size_t)n * g->r; }
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 static bool peer_is(struct peer p, struct addr a) { return peer_ok(p) && addr_eq(p.addr, a); }
 
@@ -366,30 +286,26 @@ static bool owns(const struct chord_node *nd, uint64_t key)
     return !peer_ok(nd->pred) || chord_in_oc(key, nd->pred.id, nd->self.id);
 }
 
+/* The kit's wrappers bound to Chord's table and RPC timeout. */
 static void send_msg(struct sim *s, node_t n, struct addr to, enum chord_msg type, uint32_t lookup,
                      const void *body, size_t len, unsigned contacts)
 {
-    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                     .size = (uint32_t)chord_wire_size(type, contacts), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_send(s, n, to, &o);
+    kit_send(s, &chord_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
+             .body = body, .len = len, .entries = contacts });
 }
 
 static void send_rpc(struct sim *s, node_t n, struct addr to, enum chord_msg type, uint32_t lookup,
                      const void *body, size_t len, unsigned contacts, uint64_t ctx0, uint64_t ctx1)
 {
-    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                     .size = (uint32_t)chord_wire_size(type, contacts), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_rpc(s, n, to, &o, chord_g(s)->timeout_us, ctx0, ctx1);
+    kit_rpc(s, &chord_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
+            .body = body, .len = len, .entries = contacts }, chord_g(s)->timeout_us, ctx0, ctx1);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum chord_msg type,
                       const void *body, size_t len, unsigned contacts)
 {
-    struct out o = { .type = type, .cat = req->cat, .size = (uint32_t)chord_wire_size(type, contacts),
-                     .lookup = req->lookup, .body = body, .len = (uint32_t)len };
-    net_reply(s, n, req, &o);
+    kit_reply(s, &chord_msgs, n, req, &(struct kit_out){ .type = type, .body = body, .len = len,
+              .entries = contacts });
 }
 
 /* ==== routing state ======================================================================= */
@@ -401,7 +317,6 @@ static void set_successors(struct sim *s, node_t n, struct peer first, const str
 {
     struct chord_global *g = chord_g(s);
     struct chord_node *nd = chord_node(s, n);
-    struct peer *succ = chord_succ(g, n);
     struct peer tmp[CHORD_SUCC_MAX + 1];
     unsigned m = 0;
     for (unsigned k = 0; k <= count && m < g->r; k++) {
@@ -416,7 +331,7 @@ static void set_successors(struct sim *s, node_t n, struct peer first, const str
         if (!dup)
             tmp[m++] = p;
     }
-    memcpy(succ, tmp, m * sizeof *succ);
+    memcpy(nd->succ, tmp, m * sizeof *nd->succ);
     nd->nsucc = (uint8_t)m;
     if (m)
         nd->flags |= CHORD_F_KNEW_OTHERS;
@@ -446,13 +361,11 @@ static void refill_successor(struct sim *s, node_t n)
 /* n learned from a timeout that `a` is dead: drop it everywhere. */
 static void forget(struct sim *s, node_t n, struct addr a)
 {
-    struct chord_global *g = chord_g(s);
     struct chord_node *nd = chord_node(s, n);
-    struct peer *succ = chord_succ(g, n);
     unsigned m = 0;
     for (unsigned k = 0; k < nd->nsucc; k++)
-        if (!addr_eq(succ[k].addr, a))
-            succ[m++] = succ[k];
+        if (!addr_eq(nd->succ[k].addr, a))
+            nd->succ[m++] = nd->succ[k];
     nd->nsucc = (uint8_t)m;
     for (unsigned i = 0; i < CHORD_BITS; i++)
         if (peer_is(nd->finger[i], a))
@@ -495,9 +408,7 @@ static void cand_insert(struct peer *out, unsigned *m, unsigned k, struct peer p
 static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
                                   unsigned nskip, struct peer *out, unsigned k)
 {
-    struct chord_global *g = chord_g(s);
     const struct chord_node *nd = chord_node(s, n);
-    const struct peer *succ = chord_succ(g, n);
     unsigned m = 0;
     struct addr last = ADDR_NONE;
     for (unsigned i = CHORD_BITS; i-- > 0;) {
@@ -511,7 +422,7 @@ static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const s
         cand_insert(out, &m, k, p, key);
     }
     for (unsigned j = 0; j < nd->nsucc; j++) {
-        struct peer p = succ[j];
+        struct peer p = nd->succ[j];
         if (chord_in_oo(p.id, nd->self.id, key) && !addr_in(skip, nskip, p.addr))
             cand_insert(out, &m, k, p, key);
     }
@@ -520,84 +431,30 @@ static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const s
 
 /* ==== lookup records ====================================================================== */
 
-static struct chord_rec *rec_at(struct sim *s, uint32_t i) { return &chord_g(s)->rec[i]; }
-static struct peer *rec_list(struct sim *s, uint32_t i)
-{
-    struct chord_global *g = chord_g(s);
-    return g->rec_list + (size_t)i * g->stride;
-}
+static struct chord_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&chord_g(s)->rec, i); }
+static struct peer *rec_list(struct sim *s, uint32_t i) { return rec_at(s, i)->list; }
+static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&chord_g(s)->rec, i); }
+static uint64_t rec_ctx(struct sim *s, uint32_t i) { return kit_pool_ctx(&chord_g(s)->rec, i); }
 
-static void rec_free(struct sim *s, uint32_t i)
+/* The record an RPC context names, if it is still the same lookup at n; else KIT_NONE. */
+static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
 {
-    struct chord_global *g = chord_g(s);
-    struct chord_rec *r = &g->rec[i];
-    r->gen++;
-    r->phase = CHORD_REC_FREE;
-    r->next = g->rec_free;
-    g->rec_free = i;
-}
-
-/* Frees records whose owner's incarnation is gone (its RPCs will never come back), then grows
- * the pool if that did not free a quarter of it. */
-static void rec_reclaim(struct sim *s)
-{
-    struct chord_global *g = chord_g(s);
-    uint32_t freed = 0;
-    for (uint32_t i = 0; i < g->rec_cap; i++) {
-        struct chord_rec *r = &g->rec[i];
-        if (r->phase != CHORD_REC_FREE && sim_addr(s, r->owner).inc != r->owner_inc) {
-            rec_free(s, i);
-            freed++;
-        }
-    }
-    if (freed >= g->rec_cap / 4)
-        return;
-    uint32_t old = g->rec_cap, cap = old * 2;
-    struct chord_rec *rec = realloc(g->rec, (size_t)cap * sizeof *rec);
-    struct peer *list = rec ? realloc(g->rec_list, (size_t)cap * g->stride * sizeof *list) : NULL;
-    if (!rec || !list) {
-        fprintf(stderr, "p2plab: chord: out of memory allocating %u lookup records\n", cap);
-        exit(1);
-    }
-    g->rec = rec;
-    g->rec_list = list;
-    for (uint32_t i = old; i < cap; i++)
-        g->rec[i] = (struct chord_rec){ .phase = CHORD_REC_FREE,
-                                        .next = i + 1 < cap ? i + 1 : g->rec_free };
-    g->rec_free = old;
-    g->rec_cap = cap;
+    return kit_pool_get(&chord_g(s)->rec, n, ctx);
 }
 
 /* A fresh record run by n. Pointers into the pool do not survive this call. */
 static uint32_t rec_alloc(struct sim *s, node_t n, enum chord_purpose purpose, uint64_t key,
                           uint32_t lookup)
 {
-    struct chord_global *g = chord_g(s);
-    if (g->rec_free == CHORD_NONE32)
-        rec_reclaim(s);
-    uint32_t i = g->rec_free;
-    struct chord_rec *r = &g->rec[i];
-    g->rec_free = r->next;
-    uint32_t gen = r->gen;
-    *r = (struct chord_rec){ .key = key, .origin = ADDR_NONE, .owner = n,
-                             .owner_inc = sim_addr(s, n).inc, .gen = gen, .next = CHORD_NONE32,
-                             .lookup = lookup, .purpose = (uint8_t)purpose,
-                             .phase = CHORD_REC_ROUTE, .fallback = chord_peer_none };
-    return i;
-}
-
-static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
-
-/* The record an RPC context names, if it is still the same lookup at n; else CHORD_NONE32. */
-static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
-{
-    struct chord_global *g = chord_g(s);
-    uint32_t i = (uint32_t)ctx;
-    if (i >= g->rec_cap)
-        return CHORD_NONE32;
-    const struct chord_rec *r = &g->rec[i];
-    if (r->phase == CHORD_REC_FREE || r->gen != (uint32_t)(ctx >> 32) || r->owner != n)
-        return CHORD_NONE32;
+    uint32_t i = kit_pool_alloc(&chord_g(s)->rec, n);
+    struct chord_rec *r = rec_at(s, i);
+    r->key = key;
+    r->origin = ADDR_NONE;
+    r->next_wait = KIT_NONE;
+    r->lookup = lookup;
+    r->purpose = (uint8_t)purpose;
+    r->phase = CHORD_REC_ROUTE;
+    r->fallback = chord_peer_none;
     return i;
 }
 
@@ -626,15 +483,13 @@ static void rec_list_remove(struct sim *s, uint32_t i, struct addr a)
 /* Enters CHECK with n's own successor list, less the contacts known dead. */
 static void rec_check_own(struct sim *s, uint32_t i, node_t n)
 {
-    struct chord_global *g = chord_g(s);
     const struct chord_node *nd = chord_node(s, n);
-    const struct peer *succ = chord_succ(g, n);
     struct chord_rec *r = rec_at(s, i);
     struct peer *l = rec_list(s, i);
     unsigned m = 0;
     for (unsigned k = 0; k < nd->nsucc; k++)
-        if (!rec_is_dead(r, succ[k].addr))
-            l[m++] = succ[k];
+        if (!rec_is_dead(r, nd->succ[k].addr))
+            l[m++] = nd->succ[k];
     r->nlist = (uint16_t)m;
     r->pos = 0;
     r->phase = CHORD_REC_CHECK;
@@ -657,7 +512,7 @@ static void iter_finish(struct sim *s, uint32_t i, struct peer owner)
 {
     struct chord_rec r = *rec_at(s, i);
     rec_free(s, i);
-    node_t n = r.owner;
+    node_t n = r.op.owner;
     struct chord_node *nd = chord_node(s, n);
     switch (r.purpose) {
     case CHORD_FOR_LOOKUP:
@@ -698,7 +553,7 @@ static void iter_fail(struct sim *s, uint32_t i, enum outcome o)
 {
     struct chord_rec r = *rec_at(s, i);
     rec_free(s, i);
-    node_t n = r.owner;
+    node_t n = r.op.owner;
     switch (r.purpose) {
     case CHORD_FOR_LOOKUP:
         sim_lookup_done(s, r.lookup, o, ADDR_NONE, r.hops);
@@ -740,14 +595,14 @@ static void iter_send(struct sim *s, uint32_t i)
             return;
         }
         memcpy(find.dead, r->dead, r->ndead * sizeof find.dead[0]);
-        send_rpc(s, r->owner, l[0].addr, CHORD_MSG_FIND_REQ, r->lookup, &find,
+        send_rpc(s, r->op.owner, l[0].addr, CHORD_MSG_FIND_REQ, r->lookup, &find,
                  CHORD_FIND_LEN(r->ndead), r->ndead, rec_ctx(s, i), l[0].id);
     } else {
         if (r->pos >= r->nlist) {
             iter_fail(s, i, OUTCOME_TIMEOUT);
             return;
         }
-        send_rpc(s, r->owner, l[r->pos].addr, CHORD_MSG_CHECK_REQ, r->lookup, &body, sizeof body,
+        send_rpc(s, r->op.owner, l[r->pos].addr, CHORD_MSG_CHECK_REQ, r->lookup, &body, sizeof body,
                  0, rec_ctx(s, i), 0);
     }
 }
@@ -756,13 +611,13 @@ static void iter_send(struct sim *s, uint32_t i)
 static void iter_start(struct sim *s, uint32_t i)
 {
     struct chord_rec *r = rec_at(s, i);
-    node_t n = r->owner;
+    node_t n = r->op.owner;
     struct chord_node *nd = chord_node(s, n);
     if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, r->key))) {
         iter_finish(s, i, nd->self);  /* alone on the ring, or the key is n's own */
         return;
     }
-    if (chord_in_oc(r->key, nd->self.id, chord_succ(chord_g(s), n)[0].id)) {
+    if (chord_in_oc(r->key, nd->self.id, nd->succ[0].id)) {
         rec_check_own(s, i, n);       /* n is the key's predecessor: 0 hops */
     } else {
         r->nlist = (uint16_t)closest_preceding(s, n, r->key, NULL, 0, rec_list(s, i), CHORD_CANDS);
@@ -818,7 +673,7 @@ static bool check_continue(struct sim *s, uint32_t i, const struct chord_check_r
     struct peer cur = rec_list(s, i)[r->pos];
     struct peer p = b->pred;
     if (!peer_ok(p) || rec_is_dead(r, p.addr) || addr_eq(p.addr, cur.addr) ||
-        addr_eq(p.addr, sim_addr(s, r->owner)))
+        addr_eq(p.addr, sim_addr(s, r->op.owner)))
         return false;
     r->hops++;
     r->fallback = cur;
@@ -869,7 +724,7 @@ static void done_send(struct sim *s, uint32_t i)
 {
     struct chord_rec *r = rec_at(s, i);
     struct chord_done body = { .outcome = r->outcome, .hops = r->hops, .owner = r->fallback };
-    send_rpc(s, r->owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0,
+    send_rpc(s, r->op.owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0,
              rec_ctx(s, i), 0);
 }
 
@@ -880,7 +735,7 @@ static void send_done(struct sim *s, uint32_t i, enum outcome o, struct peer own
     struct chord_rec *r = rec_at(s, i);
     if (chord_g(s)->retries == 0) {
         struct chord_done body = { .outcome = (uint8_t)o, .hops = r->hops, .owner = owner };
-        send_msg(s, r->owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0);
+        send_msg(s, r->op.owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0);
         rec_free(s, i);
         return;
     }
@@ -897,7 +752,7 @@ static void rec_forward(struct sim *s, uint32_t i, struct peer next)
     struct chord_rec *r = rec_at(s, i);
     struct chord_fwd_req body = { .key = r->key, .origin = r->origin, .hops = (uint16_t)(r->hops + 1) };
     r->steps++;
-    send_rpc(s, r->owner, next.addr, CHORD_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0,
+    send_rpc(s, r->op.owner, next.addr, CHORD_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0,
              rec_ctx(s, i), 0);
 }
 
@@ -906,7 +761,7 @@ static void rec_forward(struct sim *s, uint32_t i, struct peer next)
 static void rec_step(struct sim *s, uint32_t i)
 {
     struct chord_rec *r = rec_at(s, i);
-    node_t n = r->owner;
+    node_t n = r->op.owner;
     struct chord_node *nd = chord_node(s, n);
     if (addr_eq(r->origin, nd->self.addr) && !sim_lookup_active(s, r->lookup)) {
         rec_free(s, i);
@@ -925,7 +780,7 @@ static void rec_step(struct sim *s, uint32_t i)
             send_done(s, i, OUTCOME_OK, nd->self);
             return;
         }
-        if (chord_in_oc(r->key, nd->self.id, chord_succ(chord_g(s), n)[0].id)) {
+        if (chord_in_oc(r->key, nd->self.id, nd->succ[0].id)) {
             rec_check_own(s, i, n);
         } else {
             struct peer next;
@@ -998,7 +853,7 @@ static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint3
 static void lookup_begin(struct sim *s, uint32_t i)
 {
     struct chord_rec *r = rec_at(s, i);
-    node_t n = r->owner;
+    node_t n = r->op.owner;
     struct chord_node *nd = chord_node(s, n);
     if (r->lookup != LOOKUP_NONE && !sim_lookup_active(s, r->lookup)) {
         rec_free(s, i);
@@ -1010,7 +865,7 @@ static void lookup_begin(struct sim *s, uint32_t i)
             return;
         }
         r->phase = CHORD_REC_WAIT;
-        r->next = nd->wait_head;
+        r->next_wait = nd->wait_head;
         nd->wait_head = i;
         return;
     }
@@ -1050,7 +905,7 @@ static void ff_continue(struct sim *s, node_t n, unsigned i)
             nd->finger[j] = chord_peer_none;
         return;
     }
-    struct peer succ0 = chord_succ(chord_g(s), n)[0];
+    struct peer succ0 = nd->succ[0];
     while (i < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, i), nd->self.id, succ0.id))
         nd->finger[i++] = succ0;
     if (i >= CHORD_BITS)
@@ -1081,7 +936,7 @@ static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth)
         }
         return;
     }
-    struct peer succ0 = chord_succ(chord_g(s), n)[0];
+    struct peer succ0 = nd->succ[0];
     uint64_t ctx = (joining ? CHORD_STAB_JOINING : 0) | (depth < CHORD_STAB_DEPTH ? depth : CHORD_STAB_DEPTH);
     send_rpc(s, n, succ0.addr, CHORD_MSG_STAB_REQ, LOOKUP_NONE, NULL, 0, 0, ctx, succ0.id);
 }
@@ -1096,7 +951,7 @@ static void on_stab_rep(struct sim *s, node_t n, const struct msg *m)
     unsigned depth = (unsigned)(m->rpc->ctx[0] & CHORD_STAB_DEPTH);
     struct peer succ = { .id = m->rpc->ctx[1], .addr = m->rpc->dst };
     struct peer x = b->pred;
-    const struct peer *cur = chord_succ(chord_g(s), n);
+    const struct peer *cur = nd->succ;
     if (nd->nsucc && !addr_eq(cur[0].addr, succ.addr) && chord_in_oo(cur[0].id, nd->self.id, succ.id)) {
         /* n found a closer successor while this answer was on its way: it is stale */
         if (joining)
@@ -1174,16 +1029,16 @@ static void finish_join(struct sim *s, node_t n)
 {
     struct chord_node *nd = chord_node(s, n);
     nd->phase = CHORD_JOINED;
-    nd->join_tries = 0;
+    nd->join.tries = 0;
     sim_introducer_register(s, n);
     start_timers(s, n);
     if (nd->ff_next == CHORD_FF_IDLE)
         ff_continue(s, n, 0);
     uint32_t w = chord_node(s, n)->wait_head;
-    chord_node(s, n)->wait_head = CHORD_NONE32;
-    while (w != CHORD_NONE32) {
-        uint32_t next = rec_at(s, w)->next;
-        rec_at(s, w)->next = CHORD_NONE32;
+    chord_node(s, n)->wait_head = KIT_NONE;
+    while (w != KIT_NONE) {
+        uint32_t next = rec_at(s, w)->next_wait;
+        rec_at(s, w)->next_wait = KIT_NONE;
         lookup_begin(s, w);
         w = next;
     }
@@ -1193,28 +1048,21 @@ static void join_retry(struct sim *s, node_t n)
 {
     struct chord_node *nd = chord_node(s, n);
     nd->phase = CHORD_JOINING;
-    unsigned e = nd->join_tries < CHORD_JOIN_BACKOFF_MAX ? nd->join_tries : CHORD_JOIN_BACKOFF_MAX;
-    if (nd->join_tries < UINT8_MAX)
-        nd->join_tries++;
-    sim_timer(s, n, CHORD_TIMER_JOIN_RETRY, sim_jitter(s, chord_g(s)->timeout_us << e), 0);
+    sim_timer(s, n, CHORD_TIMER_JOIN_RETRY, kit_backoff(s, &nd->join, chord_g(s)->timeout_us), 0);
 }
 
 /* Asks the introducer for contacts. Its answer may be lost: a watchdog asks again after an
  * RPC timeout, with the back-off of a failed join. */
 static void join_ask(struct sim *s, node_t n)
 {
-    struct chord_node *nd = chord_node(s, n);
-    nd->flags |= CHORD_F_ASKING;
-    nd->join_epoch++;
-    sim_introducer_ask(s, n);
-    sim_timer(s, n, CHORD_TIMER_JOIN_WATCHDOG, chord_g(s)->timeout_us, nd->join_epoch);
+    kit_join_ask(s, n, &chord_node(s, n)->join, CHORD_TIMER_JOIN_WATCHDOG, chord_g(s)->timeout_us);
 }
 
 static void chord_join(struct sim *s, node_t n)
 {
     struct chord_node *nd = chord_node(s, n);
     *nd = (struct chord_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
-                               .pred = chord_peer_none, .wait_head = CHORD_NONE32,
+                               .pred = chord_peer_none, .wait_head = KIT_NONE,
                                .phase = CHORD_JOINING, .ff_next = CHORD_FF_IDLE };
     for (unsigned i = 0; i < CHORD_BITS; i++)
         nd->finger[i] = chord_peer_none;
@@ -1225,9 +1073,8 @@ static void chord_join(struct sim *s, node_t n)
 static void on_introducer_reply(struct sim *s, node_t n, const struct intro_reply *b)
 {
     struct chord_node *nd = chord_node(s, n);
-    if (nd->phase != CHORD_JOINING || !(nd->flags & CHORD_F_ASKING))
+    if (nd->phase != CHORD_JOINING || !kit_join_answered(&nd->join))
         return;                       /* not joining, or a second answer to a repeated question */
-    nd->flags &= (uint8_t)~CHORD_F_ASKING;
     if (b->count == 0) {
         /* nobody ever registered: n founds the ring (with whoever has notified it already) */
         if (peer_ok(nd->pred))
@@ -1249,19 +1096,18 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
  * gets n's predecessor. */
 static void chord_leave(struct sim *s, node_t n)
 {
-    struct chord_global *g = chord_g(s);
     struct chord_node *nd = chord_node(s, n);
     if (nd->phase != CHORD_JOINED)
         return;
     if (peer_ok(nd->pred)) {
         struct chord_list_rep body = { .count = nd->nsucc };
-        memcpy(body.peer, chord_succ(g, n), nd->nsucc * sizeof body.peer[0]);
+        memcpy(body.peer, nd->succ, nd->nsucc * sizeof body.peer[0]);
         send_msg(s, n, nd->pred.addr, CHORD_MSG_LEAVE_PRED, LOOKUP_NONE, &body,
                  CHORD_LIST_LEN(nd->nsucc), nd->nsucc);
     }
     if (nd->nsucc) {
         struct chord_peer_msg body = { .peer = nd->pred };
-        send_msg(s, n, chord_succ(g, n)[0].addr, CHORD_MSG_LEAVE_SUCC, LOOKUP_NONE, &body,
+        send_msg(s, n, nd->succ[0].addr, CHORD_MSG_LEAVE_SUCC, LOOKUP_NONE, &body,
                  sizeof body, 0);
     }
     nd->phase = CHORD_OUT;
@@ -1271,7 +1117,7 @@ static void on_leave_pred(struct sim *s, node_t n, const struct msg *m)
 {
     const struct chord_list_rep *b = m->body;
     struct chord_node *nd = chord_node(s, n);
-    bool was_first = nd->nsucc && addr_eq(chord_succ(chord_g(s), n)[0].addr, m->src);
+    bool was_first = nd->nsucc && addr_eq(nd->succ[0].addr, m->src);
     forget(s, n, m->src);
     if (was_first && b->count)
         set_successors(s, n, chord_peer_none, b->peer, b->count);
@@ -1296,13 +1142,12 @@ static void on_find_req(struct sim *s, node_t n, const struct msg *m)
     const struct chord_find_req *b = m->body;
     struct chord_global *g = chord_g(s);
     const struct chord_node *nd = chord_node(s, n);
-    const struct peer *succ = chord_succ(g, n);
     unsigned ndead = b->ndead < CHORD_DEAD_MAX ? b->ndead : CHORD_DEAD_MAX;
     struct peer live[CHORD_SUCC_MAX];
     unsigned nlive = 0;
     for (unsigned k = 0; k < nd->nsucc; k++)
-        if (!addr_in(b->dead, ndead, succ[k].addr))
-            live[nlive++] = succ[k];
+        if (!addr_in(b->dead, ndead, nd->succ[k].addr))
+            live[nlive++] = nd->succ[k];
     struct chord_list_rep rep = { .done = CHORD_FIND_MINE };
     unsigned count = 0;
     if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, b->key))) {
@@ -1356,10 +1201,9 @@ static void on_fwd_check_req(struct sim *s, node_t n, const struct msg *m)
 
 static void on_stab_req(struct sim *s, node_t n, const struct msg *m)
 {
-    struct chord_global *g = chord_g(s);
     const struct chord_node *nd = chord_node(s, n);
     struct chord_stab_rep rep = { .pred = nd->pred, .count = nd->nsucc };
-    memcpy(rep.peer, chord_succ(g, n), nd->nsucc * sizeof rep.peer[0]);
+    memcpy(rep.peer, nd->succ, nd->nsucc * sizeof rep.peer[0]);
     reply_msg(s, n, m, CHORD_MSG_STAB_REP, &rep, CHORD_STAB_LEN(nd->nsucc), nd->nsucc);
 }
 
@@ -1375,23 +1219,23 @@ static void chord_on_message(struct sim *s, node_t n, const struct msg *m)
         uint32_t i;
         switch (m->rpc->type) {
         case CHORD_MSG_FIND_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KIT_NONE)
                 iter_on_find_rep(s, n, m, i);
             break;
         case CHORD_MSG_CHECK_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KIT_NONE)
                 iter_on_check_rep(s, m, i);
             break;
         case CHORD_MSG_FWD_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KIT_NONE)
                 rec_free(s, i);       /* the next hop has it */
             break;
         case CHORD_MSG_FWD_CHECK_REQ:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KIT_NONE)
                 rec_on_check_rep(s, m, i);
             break;
         case CHORD_MSG_DONE:
-            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != CHORD_NONE32)
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KIT_NONE)
                 rec_free(s, i);       /* the origin has the answer */
             break;
         case CHORD_MSG_STAB_REQ:
@@ -1450,20 +1294,20 @@ static void chord_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
     switch (rpc->type) {
     case CHORD_MSG_FIND_REQ:
     case CHORD_MSG_CHECK_REQ:
-        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != CHORD_NONE32)
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KIT_NONE)
             iter_on_timeout(s, n, rpc, i);
         else
             forget(s, n, rpc->dst);
         break;
     case CHORD_MSG_FWD_REQ:
     case CHORD_MSG_FWD_CHECK_REQ:
-        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != CHORD_NONE32)
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KIT_NONE)
             rec_on_timeout(s, n, rpc, i);
         else
             forget(s, n, rpc->dst);
         break;
     case CHORD_MSG_DONE:              /* the origin, not a routing contact: nothing to forget */
-        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != CHORD_NONE32)
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KIT_NONE)
             rec_on_timeout(s, n, rpc, i);
         break;
     case CHORD_MSG_STAB_REQ:
@@ -1507,8 +1351,8 @@ static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
             join_ask(s, n);
         break;
     case CHORD_TIMER_JOIN_WATCHDOG:
-        if (nd->phase == CHORD_JOINING && (nd->flags & CHORD_F_ASKING) && arg == nd->join_epoch) {
-            nd->flags &= (uint8_t)~CHORD_F_ASKING;
+        if (nd->phase == CHORD_JOINING && kit_join_unanswered(&nd->join, arg)) {
+            nd->join.asking = 0;
             join_retry(s, n);         /* no answer from the introducer: ask again, later */
         }
         break;
@@ -1520,9 +1364,7 @@ static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
 /* Distinct contacts in fingers, successor list and predecessor. */
 static size_t chord_state_entries(const struct sim *s, node_t n)
 {
-    const struct chord_global *g = sim_protocol_data((struct sim *)s);
     const struct chord_node *nd = sim_state_const(s, n);
-    const struct peer *succ = g->succ + (size_t)n * g->r;
     struct addr seen[CHORD_BITS + CHORD_SUCC_MAX + 1];
     unsigned m = 0;
     struct addr last = ADDR_NONE;
@@ -1535,8 +1377,8 @@ static size_t chord_state_entries(const struct sim *s, node_t n)
             seen[m++] = p.addr;
     }
     for (unsigned k = 0; k < nd->nsucc; k++)
-        if (!addr_in(seen, m, succ[k].addr))
-            seen[m++] = succ[k].addr;
+        if (!addr_in(seen, m, nd->succ[k].addr))
+            seen[m++] = nd->succ[k].addr;
     if (peer_ok(nd->pred) && !addr_in(seen, m, nd->pred.addr))
         seen[m++] = nd->pred.addr;
     return m;
@@ -1556,26 +1398,22 @@ static size_t successor_index(const struct converge_node *v, size_t len, uint64_
 static void chord_converge(struct sim *s)
 {
     struct chord_global *g = chord_g(s);
-    node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
-    if (!live || !v) {
-        fprintf(stderr, "p2plab: chord: out of memory converging %u nodes\n", g->cap);
-        exit(1);
-    }
-    size_t len = sim_converge_live(s, live, g->cap);
-    size_t sorted = sim_converge_sorted(s, v, g->cap);
+    node_t cap = sim_capacity(s);
+    node_t *live = mem_calloc(cap, sizeof *live, "chord: converging nodes");
+    struct converge_node *v = mem_calloc(cap, sizeof *v, "chord: converging nodes");
+    size_t len = sim_converge_live(s, live, cap);
+    size_t sorted = sim_converge_sorted(s, v, cap);
     SIM_ASSERT(sorted == len);
 #define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
     for (size_t k = 0; k < len; k++) {
         node_t n = v[k].slot;
         struct chord_node *nd = chord_node(s, n);
         *nd = (struct chord_node){ .self = CHORD_PEER_AT(k), .pred = chord_peer_none,
-                                   .wait_head = CHORD_NONE32, .phase = CHORD_JOINED,
+                                   .wait_head = KIT_NONE, .phase = CHORD_JOINED,
                                    .ff_next = CHORD_FF_IDLE };
-        struct peer *succ = chord_succ(g, n);
         unsigned m = 0;
         for (size_t j = 1; j < len && m < g->r; j++)
-            succ[m++] = CHORD_PEER_AT((k + j) % len);
+            nd->succ[m++] = CHORD_PEER_AT((k + j) % len);
         nd->nsucc = (uint8_t)m;
         if (len > 1) {
             nd->pred = CHORD_PEER_AT((k + len - 1) % len);
@@ -1608,12 +1446,16 @@ static size_t chord_msg_body_max(const struct proto_config *cfg)
     return max;
 }
 
+/* The slab record: the fixed part, then the successor list. */
+static size_t chord_state_size(const struct proto_config *cfg)
+{
+    return sizeof(struct chord_node) + (size_t)cfg->v[CHORD_P_SUCCESSORS].i * sizeof(struct peer);
+}
+
 static int chord_setup(struct sim *s, const struct proto_config *cfg)
 {
     uint32_t r = (uint32_t)cfg->v[CHORD_P_SUCCESSORS].i;
-    struct chord_global *g = calloc(1, sizeof *g);
-    if (!g)
-        return -1;
+    struct chord_global *g = mem_calloc(1, sizeof *g, "chord: global data");
     g->r = r;
     g->stabilize_us = cfg->v[CHORD_P_STABILIZE].i;
     g->fix_us = cfg->v[CHORD_P_FIX_FINGERS].i;
@@ -1621,25 +1463,17 @@ static int chord_setup(struct sim *s, const struct proto_config *cfg)
     g->timeout_us = cfg->v[CHORD_P_TIMEOUT].i;
     g->retries = (uint32_t)cfg->v[CHORD_P_RETRIES].i;
     g->mode = cfg->v[CHORD_P_MODE].i == CHORD_RECURSIVE ? CHORD_RECURSIVE : CHORD_ITERATIVE;
-    g->cap = sim_capacity(s);
     g->stride = r > CHORD_CANDS ? r : CHORD_CANDS;
-    g->succ = calloc((size_t)g->cap * r, sizeof *g->succ);
-    g->rec_cap = 1024;
-    g->rec = calloc(g->rec_cap, sizeof *g->rec);
-    g->rec_list = calloc((size_t)g->rec_cap * g->stride, sizeof *g->rec_list);
-    if (!g->succ || !g->rec || !g->rec_list) {
-        free(g->succ);
-        free(g->rec);
-        free(g->rec_list);
-        free(g);
-        return -1;
-    }
-    for (uint32_t i = 0; i < g->rec_cap; i++)
-        g->rec[i] = (struct chord_rec){ .phase = CHORD_REC_FREE,
-                                        .next = i + 1 < g->rec_cap ? i + 1 : CHORD_NONE32 };
-    g->rec_free = 0;
+    kit_pool_init(&g->rec, sizeof(struct chord_rec) + g->stride * sizeof(struct peer), 1024,
+                  sim_capacity(s), "chord: lookup records");
     sim_set_protocol_data(s, g);
     return 0;
+}
+
+/* n is down: the lookups it was running will never hear back. */
+static void chord_down(struct sim *s, node_t n)
+{
+    kit_pool_node_down(&chord_g(s)->rec, n);
 }
 
 static void chord_teardown(struct sim *s)
@@ -1647,9 +1481,7 @@ static void chord_teardown(struct sim *s)
     struct chord_global *g = chord_g(s);
     if (!g)
         return;
-    free(g->succ);
-    free(g->rec);
-    free(g->rec_list);
+    kit_pool_free(&g->rec);
     free(g);
     sim_set_protocol_data(s, NULL);
 }
@@ -1663,6 +1495,7 @@ const struct protocol chord_protocol = {
     .params = chord_params,
     .keys = KEYS_SUCCESSOR,
     .node_state_size = sizeof(struct chord_node),
+    .state_size = chord_state_size,
     .msg_body_max = chord_msg_body_max,
     .setup = chord_setup,
     .join = chord_join,
@@ -1674,4 +1507,5 @@ const struct protocol chord_protocol = {
     .state_entries = chord_state_entries,
     .converge = chord_converge,
     .teardown = chord_teardown,
+    .down = chord_down,
 };

@@ -9,19 +9,10 @@
 
 #include <cmocka.h>
 
-#include "protocols/protocol.h"
+#include "protocols/chord_internal.h"
 
-/* Exported by protocols/chord.c for these tests. */
-extern const struct protocol chord_protocol;
-extern const char *const chord_msg_name[];
-bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b);
-bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b);
-uint64_t chord_finger_target(uint64_t id, unsigned i);
-size_t chord_wire_size(unsigned type, unsigned contacts);
-
-/* Message types, in the order of chord.c's CHORD_MESSAGES table. */
-enum { FIND_REQ, FIND_REP, CHECK_REQ, CHECK_REP, FWD_REQ, FWD_ACK, FWD_CHECK_REQ, DONE, DONE_ACK,
-       STAB_REQ, STAB_REP, NOTIFY, PING_REQ, PING_REP, LEAVE_PRED, LEAVE_SUCC };
+/* chord.c's message types, expanded from the same list as its table. */
+enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };
 
 static void test_chord_interval_half_open(void **state)
 {
@@ -93,23 +84,30 @@ static void test_chord_wire_sizes(void **state)
 {
     (void)state;
     /* 28 B IPv4 + UDP, 8 B Chord header, 14 B per contact, 6 B per address, 8 B key */
-    assert_int_equal(chord_wire_size(FIND_REQ, 0), 28 + 8 + 8 + 1);
-    assert_int_equal(chord_wire_size(FIND_REQ, 2), 28 + 8 + 8 + 1 + 2 * 6);
-    assert_int_equal(chord_wire_size(FIND_REP, 4), 28 + 8 + 2 + 4 * 14);
-    assert_int_equal(chord_wire_size(STAB_REQ, 0), 36);
-    assert_int_equal(chord_wire_size(STAB_REP, 16), 36 + 14 + 1 + 16 * 14);
-    assert_int_equal(chord_wire_size(NOTIFY, 0), 36 + 14);
-    assert_int_equal(chord_wire_size(FWD_REQ, 0), 36 + 8 + 6);
-    assert_int_equal(chord_wire_size(LEAVE_PRED, 3), 36 + 1 + 3 * 14);
-    assert_string_equal(chord_msg_name[FIND_REQ], "FIND_REQ");
-    assert_string_equal(chord_msg_name[LEAVE_SUCC], "LEAVE_SUCC");
+    assert_int_equal(chord_wire_size(CHORD_MSG_FIND_REQ, 0), 28 + 8 + 8 + 1);
+    assert_int_equal(chord_wire_size(CHORD_MSG_FIND_REQ, 2), 28 + 8 + 8 + 1 + 2 * 6);
+    assert_int_equal(chord_wire_size(CHORD_MSG_FIND_REP, 4), 28 + 8 + 2 + 4 * 14);
+    assert_int_equal(chord_wire_size(CHORD_MSG_STAB_REQ, 0), 36);
+    assert_int_equal(chord_wire_size(CHORD_MSG_STAB_REP, 16), 36 + 14 + 1 + 16 * 14);
+    assert_int_equal(chord_wire_size(CHORD_MSG_NOTIFY, 0), 36 + 14);
+    assert_int_equal(chord_wire_size(CHORD_MSG_FWD_REQ, 0), 36 + 8 + 6);
+    assert_int_equal(chord_wire_size(CHORD_MSG_LEAVE_PRED, 3), 36 + 1 + 3 * 14);
+    assert_string_equal(chord_msg_name[CHORD_MSG_FIND_REQ], "CHORD_MSG_FIND_REQ");
+    assert_string_equal(chord_msg_name[CHORD_MSG_LEAVE_SUCC], "CHORD_MSG_LEAVE_SUCC");
+    assert_int_equal(CHORD_MSG_COUNT, 16);
 }
 
-/* The figure in chord.c's opening comment: 1,072 bytes of slab per node. */
+/* The figures in chord.c's opening comment: 1,072 + 16·r bytes of slab per node, 1,328 with the
+ * default r = 16. */
 static void test_chord_node_bytes(void **state)
 {
     (void)state;
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, chord_protocol.params), 0);
     assert_int_equal(chord_protocol.node_state_size, 1072);
+    assert_int_equal(chord_protocol.state_size(&cfg), 1328);
+    cfg.v[param_find(chord_protocol.params, "successors")].i = 64;
+    assert_int_equal(chord_protocol.state_size(&cfg), 1072 + 64 * 16);
 }
 
 static void test_chord_params(void **state)
@@ -135,6 +133,7 @@ static void test_chord_params(void **state)
     assert_int_equal(chord_protocol.keys, KEYS_SUCCESSOR);
     assert_non_null(chord_protocol.converge);
     assert_non_null(chord_protocol.leave);
+    assert_non_null(chord_protocol.down);           /* frees the lookups a node was running */
 }
 
 int main(void)

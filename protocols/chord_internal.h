@@ -1,0 +1,69 @@
+/* chord_internal.h — what protocols/chord.c shares with its tests: the message list with its
+ * wire sizes, the ring arithmetic and the memory figure. Nothing else includes it. */
+#ifndef P2PLAB_CHORD_INTERNAL_H
+#define P2PLAB_CHORD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocols/kit.h"
+#include "protocols/protocol.h"
+
+/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Chord header
+ * of 8 B: type (1), hop count (1), reserved (2), request or lookup id (4). A contact is an IPv4
+ * address, a port and the 8-byte identifier (14 B); an address alone is 6 B; a list is a count
+ * byte and its contacts. */
+#define CHORD_WIRE_IP_UDP 28
+#define CHORD_WIRE_HEADER 8
+#define CHORD_WIRE_KEY 8
+#define CHORD_WIRE_ADDR 6
+#define CHORD_WIRE_CONTACT 14
+#define CHORD_WIRE_FLAG 1
+#define CHORD_WIRE_COUNT 1
+
+/* X(type, fixed payload bytes, bytes per list entry) on the wire. chord.c expands it with
+ * KIT_MSG_TABLE, which declares enum chord_msg (CHORD_MSG_FIND_REQ, ..., CHORD_MSG_COUNT); a
+ * test gets the same enum with `enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };`. */
+#define CHORD_MESSAGES(X)                                                                      \
+    /* iterative step: "your closest preceding node for key?", with the addresses that timed  \
+     * out during this lookup, which the answer leaves out */                                  \
+    X(CHORD_MSG_FIND_REQ, CHORD_WIRE_KEY + CHORD_WIRE_COUNT, CHORD_WIRE_ADDR)                  \
+    /* enum chord_find_answer + a list: next hops, or a successor list */                     \
+    X(CHORD_MSG_FIND_REP, CHORD_WIRE_FLAG + CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)              \
+    /* owner check: "is key in (your predecessor, you]?" */                                    \
+    X(CHORD_MSG_CHECK_REQ, CHORD_WIRE_KEY, 0)                                                  \
+    /* yes/no + the predecessor */                                                             \
+    X(CHORD_MSG_CHECK_REP, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT, 0)                            \
+    /* recursive step: key + the origin's address; acknowledged at once */                     \
+    X(CHORD_MSG_FWD_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR, 0)                                  \
+    X(CHORD_MSG_FWD_ACK, 0, 0)                                                                 \
+    /* recursive owner check: key + origin; answered by CHECK_REP, and DONE to the origin */    \
+    X(CHORD_MSG_FWD_CHECK_REQ, CHORD_WIRE_KEY + CHORD_WIRE_ADDR, 0)                            \
+    /* recursive answer to the origin: outcome + the owner; acknowledged when retries > 0 */   \
+    X(CHORD_MSG_DONE, CHORD_WIRE_FLAG + CHORD_WIRE_CONTACT, 0)                                 \
+    X(CHORD_MSG_DONE_ACK, 0, 0)                                                                \
+    /* stabilize: "your predecessor and successor list?" */                                    \
+    X(CHORD_MSG_STAB_REQ, 0, 0)                                                                \
+    X(CHORD_MSG_STAB_REP, CHORD_WIRE_CONTACT + CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)           \
+    /* "I might be your predecessor" */                                                        \
+    X(CHORD_MSG_NOTIFY, CHORD_WIRE_CONTACT, 0)                                                 \
+    X(CHORD_MSG_PING_REQ, 0, 0)                                                                \
+    X(CHORD_MSG_PING_REP, 0, 0)                                                                \
+    /* graceful leave: the successor list to the predecessor, the predecessor to the successor */ \
+    X(CHORD_MSG_LEAVE_PRED, CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                              \
+    X(CHORD_MSG_LEAVE_SUCC, CHORD_WIRE_CONTACT, 0)
+
+extern const struct protocol chord_protocol;
+extern const char *const chord_msg_name[];    /* indexed by enum chord_msg */
+
+/* x in (a, b] clockwise; (a, a] is the whole ring. */
+bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b);
+/* x in (a, b) clockwise; (a, a) is the whole ring but a. */
+bool chord_in_oo(uint64_t x, uint64_t a, uint64_t b);
+/* The start of finger i: id + 2^i on the ring. */
+uint64_t chord_finger_target(uint64_t id, unsigned i);
+/* Bytes on the wire of a message of `type` carrying `entries` list entries. */
+size_t chord_wire_size(unsigned type, size_t entries);
+
+#endif
