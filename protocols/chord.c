@@ -103,7 +103,7 @@ static const struct param chord_params[] = {
 /* ==== messages ============================================================================ */
 
 /* The messages and their sizes on the wire are listed in chord_internal.h (CHORD_MESSAGES). */
-KIT_MSG_TABLE(chord, CHORD, CHORD_MESSAGES, CHORD_WIRE_IP_UDP + CHORD_WIRE_HEADER);
+KIT_MSG_TABLES(chord, CHORD, CHORD_MESSAGES, CHORD_WIRE_IP_UDP + CHORD_WIRE_HEADER);
 
 /* Bodies: a tagged union, the tag being the message type. Lists are sent only up to their
  * count, so the bytes copied per event follow r, not CHORD_SUCC_MAX. */

@@ -22,9 +22,8 @@
 #define CHORD_WIRE_FLAG 1
 #define CHORD_WIRE_COUNT 1
 
-/* X(type, fixed payload bytes, bytes per list entry) on the wire. chord.c expands it with
- * KIT_MSG_TABLE, which declares enum chord_msg (CHORD_MSG_FIND_REQ, ..., CHORD_MSG_COUNT); a
- * test gets the same enum with `enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };`. */
+/* X(type, fixed payload bytes, bytes per list entry) on the wire: enum chord_msg below, and the
+ * names and wire table in chord.c (KIT_MSG_TABLES). */
 #define CHORD_MESSAGES(X)                                                                      \
     /* iterative step: "your closest preceding node for key?", with the addresses that timed  \
      * out during this lookup, which the answer leaves out */                                  \
@@ -55,7 +54,8 @@
     X(CHORD_MSG_LEAVE_SUCC, CHORD_WIRE_CONTACT, 0)
 
 extern const struct protocol chord_protocol;
-extern const char *const chord_msg_name[];    /* indexed by enum chord_msg */
+enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };
+extern const char *const chord_msg_name[CHORD_MSG_COUNT];
 
 /* x in (a, b] clockwise; (a, a] is the whole ring. */
 bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b);

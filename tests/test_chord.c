@@ -11,8 +11,6 @@
 
 #include "protocols/chord_internal.h"
 
-/* chord.c's message types, expanded from the same list as its table. */
-enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };
 
 static void test_chord_interval_half_open(void **state)
 {
