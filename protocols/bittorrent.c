@@ -1003,7 +1003,7 @@ static void bt_join(struct sim *s, node_t n)
     capacity_change(s, sim_upload_bps(s, n));
     announce(s, n, BT_EV_STARTED);
     int64_t choke = P_(s, BT_P_CHOKE);
-    sim_timer(s, n, BT_T_CHOKE, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)choke), 0);
+    sim_timer(s, n, BT_T_CHOKE, kit_phase(s, choke), 0);
     b->announce_timer = sim_timer(s, n, BT_T_ANNOUNCE, sim_jitter(s, P_(s, BT_P_ANNOUNCE)), 0);
 }
 

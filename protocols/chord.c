@@ -1352,7 +1352,6 @@ static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         break;
     case CHORD_TIMER_JOIN_WATCHDOG:
         if (nd->phase == CHORD_JOINING && kit_join_unanswered(&nd->join, arg)) {
-            nd->join.asking = 0;
             join_retry(s, n);         /* no answer from the introducer: ask again, later */
         }
         break;

@@ -1427,7 +1427,7 @@ static void ftrack_converge(struct sim *s)
     }
 #undef FT_PEER
     for (node_t j = 0; j < m; j++)
-        start_maint(s, live[j], (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keep_us));
+        start_maint(s, live[j], kit_phase(s, g->keep_us));
     free(seen);
     free(pool);
     free(sup);

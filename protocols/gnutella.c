@@ -788,8 +788,7 @@ static void start_timers(struct sim *s, node_t n, bool random_phase)
     if (nd->timers)
         return;
     nd->timers = 1;
-    int64_t d = random_phase ? (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->ping_us)
-                             : sim_jitter(s, g->ping_us);
+    int64_t d = random_phase ? kit_phase(s, g->ping_us) : sim_jitter(s, g->ping_us);
     sim_timer(s, n, GNUT_TIMER_PING, d, 0);
 }
 

@@ -777,7 +777,7 @@ static void on_lookup_timeout(struct sim *s, const struct rpc *rpc, uint32_t i)
 static void start_tick(struct sim *s, node_t n)
 {
     struct kad_global *g = kad_g(s);
-    sim_timer(s, n, KAD_TIMER_TICK, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->tick_us) + 1, 0);
+    sim_timer(s, n, KAD_TIMER_TICK, kit_phase(s, g->tick_us) + 1, 0);
 }
 
 /* n comes up with the zeroed state the engine gives a fresh incarnation. */
@@ -1002,7 +1002,6 @@ static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         break;
     case KAD_TIMER_JOIN_WATCHDOG:
         if (nd->phase == KAD_JOINING && kit_join_unanswered(&nd->join, arg)) {
-            nd->join.asking = 0;
             join_retry(s, n);         /* no answer from the introducer: ask again, later */
         }
         break;

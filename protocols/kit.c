@@ -167,9 +167,12 @@ bool kit_join_answered(struct kit_join *j)
     return true;
 }
 
-bool kit_join_unanswered(const struct kit_join *j, uint64_t arg)
+bool kit_join_unanswered(struct kit_join *j, uint64_t arg)
 {
-    return j->asking && arg == j->epoch;
+    if (!j->asking || arg != j->epoch)
+        return false;
+    j->asking = 0;
+    return true;
 }
 
 /* ==== randomness ========================================================================= */
@@ -179,6 +182,13 @@ uint64_t kit_rand64(struct sim *s)
     uint64_t hi = gsl_rng_get(sim_rng(s));
     uint64_t lo = gsl_rng_get(sim_rng(s));
     return (hi << 32) ^ lo;
+}
+
+/* ==== periodic timers ==================================================================== */
+
+int64_t kit_phase(struct sim *s, int64_t period_us)
+{
+    return (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)period_us);
 }
 
 /* ==== vectors ============================================================================ */

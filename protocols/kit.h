@@ -161,8 +161,9 @@ int64_t kit_backoff(struct sim *s, struct kit_join *j, int64_t base_us);
 void kit_join_ask(struct sim *s, node_t n, struct kit_join *j, uint32_t kind, int64_t timeout_us);
 /* The introducer answered: true if n was waiting for it (a second answer is dropped). */
 bool kit_join_answered(struct kit_join *j);
-/* The watchdog fired with `arg`: true if its question is still unanswered. */
-bool kit_join_unanswered(const struct kit_join *j, uint64_t arg);
+/* The watchdog fired with `arg`: true if its question is still unanswered, which is then given
+ * up (a late answer is dropped); the caller asks again, after a back-off or at once. */
+bool kit_join_unanswered(struct kit_join *j, uint64_t arg);
 
 /* ==== vectors ============================================================================ */
 
@@ -188,6 +189,12 @@ uint32_t kit_vec_lower_bound(const struct kit_vec *v, size_t elem, uint64_t key)
 /* 64 random bits from the protocol's stream: two 32-bit draws, the high word first (in two
  * statements: C leaves the order of two calls within one expression unspecified). */
 uint64_t kit_rand64(struct sim *s);
+
+/* ==== periodic timers ==================================================================== */
+
+/* A uniform phase in [0, period): when the first round of a node that has been running for a
+ * while (a converged start) falls. */
+int64_t kit_phase(struct sim *s, int64_t period_us);
 
 /* ==== time =============================================================================== */
 

@@ -940,7 +940,7 @@ static void napster_join(struct sim *s, node_t n)
     struct napster_node *nd = nnode(s, n);
     *nd = (struct napster_node){ .server = (uint32_t)(sim_node_id(s, n) % g->k),
                                  .heard_us = sim_now(s), .retry_timer = NAPSTER_NO_TIMER };
-    sim_timer(s, n, NAPSTER_TIMER_CHECK, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keepalive_us) + 1, 0);
+    sim_timer(s, n, NAPSTER_TIMER_CHECK, kit_phase(s, g->keepalive_us) + 1, 0);
     upload(s, n);
 }
 
@@ -1015,9 +1015,8 @@ static void napster_converge(struct sim *s)
         for (uint32_t f = 0; f < count; f++)
             dir_add(d, n, files[f]);
         d->c[n].complete = 1;
-        keepalive_arm(s, server, n, (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keepalive_us) + 1);
-        sim_timer(s, n, NAPSTER_TIMER_CHECK,
-                  (int64_t)(gsl_rng_uniform(sim_rng(s)) * (double)g->keepalive_us) + 1, 0);
+        keepalive_arm(s, server, n, kit_phase(s, g->keepalive_us) + 1);
+        sim_timer(s, n, NAPSTER_TIMER_CHECK, kit_phase(s, g->keepalive_us) + 1, 0);
     }
     free(live);
 }
