@@ -43,19 +43,21 @@
  * a model of what join and maintenance reach (not the global optimum, as the paper's join does
  * not reach it either); the neighbourhood set holds the M closest of 8·M random nodes.
  *
- * Memory. The engine's slab holds struct pastry_node, 184 bytes (with the recently-dead list
- * and its expiry times). The protocol's arrays hold, per node slot, the table (rows x 2^b
- * contacts of 16 bytes and a 4-byte round-trip time each), the leaf set (16·l bytes) and the
- * neighbourhood set (20·M bytes): with the defaults b = 4, l = 16, M = 32,
- * 184 + 16·16·20 + 256 + 640 = 6,200 bytes per node. Lookups and joins
- * in flight are records in a pool with a free list (struct pastry_rec, 56 bytes), named in
- * RPC contexts by index and generation. */
-#include "protocols/protocol.h"
+ * Memory. Each node's slab record (sim_state) holds all of its state: struct pastry_node,
+ * 184 bytes (with the recently-dead list and its expiry times), then its tables, sized from
+ * the configuration: the routing table (rows x 2^b contacts of 16 bytes and a 4-byte
+ * round-trip time each), the leaf set (16·l bytes) and the neighbourhood set (20·M bytes).
+ * With the defaults b = 4, l = 16, M = 32: 184 + 16·16·20 + 256 + 640 = 6,200 bytes per node.
+ * Lookups and joins in flight are records in the kit's pool (struct pastry_rec, 64 bytes),
+ * named in RPC contexts by index and generation. */
+#include "protocols/pastry_internal.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sim/mem.h"
 
 /* ==== constants =========================================================================== */
 
@@ -64,11 +66,16 @@
 #define PASTRY_COLS_MAX (1u << PASTRY_B_MAX)
 #define PASTRY_LEAF_MAX 64            /* the leaf_set parameter's maximum */
 #define PASTRY_NBR_MAX 128            /* the neighbourhood parameter's maximum */
+/* table entries at most: rows x columns grows with b, to ceil(64/6) x 2^6 */
+#define PASTRY_TABLE_MAX (((PASTRY_BITS + PASTRY_B_MAX - 1) / PASTRY_B_MAX) << PASTRY_B_MAX)
+#define PASTRY_ENTRIES_MAX (PASTRY_TABLE_MAX + PASTRY_LEAF_MAX + PASTRY_NBR_MAX)
+/* the longest list a message carries: the neighbourhood set (a leaf set or a row is shorter) */
+#define PASTRY_LIST_MAX PASTRY_NBR_MAX
+_Static_assert(PASTRY_LIST_MAX >= PASTRY_LEAF_MAX && PASTRY_LIST_MAX >= PASTRY_COLS_MAX + 1,
+               "a list message holds a leaf set and a row with its sender");
 #define PASTRY_DEAD_RING 8            /* recently dead contacts remembered (the oldest goes first) */
 #define PASTRY_HOP_LIMIT 64           /* routing loop guard: forwards per lookup */
-#define PASTRY_JOIN_BACKOFF_MAX 6     /* join retries back off up to 2^6 RPC timeouts */
 #define PASTRY_RTT_NONE UINT32_MAX    /* round-trip time not measured */
-#define PASTRY_NONE32 UINT32_MAX      /* no record */
 
 /* ==== parameters ========================================================================== */
 
@@ -118,70 +125,8 @@ static const struct param pastry_params[] = {
 
 /* ==== messages ============================================================================ */
 
-/* Sizes on the wire. Every datagram carries IPv4 (20 B) + UDP (8 B) headers and a Pastry
- * header of 8 B: type (1), hop count (1), reserved (2), request or lookup id (4). A contact is
- * an IPv4 address, a port and the 8-byte identifier (14 B); an address alone is 6 B; a list is
- * a count byte and its contacts. */
-#define PASTRY_WIRE_IP_UDP 28
-#define PASTRY_WIRE_HEADER 8
-#define PASTRY_WIRE_KEY 8
-#define PASTRY_WIRE_ADDR 6
-#define PASTRY_WIRE_CONTACT 14
-#define PASTRY_WIRE_FLAG 1
-#define PASTRY_WIRE_COUNT 1
-
-/* X(name, fixed payload bytes, bytes per list entry) on the wire */
-#define PASTRY_MESSAGES(X)                                                                     \
-    /* one routing step: key, the origin's contact, a join/lookup flag; acknowledged at once */ \
-    X(FWD_REQ, PASTRY_WIRE_KEY + PASTRY_WIRE_CONTACT + PASTRY_WIRE_FLAG, 0)                    \
-    X(FWD_ACK, 0, 0)                                                                           \
-    /* the delivering node to the origin: the owner's contact; acknowledged if retries > 0 */  \
-    X(DONE, PASTRY_WIRE_CONTACT, 0)                                                            \
-    /* to a joining node, one per table row, neighbourhood set or leaf set: a flag (the last  \
-     * node's leaf set) and a counted list */                                                  \
-    X(JOIN_STATE, PASTRY_WIRE_FLAG + PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)                   \
-    /* "I have joined": the new node's contact, to every node in its state */                  \
-    X(ANNOUNCE, PASTRY_WIRE_CONTACT, 0)                                                        \
-    /* liveness and round-trip probe */                                                        \
-    X(PING_REQ, 0, 0)                                                                          \
-    X(PING_REP, 0, 0)                                                                          \
-    /* "your leaf set?" */                                                                     \
-    X(LEAF_REQ, 0, 0)                                                                          \
-    X(LEAF_REP, PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)                                        \
-    /* "your table row r?" */                                                                  \
-    X(ROW_REQ, PASTRY_WIRE_FLAG, 0)                                                            \
-    X(ROW_REP, PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)                                         \
-    /* lazy repair: "your entry at row r, column c?" */                                        \
-    X(ENTRY_REQ, 2 * PASTRY_WIRE_FLAG, 0)                                                      \
-    X(ENTRY_REP, PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)                                       \
-    /* the origin's acknowledgement of DONE, when retries > 0 */                                \
-    X(DONE_ACK, 0, 0)
-
-enum pastry_msg {
-#define PASTRY_MSG_ENUM(name, fixed, entry) PASTRY_MSG_##name,
-    PASTRY_MESSAGES(PASTRY_MSG_ENUM)
-#undef PASTRY_MSG_ENUM
-    PASTRY_MSG_COUNT
-};
-
-extern const char *const pastry_msg_name[PASTRY_MSG_COUNT];   /* for traces and tests */
-const char *const pastry_msg_name[PASTRY_MSG_COUNT] = {
-#define PASTRY_MSG_NAME(name, fixed, entry) #name,
-    PASTRY_MESSAGES(PASTRY_MSG_NAME)
-#undef PASTRY_MSG_NAME
-};
-
-static const uint16_t pastry_msg_fixed[PASTRY_MSG_COUNT] = {
-#define PASTRY_MSG_FIXED(name, fixed, entry) fixed,
-    PASTRY_MESSAGES(PASTRY_MSG_FIXED)
-#undef PASTRY_MSG_FIXED
-};
-
-static const uint16_t pastry_msg_entry[PASTRY_MSG_COUNT] = {
-#define PASTRY_MSG_ENTRY(name, fixed, entry) entry,
-    PASTRY_MESSAGES(PASTRY_MSG_ENTRY)
-#undef PASTRY_MSG_ENTRY
-};
+/* The list, with each size's source, is in pastry_internal.h. */
+KIT_MSG_TABLE(pastry, PASTRY, PASTRY_MESSAGES, PASTRY_WIRE_IP_UDP + PASTRY_WIRE_HEADER);
 
 /* Bodies: a tagged union, the tag being the message type. Lists are sent up to their count. */
 enum pastry_fwd_kind { PASTRY_KIND_LOOKUP, PASTRY_KIND_JOIN };
@@ -229,8 +174,8 @@ enum pastry_phase { PASTRY_OUT, PASTRY_JOINING, PASTRY_JOINED };
 
 #define PASTRY_F_TIMERS 0x01          /* periodic timers armed for this incarnation */
 
-/* One node, in the engine's slab. The leaf set, table and neighbourhood set live in the
- * protocol's arrays, indexed by slot. */
+/* One node: its slab record, the fixed part below followed by its tables (see the TAB, LEFT,
+ * RIGHT and NBR accessors), all sized from the configuration by pastry_state_size. */
 struct pastry_node {
     struct peer self;
     struct peer join_best;            /* joining: the probed contact with the lowest RTT */
@@ -238,34 +183,36 @@ struct pastry_node {
     int64_t dead_until[PASTRY_DEAD_RING];  /* us: when each entry of dead[] expires */
     uint32_t join_best_rtt;           /* us */
     uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
-    uint32_t join_epoch;              /* bumped per join attempt: stale probe replies ignored */
     uint16_t ntable;                  /* non-empty table entries */
     uint8_t nleft, nright;            /* leaf-set entries on each side, closest first */
     uint8_t nnbr;                     /* neighbourhood-set entries */
     uint8_t phase;                    /* enum pastry_phase */
     uint8_t flags;                    /* PASTRY_F_* */
     uint8_t join_pending;             /* contact probes outstanding */
-    uint8_t join_tries;               /* consecutive failed joins, for the back-off */
+    /* the join back-off; its epoch is bumped per join attempt and when one fails, so that
+     * stale probe replies and watchdogs are ignored; `asking` is cleared once joined */
+    struct kit_join join;
+    /* rows x cols table entries, the leaf set (l/2 left, closest first, then l/2 right) and
+     * the neighbourhood set (m); then the round-trip times (us) of the table's rows x cols
+     * entries and of the neighbourhood set's m */
+    struct peer tab[];
 };
 #define PASTRY_NODE_BYTES 184
 _Static_assert(sizeof(struct pastry_node) == PASTRY_NODE_BYTES, "update the opening comment");
 
 enum pastry_rec_phase {
-    PASTRY_REC_FREE,
-    PASTRY_REC_WAIT,                  /* a lookup parked at its origin until it has joined */
     PASTRY_REC_FWD,                   /* a routing step: its forward awaits an ack */
+    PASTRY_REC_WAIT,                  /* a lookup parked at its origin until it has joined */
     PASTRY_REC_DONE,                  /* retries > 0: the answer to the origin awaits an ack */
 };
 
 /* A routing step in flight at one node (a lookup or a join), or a lookup parked at its origin
- * until the origin has joined. */
+ * until the origin has joined; a record of the kit's pool, owned by the node running it. */
 struct pastry_rec {
+    struct kit_op op;
     uint64_t key;
     struct peer origin;               /* where the answer (lookup) or the state (join) goes */
-    node_t owner;                     /* the node running this record */
-    uint32_t owner_inc;               /* ... and its incarnation */
-    uint32_t gen;                     /* bumped when freed: stale RPC contexts are ignored */
-    uint32_t next;                    /* free list / the owner's wait list */
+    uint32_t next;                    /* the owner's wait list */
     uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
     uint16_t hops;                    /* forwards that brought the query here */
     uint8_t steps;                    /* forwards attempted here, against the loop guard */
@@ -274,9 +221,9 @@ struct pastry_rec {
     uint8_t rows_sent;                /* join: this node's rows have gone to the joiner */
     uint8_t tries;                    /* re-sends of the RPC in flight so far */
 };
-_Static_assert(sizeof(struct pastry_rec) == 56, "update the figure in the opening comment");
+_Static_assert(sizeof(struct pastry_rec) == 64, "update the figure in the opening comment");
 
-/* The protocol's global data for one run. */
+/* The protocol's global data for one run: the configuration, and the pool of records. */
 struct pastry_global {
     unsigned b, rows, cols;           /* digit bits, ceil(64/b), 2^b */
     unsigned l, half, m;              /* leaf-set size, l/2, neighbourhood-set size */
@@ -285,15 +232,23 @@ struct pastry_global {
     unsigned retries;                 /* re-sends before a silent node is taken as failed */
     int64_t dead_us;                  /* how long a contact found dead is remembered */
     node_t cap;                       /* node slots */
-    struct peer *table;               /* cap x rows x cols */
-    uint32_t *trtt;                   /* cap x rows x cols round-trip times, us */
-    struct peer *leaf;                /* cap x l: left half (closest first), then right half */
-    struct peer *nbr;                 /* cap x m */
-    uint32_t *nrtt;                   /* cap x m round-trip times, us */
-    struct pastry_rec *rec;
-    uint32_t rec_cap, rec_free;
-    struct peer *scratch;             /* state_entries' work space */
+    struct kit_pool recs;             /* struct pastry_rec */
 };
+
+/* A node's tables, in its slab record after the fixed part (const if nd is). */
+#define TAB(nd) ((nd)->tab)
+#define LEFT(g, nd) ((nd)->tab + (size_t)(g)->rows * (g)->cols)
+#define RIGHT(g, nd) (LEFT(g, nd) + (g)->half)
+#define NBR(g, nd) (LEFT(g, nd) + (g)->l)
+
+static uint32_t *trtt(const struct pastry_global *g, struct pastry_node *nd)
+{
+    return (uint32_t *)(NBR(g, nd) + g->m);
+}
+static uint32_t *nrtt(const struct pastry_global *g, struct pastry_node *nd)
+{
+    return trtt(g, nd) + (size_t)g->rows * g->cols;
+}
 
 /* The protocol's own counters (counters.csv): forwards by leaf set, by table, by the rare case. */
 enum pastry_counter { PASTRY_C_LEAF, PASTRY_C_TABLE, PASTRY_C_RARE };
@@ -303,15 +258,6 @@ static const struct peer pastry_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } 
 
 /* ==== identifier arithmetic (exported for the unit tests) ================================= */
 
-unsigned pastry_digit(uint64_t id, unsigned row, unsigned b);
-unsigned pastry_shl(uint64_t a, uint64_t c, unsigned b);
-uint64_t pastry_dist(uint64_t a, uint64_t c);
-bool pastry_closer(uint64_t a, uint64_t c, uint64_t key);
-size_t pastry_wire_size(unsigned type, unsigned entries);
-size_t pastry_bytes_per_node(unsigned b, unsigned l, unsigned m);
-
-/* Digit `row` of id, b bits, most significant first; the last digit, if short, is padded
- * with zero bits on the right. */
 unsigned pastry_digit(uint64_t id, unsigned row, unsigned b)
 {
     unsigned shift = row * b;
@@ -320,7 +266,6 @@ unsigned pastry_digit(uint64_t id, unsigned row, unsigned b)
     return (unsigned)((id << shift) >> (PASTRY_BITS - b));
 }
 
-/* Length in digits of the longest common prefix of a and c (ceil(64/b) if equal). */
 unsigned pastry_shl(uint64_t a, uint64_t c, unsigned b)
 {
     uint64_t x = a ^ c;
@@ -329,28 +274,25 @@ unsigned pastry_shl(uint64_t a, uint64_t c, unsigned b)
     return (unsigned)__builtin_clzll(x) / b;
 }
 
-/* Distance on the circular id space. */
 uint64_t pastry_dist(uint64_t a, uint64_t c)
 {
     uint64_t d = a - c;
     return d < c - a ? d : c - a;
 }
 
-/* Is a strictly closer to key than c? Ties go to the id clockwise of the key, as the oracle
- * breaks them. */
+/* Ties go to the id clockwise of the key, as the oracle breaks them. */
 bool pastry_closer(uint64_t a, uint64_t c, uint64_t key)
 {
     uint64_t da = pastry_dist(a, key), dc = pastry_dist(c, key);
     return da < dc || (da == dc && a != c && a - key < c - key);
 }
 
-size_t pastry_wire_size(unsigned type, unsigned entries)
+size_t pastry_wire_size(unsigned type, size_t entries)
 {
-    return PASTRY_WIRE_IP_UDP + PASTRY_WIRE_HEADER + pastry_msg_fixed[type] +
-           (size_t)entries * pastry_msg_entry[type];
+    return kit_wire_size(&pastry_msgs, type, entries);
 }
 
-/* The documented memory figure: slab + table (contact + RTT per slot) + leaf set +
+/* The documented memory figure: the fixed part + table (contact + RTT per slot) + leaf set +
  * neighbourhood set (contact + RTT). */
 size_t pastry_bytes_per_node(unsigned b, unsigned l, unsigned m)
 {
@@ -365,44 +307,32 @@ static struct pastry_global *pastry_g(struct sim *s) { return sim_protocol_data(
 static struct pastry_node *pastry_node(struct sim *s, node_t n) { return sim_state(s, n); }
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 
-static struct peer *tab(struct pastry_global *g, node_t n) { return g->table + (size_t)n * g->rows * g->cols; }
-static uint32_t *trtt(struct pastry_global *g, node_t n) { return g->trtt + (size_t)n * g->rows * g->cols; }
-static struct peer *left(struct pastry_global *g, node_t n) { return g->leaf + (size_t)n * g->l; }
-static struct peer *right(struct pastry_global *g, node_t n) { return g->leaf + (size_t)n * g->l + g->half; }
-static struct peer *nbr(struct pastry_global *g, node_t n) { return g->nbr + (size_t)n * g->m; }
-static uint32_t *nrtt(struct pastry_global *g, node_t n) { return g->nrtt + (size_t)n * g->m; }
-
 static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg type, uint32_t lookup,
-                     const void *body, size_t len, unsigned entries)
+                     const void *body, size_t len, size_t entries)
 {
-    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                     .size = (uint32_t)pastry_wire_size(type, entries), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_send(s, n, to, &o);
+    kit_send(s, &pastry_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
+             .body = body, .len = len, .entries = entries });
 }
 
 /* Every RPC names its target's id in ctx1, so that a reply is a round-trip sample for the
  * contact and a timeout tells which table slot to repair. */
 static void send_rpc(struct sim *s, node_t n, struct peer to, enum pastry_msg type, uint32_t lookup,
-                     const void *body, size_t len, unsigned entries, uint64_t ctx0)
+                     const void *body, size_t len, size_t entries, uint64_t ctx0)
 {
-    struct out o = { .type = type, .cat = lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP,
-                     .size = (uint32_t)pastry_wire_size(type, entries), .lookup = lookup,
-                     .body = body, .len = (uint32_t)len };
-    net_rpc(s, n, to.addr, &o, pastry_g(s)->timeout_us, ctx0, to.id);
+    kit_rpc(s, &pastry_msgs, n, to.addr, &(struct kit_out){ .type = type, .lookup = lookup,
+            .body = body, .len = len, .entries = entries }, pastry_g(s)->timeout_us, ctx0, to.id);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastry_msg type,
-                      const void *body, size_t len, unsigned entries)
+                      const void *body, size_t len, size_t entries)
 {
-    struct out o = { .type = type, .cat = req->cat, .size = (uint32_t)pastry_wire_size(type, entries),
-                     .lookup = req->lookup, .body = body, .len = (uint32_t)len };
-    net_reply(s, n, req, &o);
+    kit_reply(s, &pastry_msgs, n, req, &(struct kit_out){ .type = type, .body = body,
+              .len = len, .entries = entries });
 }
 
 /* The context of RPCs without a record (maintenance, and the joiner's own join message):
  * PING purpose in ctx0 bits 0..7, a join probe's epoch in bits 8..39; ROW_REQ and ENTRY_REQ
- * name their row and column in bits 8..15 and 16..23; the joiner's FWD_REQ has PASTRY_NONE32
+ * name their row and column in bits 8..15 and 16..23; the joiner's FWD_REQ has KIT_NONE
  * in bits 0..31. Bits 56..63 count the re-sends so far. RPCs with a record (routing steps,
  * DONE) name it in ctx0 and count re-sends in the record. */
 enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN };
@@ -483,8 +413,8 @@ static void leaf_consider(struct sim *s, node_t n, struct peer p)
     uint64_t self = nd->self.id;
     if (p.id == self)
         return;
-    side_insert(right(g, n), &nd->nright, g->half, p, p.id - self, self);
-    side_insert(left(g, n), &nd->nleft, g->half, p, self - p.id, self);
+    side_insert(RIGHT(g, nd), &nd->nright, g->half, p, p.id - self, self);
+    side_insert(LEFT(g, nd), &nd->nleft, g->half, p, self - p.id, self);
 }
 
 /* Neighbourhood set: the M closest by round-trip time. */
@@ -494,8 +424,8 @@ static void nbr_consider(struct sim *s, node_t n, struct peer p, uint32_t rtt)
     struct pastry_node *nd = pastry_node(s, n);
     if (g->m == 0 || rtt == PASTRY_RTT_NONE)
         return;
-    struct peer *v = nbr(g, n);
-    uint32_t *r = nrtt(g, n);
+    struct peer *v = NBR(g, nd);
+    uint32_t *r = nrtt(g, nd);
     unsigned worst = 0;
     for (unsigned k = 0; k < nd->nnbr; k++) {
         if (addr_eq(v[k].addr, p.addr)) {
@@ -531,8 +461,8 @@ static void consider_from(struct sim *s, node_t n, struct peer p, uint32_t rtt, 
     long k = slot_of(g, nd->self.id, p.id);
     bool probe = false;
     if (k >= 0) {
-        struct peer *e = &tab(g, n)[k];
-        uint32_t *er = &trtt(g, n)[k];
+        struct peer *e = &TAB(nd)[k];
+        uint32_t *er = &trtt(g, nd)[k];
         if (!peer_ok(*e)) {
             *e = p;
             *er = rtt;
@@ -581,7 +511,7 @@ static enum pastry_route next_hop(struct sim *s, node_t n, uint64_t key, struct 
 {
     struct pastry_global *g = pastry_g(s);
     const struct pastry_node *nd = pastry_node(s, n);
-    const struct peer *lf = left(g, n), *rt = right(g, n);
+    const struct peer *lf = LEFT(g, nd), *rt = RIGHT(g, nd);
     uint64_t self = nd->self.id;
     if (leaf_covers(nd, lf, rt, key)) {
         struct peer best = nd->self;
@@ -597,14 +527,14 @@ static enum pastry_route next_hop(struct sim *s, node_t n, uint64_t key, struct 
     unsigned r = pastry_shl(key, self, g->b);
     if (r >= g->rows)
         return PASTRY_R_SELF;
-    struct peer e = tab(g, n)[r * g->cols + pastry_digit(key, r, g->b)];
+    struct peer e = TAB(nd)[r * g->cols + pastry_digit(key, r, g->b)];
     if (peer_ok(e)) {
         *next = e;
         return PASTRY_R_TABLE;
     }
     /* rare case: any known node with a prefix at least as long, numerically closer */
     struct peer best = nd->self;
-    const struct peer *t = tab(g, n);
+    const struct peer *t = TAB(nd);
     for (unsigned k = r * g->cols; k < g->rows * g->cols; k++)
         if (peer_ok(t[k]) && pastry_closer(t[k].id, best.id, key))
             best = t[k];
@@ -614,7 +544,7 @@ static enum pastry_route next_hop(struct sim *s, node_t n, uint64_t key, struct 
     for (unsigned k = 0; k < nd->nright; k++)
         if (pastry_shl(rt[k].id, key, g->b) >= r && pastry_closer(rt[k].id, best.id, key))
             best = rt[k];
-    const struct peer *v = nbr(g, n);
+    const struct peer *v = NBR(g, nd);
     for (unsigned k = 0; k < nd->nnbr; k++)
         if (pastry_shl(v[k].id, key, g->b) >= r && pastry_closer(v[k].id, best.id, key))
             best = v[k];
@@ -624,18 +554,26 @@ static enum pastry_route next_hop(struct sim *s, node_t n, uint64_t key, struct 
 
 /* ==== repair ============================================================================== */
 
+/* The non-empty entries of row r of table t into out (room for a row); their count. */
+static unsigned row_entries(const struct pastry_global *g, const struct peer *t, unsigned r,
+                            struct peer *out)
+{
+    unsigned c = 0;
+    for (unsigned k = 0; k < g->cols; k++)
+        if (peer_ok(t[r * g->cols + k]))
+            out[c++] = t[r * g->cols + k];
+    return c;
+}
+
 /* Lazy table repair (§3.5): ask another entry of row r (else of row r + 1) for its entry at
  * (r, c). */
 static void table_repair(struct sim *s, node_t n, unsigned r, unsigned c)
 {
     struct pastry_global *g = pastry_g(s);
-    const struct peer *t = tab(g, n);
+    const struct peer *t = TAB(pastry_node(s, n));
     for (unsigned row = r; row < g->rows && row <= r + 1; row++) {
         struct peer cand[PASTRY_COLS_MAX];
-        unsigned m = 0;
-        for (unsigned k = 0; k < g->cols; k++)
-            if (peer_ok(t[row * g->cols + k]))
-                cand[m++] = t[row * g->cols + k];
+        unsigned m = row_entries(g, t, row, cand);
         if (m == 0)
             continue;
         struct peer p = cand[gsl_rng_uniform_int(sim_rng(s), m)];
@@ -654,13 +592,13 @@ static void leaf_repair(struct sim *s, node_t n, bool left_side)
     struct pastry_node *nd = pastry_node(s, n);
     struct peer p = pastry_peer_none;
     if (left_side && nd->nleft)
-        p = left(g, n)[nd->nleft - 1];
+        p = LEFT(g, nd)[nd->nleft - 1];
     else if (!left_side && nd->nright)
-        p = right(g, n)[nd->nright - 1];
+        p = RIGHT(g, nd)[nd->nright - 1];
     else if (nd->nleft)
-        p = left(g, n)[nd->nleft - 1];
+        p = LEFT(g, nd)[nd->nleft - 1];
     else if (nd->nright)
-        p = right(g, n)[nd->nright - 1];
+        p = RIGHT(g, nd)[nd->nright - 1];
     if (peer_ok(p))
         send_rpc(s, n, p, PASTRY_MSG_LEAF_REQ, LOOKUP_NONE, NULL, 0, 0, 0);
 }
@@ -683,10 +621,10 @@ static void forget(struct sim *s, node_t n, struct peer p)
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
     remember_dead(s, nd, p.addr);
-    bool lhit = side_remove(left(g, n), &nd->nleft, p.addr);
-    bool rhit = side_remove(right(g, n), &nd->nright, p.addr);
-    struct peer *v = nbr(g, n);
-    uint32_t *vr = nrtt(g, n);
+    bool lhit = side_remove(LEFT(g, nd), &nd->nleft, p.addr);
+    bool rhit = side_remove(RIGHT(g, nd), &nd->nright, p.addr);
+    struct peer *v = NBR(g, nd);
+    uint32_t *vr = nrtt(g, nd);
     for (unsigned k = 0; k < nd->nnbr; k++)
         if (addr_eq(v[k].addr, p.addr)) {
             v[k] = v[nd->nnbr - 1];
@@ -695,10 +633,10 @@ static void forget(struct sim *s, node_t n, struct peer p)
             break;
         }
     long k = slot_of(g, nd->self.id, p.id);
-    bool thit = k >= 0 && addr_eq(tab(g, n)[k].addr, p.addr);
+    bool thit = k >= 0 && addr_eq(TAB(nd)[k].addr, p.addr);
     if (thit) {
-        tab(g, n)[k] = pastry_peer_none;
-        trtt(g, n)[k] = PASTRY_RTT_NONE;
+        TAB(nd)[k] = pastry_peer_none;
+        trtt(g, nd)[k] = PASTRY_RTT_NONE;
         nd->ntable--;
     }
     if (nd->phase != PASTRY_JOINED)
@@ -713,96 +651,51 @@ static void forget(struct sim *s, node_t n, struct peer p)
 
 /* ==== records ============================================================================= */
 
-static struct pastry_rec *rec_at(struct sim *s, uint32_t i) { return &pastry_g(s)->rec[i]; }
-
-static void rec_free(struct sim *s, uint32_t i)
+static struct pastry_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&pastry_g(s)->recs, i); }
+static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&pastry_g(s)->recs, i); }
+static uint64_t rec_ctx(struct sim *s, uint32_t i) { return kit_pool_ctx(&pastry_g(s)->recs, i); }
+/* The record an RPC context names, if it is still n's; else KIT_NONE. */
+static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
 {
-    struct pastry_global *g = pastry_g(s);
-    struct pastry_rec *r = &g->rec[i];
-    r->gen++;
-    r->phase = PASTRY_REC_FREE;
-    r->next = g->rec_free;
-    g->rec_free = i;
-}
-
-/* Frees records whose owner's incarnation is gone, then grows the pool if that did not free a
- * quarter of it. */
-static void rec_reclaim(struct sim *s)
-{
-    struct pastry_global *g = pastry_g(s);
-    uint32_t freed = 0;
-    for (uint32_t i = 0; i < g->rec_cap; i++) {
-        struct pastry_rec *r = &g->rec[i];
-        if (r->phase != PASTRY_REC_FREE && sim_addr(s, r->owner).inc != r->owner_inc) {
-            rec_free(s, i);
-            freed++;
-        }
-    }
-    if (freed >= g->rec_cap / 4)
-        return;
-    uint32_t old = g->rec_cap, cap = old * 2;
-    struct pastry_rec *rec = realloc(g->rec, (size_t)cap * sizeof *rec);
-    if (!rec) {
-        fprintf(stderr, "p2plab: pastry: out of memory allocating %u routing records\n", cap);
-        exit(1);
-    }
-    g->rec = rec;
-    for (uint32_t i = old; i < cap; i++)
-        g->rec[i] = (struct pastry_rec){ .phase = PASTRY_REC_FREE,
-                                         .next = i + 1 < cap ? i + 1 : g->rec_free };
-    g->rec_free = old;
-    g->rec_cap = cap;
+    return kit_pool_get(&pastry_g(s)->recs, n, ctx);
 }
 
 static uint32_t rec_alloc(struct sim *s, node_t n, enum pastry_fwd_kind kind, uint64_t key,
                           struct peer origin, uint32_t lookup, uint16_t hops)
 {
-    struct pastry_global *g = pastry_g(s);
-    if (g->rec_free == PASTRY_NONE32)
-        rec_reclaim(s);
-    uint32_t i = g->rec_free;
-    struct pastry_rec *r = &g->rec[i];
-    g->rec_free = r->next;
-    *r = (struct pastry_rec){ .key = key, .origin = origin, .owner = n,
-                              .owner_inc = sim_addr(s, n).inc, .gen = r->gen,
-                              .next = PASTRY_NONE32, .lookup = lookup, .hops = hops,
-                              .kind = (uint8_t)kind, .phase = PASTRY_REC_FWD };
-    return i;
-}
-
-static uint64_t rec_ctx(struct sim *s, uint32_t i) { return ((uint64_t)rec_at(s, i)->gen << 32) | i; }
-
-static uint32_t rec_from_ctx(struct sim *s, node_t n, uint64_t ctx)
-{
-    struct pastry_global *g = pastry_g(s);
-    uint32_t i = (uint32_t)ctx;
-    if (i >= g->rec_cap)
-        return PASTRY_NONE32;
-    const struct pastry_rec *r = &g->rec[i];
-    if ((r->phase != PASTRY_REC_FWD && r->phase != PASTRY_REC_DONE) ||
-        r->gen != (uint32_t)(ctx >> 32) || r->owner != n ||
-        sim_addr(s, n).inc != r->owner_inc)
-        return PASTRY_NONE32;
+    uint32_t i = kit_pool_alloc(&pastry_g(s)->recs, n);
+    struct pastry_rec *r = rec_at(s, i);
+    r->key = key;
+    r->origin = origin;
+    r->next = KIT_NONE;
+    r->lookup = lookup;
+    r->hops = hops;
+    r->kind = (uint8_t)kind;
+    r->phase = PASTRY_REC_FWD;
     return i;
 }
 
 /* ==== routing ============================================================================= */
 
+/* The contacts a[0..na) then c[0..nc) into a list body's array; their count. */
+static uint16_t list_fill(struct peer *out, const struct peer *a, unsigned na, const struct peer *c,
+                          unsigned nc)
+{
+    SIM_ASSERT(na + nc <= PASTRY_LIST_MAX);
+    memcpy(out, a, na * sizeof *a);
+    if (nc)
+        memcpy(out + na, c, nc * sizeof *c);
+    return (uint16_t)(na + nc);
+}
+
 static void send_js(struct sim *s, node_t n, struct addr to, uint8_t flags, const struct peer *a,
                     unsigned na, const struct peer *c, unsigned nc)
 {
-    struct pastry_join_state *b = malloc(PASTRY_JS_LEN(na + nc));
-    if (!b) {
-        fprintf(stderr, "p2plab: pastry: out of memory building a join reply\n");
-        exit(1);
-    }
+    _Alignas(struct peer) unsigned char buf[PASTRY_JS_LEN(PASTRY_LIST_MAX)];
+    struct pastry_join_state *b = (struct pastry_join_state *)buf;
     b->flags = flags;
-    b->count = (uint16_t)(na + nc);
-    memcpy(b->peer, a, na * sizeof *a);
-    if (nc)
-        memcpy(b->peer + na, c, nc * sizeof *c);
+    b->count = list_fill(b->peer, a, na, c, nc);
     send_msg(s, n, to, PASTRY_MSG_JOIN_STATE, LOOKUP_NONE, b, PASTRY_JS_LEN(na + nc), na + nc);
-    free(b);
 }
 
 /* Sends the joining node this node's rows [hops, shl(node, joiner)], one message each (the h-th
@@ -812,19 +705,16 @@ static void send_join_state(struct sim *s, uint32_t i, bool last)
 {
     struct pastry_global *g = pastry_g(s);
     struct pastry_rec *r = rec_at(s, i);
-    node_t n = r->owner;
+    node_t n = r->op.owner;
     struct pastry_node *nd = pastry_node(s, n);
     struct addr to = r->origin.addr;
     if (!r->rows_sent) {
         unsigned top = pastry_shl(nd->self.id, r->key, g->b);
         top = top < g->rows ? top : g->rows - 1;
-        const struct peer *t = tab(g, n);
+        const struct peer *t = TAB(nd);
         struct peer row[PASTRY_COLS_MAX + 1];
         for (unsigned rw = r->hops; rw <= top; rw++) {
-            unsigned c = 0;
-            for (unsigned k = 0; k < g->cols; k++)
-                if (peer_ok(t[rw * g->cols + k]))
-                    row[c++] = t[rw * g->cols + k];
+            unsigned c = row_entries(g, t, rw, row);
             if (rw == top)
                 row[c++] = nd->self;
             if (c)
@@ -833,11 +723,11 @@ static void send_join_state(struct sim *s, uint32_t i, bool last)
         if (r->hops > top)
             send_js(s, n, to, 0, &nd->self, 1, NULL, 0);
         if (r->hops == 0 && nd->nnbr)
-            send_js(s, n, to, 0, nbr(g, n), nd->nnbr, NULL, 0);
+            send_js(s, n, to, 0, NBR(g, nd), nd->nnbr, NULL, 0);
         r->rows_sent = 1;
     }
     if (last)
-        send_js(s, n, to, PASTRY_JS_LAST, left(g, n), nd->nleft, right(g, n), nd->nright);
+        send_js(s, n, to, PASTRY_JS_LAST, LEFT(g, nd), nd->nleft, RIGHT(g, nd), nd->nright);
 }
 
 /* Sends record i's forward to `next` (again, on a re-send). */
@@ -846,14 +736,14 @@ static void fwd_send(struct sim *s, uint32_t i, struct peer next)
     struct pastry_rec *r = rec_at(s, i);
     struct pastry_fwd_req body = { .key = r->key, .origin = r->origin,
                                    .hops = (uint16_t)(r->hops + 1), .kind = r->kind };
-    send_rpc(s, r->owner, next, PASTRY_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0, rec_ctx(s, i));
+    send_rpc(s, r->op.owner, next, PASTRY_MSG_FWD_REQ, r->lookup, &body, sizeof body, 0, rec_ctx(s, i));
 }
 
 static void done_send(struct sim *s, uint32_t i)
 {
     struct pastry_rec *r = rec_at(s, i);
-    struct pastry_done done = { .owner = pastry_node(s, r->owner)->self, .hops = r->hops };
-    send_rpc(s, r->owner, r->origin, PASTRY_MSG_DONE, r->lookup, &done, sizeof done, 0,
+    struct pastry_done done = { .owner = pastry_node(s, r->op.owner)->self, .hops = r->hops };
+    send_rpc(s, r->op.owner, r->origin, PASTRY_MSG_DONE, r->lookup, &done, sizeof done, 0,
              rec_ctx(s, i));
 }
 
@@ -862,7 +752,7 @@ static void done_send(struct sim *s, uint32_t i)
 static void rec_step(struct sim *s, uint32_t i)
 {
     struct pastry_rec *r = rec_at(s, i);
-    node_t n = r->owner;
+    node_t n = r->op.owner;
     r->tries = 0;
     if (r->kind == PASTRY_KIND_LOOKUP && addr_eq(r->origin.addr, sim_addr(s, n)) &&
         !sim_lookup_active(s, r->lookup)) {
@@ -928,20 +818,19 @@ static void start_timers(struct sim *s, node_t n)
 
 static void lookup_start(struct sim *s, uint32_t i);
 
-/* Every distinct contact in n's state, through fn. */
-static unsigned collect(struct sim *s, node_t n, struct peer *out, unsigned max)
+/* Every distinct contact in nd's state into out (room for PASTRY_ENTRIES_MAX): the table's
+ * entries, then the leaves and neighbours not already there; their count. Reads only. */
+static unsigned collect(const struct pastry_global *g, const struct pastry_node *nd, struct peer *out)
 {
-    struct pastry_global *g = pastry_g(s);
-    struct pastry_node *nd = pastry_node(s, n);
     unsigned c = 0;
-    const struct peer *t = tab(g, n);
-    for (unsigned k = 0; k < g->rows * g->cols && c < max; k++)
+    const struct peer *t = TAB(nd);
+    for (unsigned k = 0; k < g->rows * g->cols; k++)
         if (peer_ok(t[k]))
             out[c++] = t[k];
-    const struct peer *lists[3] = { left(g, n), right(g, n), nbr(g, n) };
+    const struct peer *lists[3] = { LEFT(g, nd), RIGHT(g, nd), NBR(g, nd) };
     unsigned counts[3] = { nd->nleft, nd->nright, nd->nnbr };
     for (unsigned j = 0; j < 3; j++)
-        for (unsigned k = 0; k < counts[j] && c < max; k++) {
+        for (unsigned k = 0; k < counts[j]; k++) {
             struct peer p = lists[j][k];
             long slot = slot_of(g, nd->self.id, p.id);
             if (slot >= 0 && addr_eq(t[slot].addr, p.addr))
@@ -960,52 +849,45 @@ static void finish_join(struct sim *s, node_t n)
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
     nd->phase = PASTRY_JOINED;
-    nd->join_tries = 0;
-    nd->join_epoch++;
+    nd->join.tries = 0;
+    nd->join.asking = 0;              /* the attempt is over: its probes and watchdog are stale */
     sim_introducer_register(s, n);
     start_timers(s, n);
-    size_t max = (size_t)g->rows * g->cols + g->l + g->m;
-    struct peer *all = malloc(max * sizeof *all);
-    if (!all) {
-        fprintf(stderr, "p2plab: pastry: out of memory announcing a join\n");
-        exit(1);
-    }
-    unsigned c = collect(s, n, all, (unsigned)max);
+    struct peer all[PASTRY_ENTRIES_MAX];
+    unsigned c = collect(g, nd, all);
     struct pastry_peer_msg body = { .peer = nd->self };
     for (unsigned k = 0; k < c; k++)
         send_msg(s, n, all[k].addr, PASTRY_MSG_ANNOUNCE, LOOKUP_NONE, &body, sizeof body, 0);
-    free(all);
     uint32_t w = nd->wait_head;
-    nd->wait_head = PASTRY_NONE32;
-    while (w != PASTRY_NONE32) {
+    nd->wait_head = KIT_NONE;
+    while (w != KIT_NONE) {
         uint32_t next = rec_at(s, w)->next;
-        rec_at(s, w)->next = PASTRY_NONE32;
+        rec_at(s, w)->next = KIT_NONE;
         lookup_start(s, w);
         w = next;
     }
 }
 
+/* The attempt failed: its probes and watchdog go stale, and the next one starts after the
+ * back-off (timeout x 2^tries, jittered). */
 static void join_retry(struct sim *s, node_t n)
 {
     struct pastry_node *nd = pastry_node(s, n);
     nd->phase = PASTRY_JOINING;
-    nd->join_epoch++;
-    unsigned e = nd->join_tries < PASTRY_JOIN_BACKOFF_MAX ? nd->join_tries : PASTRY_JOIN_BACKOFF_MAX;
-    if (nd->join_tries < UINT8_MAX)
-        nd->join_tries++;
-    sim_timer(s, n, PASTRY_TIMER_JOIN_RETRY, sim_jitter(s, pastry_g(s)->timeout_us << e), 0);
+    nd->join.epoch++;
+    sim_timer(s, n, PASTRY_TIMER_JOIN_RETRY, kit_backoff(s, &nd->join, pastry_g(s)->timeout_us), 0);
 }
 
+/* A join attempt: ask the introducer, under a watchdog that covers the whole attempt (the
+ * answer, the probes and the routed join): if the join's state never arrives (a node on the
+ * path died), start again. The watchdog is stale once the attempt ends (the epoch moves on). */
 static void join_begin(struct sim *s, node_t n)
 {
     struct pastry_node *nd = pastry_node(s, n);
-    nd->join_epoch++;
     nd->join_pending = 0;
     nd->join_best = pastry_peer_none;
     nd->join_best_rtt = PASTRY_RTT_NONE;
-    sim_introducer_ask(s, n);
-    /* if the join's state never arrives (a node on the path died), start again */
-    sim_timer(s, n, PASTRY_TIMER_JOIN_WATCHDOG, 16 * pastry_g(s)->timeout_us, nd->join_epoch);
+    kit_join_ask(s, n, &nd->join, PASTRY_TIMER_JOIN_WATCHDOG, 16 * pastry_g(s)->timeout_us);
 }
 
 static void pastry_join(struct sim *s, node_t n)
@@ -1013,12 +895,12 @@ static void pastry_join(struct sim *s, node_t n)
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
     *nd = (struct pastry_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
-                                .wait_head = PASTRY_NONE32, .phase = PASTRY_JOINING,
+                                .wait_head = KIT_NONE, .phase = PASTRY_JOINING,
                                 .join_best = pastry_peer_none };
     for (unsigned k = 0; k < PASTRY_DEAD_RING; k++)
         nd->dead[k] = ADDR_NONE;          /* dead_until = 0: expired */
-    struct peer *t = tab(g, n);
-    uint32_t *tr = trtt(g, n);
+    struct peer *t = TAB(nd);
+    uint32_t *tr = trtt(g, nd);
     for (unsigned k = 0; k < g->rows * g->cols; k++) {
         t[k] = pastry_peer_none;
         tr[k] = PASTRY_RTT_NONE;
@@ -1035,7 +917,7 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
     unsigned sent = 0;
     for (unsigned j = 0; j < b->count && j < INTRO_CONTACTS; j++)
         if (b->contacts[j].addr.slot != n) {
-            ping(s, n, b->contacts[j], PASTRY_PING_JOIN, nd->join_epoch);
+            ping(s, n, b->contacts[j], PASTRY_PING_JOIN, nd->join.epoch);
             sent++;
         }
     if (sent == 0) {                  /* nobody registered yet: n founds the overlay */
@@ -1048,7 +930,7 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
 static void join_probe_done(struct sim *s, node_t n, struct peer p, uint32_t rtt, uint64_t epoch)
 {
     struct pastry_node *nd = pastry_node(s, n);
-    if (nd->phase != PASTRY_JOINING || epoch != (nd->join_epoch & 0xFFFFFFFFu) || !nd->join_pending)
+    if (nd->phase != PASTRY_JOINING || !kit_join_unanswered(&nd->join, epoch) || !nd->join_pending)
         return;
     if (rtt != PASTRY_RTT_NONE && rtt < nd->join_best_rtt) {
         nd->join_best = p;
@@ -1063,8 +945,7 @@ static void join_probe_done(struct sim *s, node_t n, struct peer p, uint32_t rtt
     /* the join message, routed from the nearby node A to n's own id; A counts as hop 0 */
     struct pastry_fwd_req body = { .key = nd->self.id, .origin = nd->self, .hops = 0,
                                    .kind = PASTRY_KIND_JOIN };
-    send_rpc(s, n, nd->join_best, PASTRY_MSG_FWD_REQ, LOOKUP_NONE, &body, sizeof body, 0,
-             PASTRY_NONE32);
+    send_rpc(s, n, nd->join_best, PASTRY_MSG_FWD_REQ, LOOKUP_NONE, &body, sizeof body, 0, KIT_NONE);
 }
 
 static void on_join_state(struct sim *s, node_t n, const struct msg *m)
@@ -1109,17 +990,10 @@ static void pastry_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t l
 static void send_list(struct sim *s, node_t n, const struct msg *m, enum pastry_msg type,
                       const struct peer *a, unsigned na, const struct peer *c, unsigned nc)
 {
-    struct pastry_list *b = malloc(PASTRY_LIST_LEN(na + nc));
-    if (!b) {
-        fprintf(stderr, "p2plab: pastry: out of memory building a reply\n");
-        exit(1);
-    }
-    b->count = (uint16_t)(na + nc);
-    memcpy(b->peer, a, na * sizeof *a);
-    if (nc)
-        memcpy(b->peer + na, c, nc * sizeof *c);
+    _Alignas(struct peer) unsigned char buf[PASTRY_LIST_LEN(PASTRY_LIST_MAX)];
+    struct pastry_list *b = (struct pastry_list *)buf;
+    b->count = list_fill(b->peer, a, na, c, nc);
     reply_msg(s, n, m, type, b, PASTRY_LIST_LEN(na + nc), na + nc);
-    free(b);
 }
 
 static void on_row_req(struct sim *s, node_t n, const struct msg *m)
@@ -1127,13 +1001,7 @@ static void on_row_req(struct sim *s, node_t n, const struct msg *m)
     struct pastry_global *g = pastry_g(s);
     const struct pastry_row_req *b = m->body;
     struct peer row[PASTRY_COLS_MAX];
-    unsigned c = 0;
-    if (b->row < g->rows) {
-        const struct peer *t = tab(g, n) + (size_t)b->row * g->cols;
-        for (unsigned k = 0; k < g->cols; k++)
-            if (peer_ok(t[k]))
-                row[c++] = t[k];
-    }
+    unsigned c = b->row < g->rows ? row_entries(g, TAB(pastry_node(s, n)), b->row, row) : 0;
     send_list(s, n, m, PASTRY_MSG_ROW_REP, row, c, NULL, 0);
 }
 
@@ -1143,7 +1011,7 @@ static void on_entry_req(struct sim *s, node_t n, const struct msg *m)
     const struct pastry_row_req *b = m->body;
     struct peer e = pastry_peer_none;
     if (b->row < g->rows && b->col < g->cols)
-        e = tab(g, n)[b->row * g->cols + b->col];
+        e = TAB(pastry_node(s, n))[b->row * g->cols + b->col];
     send_list(s, n, m, PASTRY_MSG_ENTRY_REP, &e, peer_ok(e) ? 1 : 0, NULL, 0);
 }
 
@@ -1153,19 +1021,20 @@ static void keepalive(struct sim *s, node_t n)
     struct pastry_node *nd = pastry_node(s, n);
     struct peer all[2 * PASTRY_LEAF_MAX / 2];
     unsigned c = 0;
+    const struct peer *lf = LEFT(g, nd), *rt = RIGHT(g, nd);
     for (unsigned k = 0; k < nd->nleft; k++)
-        all[c++] = left(g, n)[k];
+        all[c++] = lf[k];
     for (unsigned k = 0; k < nd->nright; k++) {
         bool dup = false;
         for (unsigned q = 0; q < nd->nleft && !dup; q++)
-            dup = addr_eq(all[q].addr, right(g, n)[k].addr);
+            dup = addr_eq(all[q].addr, rt[k].addr);
         if (!dup)
-            all[c++] = right(g, n)[k];
+            all[c++] = rt[k];
     }
     /* the immediate neighbours exchange leaf sets; the others are pinged */
     for (unsigned k = 0; k < c; k++) {
-        bool nearest = (nd->nleft && addr_eq(all[k].addr, left(g, n)[0].addr)) ||
-                       (nd->nright && addr_eq(all[k].addr, right(g, n)[0].addr));
+        bool nearest = (nd->nleft && addr_eq(all[k].addr, lf[0].addr)) ||
+                       (nd->nright && addr_eq(all[k].addr, rt[0].addr));
         if (nearest)
             send_rpc(s, n, all[k], PASTRY_MSG_LEAF_REQ, LOOKUP_NONE, NULL, 0, 0, 0);
         else
@@ -1176,13 +1045,10 @@ static void keepalive(struct sim *s, node_t n)
 static void table_maintenance(struct sim *s, node_t n)
 {
     struct pastry_global *g = pastry_g(s);
-    const struct peer *t = tab(g, n);
+    const struct peer *t = TAB(pastry_node(s, n));
     for (unsigned r = 0; r < g->rows; r++) {
         struct peer cand[PASTRY_COLS_MAX];
-        unsigned m = 0;
-        for (unsigned k = 0; k < g->cols; k++)
-            if (peer_ok(t[r * g->cols + k]))
-                cand[m++] = t[r * g->cols + k];
+        unsigned m = row_entries(g, t, r, cand);
         if (m == 0)
             continue;
         struct peer p = cand[gsl_rng_uniform_int(sim_rng(s), m)];
@@ -1204,7 +1070,7 @@ static void on_reply(struct sim *s, node_t n, const struct msg *m)
     switch (rpc->type) {
     case PASTRY_MSG_FWD_REQ: {
         uint32_t i = rec_from_ctx(s, n, rpc->ctx[0]);
-        if (i != PASTRY_NONE32)
+        if (i != KIT_NONE)
             rec_free(s, i);           /* the next hop has it */
         break;
     }
@@ -1214,7 +1080,7 @@ static void on_reply(struct sim *s, node_t n, const struct msg *m)
         break;
     case PASTRY_MSG_DONE: {
         uint32_t i = rec_from_ctx(s, n, rpc->ctx[0]);
-        if (i != PASTRY_NONE32)
+        if (i != KIT_NONE)
             rec_free(s, i);           /* the origin has the answer */
         break;
     }
@@ -1265,7 +1131,7 @@ static void pastry_on_message(struct sim *s, node_t n, const struct msg *m)
         reply_msg(s, n, m, PASTRY_MSG_PING_REP, NULL, 0, 0);
         break;
     case PASTRY_MSG_LEAF_REQ:
-        send_list(s, n, m, PASTRY_MSG_LEAF_REP, left(g, n), nd->nleft, right(g, n), nd->nright);
+        send_list(s, n, m, PASTRY_MSG_LEAF_REP, LEFT(g, nd), nd->nleft, RIGHT(g, nd), nd->nright);
         break;
     case PASTRY_MSG_ROW_REQ:
         on_row_req(s, n, m);
@@ -1309,10 +1175,10 @@ static void pastry_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
     struct pastry_global *g = pastry_g(s);
     struct peer to = { .id = rpc->ctx[1], .addr = rpc->dst };
     struct pastry_node *nd = pastry_node(s, n);
-    uint32_t i = PASTRY_NONE32;
+    uint32_t i = KIT_NONE;
     if (rpc->type == PASTRY_MSG_FWD_REQ || rpc->type == PASTRY_MSG_DONE)
         i = rec_from_ctx(s, n, rpc->ctx[0]);
-    if (i != PASTRY_NONE32) {         /* a routing step's forward, or a DONE */
+    if (i != KIT_NONE) {              /* a routing step's forward, or a DONE */
         struct pastry_rec *r = rec_at(s, i);
         if (r->tries < g->retries) {
             r->tries++;
@@ -1332,7 +1198,7 @@ static void pastry_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
     }
     if (rpc->type == PASTRY_MSG_DONE)
         return;
-    bool joiner = rpc->type == PASTRY_MSG_FWD_REQ && (uint32_t)rpc->ctx[0] == PASTRY_NONE32;
+    bool joiner = rpc->type == PASTRY_MSG_FWD_REQ && (uint32_t)rpc->ctx[0] == KIT_NONE;
     if (rpc->type == PASTRY_MSG_FWD_REQ && !joiner) {
         forget(s, n, to);             /* a stale step: its record is gone */
         return;
@@ -1372,7 +1238,7 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
             join_begin(s, n);
         break;
     case PASTRY_TIMER_JOIN_WATCHDOG:
-        if (nd->phase == PASTRY_JOINING && arg == nd->join_epoch)
+        if (nd->phase == PASTRY_JOINING && kit_join_unanswered(&nd->join, arg))
             join_retry(s, n);
         break;
     default:
@@ -1380,12 +1246,16 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
     }
 }
 
-/* Distinct contacts in leaf set, table and neighbourhood set. */
+static void config_read(struct pastry_global *g, const struct proto_config *cfg);
+
+/* Distinct contacts in leaf set, table and neighbourhood set, read through the const state
+ * (the table's dimensions from the configuration) into a buffer of its own. */
 static size_t pastry_state_entries(const struct sim *s, node_t n)
 {
-    struct sim *w = (struct sim *)s;  /* read-only use of the accessors below */
-    struct pastry_global *g = pastry_g(w);
-    return collect(w, n, g->scratch, g->rows * g->cols + g->l + g->m);
+    struct pastry_global g;
+    config_read(&g, sim_config(s));
+    struct peer all[PASTRY_ENTRIES_MAX];
+    return collect(&g, sim_state_const(s, n), all);
 }
 
 /* ==== converged start ===================================================================== */
@@ -1396,12 +1266,8 @@ static size_t pastry_state_entries(const struct sim *s, node_t n)
 static void pastry_converge(struct sim *s)
 {
     struct pastry_global *g = pastry_g(s);
-    node_t *live = malloc((size_t)g->cap * sizeof *live);
-    struct converge_node *v = malloc((size_t)g->cap * sizeof *v);
-    if (!live || !v) {
-        fprintf(stderr, "p2plab: pastry: out of memory converging %u nodes\n", g->cap);
-        exit(1);
-    }
+    node_t *live = mem_calloc(g->cap, sizeof *live, "pastry: the live nodes");
+    struct converge_node *v = mem_calloc(g->cap, sizeof *v, "pastry: the nodes by id");
     size_t len = sim_converge_live(s, live, g->cap);
     size_t sorted = sim_converge_sorted(s, v, g->cap);
     SIM_ASSERT(sorted == len);
@@ -1410,17 +1276,17 @@ static void pastry_converge(struct sim *s)
     for (size_t k = 0; k < len; k++) {
         node_t n = v[k].slot;
         struct pastry_node *nd = pastry_node(s, n);
-        *nd = (struct pastry_node){ .self = PASTRY_PEER_AT(k), .wait_head = PASTRY_NONE32,
+        *nd = (struct pastry_node){ .self = PASTRY_PEER_AT(k), .wait_head = KIT_NONE,
                                     .phase = PASTRY_JOINED, .join_best = pastry_peer_none };
         for (unsigned q = 0; q < PASTRY_DEAD_RING; q++)
             nd->dead[q] = ADDR_NONE;
         uint64_t self = v[k].id;
         for (size_t j = 1; j < len && j <= g->half; j++) {
-            right(g, n)[nd->nright++] = PASTRY_PEER_AT((k + j) % len);
-            left(g, n)[nd->nleft++] = PASTRY_PEER_AT((k + len - j) % len);
+            RIGHT(g, nd)[nd->nright++] = PASTRY_PEER_AT((k + j) % len);
+            LEFT(g, nd)[nd->nleft++] = PASTRY_PEER_AT((k + len - j) % len);
         }
-        struct peer *t = tab(g, n);
-        uint32_t *tr = trtt(g, n);
+        struct peer *t = TAB(nd);
+        uint32_t *tr = trtt(g, nd);
         for (unsigned r = 0; r < g->rows; r++) {
             unsigned width = r * g->b;           /* bits of the shared prefix */
             for (unsigned c = 0; c < g->cols; c++) {
@@ -1487,21 +1353,14 @@ static size_t pastry_msg_body_max(const struct proto_config *cfg)
     return max;
 }
 
-static int pastry_setup(struct sim *s, const struct proto_config *cfg)
+/* The configuration, as setup and state_entries read it. */
+static void config_read(struct pastry_global *g, const struct proto_config *cfg)
 {
-    unsigned l = (unsigned)cfg->v[PASTRY_P_LEAF].i;
-    if (l % 2) {
-        fprintf(stderr, "p2plab: pastry: leaf_set must be even, l/2 on each side (got %u)\n", l);
-        return -1;
-    }
-    struct pastry_global *g = calloc(1, sizeof *g);
-    if (!g)
-        return -1;
     g->b = (unsigned)cfg->v[PASTRY_P_B].i;
     g->rows = (PASTRY_BITS + g->b - 1) / g->b;
     g->cols = 1u << g->b;
-    g->l = l;
-    g->half = l / 2;
+    g->l = (unsigned)cfg->v[PASTRY_P_LEAF].i;
+    g->half = g->l / 2;
     g->m = (unsigned)cfg->v[PASTRY_P_NBR].i;
     g->keepalive_us = cfg->v[PASTRY_P_KEEPALIVE].i;
     g->table_us = cfg->v[PASTRY_P_TABLE_MAINT].i;
@@ -1509,32 +1368,34 @@ static int pastry_setup(struct sim *s, const struct proto_config *cfg)
     g->candidates = (unsigned)cfg->v[PASTRY_P_CANDIDATES].i;
     g->retries = (unsigned)cfg->v[PASTRY_P_RETRIES].i;
     g->dead_us = cfg->v[PASTRY_P_DEAD_MEMORY].i;
-    g->cap = sim_capacity(s);
-    size_t slots = (size_t)g->cap * g->rows * g->cols;
-    g->table = malloc(slots * sizeof *g->table);
-    g->trtt = malloc(slots * sizeof *g->trtt);
-    g->leaf = calloc((size_t)g->cap * g->l, sizeof *g->leaf);
-    g->nbr = calloc((size_t)g->cap * (g->m ? g->m : 1), sizeof *g->nbr);
-    g->nrtt = calloc((size_t)g->cap * (g->m ? g->m : 1), sizeof *g->nrtt);
-    g->scratch = malloc(((size_t)g->rows * g->cols + g->l + g->m) * sizeof(struct peer));
-    g->rec_cap = 1024;
-    g->rec = calloc(g->rec_cap, sizeof *g->rec);
-    if (!g->table || !g->trtt || !g->leaf || !g->nbr || !g->nrtt || !g->scratch || !g->rec) {
-        fprintf(stderr, "p2plab: pastry: out of memory for %u node slots\n", g->cap);
-        free(g->table), free(g->trtt), free(g->leaf), free(g->nbr), free(g->nrtt);
-        free(g->scratch), free(g->rec), free(g);
+}
+
+/* A node's slab record: the fixed part and its tables. */
+static size_t pastry_state_size(const struct proto_config *cfg)
+{
+    return pastry_bytes_per_node((unsigned)cfg->v[PASTRY_P_B].i, (unsigned)cfg->v[PASTRY_P_LEAF].i,
+                                 (unsigned)cfg->v[PASTRY_P_NBR].i);
+}
+
+static int pastry_setup(struct sim *s, const struct proto_config *cfg)
+{
+    unsigned l = (unsigned)cfg->v[PASTRY_P_LEAF].i;
+    if (l % 2) {
+        fprintf(stderr, "p2plab: pastry: leaf_set must be even, l/2 on each side (got %u)\n", l);
         return -1;
     }
-    for (size_t k = 0; k < slots; k++) {
-        g->table[k] = pastry_peer_none;
-        g->trtt[k] = PASTRY_RTT_NONE;
-    }
-    for (uint32_t i = 0; i < g->rec_cap; i++)
-        g->rec[i] = (struct pastry_rec){ .phase = PASTRY_REC_FREE,
-                                         .next = i + 1 < g->rec_cap ? i + 1 : PASTRY_NONE32 };
-    g->rec_free = 0;
+    struct pastry_global *g = mem_calloc(1, sizeof *g, "pastry");
+    config_read(g, cfg);
+    g->cap = sim_capacity(s);
+    kit_pool_init(&g->recs, sizeof(struct pastry_rec), 1024, g->cap, "pastry: routing records");
     sim_set_protocol_data(s, g);
     return 0;
+}
+
+/* n is down: its records in flight die with it (its tables are in its slab record). */
+static void pastry_down(struct sim *s, node_t n)
+{
+    kit_pool_node_down(&pastry_g(s)->recs, n);
 }
 
 static void pastry_teardown(struct sim *s)
@@ -1542,8 +1403,8 @@ static void pastry_teardown(struct sim *s)
     struct pastry_global *g = pastry_g(s);
     if (!g)
         return;
-    free(g->table), free(g->trtt), free(g->leaf), free(g->nbr), free(g->nrtt);
-    free(g->scratch), free(g->rec), free(g);
+    kit_pool_free(&g->recs);
+    free(g);
     sim_set_protocol_data(s, NULL);
 }
 
@@ -1558,6 +1419,7 @@ const struct protocol pastry_protocol = {
     .counters = pastry_counters,
     .keys = KEYS_NUMERIC,
     .node_state_size = sizeof(struct pastry_node),
+    .state_size = pastry_state_size,
     .msg_body_max = pastry_msg_body_max,
     .setup = pastry_setup,
     .join = pastry_join,
@@ -1570,4 +1432,5 @@ const struct protocol pastry_protocol = {
     .converge = pastry_converge,
     .insert = NULL,
     .teardown = pastry_teardown,
+    .down = pastry_down,
 };

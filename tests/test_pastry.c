@@ -10,21 +10,9 @@
 
 #include <cmocka.h>
 
-#include "protocols/protocol.h"
+#include "protocols/pastry_internal.h"
 
-/* Exported by protocols/pastry.c for these tests. */
-extern const struct protocol pastry_protocol;
-extern const char *const pastry_msg_name[];
-unsigned pastry_digit(uint64_t id, unsigned row, unsigned b);
-unsigned pastry_shl(uint64_t a, uint64_t c, unsigned b);
-uint64_t pastry_dist(uint64_t a, uint64_t c);
-bool pastry_closer(uint64_t a, uint64_t c, uint64_t key);
-size_t pastry_wire_size(unsigned type, unsigned entries);
-size_t pastry_bytes_per_node(unsigned b, unsigned l, unsigned m);
-
-/* Message types, in the order of pastry.c's PASTRY_MESSAGES table. */
-enum { FWD_REQ, FWD_ACK, DONE, JOIN_STATE, ANNOUNCE, PING_REQ, PING_REP, LEAF_REQ, LEAF_REP,
-       ROW_REQ, ROW_REP, ENTRY_REQ, ENTRY_REP, DONE_ACK };
+enum pastry_msg { PASTRY_MESSAGES(KIT_MSG_ENUM) PASTRY_MSG_COUNT };
 
 static void test_pastry_digits(void **state)
 {
@@ -77,28 +65,33 @@ static void test_pastry_wire_sizes(void **state)
 {
     (void)state;
     /* 28 B IPv4 + UDP, 8 B Pastry header, 14 B per contact, 8 B key, 1 B flags and counts */
-    assert_int_equal(pastry_wire_size(FWD_REQ, 0), 36 + 8 + 14 + 1);
-    assert_int_equal(pastry_wire_size(FWD_ACK, 0), 36);
-    assert_int_equal(pastry_wire_size(DONE, 0), 36 + 14);
-    assert_int_equal(pastry_wire_size(JOIN_STATE, 16), 36 + 2 + 16 * 14);
-    assert_int_equal(pastry_wire_size(LEAF_REP, 16), 36 + 1 + 16 * 14);
-    assert_int_equal(pastry_wire_size(ROW_REQ, 0), 37);
-    assert_int_equal(pastry_wire_size(ENTRY_REQ, 0), 38);
-    assert_int_equal(pastry_wire_size(ENTRY_REP, 1), 36 + 1 + 14);
-    assert_string_equal(pastry_msg_name[FWD_REQ], "FWD_REQ");
-    assert_string_equal(pastry_msg_name[ENTRY_REP], "ENTRY_REP");
-    assert_int_equal(pastry_wire_size(DONE_ACK, 0), 36);
-    assert_string_equal(pastry_msg_name[DONE_ACK], "DONE_ACK");
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_FWD_REQ, 0), 36 + 8 + 14 + 1);
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_FWD_ACK, 0), 36);
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_DONE, 0), 36 + 14);
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_JOIN_STATE, 16), 36 + 2 + 16 * 14);
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_LEAF_REP, 16), 36 + 1 + 16 * 14);
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_ROW_REQ, 0), 37);
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_ENTRY_REQ, 0), 38);
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_ENTRY_REP, 1), 36 + 1 + 14);
+    assert_string_equal(pastry_msg_name[PASTRY_MSG_FWD_REQ], "PASTRY_MSG_FWD_REQ");
+    assert_string_equal(pastry_msg_name[PASTRY_MSG_ENTRY_REP], "PASTRY_MSG_ENTRY_REP");
+    assert_int_equal(pastry_wire_size(PASTRY_MSG_DONE_ACK, 0), 36);
+    assert_string_equal(pastry_msg_name[PASTRY_MSG_DONE_ACK], "PASTRY_MSG_DONE_ACK");
 }
 
-/* The figures in pastry.c's opening comment: 184 bytes of slab, 6,200 bytes per node in all
- * with b = 4, l = 16, M = 32. */
+/* The figures in pastry.c's opening comment: a fixed part of 184 bytes, and a slab record of
+ * 6,200 bytes per node with its tables for b = 4, l = 16, M = 32. */
 static void test_pastry_node_bytes(void **state)
 {
     (void)state;
     assert_int_equal(pastry_protocol.node_state_size, 184);
     assert_int_equal(pastry_bytes_per_node(4, 16, 32), 6200);
     assert_int_equal(pastry_bytes_per_node(4, 16, 32), 184 + 16 * 16 * 20 + 16 * 16 + 32 * 20);
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, pastry_protocol.params), 0);
+    assert_non_null(pastry_protocol.state_size);
+    assert_int_equal(pastry_protocol.state_size(&cfg), 6200);
+    assert_non_null(pastry_protocol.down);
 }
 
 static void test_pastry_params(void **state)

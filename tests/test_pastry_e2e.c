@@ -107,9 +107,10 @@ static void test_pastry_e2e_mass_crash(void **state)
     harness_free(cells, n);
 }
 
-/* DESIGN §3 rule 2: joining through the introducer (route to one's own id, rows from the path,
- * leaf set from the last node, announce) and maintaining must reach the lookup statistics of
- * the converged start: mean hops and success within 5%. */
+/* The converged start must lay down only what the protocol reaches by itself: joining through
+ * the introducer (route to one's own id, rows from the path, leaf set from the last node,
+ * announce) and maintaining must reach the lookup statistics of the converged start: mean hops
+ * and success within 5%. */
 static void test_pastry_e2e_join_matches_converged(void **state)
 {
     (void)state;
