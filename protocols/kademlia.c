@@ -1001,7 +1001,7 @@ static void kad_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
             join_ask(s, n);
         break;
     case KAD_TIMER_JOIN_WATCHDOG:
-        if (nd->phase == KAD_JOINING && kit_join_unanswered(&nd->join, arg)) {
+        if (nd->phase == KAD_JOINING && kit_join_timed_out(&nd->join, arg)) {
             join_retry(s, n);         /* no answer from the introducer: ask again, later */
         }
         break;

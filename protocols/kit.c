@@ -167,9 +167,14 @@ bool kit_join_answered(struct kit_join *j)
     return true;
 }
 
-bool kit_join_unanswered(struct kit_join *j, uint64_t arg)
+bool kit_join_unanswered(const struct kit_join *j, uint64_t arg)
 {
-    if (!j->asking || arg != j->epoch)
+    return j->asking && arg == j->epoch;
+}
+
+bool kit_join_timed_out(struct kit_join *j, uint64_t arg)
+{
+    if (!kit_join_unanswered(j, arg))
         return false;
     j->asking = 0;
     return true;

@@ -161,9 +161,11 @@ int64_t kit_backoff(struct sim *s, struct kit_join *j, int64_t base_us);
 void kit_join_ask(struct sim *s, node_t n, struct kit_join *j, uint32_t kind, int64_t timeout_us);
 /* The introducer answered: true if n was waiting for it (a second answer is dropped). */
 bool kit_join_answered(struct kit_join *j);
+/* Does `arg` (a watchdog's, or a join probe's epoch) name the question still awaited? */
+bool kit_join_unanswered(const struct kit_join *j, uint64_t arg);
 /* The watchdog fired with `arg`: true if its question is still unanswered, which is then given
  * up (a late answer is dropped); the caller asks again, after a back-off or at once. */
-bool kit_join_unanswered(struct kit_join *j, uint64_t arg);
+bool kit_join_timed_out(struct kit_join *j, uint64_t arg);
 
 /* ==== vectors ============================================================================ */
 

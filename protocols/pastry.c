@@ -126,7 +126,7 @@ static const struct param pastry_params[] = {
 /* ==== messages ============================================================================ */
 
 /* The list, with each size's source, is in pastry_internal.h. */
-KIT_MSG_TABLE(pastry, PASTRY, PASTRY_MESSAGES, PASTRY_WIRE_IP_UDP + PASTRY_WIRE_HEADER);
+KIT_MSG_TABLES(pastry, PASTRY, PASTRY_MESSAGES, PASTRY_WIRE_IP_UDP + PASTRY_WIRE_HEADER);
 
 /* Bodies: a tagged union, the tag being the message type. Lists are sent up to their count. */
 enum pastry_fwd_kind { PASTRY_KIND_LOOKUP, PASTRY_KIND_JOIN };

@@ -22,9 +22,8 @@
 #define PASTRY_WIRE_FLAG 1
 #define PASTRY_WIRE_COUNT 1
 
-/* X(type, fixed payload bytes, bytes per list entry) on the wire. pastry.c expands it with
- * KIT_MSG_TABLE, which declares enum pastry_msg (PASTRY_MSG_FWD_REQ, ..., PASTRY_MSG_COUNT); a
- * test gets the same enum with `enum pastry_msg { PASTRY_MESSAGES(KIT_MSG_ENUM) PASTRY_MSG_COUNT };`. */
+/* X(type, fixed payload bytes, bytes per list entry) on the wire: enum pastry_msg below, and
+ * the names and wire table in pastry.c (KIT_MSG_TABLES). */
 #define PASTRY_MESSAGES(X)                                                                     \
     /* one routing step: key, the origin's contact, a join/lookup flag; acknowledged at once */ \
     X(PASTRY_MSG_FWD_REQ, PASTRY_WIRE_KEY + PASTRY_WIRE_CONTACT + PASTRY_WIRE_FLAG, 0)         \
@@ -52,7 +51,8 @@
     X(PASTRY_MSG_DONE_ACK, 0, 0)
 
 extern const struct protocol pastry_protocol;
-extern const char *const pastry_msg_name[];   /* indexed by enum pastry_msg */
+enum pastry_msg { PASTRY_MESSAGES(KIT_MSG_ENUM) PASTRY_MSG_COUNT };
+extern const char *const pastry_msg_name[PASTRY_MSG_COUNT];
 
 /* Digit `row` of id, b bits, most significant first; a short last digit is padded with zero
  * bits on the right. */

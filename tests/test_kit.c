@@ -176,11 +176,13 @@ static void joiner_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
     struct joiner_node *nd = sim_state(s, n);
     if (kind != JOINER_WATCHDOG)
         return;
-    if (!kit_join_unanswered(&nd->join, arg)) {
+    assert_true(kit_join_unanswered(&nd->join, arg) == (nd->join.asking && arg == nd->join.epoch));
+    if (!kit_join_timed_out(&nd->join, arg)) {
         nd->stale_watchdogs++;
         return;
     }
     nd->watchdogs++;
+    assert_false(nd->join.asking);                                /* given up */
     kit_join_ask(s, n, &nd->join, JOINER_WATCHDOG, 1000000);
 }
 

@@ -12,8 +12,6 @@
 
 #include "protocols/pastry_internal.h"
 
-enum pastry_msg { PASTRY_MESSAGES(KIT_MSG_ENUM) PASTRY_MSG_COUNT };
-
 static void test_pastry_digits(void **state)
 {
     (void)state;
