@@ -215,7 +215,6 @@ struct chord_rec {
     struct kit_op op;
     uint64_t key;
     struct addr origin;               /* FORWARD: where the answer goes */
-    uint32_t next_wait;               /* the owner's wait list */
     uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
     uint16_t hops;                    /* routing hops so far: the paper's path length */
     uint16_t steps;                   /* requests sent, retries included, against the loop guard */
@@ -450,7 +449,6 @@ static uint32_t rec_alloc(struct sim *s, node_t n, enum chord_purpose purpose, u
     struct chord_rec *r = rec_at(s, i);
     r->key = key;
     r->origin = ADDR_NONE;
-    r->next_wait = KIT_NONE;
     r->lookup = lookup;
     r->purpose = (uint8_t)purpose;
     r->phase = CHORD_REC_ROUTE;
@@ -865,8 +863,7 @@ static void lookup_begin(struct sim *s, uint32_t i)
             return;
         }
         r->phase = CHORD_REC_WAIT;
-        r->next_wait = nd->wait_head;
-        nd->wait_head = i;
+        kit_park(&chord_g(s)->rec, &nd->wait_head, i);
         return;
     }
     if (r->purpose != CHORD_FOR_FORWARD) {
@@ -1034,14 +1031,8 @@ static void finish_join(struct sim *s, node_t n)
     start_timers(s, n);
     if (nd->ff_next == CHORD_FF_IDLE)
         ff_continue(s, n, 0);
-    uint32_t w = chord_node(s, n)->wait_head;
-    chord_node(s, n)->wait_head = KIT_NONE;
-    while (w != KIT_NONE) {
-        uint32_t next = rec_at(s, w)->next_wait;
-        rec_at(s, w)->next_wait = KIT_NONE;
+    for (uint32_t w; (w = kit_unpark(&chord_g(s)->rec, &nd->wait_head)) != KIT_NONE;)
         lookup_begin(s, w);
-        w = next;
-    }
 }
 
 static void join_retry(struct sim *s, node_t n)

@@ -134,6 +134,25 @@ uint32_t kit_pool_get(const struct kit_pool *p, node_t n, uint64_t ctx)
     return i;
 }
 
+void kit_park(struct kit_pool *p, uint32_t *head, uint32_t i)
+{
+    struct kit_op *op = op_at(p, i);
+    SIM_ASSERT(op->live);
+    op->next_free = *head;
+    *head = i;
+}
+
+uint32_t kit_unpark(struct kit_pool *p, uint32_t *head)
+{
+    uint32_t i = *head;
+    if (i != KIT_NONE) {
+        struct kit_op *op = op_at(p, i);
+        *head = op->next_free;
+        op->next_free = KIT_NONE;
+    }
+    return i;
+}
+
 void kit_pool_node_down(struct kit_pool *p, node_t n)
 {
     SIM_ASSERT(n < p->slots);

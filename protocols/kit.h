@@ -100,7 +100,7 @@ uint64_t kit_transfer(struct sim *s, const struct kit_msgs *t, node_t n, struct 
 struct kit_op {                       /* the header every record starts with */
     node_t owner;                     /* the node running the operation */
     uint32_t gen;                     /* bumped when freed */
-    uint32_t next_free;               /* free list; KIT_NONE at the end */
+    uint32_t next_free;               /* free list (or, allocated, a parked list); KIT_NONE: end */
     uint32_t prev_own, next_own;      /* the owner's records, a doubly linked list */
     uint32_t live;                    /* 1 while allocated */
 };
@@ -139,6 +139,11 @@ static inline uint32_t kit_pool_next(const struct kit_pool *p, uint32_t i)
 {
     return ((const struct kit_op *)kit_pool_at(p, i))->next_own;
 }
+/* Records parked at their owner, to be taken up later (lookups waiting for the node to join):
+ * the list's head lives in the owner's state (KIT_NONE when empty), its links in the records.
+ * kit_unpark takes the last one parked, or returns KIT_NONE when the list is empty. */
+void kit_park(struct kit_pool *p, uint32_t *head, uint32_t i);
+uint32_t kit_unpark(struct kit_pool *p, uint32_t *head);
 /* Frees every record n owns (n went down). */
 void kit_pool_node_down(struct kit_pool *p, node_t n);
 

@@ -212,7 +212,6 @@ struct pastry_rec {
     struct kit_op op;
     uint64_t key;
     struct peer origin;               /* where the answer (lookup) or the state (join) goes */
-    uint32_t next;                    /* the owner's wait list */
     uint32_t lookup;                  /* workload lookup id, or LOOKUP_NONE */
     uint16_t hops;                    /* forwards that brought the query here */
     uint8_t steps;                    /* forwards attempted here, against the loop guard */
@@ -667,7 +666,6 @@ static uint32_t rec_alloc(struct sim *s, node_t n, enum pastry_fwd_kind kind, ui
     struct pastry_rec *r = rec_at(s, i);
     r->key = key;
     r->origin = origin;
-    r->next = KIT_NONE;
     r->lookup = lookup;
     r->hops = hops;
     r->kind = (uint8_t)kind;
@@ -858,14 +856,8 @@ static void finish_join(struct sim *s, node_t n)
     struct pastry_peer_msg body = { .peer = nd->self };
     for (unsigned k = 0; k < c; k++)
         send_msg(s, n, all[k].addr, PASTRY_MSG_ANNOUNCE, LOOKUP_NONE, &body, sizeof body, 0);
-    uint32_t w = nd->wait_head;
-    nd->wait_head = KIT_NONE;
-    while (w != KIT_NONE) {
-        uint32_t next = rec_at(s, w)->next;
-        rec_at(s, w)->next = KIT_NONE;
+    for (uint32_t w; (w = kit_unpark(&pastry_g(s)->recs, &nd->wait_head)) != KIT_NONE;)
         lookup_start(s, w);
-        w = next;
-    }
 }
 
 /* The attempt failed: its probes and watchdog go stale, and the next one starts after the
@@ -978,8 +970,7 @@ static void pastry_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t l
     if (nd->phase != PASTRY_JOINED) {
         struct pastry_rec *r = rec_at(s, i);
         r->phase = PASTRY_REC_WAIT;
-        r->next = nd->wait_head;
-        nd->wait_head = i;
+        kit_park(&pastry_g(s)->recs, &nd->wait_head, i);
         return;
     }
     rec_step(s, i);

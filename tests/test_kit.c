@@ -62,6 +62,12 @@ static void test_kit_pool_grows_and_frees_what_a_node_owned(void **state)
     for (uint32_t i = kit_pool_first(&p, 1); i != KIT_NONE; i = kit_pool_next(&p, i), walked++)
         assert_int_equal(((struct kit_op *)kit_pool_at(&p, i))->owner, 1);
     assert_int_equal(walked, 2);                                  /* mine[1], mine[3] */
+    uint32_t parked = KIT_NONE;                                   /* park two, take them back */
+    kit_park(&p, &parked, mine[0]);
+    kit_park(&p, &parked, mine[4]);
+    assert_int_equal(kit_unpark(&p, &parked), mine[4]);
+    assert_int_equal(kit_unpark(&p, &parked), mine[0]);
+    assert_int_equal(kit_unpark(&p, &parked), KIT_NONE);
     kit_pool_release(&p, mine[2]);                                /* node 0's middle record */
     kit_pool_node_down(&p, 0);
     assert_int_equal(p.in_use, 2);
