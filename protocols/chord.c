@@ -430,7 +430,7 @@ static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const s
 
 /* ==== lookup records ====================================================================== */
 
-static struct chord_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&chord_g(s)->rec, i); }
+static struct chord_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_rec(s, &chord_g(s)->rec, i); }
 static struct peer *rec_list(struct sim *s, uint32_t i) { return rec_at(s, i)->list; }
 static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&chord_g(s)->rec, i); }
 static uint64_t rec_ctx(struct sim *s, uint32_t i) { return kit_pool_ctx(&chord_g(s)->rec, i); }

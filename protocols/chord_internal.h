@@ -54,8 +54,7 @@
     X(CHORD_MSG_LEAVE_SUCC, CHORD_WIRE_CONTACT, 0)
 
 extern const struct protocol chord_protocol;
-enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };
-extern const char *const chord_msg_name[CHORD_MSG_COUNT];
+KIT_MSG_DECLARE(chord, CHORD, CHORD_MESSAGES);
 
 /* x in (a, b] clockwise; (a, a] is the whole ring. */
 bool chord_in_oc(uint64_t x, uint64_t a, uint64_t b);

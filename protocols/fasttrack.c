@@ -951,7 +951,7 @@ static void maintain(struct sim *s, node_t n)
 
 /* ==== search ============================================================================== */
 
-static struct ftrack_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&fg(s)->recs, i); }
+static struct ftrack_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_rec(s, &fg(s)->recs, i); }
 
 /* The record named by handle h, if it is a live search of node n; else KIT_NONE. */
 static uint32_t rec_of(struct sim *s, node_t n, uint64_t h)

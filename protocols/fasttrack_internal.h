@@ -53,9 +53,8 @@ extern const struct protocol fasttrack_protocol;
 
 #define FTRACK_WIRE_OVERHEAD (FTRACK_WIRE_TCPIP + FTRACK_WIRE_HEADER)
 
-enum ftrack_msg { FTRACK_MESSAGES(KIT_MSG_ENUM) FTRACK_MSG_COUNT };
+KIT_MSG_DECLARE(ftrack, FTRACK, FTRACK_MESSAGES);
 
-extern const char *const ftrack_msg_name[FTRACK_MSG_COUNT];
 /* Bytes on the wire of a message of `type` (enum ftrack_msg) with `entries` list entries. */
 size_t ftrack_wire_size(unsigned type, unsigned entries);
 

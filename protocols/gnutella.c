@@ -1199,7 +1199,7 @@ static void ping_timer(struct sim *s, node_t n)
  * kit_pool_ctx (index and generation). */
 static struct gnut_search *rec_at(struct sim *s, uint32_t i)
 {
-    return kit_pool_at(&gg(s)->searches, i);
+    return kit_pool_rec(s, &gg(s)->searches, i);
 }
 
 static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&gg(s)->searches, i); }

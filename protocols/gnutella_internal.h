@@ -58,8 +58,7 @@ extern const struct protocol gnutella_protocol;
     X(GNUT_MSG_PROBE_REQ, GNUT_WIRE_HEADER, 0)                                                 \
     X(GNUT_MSG_PROBE_REP, GNUT_WIRE_HEADER + GNUT_WIRE_PONG, 0)
 
-enum gnut_msg { GNUT_MESSAGES(KIT_MSG_ENUM) GNUT_MSG_COUNT };
-extern const char *const gnut_msg_name[GNUT_MSG_COUNT];
+KIT_MSG_DECLARE(gnut, GNUT, GNUT_MESSAGES);
 /* Bytes on the wire of a message of `type` carrying `items` list entries. */
 size_t gnut_wire_size(unsigned type, unsigned items);
 

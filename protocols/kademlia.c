@@ -528,7 +528,7 @@ static void handoff(struct sim *s, node_t n, struct peer w)
 
 /* ==== lookup records ====================================================================== */
 
-static struct kad_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&kad_g(s)->recs, i); }
+static struct kad_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_rec(s, &kad_g(s)->recs, i); }
 static struct kad_cand *rec_cand(struct sim *s, uint32_t i) { return rec_at(s, i)->cand; }
 static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&kad_g(s)->recs, i); }
 

@@ -42,8 +42,7 @@
     X(KAD_MSG_VALUE_REP, KAD_WIRE_KEY + KAD_WIRE_VALUE, 0)
 
 extern const struct protocol kademlia_protocol;
-enum kad_msg { KAD_MESSAGES(KIT_MSG_ENUM) KAD_MSG_COUNT };
-extern const char *const kad_msg_name[KAD_MSG_COUNT];   /* indexed by message type */
+KIT_MSG_DECLARE(kad, KAD, KAD_MESSAGES);
 /* Bytes on the wire of a message of `type` carrying `entries` contacts. */
 uint32_t kad_wire_size(unsigned type, size_t entries);
 

@@ -677,7 +677,7 @@ static void forget(struct sim *s, node_t n, struct addr a)
 
 /* Records live in the pool g->recs; RPC contexts name them by index and generation, and
  * kit_pool_get turns away a context that names a freed or reused record, or another node's. */
-static struct kelips_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&kg(s)->recs, i); }
+static struct kelips_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_rec(s, &kg(s)->recs, i); }
 static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&kg(s)->recs, i); }
 static uint64_t rec_ctx(struct sim *s, uint32_t i) { return kit_pool_ctx(&kg(s)->recs, i); }
 

@@ -66,8 +66,7 @@
 #define KELIPS_TUPLE_BYTES 32
 
 extern const struct protocol kelips_protocol;
-enum kelips_msg { KELIPS_MESSAGES(KIT_MSG_ENUM) KELIPS_MSG_COUNT };
-extern const char *const kelips_msg_name[KELIPS_MSG_COUNT];
+KIT_MSG_DECLARE(kelips, KELIPS, KELIPS_MESSAGES);
 
 /* Circular distance on the 64-bit ring. */
 uint64_t kelips_ring_dist(uint64_t a, uint64_t b);

@@ -47,13 +47,15 @@ struct kit_msgs {
 #define KIT_MSG_WIRE(id, fixed, entry) [id] = { (fixed), (entry) },
 
 #define KIT_MSG_TABLE(p, P, LIST, OVERHEAD)                                                    \
-    enum p##_msg { LIST(KIT_MSG_ENUM) P##_MSG_COUNT };                                         \
+    KIT_MSG_DECLARE(p, P, LIST);                                                               \
     KIT_MSG_TABLES(p, P, LIST, OVERHEAD)
-/* The tables alone, for a protocol whose internal header declares the enum (for its tests):
- *     enum chord_msg { CHORD_MESSAGES(KIT_MSG_ENUM) CHORD_MSG_COUNT };   (the header)
+/* The two halves, for a protocol whose internal header shows the types to its tests:
+ *     KIT_MSG_DECLARE(chord, CHORD, CHORD_MESSAGES);                       (the header)
  *     KIT_MSG_TABLES(chord, CHORD, CHORD_MESSAGES, CHORD_WIRE_OVERHEAD);  (the .c file) */
+#define KIT_MSG_DECLARE(p, P, LIST)                                                            \
+    enum p##_msg { LIST(KIT_MSG_ENUM) P##_MSG_COUNT };                                         \
+    extern const char *const p##_msg_name[P##_MSG_COUNT]
 #define KIT_MSG_TABLES(p, P, LIST, OVERHEAD)                                                   \
-    extern const char *const p##_msg_name[P##_MSG_COUNT];                                      \
     const char *const p##_msg_name[P##_MSG_COUNT] = { LIST(KIT_MSG_NAME) };                   \
     static const struct kit_wire p##_msg_wire[P##_MSG_COUNT] = { LIST(KIT_MSG_WIRE) };         \
     static const struct kit_msgs p##_msgs = { .name = p##_msg_name, .wire = p##_msg_wire,     \
@@ -125,6 +127,17 @@ void kit_pool_release(struct kit_pool *p, uint32_t i);
 static inline void *kit_pool_at(const struct kit_pool *p, uint32_t i)
 {
     return p->rec + (size_t)i * p->size;
+}
+/* Record i as a handler reaches it: only its owner's handlers may (checked builds stop any
+ * other node's, as sim_state does), besides setup, converge, gauges and teardown. */
+static inline void *kit_pool_rec(const struct sim *s, const struct kit_pool *p, uint32_t i)
+{
+#ifdef P2PLAB_CHECK
+    sim_check_local(s, ((const struct kit_op *)kit_pool_at(p, i))->owner);
+#else
+    (void)s;
+#endif
+    return kit_pool_at(p, i);
 }
 /* The context naming record i (generation << 32 | index). */
 static inline uint64_t kit_pool_ctx(const struct kit_pool *p, uint32_t i)

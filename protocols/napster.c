@@ -264,8 +264,8 @@ struct napster_global {
 static struct napster_global *ng(struct sim *s) { return sim_protocol_data(s); }
 static struct napster_node *nnode(struct sim *s, node_t n) { return sim_state(s, n); }
 static struct napster_dir *sdir(struct sim *s, node_t server) { return sim_state(s, server); }
-static struct napster_look *look_at(struct sim *s, uint32_t i) { return kit_pool_at(&ng(s)->look, i); }
-static struct napster_gather *gat_at(struct sim *s, uint32_t i) { return kit_pool_at(&ng(s)->gat, i); }
+static struct napster_look *look_at(struct sim *s, uint32_t i) { return kit_pool_rec(s, &ng(s)->look, i); }
+static struct napster_gather *gat_at(struct sim *s, uint32_t i) { return kit_pool_rec(s, &ng(s)->gat, i); }
 
 static void send_msg(struct sim *s, node_t n, struct addr to, unsigned type, const void *body,
                      size_t len, unsigned items, uint32_t lookup)

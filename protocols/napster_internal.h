@@ -57,10 +57,9 @@
     /* RTT probe of a candidate holder: ICMP echo request / reply */                           \
     X(NAPSTER_MSG_PING_REQ, NAPSTER_WIRE_ICMP_ECHO, 0)                                         \
     X(NAPSTER_MSG_PING_REP, NAPSTER_WIRE_ICMP_ECHO, 0)
-enum napster_msg { NAPSTER_MESSAGES(KIT_MSG_ENUM) NAPSTER_MSG_COUNT };
+KIT_MSG_DECLARE(napster, NAPSTER, NAPSTER_MESSAGES);
 
 extern const struct protocol napster_protocol;
-extern const char *const napster_msg_name[NAPSTER_MSG_COUNT];   /* for traces and tests */
 /* Bytes on the wire of a message of `type` carrying `items` list entries (files, results). */
 size_t napster_wire_size(unsigned type, unsigned items);
 

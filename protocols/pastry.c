@@ -650,7 +650,7 @@ static void forget(struct sim *s, node_t n, struct peer p)
 
 /* ==== records ============================================================================= */
 
-static struct pastry_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_at(&pastry_g(s)->recs, i); }
+static struct pastry_rec *rec_at(struct sim *s, uint32_t i) { return kit_pool_rec(s, &pastry_g(s)->recs, i); }
 static void rec_free(struct sim *s, uint32_t i) { kit_pool_release(&pastry_g(s)->recs, i); }
 static uint64_t rec_ctx(struct sim *s, uint32_t i) { return kit_pool_ctx(&pastry_g(s)->recs, i); }
 /* The record an RPC context names, if it is still n's; else KIT_NONE. */

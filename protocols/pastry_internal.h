@@ -51,8 +51,7 @@
     X(PASTRY_MSG_DONE_ACK, 0, 0)
 
 extern const struct protocol pastry_protocol;
-enum pastry_msg { PASTRY_MESSAGES(KIT_MSG_ENUM) PASTRY_MSG_COUNT };
-extern const char *const pastry_msg_name[PASTRY_MSG_COUNT];
+KIT_MSG_DECLARE(pastry, PASTRY, PASTRY_MESSAGES);
 
 /* Digit `row` of id, b bits, most significant first; a short last digit is padded with zero
  * bits on the right. */

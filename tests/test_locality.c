@@ -1,6 +1,6 @@
 /* test_locality.c — "a node reads only its own state" is enforced: in a checked build
- * (P2PLAB_CHECK) a handler that reads another node's state stops the run, while converge and
- * gauges, which may read every node, run through. */
+ * (P2PLAB_CHECK) a handler that reads another node's state, or a pool record another node
+ * owns, stops the run, while converge and gauges, which may read every node, run through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "protocols/kit.h"
 #include "protocols/protocol.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
@@ -22,14 +23,29 @@
 struct snoop_node {
     uint64_t id;
     uint32_t ticks;
+    uint32_t rec;                     /* its record in the pool */
 };
 
-static bool snoop_peeks;              /* the handler reads the other node's state */
+struct snoop_rec {
+    struct kit_op op;
+    uint32_t ticks;
+};
+
+enum snoop_peek { SNOOP_OWN, SNOOP_STATE, SNOOP_RECORD };
+static enum snoop_peek snoop_peeks;   /* what of the other node the handler reads */
+static struct kit_pool snoop_pool;
 
 static int snoop_setup(struct sim *s, const struct proto_config *cfg)
 {
-    (void)s, (void)cfg;
+    (void)cfg;
+    kit_pool_init(&snoop_pool, sizeof(struct snoop_rec), 4, sim_capacity(s), "snoop records");
     return 0;
+}
+
+static void snoop_teardown(struct sim *s)
+{
+    (void)s;
+    kit_pool_free(&snoop_pool);
 }
 
 static void snoop_join(struct sim *s, node_t n) { (void)s, (void)n; }
@@ -41,6 +57,7 @@ static void snoop_converge(struct sim *s)
     for (node_t i = 0; i < k; i++) {                              /* every node: allowed */
         struct snoop_node *nd = sim_state(s, live[i]);
         nd->id = sim_node_id(s, live[i]);
+        nd->rec = kit_pool_alloc(&snoop_pool, live[i]);
         sim_timer(s, live[i], 0, 1000000, 0);
     }
 }
@@ -50,9 +67,13 @@ static void snoop_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
     (void)kind, (void)arg;
     struct snoop_node *nd = sim_state(s, n);                      /* its own: allowed */
     nd->ticks++;
-    if (snoop_peeks) {
+    ((struct snoop_rec *)kit_pool_rec(s, &snoop_pool, nd->rec))->ticks++;   /* its own */
+    if (snoop_peeks == SNOOP_STATE) {
         const struct snoop_node *other = sim_state_const(s, n ^ 1);  /* another node's */
         nd->ticks += other->ticks;
+    } else if (snoop_peeks == SNOOP_RECORD) {
+        uint32_t theirs = nd->rec ^ 1;                            /* converge: n0 got 0, n1 1 */
+        nd->ticks += ((struct snoop_rec *)kit_pool_rec(s, &snoop_pool, theirs))->ticks;
     }
     sim_timer(s, n, 0, 1000000, 0);
 }
@@ -87,13 +108,13 @@ static const struct protocol snoop_protocol = {
     .node_state_size = sizeof(struct snoop_node),
     .setup = snoop_setup, .join = snoop_join, .on_message = snoop_on_message,
     .on_timer = snoop_on_timer, .on_timeout = snoop_on_timeout, .lookup = snoop_lookup,
-    .state_entries = snoop_entries, .converge = snoop_converge,
+    .state_entries = snoop_entries, .converge = snoop_converge, .teardown = snoop_teardown,
     .gauges = snoop_gauges, .gauge = snoop_gauge,
 };
 
 /* Runs the snoop protocol over two nodes for 10 s in a child process; returns its wait status
  * and leaves its standard error in the harness folder. */
-static int run_snoop(bool peeks, char *stderr_path, size_t len)
+static int run_snoop(enum snoop_peek peeks, char *stderr_path, size_t len)
 {
     snprintf(stderr_path, len, "%s/stderr", harness_dir);
     fflush(NULL);
@@ -124,19 +145,16 @@ static void test_locality_own_state_converge_and_gauges_pass(void **state)
 {
     (void)state;
     char path[128];
-    int st = run_snoop(false, path, sizeof path);
+    int st = run_snoop(SNOOP_OWN, path, sizeof path);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-static void test_locality_reading_another_node_is_stopped(void **state)
+#ifdef P2PLAB_CHECK
+static void expect_stopped(enum snoop_peek peeks)
 {
-    (void)state;
-#ifndef P2PLAB_CHECK
-    skip();                           /* the check is compiled in with -DP2PLAB_CHECK=ON only */
-#else
     char path[128];
-    int st = run_snoop(true, path, sizeof path);
+    int st = run_snoop(peeks, path, sizeof path);
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGABRT);
     char *text = harness_slurp(path, NULL);
@@ -144,6 +162,17 @@ static void test_locality_reading_another_node_is_stopped(void **state)
         !strstr(text, "snoop: locality violated: a handler running for node 1 read the state of node 0"))
         fail_msg("unexpected message: %s", text);
     free(text);
+}
+#endif
+
+static void test_locality_reading_another_node_is_stopped(void **state)
+{
+    (void)state;
+#ifndef P2PLAB_CHECK
+    skip();                           /* the check is compiled in with -DP2PLAB_CHECK=ON only */
+#else
+    expect_stopped(SNOOP_STATE);      /* its slab record */
+    expect_stopped(SNOOP_RECORD);     /* a pool record it owns */
 #endif
 }
 
