@@ -61,7 +61,7 @@ struct kit_msgs {
     static const struct kit_msgs p##_msgs = { .name = p##_msg_name, .wire = p##_msg_wire,     \
                                               .count = P##_MSG_COUNT, .overhead = (OVERHEAD) }
 
-/* Bytes on the wire: overhead + fixed + entries x entry (+ extra, for a second list). */
+/* Bytes on the wire: overhead + fixed + entries x entry. */
 static inline uint32_t kit_wire_size(const struct kit_msgs *t, unsigned type, size_t entries)
 {
     return (uint32_t)(t->overhead + t->wire[type].fixed + entries * t->wire[type].entry);
@@ -70,7 +70,7 @@ static inline uint32_t kit_wire_size(const struct kit_msgs *t, unsigned type, si
 /* ==== sending ============================================================================ */
 
 /* A message as the wrappers take it: its type, the lookup it serves (LOOKUP_NONE: maintenance;
- * the category follows from it unless `cat` says otherwise), its body, and the entries of its
+ * the category follows from it; a reply takes its request's), its body, and the entries of its
  * list for the size on the wire. `extra` adds bytes the table cannot know (a second list). */
 struct kit_out {
     unsigned type;
@@ -97,8 +97,9 @@ uint64_t kit_transfer(struct sim *s, const struct kit_msgs *t, node_t n, struct 
 /* A pool of fixed-size records (lookups, searches, joins in flight), each owned by the node
  * that allocated it and named in RPC contexts by index and generation. Records live in one
  * block with a free list; freeing bumps the generation, so a context naming a freed or reused
- * record is recognised as stale. When a node goes down (the protocol's `down` hook), every
- * record it owned is freed at once: its replies and timeouts will never be delivered. */
+ * record is recognised as stale. A protocol's `down` hook calls kit_pool_node_down, so that
+ * every record a node owned is freed when it goes down: its replies and timeouts will never be
+ * delivered. */
 struct kit_op {                       /* the header every record starts with */
     node_t owner;                     /* the node running the operation */
     uint32_t gen;                     /* bumped when freed */

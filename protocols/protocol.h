@@ -80,9 +80,9 @@ struct protocol {
 #define PROTO_COUNTERS_MAX 16
 #define PROTO_GAUGES_MAX 8
 
-/* For converge only: the live nodes at t = 0 (their ids and addresses come from sim_node_id
- * and sim_addr), the round-trip time between two of them as a node would measure it, and the
- * workload's keys. */
+/* For converge only (the engine asserts it): the live nodes at t = 0 (their ids and addresses
+ * come from sim_node_id and sim_addr), the round-trip time between two of them as a node would
+ * measure it, and the workload's keys. Gauges may call sim_converge_live too. */
 node_t sim_converge_live(const struct sim *s, node_t *out, node_t max);
 /* The same live nodes sorted by identifier, and the first index of v[0..len) whose id is at
  * least key (len if none): what every ring or prefix converge needs. */

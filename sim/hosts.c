@@ -263,7 +263,7 @@ void world_start_population(struct sim *s)
     for (node_t n = 0; n < s->used; n++) {
         world_mark_ready(s, n);
         if (n + INTRODUCER_MEMORY >= s->used)
-            world_introducer_remember(&s->intro, (struct peer){ .id = s->id[n], .addr = sim_addr(s, n) });
+            world_introducer_remember(&s->intro, (struct peer){ .id = s->id[n], .addr = world_addr(s, n) });
     }
     for (node_t h = 0; h < sc->nodes.count; h++)
         schedule_churn(s, h, CHURN_DOWN, churn_sample(s->rng_churn, &sc->churn.session));

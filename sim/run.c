@@ -18,13 +18,13 @@
 
 int64_t sim_converge_rtt(const struct sim *s, node_t a, node_t b)
 {
-    SIM_ASSERT(s->eng.now == 0);
+    SIM_ASSERT(s->eng.now == 0 && s->acting == SIM_ACTING_ALL);   /* converge only */
     return 2 * world_delay(s, a, b);
 }
 
 const uint64_t *sim_converge_keys(const struct sim *s, uint32_t *n)
 {
-    SIM_ASSERT(s->eng.now == 0);
+    SIM_ASSERT(s->eng.now == 0 && s->acting == SIM_ACTING_ALL);   /* converge only */
     *n = s->wl.n_keys;
     return s->wl.keys;
 }
@@ -39,7 +39,7 @@ static int by_id(const void *a, const void *b)
 
 node_t sim_converge_sorted(const struct sim *s, struct converge_node *out, node_t max)
 {
-    SIM_ASSERT(s->eng.now == 0);
+    SIM_ASSERT(s->eng.now == 0 && s->acting == SIM_ACTING_ALL);   /* converge only */
     node_t n = s->alive.n < max ? s->alive.n : max;
     for (node_t k = 0; k < n; k++)
         out[k] = (struct converge_node){ .id = s->id[s->alive.item[k]], .slot = s->alive.item[k] };
@@ -62,6 +62,7 @@ size_t converge_lower_bound(const struct converge_node *v, size_t len, uint64_t 
 
 node_t sim_converge_live(const struct sim *s, node_t *out, node_t max)
 {
+    SIM_ASSERT(s->acting == SIM_ACTING_ALL);                  /* converge and gauges only */
     node_t n = s->alive.n < max ? s->alive.n : max;
     memcpy(out, s->alive.item, (size_t)n * sizeof *out);
     return n;

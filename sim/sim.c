@@ -32,8 +32,7 @@ _Noreturn void sim_assert_fail(const char *expr, const char *file, int line)
 /* ==== the protocol's view (sim.h) ========================================================= */
 
 int64_t sim_now(const struct sim *s) { return s->eng.now; }
-struct addr sim_addr(const struct sim *s, node_t n) { return (struct addr){ n, s->inc[n] }; }
-uint64_t sim_node_id(const struct sim *s, node_t n) { return s->id[n]; }
+struct addr world_addr(const struct sim *s, node_t n) { return (struct addr){ n, s->inc[n] }; }
 /* The slab record of slot n, for the engine's own use (zeroing it when n comes up). */
 void *world_slot_state(const struct sim *s, node_t n) { return s->state + (size_t)n * s->state_size; }
 
@@ -74,6 +73,19 @@ const void *sim_state_const(const struct sim *s, node_t n)
 }
 
 void sim_check_local(const struct sim *s, node_t n) { check_local(s, n); }
+
+/* A node knows its own address, identifier, files and access link, and nobody else's. */
+struct addr sim_addr(const struct sim *s, node_t n)
+{
+    check_local(s, n);
+    return world_addr(s, n);
+}
+
+uint64_t sim_node_id(const struct sim *s, node_t n)
+{
+    check_local(s, n);
+    return s->id[n];
+}
 
 /* Protocol code about to run on behalf of n (or SIM_ACTING_ALL): returns who acted before. */
 node_t world_act_as(struct sim *s, node_t n)
@@ -141,7 +153,7 @@ uint32_t sim_servers(const struct sim *s) { return s->n_servers; }
 struct addr sim_server_addr(const struct sim *s, uint32_t i)
 {
     SIM_ASSERT(i < s->n_servers);
-    return sim_addr(s, s->server_base + i);
+    return world_addr(s, s->server_base + i);   /* configured at every client */
 }
 
 uint32_t sim_server_index(const struct sim *s, node_t n)
@@ -193,7 +205,7 @@ static void send_raw(struct sim *s, node_t from, struct addr to, const struct ou
     }
     uint32_t i = world_ev_new(s, EV_MESSAGE, to.slot, to.inc);
     struct event *e = engine_ev(&s->eng, i);
-    e->src = sim_addr(s, from);
+    e->src = world_addr(s, from);
     e->type = o->type;
     e->cat = o->cat;
     e->size = o->size;
@@ -265,8 +277,17 @@ void net_reply(struct sim *s, node_t from, const struct msg *req, const struct o
 
 /* ---- bulk transfers (flow level, sim/flow.h) ---------------------------------------------- */
 
-double sim_upload_bps(const struct sim *s, node_t n) { return s->flows.up[world_host_of(s, n)]; }
-double sim_download_bps(const struct sim *s, node_t n) { return s->flows.down[world_host_of(s, n)]; }
+double sim_upload_bps(const struct sim *s, node_t n)
+{
+    check_local(s, n);
+    return s->flows.up[world_host_of(s, n)];
+}
+
+double sim_download_bps(const struct sim *s, node_t n)
+{
+    check_local(s, n);
+    return s->flows.down[world_host_of(s, n)];
+}
 
 /* Bytes count when the transfer starts, like a message's. A transfer to a host that is down
  * never starts (the connection cannot be opened); the sender learns it only by its timeouts. */
@@ -281,7 +302,7 @@ uint64_t net_transfer(struct sim *s, node_t from, struct addr to, const struct o
         s->stats.to_dead++;
         return 0;
     }
-    struct flow_msg m = { .src = sim_addr(s, from), .dst = to, .type = o->type, .cat = o->cat,
+    struct flow_msg m = { .src = world_addr(s, from), .dst = to, .type = o->type, .cat = o->cat,
                           .size = o->size, .lookup = o->lookup, .len = o->len };
     return flow_start(&s->flows, &s->eng, world_host_of(s, from), world_host_of(s, to.slot), &m, o->body);
 }
@@ -350,7 +371,7 @@ static void to_introducer(struct sim *s, node_t n, enum intro_kind kind)
     }
     uint32_t i = world_ev_new(s, EV_INTRODUCER, n, s->inc[n]);
     struct event *e = engine_ev(&s->eng, i);
-    e->src = sim_addr(s, n);
+    e->src = world_addr(s, n);
     e->type = kind;
     e->arg = s->id[n];
     engine_schedule(&s->eng, i, s->eng.now + net_delay(&s->net, world_host_of(s, n), s->introducer_host));
@@ -380,6 +401,7 @@ void world_unmark_ready(struct sim *s, node_t n)
 
 const uint64_t *sim_node_files(const struct sim *s, node_t n, uint32_t *count)
 {
+    check_local(s, n);
     if (!s->files) {
         *count = 0;
         return NULL;
@@ -483,7 +505,7 @@ static void issue_lookup(struct sim *s)
         node_t origin = s->ready.item[gsl_rng_uniform_int(s->wl.rng, s->ready.n)];
         uint32_t rank = workload_pick(&s->wl);
         uint64_t key = s->wl.keys[rank];
-        uint32_t id = stats_lookup_start(&s->stats, s->eng.now, sim_addr(s, origin), key);
+        uint32_t id = stats_lookup_start(&s->stats, s->eng.now, world_addr(s, origin), key);
         if (s->files)
             stats_lookup(&s->stats, id)->answerable = s->cat.holders[rank] > 0;
         if (s->trace)

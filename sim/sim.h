@@ -78,8 +78,10 @@ struct out {
 
 /* ---- the clock and one's own node ------------------------------------------------------ */
 int64_t sim_now(const struct sim *s);                     /* microseconds */
-struct addr sim_addr(const struct sim *s, node_t n);      /* n's own address */
-uint64_t sim_node_id(const struct sim *s, node_t n);      /* n's own identifier, fresh per join */
+/* n's own address and identifier (fresh per join); like sim_node_files and sim_*_bps, for the
+ * node a handler runs for only (checked builds stop any other; converge and gauges read all) */
+struct addr sim_addr(const struct sim *s, node_t n);
+uint64_t sim_node_id(const struct sim *s, node_t n);
 /* n's own state: the protocol's slab record for n (its fixed part and the tables that follow
  * it). Only the node a handler runs for may be read: checked builds (P2PLAB_CHECK) stop a read
  * of any other node, except in setup, converge, gauges and teardown, which may read them all. */

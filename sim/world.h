@@ -91,6 +91,7 @@ struct sim {
 
 /* sim.c */
 void *world_slot_state(const struct sim *s, node_t n);   /* no locality check: engine use */
+struct addr world_addr(const struct sim *s, node_t n);   /* likewise */
 node_t world_act_as(struct sim *s, node_t n);   /* protocol code runs for n; returns the last */
 bool world_is_current(const struct sim *s, node_t n, uint32_t inc);
 node_t world_host_of(const struct sim *s, node_t n);

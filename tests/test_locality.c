@@ -1,6 +1,7 @@
 /* test_locality.c — "a node reads only its own state" is enforced: in a checked build
- * (P2PLAB_CHECK) a handler that reads another node's state, or a pool record another node
- * owns, stops the run, while converge and gauges, which may read every node, run through. */
+ * (P2PLAB_CHECK) a handler that reads another node's state, a pool record another node owns,
+ * or another node's identifier, stops the run, while converge and gauges, which may read every
+ * node, run through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +32,7 @@ struct snoop_rec {
     uint32_t ticks;
 };
 
-enum snoop_peek { SNOOP_OWN, SNOOP_STATE, SNOOP_RECORD };
+enum snoop_peek { SNOOP_OWN, SNOOP_STATE, SNOOP_RECORD, SNOOP_ID };
 static enum snoop_peek snoop_peeks;   /* what of the other node the handler reads */
 static struct kit_pool snoop_pool;
 
@@ -74,6 +75,8 @@ static void snoop_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
     } else if (snoop_peeks == SNOOP_RECORD) {
         uint32_t theirs = nd->rec ^ 1;                            /* converge: n0 got 0, n1 1 */
         nd->ticks += ((struct snoop_rec *)kit_pool_rec(s, &snoop_pool, theirs))->ticks;
+    } else if (snoop_peeks == SNOOP_ID) {
+        nd->ticks += (uint32_t)(sim_node_id(s, n ^ 1) & 1);     /* another node's identifier */
     }
     sim_timer(s, n, 0, 1000000, 0);
 }
@@ -173,6 +176,7 @@ static void test_locality_reading_another_node_is_stopped(void **state)
 #else
     expect_stopped(SNOOP_STATE);      /* its slab record */
     expect_stopped(SNOOP_RECORD);     /* a pool record it owns */
+    expect_stopped(SNOOP_ID);         /* its identifier */
 #endif
 }
 
