@@ -161,8 +161,6 @@ void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o
         }
     }
     r->judged = o != OUTCOME_ORIGIN_LEFT;
-    if (!st->files)
-        stats_lookup_retire(st, id);
     if (!r->counted)
         return;
     st->outcome[o]++;

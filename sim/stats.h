@@ -22,7 +22,7 @@
     X(M_LAT_MEAN, "lookup.latency_ms.mean", "latency of successful lookups, mean (ms)")        \
     X(M_LAT_P50, "lookup.latency_ms.p50", "latency of successful lookups, median (ms)")        \
     X(M_LAT_P99, "lookup.latency_ms.p99", "latency of successful lookups, 99th pct. (ms)")     \
-    X(M_MSGS_MEAN, "lookup.messages.mean", "messages sent for a lookup, mean over all")        \
+    X(M_MSGS_MEAN, "lookup.messages.mean", "messages a lookup causes until its deadline, mean")        \
     X(M_TIMEOUTS_MEAN, "lookup.timeouts.mean", "RPC timeouts met by a lookup, mean over all")  \
     X(M_STRETCH_MEAN, "lookup.stretch.mean", "latency / direct RTT to the owner, mean")        \
     X(M_FAIL_TIMEOUT, "lookup.failures.timeout", "share of judged lookups that timed out")     \
@@ -145,9 +145,9 @@ void stats_free(struct stats *st);
 /* A new lookup issued now; returns its id. */
 uint32_t stats_lookup_start(struct stats *st, int64_t now, struct addr origin, uint64_t key);
 struct lookup_rec *stats_lookup(struct stats *st, uint32_t id);  /* NULL unless active */
-/* The outcome of lookup id. A file search (st->files) stays open after its outcome: a flood
- * goes on after the first hit, and every message it causes is its cost, until
- * stats_lookup_retire at its deadline. Any other lookup is closed at once. */
+/* The outcome of lookup id. Every lookup stays open after its outcome, until
+ * stats_lookup_retire at its deadline: a flood goes on after the first hit, a DHT's late replies
+ * and acknowledgements are still in flight, and every message a lookup causes is its cost. */
 void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o, uint32_t hops,
                       double stretch);
 void stats_lookup_retire(struct stats *st, uint32_t id);
