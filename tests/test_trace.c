@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "sim/stats.h"
+#include "sim/trace.h"
 #include "tests/harness.h"
 
 /* Runs p2plab with args, stdout into harness_dir/name; the exit status. */
@@ -143,6 +145,69 @@ static void test_trace_window(void **state)
     assert_int_equal(p2plab(args, "bad"), 2);
 }
 
+/* lookup.messages.mean counts every message a lookup causes until its deadline, the same way for
+ * every protocol: a trace that follows every counted lookup must find the same mean, message by
+ * message (sent or lost on the way), leaving out lookups whose origin left. */
+static void test_messages_per_lookup_match_the_trace(void **state)
+{
+    (void)state;
+    const char *rel = "tests/scenarios/messages-all.yaml";
+    struct harness_cell *cells;
+    size_t n = harness_run(rel, NULL, 0, &cells);
+    assert_int_equal(n, 7);
+    for (size_t c = 0; c < n; c++) {
+        const char *proto = cells[c].sc.protocols[cells[c].proto].name;
+        double lookups = cells[c].r.metric[M_LOOKUPS], mean = cells[c].r.metric[M_MSGS_MEAN];
+        assert_true(lookups >= 30 && lookups <= TRACE_LOOKUPS_MAX);
+        char args[1024];
+        snprintf(args, sizeof args, "trace '%s' --protocol %s --lookups %d", harness_path(rel),
+                 proto, TRACE_LOOKUPS_MAX);
+        assert_int_equal(p2plab(args, proto), 0);
+        char *t = slurp(proto);
+        unsigned judged = 0, followed = 0;
+        unsigned long msgs = 0;
+        for (const char *p = strstr(t, " starts at n"); p; p = strstr(p + 1, " starts at n")) {
+            const char *line = p;
+            while (line > t && line[-1] != '\n')
+                line--;
+            unsigned id;
+            assert_int_equal(sscanf(strstr(line, "lookup "), "lookup %u", &id), 1);
+            followed++;
+            char end[64];
+            snprintf(end, sizeof end, "lookup %u ends ", id);
+            const char *e = strstr(t, end);
+            assert_non_null(e);
+            if (strncmp(e + strlen(end), "ORIGIN_LEFT", 11) == 0)
+                continue;
+            judged++;
+            char tag[2][32];
+            snprintf(tag[0], sizeof tag[0], "B  lookup %u\n", id);
+            snprintf(tag[1], sizeof tag[1], "B  maint %u\n", id);
+            for (const char *q = t; *q; q = strchr(q, '\n') + 1) {
+                const char *eol = strchr(q, '\n');
+                if (!eol)
+                    break;
+                const char *what = strstr(q, "s  ");
+                if (!what || what > eol || (strncmp(what + 3, "send", 4) != 0 &&
+                                            strncmp(what + 3, "lost", 4) != 0))
+                    continue;
+                for (int k = 0; k < 2; k++) {
+                    size_t tl = strlen(tag[k]);
+                    if ((size_t)(eol + 1 - q) > tl && memcmp(eol + 1 - tl, tag[k], tl) == 0)
+                        msgs++;
+                }
+            }
+        }
+        assert_int_equal(followed, (unsigned)lookups);
+        assert_true(judged > 0 && msgs > judged);
+        printf("%-10s %3u lookups: %.3f messages each (run), %.3f (trace)\n", proto, judged, mean,
+               (double)msgs / judged);
+        assert_float_equal((double)msgs / judged, mean, 1e-9);
+        free(t);
+    }
+    harness_free(cells, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +216,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trace_leaves_the_run_unchanged, harness_dir_make,
                                         harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_trace_window, harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_messages_per_lookup_match_the_trace, harness_dir_make,
+                                        harness_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
