@@ -202,9 +202,11 @@ void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, u
     }
 }
 
+/* A timeout is the lookup's when it can still delay it: before its outcome. An RPC it left
+ * outstanding that times out later (a parallel query to a dead node) costs messages, not time. */
 void stats_timeout(struct stats *st, uint32_t lookup)
 {
-    struct lookup_rec *r = open_rec(st, lookup);
+    struct lookup_rec *r = stats_lookup(st, lookup);
     if (r)
         r->timeouts++;
 }

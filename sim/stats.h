@@ -22,8 +22,8 @@
     X(M_LAT_MEAN, "lookup.latency_ms.mean", "latency of successful lookups, mean (ms)")        \
     X(M_LAT_P50, "lookup.latency_ms.p50", "latency of successful lookups, median (ms)")        \
     X(M_LAT_P99, "lookup.latency_ms.p99", "latency of successful lookups, 99th pct. (ms)")     \
-    X(M_MSGS_MEAN, "lookup.messages.mean", "messages a lookup causes until its deadline, mean")        \
-    X(M_TIMEOUTS_MEAN, "lookup.timeouts.mean", "RPC timeouts met by a lookup, mean over all")  \
+    X(M_MSGS_MEAN, "lookup.messages.mean", "messages a lookup causes until its deadline, mean") \
+    X(M_TIMEOUTS_MEAN, "lookup.timeouts.mean", "RPC timeouts a lookup met before its outcome, mean") \
     X(M_STRETCH_MEAN, "lookup.stretch.mean", "latency / direct RTT to the owner, mean")        \
     X(M_FAIL_TIMEOUT, "lookup.failures.timeout", "share of judged lookups that timed out")     \
     X(M_FAIL_WRONG, "lookup.failures.wrong_owner", "share answered with a wrong owner")        \

@@ -20,12 +20,14 @@ static void test_stats_outcomes_and_percentiles(void **state)
     assert_int_equal(stats_init(&st, 0, 100 * S, 10 * S), 0);
     /* 100 successful lookups with hops 0..99 and latency = hops ms, one timeout, one whose
      * origin left (not judged). A message a lookup causes after its outcome and before its
-     * deadline (a late reply) is its cost too; one after the deadline is not. */
+     * deadline (a late reply) is its cost too; one after the deadline is not. A timeout after
+     * its outcome no longer delays it and is not counted. */
     for (uint32_t h = 0; h < 100; h++) {
         uint32_t id = stats_lookup_start(&st, 0, A, h);
         stats_message(&st, 0, CAT_LOOKUP, 100, id);
         stats_lookup_end(&st, id, (int64_t)h * 1000, OUTCOME_OK, h, 1.0);
         stats_message(&st, (int64_t)h * 1000, CAT_LOOKUP, 100, id);
+        stats_timeout(&st, id);
         stats_lookup_retire(&st, id);
         stats_message(&st, (int64_t)h * 1000, CAT_LOOKUP, 100, id);
     }
