@@ -25,17 +25,19 @@
  * message carries the next fresh tuples in turn (a new tuple is sent item_rounds x
  * group_fanout times).
  * Heartbeats (paper §2, §2.1; the gossip failure detector of van Renesse et al., Middleware
- * 1998). Every view entry and every contact carries the member's heartbeat counter, and every
- * entry a message carries is the counter its sender holds (never a fresh or a zero one); an
- * entry is refreshed to the local time when its counter advances. A member whose heartbeat has
- * not advanced for the heartbeat timeout is dropped; an RPC timeout also drops it. The dropped
- * member is kept as a tombstone, with its counter, for the heartbeat timeout plus the contact
- * timeout and another heartbeat timeout (as long as other groups may still name it as a
- * contact; they name only contacts they have pinged themselves): second-hand news of it
- * with no higher counter is older than the drop and ignored, and only the member's own message,
- * or a counter too high to predate the drop, re-admits it. Keys are handed to a member only
- * once it has been heard from directly. The budget lets a message carry m member entries, so a node hears about one
- * member of a view of G only every (G-1)/(group_fanout (m+1)) rounds: the timeout spans
+ * 1998). Every view entry and every contact carries the member's heartbeat counter; a member
+ * or contact entry in a gossip message, a join page or a ping reply has the counter its sender
+ * holds (never a fresh one; a contact list asked for by CONTACTS_REQ carries none). An entry is
+ * refreshed to the local time when its counter advances. A member whose heartbeat has not
+ * advanced for the heartbeat timeout is dropped; an RPC timeout also drops it. The dropped
+ * member is kept as a tombstone, with its counter, for two heartbeat timeouts plus the contact
+ * timeout (or the contact ping cycle, if shorter): as long as other groups may still name it
+ * as a contact (they name only contacts they have pinged themselves). Second-hand news of it
+ * with no higher counter is older than the drop and ignored; only the member's own message
+ * with a higher counter, or a counter too high to predate the drop, re-admits it. Keys are
+ * handed to a member only once it has been heard from directly. The budget lets a message
+ * carry m member entries, so a node hears about one member of a view of G only every
+ * (G-1)/(group_fanout (m+1)) rounds: the timeout spans
  * `detect` (16) such intervals, and at least `timeout` (25 s): 25 s up to G ~ 32 (N ~ 1,000),
  * ~51 s at N = 4,000, ~103 s at 16,000, ~207 s at 64,000. A fixed 25 s drops live members of
  * large groups by the million, and each false drop re-homes their keys to the wrong node.
@@ -160,8 +162,8 @@ static const struct param kelips_params[] = {
              "is dropped (paper §2: contacts carry heartbeat counts as view entries do; p2psim: "
              "2 x the group timeout); stretched to `detect` mean intervals between two pieces of "
              "news about one contact (contact gossip from its group, the round-robin ping); a "
-             "group keeps the tombstone of a dropped member two heartbeat timeouts plus this long, "
-             "while other groups may still name it" },
+             "group keeps the tombstone of a dropped member two heartbeat timeouts plus this long "
+             "(or the ping cycle, if shorter), while other groups may still name it" },
     { .name = NULL },
 };
 
@@ -1363,9 +1365,12 @@ static uint32_t view_timeout_ms(struct sim *s, const struct kelips_node *nd)
  * tombstones once no node can still name the member (van Renesse et al. 1998: a failed member
  * is remembered for T_cleanup so that gossip still naming it does not bring it back). A node of
  * another group may hear the member's last count up to a heartbeat timeout after it fell
- * silent (from a member of its group that has not dropped it yet) and then keeps it as a
- * contact for up to the contact timeout; a tombstone may date from the failure itself (an RPC
- * timeout). So a tombstone lasts two heartbeat timeouts plus the contact timeout. */
+ * silent (from a member of its group that has not dropped it yet) and then names it as a
+ * contact until the contact timeout, or until its round-robin ping reaches it (every contact
+ * slot within k c rounds of at most 1.5 x gossip, and an RPC timeout), whichever is first; it
+ * names in gossip only contacts it has pinged itself. A tombstone may date from the failure
+ * itself (an RPC timeout). So a tombstone lasts two heartbeat timeouts plus the shorter of the
+ * contact timeout and the ping cycle. */
 static void purge(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
@@ -1376,6 +1381,8 @@ static void purge(struct sim *s, node_t n)
     uint32_t tmo = view_timeout_ms(s, nd);
     uint32_t ctmo = kelips_contact_timeout_ms(g->contact_floor_ms, g->detect, round_ms, g->cfan,
                                               g->gossip_members, g->k, g->c, live + 1);
+    int64_t cycle = (int64_t)g->k * g->c * (g->round_us * 3 / 2) / 1000 + g->rpc_us / 1000;
+    int64_t named = ctmo < cycle ? ctmo : cycle;
     for (uint32_t j = 0; j < nd->view.n; j++) {
         struct kelips_member *x = &view_of(nd)[j];
         if (!x->dead && t - x->heard_ms > tmo) {
@@ -1386,7 +1393,7 @@ static void purge(struct sim *s, node_t n)
     struct kelips_member *v = view_of(nd);
     uint32_t m = 0;
     for (uint32_t j = 0; j < nd->view.n; j++)
-        if (!v[j].dead || t - v[j].heard_ms <= 2 * (int64_t)tmo + ctmo)
+        if (!v[j].dead || t - v[j].heard_ms <= 2 * (int64_t)tmo + named)
             v[m++] = v[j];
     nd->view.n = m;
     struct peer *c = contacts_of(g, nd, 0);
