@@ -1,6 +1,7 @@
 /* figures_time.c — distributions and time: the lookup latency CDF (cdf.csv), success over time
- * around a mass crash (timeseries.csv), and BitTorrent's download-time CDF and gauges
- * (cdf.csv, gauges.csv). At the largest N when N is swept. */
+ * around a mass crash (timeseries.csv), BitTorrent's download-time CDF and gauges (cdf.csv,
+ * gauges.csv) and Kelips's group views over time (gauges.csv). At the largest N when N is
+ * swept. */
 #include "plots/figures.h"
 
 #include <math.h>
@@ -180,11 +181,35 @@ static void crash_figure(const struct plot_results *r, struct plot_figs *out)
     plot_figs_add(out, f);
 }
 
-/* ==== BitTorrent's gauges ================================================================= */
+/* ==== protocols' gauges =================================================================== */
 
-static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
+/* A figure of one protocol's gauges whose names start with `prefix` (gauges of one unit), one
+ * line per gauge and cell; `words` names a gauge's line (NULL: its own name). */
+struct gauge_fig {
+    const char *proto, *prefix, *name, *title, *ylabel;
+    const char *(*words)(const char *gauge);
+};
+
+static const char *kelips_gauge_words(const char *g)
 {
-    if (plot_proto_find(r, "bittorrent") < 0)
+    if (strcmp(g, "view.size") == 0)
+        return "members in a group view";
+    if (strcmp(g, "view.dead") == 0)
+        return "of them crashed";
+    return g;
+}
+
+static const struct gauge_fig gauge_figs[] = {
+    { "bittorrent", "pieces.", "piece-availability", "BitTorrent: piece availability over time",
+      "copies of a piece among live peers and seeds", NULL },
+    { "kelips", "view.", "kelips-views", "Kelips: group views over time",
+      "entries per node (mean over live nodes)", kelips_gauge_words },
+};
+
+static void gauge_figure(const struct plot_results *r, const struct gauge_fig *gf,
+                         struct plot_figs *out)
+{
+    if (plot_proto_find(r, gf->proto) < 0)
         return;
     char path[1200];
     snprintf(path, sizeof path, "%s/gauges.csv", r->dir);
@@ -198,7 +223,7 @@ static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
         plot_csv_close(&c);
         return;
     }
-    bool *mask = largest_n(r, "bittorrent");
+    bool *mask = largest_n(r, gf->proto);
     size_t *group = mem_calloc(r->n_cell, sizeof *group, "figure groups");
     plot_group(r, -1, mask, group);
     /* one line per (gauge, cell), in order of first appearance in the file */
@@ -210,7 +235,7 @@ static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
         if (cell < 0 || !mask[cell])
             continue;
         const char *g = plot_csv_str(&c, gcol);
-        if (strncmp(g, "pieces.", 7) != 0)
+        if (strncmp(g, gf->prefix, strlen(gf->prefix)) != 0)
             continue;                 /* other gauges have other units: summary.yaml has them */
         size_t k = 0;
         while (k < n_lines && (lines[k].group != group[cell] || strcmp(lines[k].gauge, g) != 0))
@@ -228,15 +253,20 @@ static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
             t_max = fmax(t_max, t);
     }
     plot_csv_close(&c);
+    if (n_lines == 0) {               /* results written before the protocol had these gauges */
+        free(group);
+        free(mask);
+        return;
+    }
     double unit;
     const char *uname = plot_time_unit(t_max, &unit);
     char title[300], n_text[64];
     at_n(r, n_text, sizeof n_text);
-    snprintf(title, sizeof title, "BitTorrent: piece availability over time%s", n_text);
-    struct plot_figure *f = plot_figure_new("piece-availability", title);
+    snprintf(title, sizeof title, "%s%s", gf->title, n_text);
+    struct plot_figure *f = plot_figure_new(gf->name, title);
     snprintf(f->note, sizeof f->note, "mean over replicas");
     snprintf(f->xlabel, sizeof f->xlabel, "simulated time (%s)", uname);
-    snprintf(f->ylabel, sizeof f->ylabel, "copies of a piece among live peers and seeds");
+    snprintf(f->ylabel, sizeof f->ylabel, "%s", gf->ylabel);
     snprintf(f->xcol, sizeof f->xcol, "t_%s", uname);
     snprintf(f->ycol, sizeof f->ycol, "value");
     bool several = false;             /* cells with gauges: name the cell only if several */
@@ -254,7 +284,8 @@ static void gauge_figure(const struct plot_results *r, struct plot_figs *out)
             first++;
         if (several)
             plot_cell_label(r, first, -1, mask, cell_label, sizeof cell_label);
-        snprintf(label, sizeof label, "%s%s%s", lines[k].gauge, several ? " " : "", cell_label);
+        snprintf(label, sizeof label, "%s%s%s", gf->words ? gf->words(lines[k].gauge) : lines[k].gauge,
+                 several ? " " : "", cell_label);
         struct plot_series *s = plot_series_add(f, label, plot_color(NULL, k), 7, PLOT_CURVE);
         for (size_t i = 0; i < lines[k].avg.len; i++)
             plot_series_point(s, lines[k].avg.x[i] / unit,
@@ -276,5 +307,6 @@ void plot_figures_time(const struct plot_results *r, struct plot_figs *out)
         plot_figs_add(out, cdf_figure(r, "download.time_s", "bittorrent", "download-cdf",
                                       "BitTorrent: download time distribution",
                                       "download time (s)"));
-    gauge_figure(r, out);
+    for (size_t k = 0; k < sizeof gauge_figs / sizeof gauge_figs[0]; k++)
+        gauge_figure(r, &gauge_figs[k], out);
 }

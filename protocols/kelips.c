@@ -24,16 +24,27 @@
  * cut to min(budget / (fan-outs), 1,472) bytes; tuples take at most two thirds of it, and each
  * message carries the next fresh tuples in turn (a new tuple is sent item_rounds x
  * group_fanout times).
- * A member whose heartbeat has not advanced for the heartbeat timeout is dropped (kept as a
- * tombstone for another timeout, so that stale gossip does not resurrect it); an RPC timeout
- * also drops it. The budget lets a message carry m member entries, so a node hears about one
- * member of a view of G only every (G-1)/(group_fanout (m+1)) rounds: the timeout spans
+ * Heartbeats (paper §2, §2.1; the gossip failure detector of van Renesse et al., Middleware
+ * 1998). Every view entry and every contact carries the member's heartbeat counter; a member
+ * or contact entry in a gossip message, a join page or a ping reply has the counter its sender
+ * holds (never a fresh one; a contact list asked for by CONTACTS_REQ carries none). An entry is
+ * refreshed to the local time when its counter advances. A member whose heartbeat has not
+ * advanced for the heartbeat timeout is dropped; an RPC timeout also drops it. The dropped
+ * member is kept as a tombstone, with its counter, for two heartbeat timeouts plus the contact
+ * timeout (or the contact ping cycle, if shorter): as long as other groups may still name it
+ * as a contact (they name only contacts they have pinged themselves). Second-hand news of it
+ * with no higher counter is older than the drop and ignored; only the member's own message
+ * with a higher counter, or a counter too high to predate the drop, re-admits it. Keys are
+ * handed to a member only once it has been heard from directly. The budget lets a message
+ * carry m member entries, so a node hears about one member of a view of G only every
+ * (G-1)/(group_fanout (m+1)) rounds: the timeout spans
  * `detect` (16) such intervals, and at least `timeout` (25 s): 25 s up to G ~ 32 (N ~ 1,000),
  * ~51 s at N = 4,000, ~103 s at 16,000, ~207 s at 64,000. A fixed 25 s drops live members of
  * large groups by the million, and each false drop re-homes their keys to the wrong node.
  * Contacts are probed by RTT: one liveness ping to a contact per round (round robin) and one
  * ping to a candidate offered by gossip; a measured candidate replaces the slowest contact if
- * faster. A contact that times out is dropped. A foreign group left with fewer than c contacts
+ * faster. A contact that times out is dropped; so is one whose heartbeat (refreshed by the
+ * gossip of its group and by the pings) has not advanced for the contact timeout. A foreign group left with fewer than c contacts
  * is refilled by asking, each round, a member or a contact for its contacts there.
  *
  * Lookup (paper §2.2). The origin asks a contact in the key's group (lowest RTT first; the
@@ -54,17 +65,19 @@
  * that has one.
  *
  * Memory. The engine's slab holds struct kelips_node: 120 bytes per node slot, reached only
- * through sim_state. Each node up owns, besides, its contact table of k·c slots of 20 bytes
- * (16-byte peer + 4-byte RTT; allocated when it joins, since k = auto depends on the scenario's
- * N, which the state_size hook cannot see), its group view at 32 bytes per member and its
- * tuples at 32 bytes each, all freed when it goes down: with k = √N, c = 2 and keys = N that is
- * about 120 + 40√N + 32√N + 32√N bytes (≈ 13 KB at N = 16,384). Lookups in flight are records
+ * through sim_state. Each node up owns, besides, its contact table of k·c slots of 28 bytes
+ * (16-byte peer, 4-byte RTT, 4-byte heartbeat, 4-byte time it advanced; allocated when it
+ * joins, since k = auto depends on the scenario's N, which the state_size hook cannot see), its
+ * group view at 32 bytes per member (tombstones too) and its tuples at 32 bytes each, all freed
+ * when it goes down: with k = √N, c = 2 and keys = N that is about 120 + 56√N + 32√N + 32√N
+ * bytes (≈ 15 KB at N = 16,384). Lookups in flight are records
  * of a kit pool (struct kelips_rec, 440 bytes), named in RPC contexts by index and generation.
  *
  * Not modelled: graceful leave is a crash (the group learns by heartbeat timeout); files are
  * not replicated beyond the home (the oracle judges the home). */
 #include "protocols/kelips_internal.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +116,7 @@ enum kelips_param {
     KELIPS_P_RPC_TIMEOUT,
     KELIPS_P_FALLBACK,
     KELIPS_P_DETECT,
+    KELIPS_P_CONTACT_TIMEOUT,
 };
 
 static const struct param kelips_params[] = {
@@ -142,6 +156,14 @@ static const struct param kelips_params[] = {
              "m member entries per message: a false drop has odds about e^-detect per interval "
              "(16 gives p2psim's 25 s at N = 1,000; paper §3: dissemination time grows with the "
              "group size under constant gossip bandwidth); 0: the fixed timeout" },
+    [KELIPS_P_CONTACT_TIMEOUT] = { .name = "contact_timeout", .type = PARAM_DOUBLE, .def = "2",
+      .min = 0.01, .max = 1000,
+      .doc = "a contact whose heartbeat has not advanced for this many times `timeout`, at least, "
+             "is dropped (paper §2: contacts carry heartbeat counts as view entries do; p2psim: "
+             "2 x the group timeout); stretched to `detect` mean intervals between two pieces of "
+             "news about one contact (contact gossip from its group, the round-robin ping); a "
+             "group keeps the tombstone of a dropped member two heartbeat timeouts plus this long "
+             "(or the ping cycle, if shorter), while other groups may still name it" },
     { .name = NULL },
 };
 
@@ -223,6 +245,9 @@ struct kelips_home_rep {              /* HOME_REP */
     uint8_t yes;
     struct peer home;
 };
+struct kelips_ping_rep {              /* PING_REP */
+    uint32_t hb;                      /* the responder's heartbeat counter */
+};
 struct kelips_contacts_req {          /* CONTACTS_REQ */
     uint32_t group;
 };
@@ -242,6 +267,7 @@ union kelips_body {
     struct kelips_home_rep home_rep;
     struct kelips_contacts_req contacts_req;
     struct kelips_contacts_rep contacts_rep;
+    struct kelips_ping_rep ping_rep;
 };
 
 #define KELIPS_GOSSIP_LEN(n) (offsetof(struct kelips_gossip, item) + (size_t)(n) * sizeof(struct kelips_item))
@@ -262,7 +288,8 @@ struct kelips_member {
     uint32_t hb;                      /* highest heartbeat counter heard */
     uint8_t fresh;                    /* rounds left to gossip it first */
     uint8_t dead;                     /* tombstone: dropped, ignored unless hb advances */
-    uint16_t pad;
+    uint8_t direct;                   /* heard from the member itself, not only second-hand */
+    uint8_t pad;
 };
 _Static_assert(sizeof(struct kelips_member) == KELIPS_MEMBER_BYTES, "update kelips_internal.h");
 
@@ -283,7 +310,9 @@ struct kelips_node {
     struct peer cand;                 /* a contact candidate offered by gossip, to probe */
     struct peer join_from;            /* the member the snapshot comes from */
     struct peer *contacts;            /* k x c contacts (slot NODE_NONE: empty), then their k x c
-                                         measured RTTs in us: contacts_of, crtt_of */
+                                         measured RTTs in us, heartbeat counters and the times
+                                         (ms, mod 2^32) those last advanced: contacts_of,
+                                         crtt_of, chb_of, cheard_of */
     struct kit_vec view;              /* struct kelips_member: the group view, tombstones too */
     struct kit_vec tup;               /* struct kelips_tuple: the group's tuples, sorted by key */
     uint32_t group;                   /* id mod k */
@@ -298,7 +327,7 @@ struct kelips_node {
     uint8_t timers;                   /* round timer armed */
 };
 _Static_assert(sizeof(struct kelips_node) == KELIPS_NODE_BYTES, "update kelips_internal.h");
-_Static_assert(sizeof(struct peer) + sizeof(uint32_t) == KELIPS_CONTACT_BYTES,
+_Static_assert(sizeof(struct peer) + 3 * sizeof(uint32_t) == KELIPS_CONTACT_BYTES,
                "update kelips_internal.h");
 
 enum kelips_rec_phase {
@@ -332,6 +361,7 @@ struct kelips_global {
     uint32_t k, c;                    /* groups, contacts per group */
     int64_t round_us, timeout_us, rpc_us;
     uint32_t timeout_ms;              /* the `timeout` floor */
+    uint32_t contact_floor_ms;        /* the contact timeout's floor: contact_timeout x timeout */
     double detect;                    /* timeout >= detect mean heartbeat intervals */
     uint32_t gossip_members;          /* member entries a group message carries, besides the sender's */
     uint32_t gfan, cfan, budget, msg_bytes, item_rounds, fallback;
@@ -339,6 +369,11 @@ struct kelips_global {
     node_t cap;
     struct kit_pool recs;             /* lookups in flight (struct kelips_rec) */
     unsigned char *scratch;           /* one gossip body */
+    /* gauges only (measurement): the live slots, a per-slot stamp marking them, the values */
+    node_t *g_live;
+    uint32_t *g_stamp, g_epoch;
+    int64_t g_at;
+    double g_val[PROTO_GAUGES_MAX];
 };
 
 static const struct peer kelips_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } };
@@ -346,8 +381,28 @@ static const struct peer kelips_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } 
 /* The protocol's own counters (counters.csv): members dropped because their heartbeat timed
  * out. Each departure is dropped so by at most the ~N/k members of its group; more means that
  * live members are being taken for failed. */
-enum kelips_counter { KELIPS_C_HB_DROPS };
-static const char *const kelips_counters[] = { [KELIPS_C_HB_DROPS] = "hb_drops", NULL };
+enum kelips_counter { KELIPS_C_HB_DROPS, KELIPS_C_RPC_DROPS, KELIPS_C_CONTACT_DROPS,
+                      KELIPS_C_REVIVALS };
+static const char *const kelips_counters[] = {
+    [KELIPS_C_HB_DROPS] = "hb_drops",
+    [KELIPS_C_RPC_DROPS] = "rpc_drops",      /* members dropped because an RPC to them timed out */
+    [KELIPS_C_CONTACT_DROPS] = "contact_hb_drops",     /* contacts dropped by heartbeat timeout */
+    [KELIPS_C_REVIVALS] = "hb_revivals",     /* tombstones re-admitted: their heartbeat advanced */
+    NULL,
+};
+
+/* The protocol's gauges (gauges.csv), measured with global knowledge at each sample, per live
+ * joined node: live entries of its group view; of those, entries naming a node that is down;
+ * contacts naming a node that is down; tuples whose home is down. */
+enum kelips_gauge { KELIPS_G_VIEW, KELIPS_G_VIEW_DEAD, KELIPS_G_CONTACTS_DEAD, KELIPS_G_TUPLES_DEAD,
+                    KELIPS_G_COUNT };
+static const char *const kelips_gauges[] = {
+    [KELIPS_G_VIEW] = "view.size",
+    [KELIPS_G_VIEW_DEAD] = "view.dead",
+    [KELIPS_G_CONTACTS_DEAD] = "contacts.dead",
+    [KELIPS_G_TUPLES_DEAD] = "tuples.dead_home",
+    NULL,
+};
 
 /* ==== small helpers ======================================================================= */
 
@@ -365,6 +420,14 @@ static struct peer *contacts_of(const struct kelips_global *g, const struct keli
 static uint32_t *crtt_of(const struct kelips_global *g, const struct kelips_node *nd, uint32_t grp)
 {
     return (uint32_t *)(nd->contacts + (size_t)g->k * g->c) + (size_t)grp * g->c;
+}
+static uint32_t *chb_of(const struct kelips_global *g, const struct kelips_node *nd, uint32_t grp)
+{
+    return crtt_of(g, nd, grp) + (size_t)g->k * g->c;
+}
+static uint32_t *cheard_of(const struct kelips_global *g, const struct kelips_node *nd, uint32_t grp)
+{
+    return crtt_of(g, nd, grp) + 2 * (size_t)g->k * g->c;
 }
 
 uint64_t kelips_ring_dist(uint64_t a, uint64_t b)
@@ -540,32 +603,69 @@ static void handoff_to(struct sim *s, node_t n, struct peer p)
     }
 }
 
-/* Adds or refreshes member p (heartbeat hb) in n's view; returns true if p is new. */
-static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool handoff)
+static uint32_t view_timeout_ms(struct sim *s, const struct kelips_node *nd);
+
+/* How far above the count held at its drop a tombstone's count must be, heard second-hand, to
+ * re-admit it: a node beats at most once every half round (rounds are jittered in [0.5, 1.5]
+ * x gossip), so counts up to 2 x timeout / gossip above the last one heard (heard at least a
+ * timeout before the drop) may have been emitted before the drop. */
+static uint32_t revive_margin(struct sim *s, const struct kelips_node *nd)
+{
+    struct kelips_global *g = kg(s);
+    return (uint32_t)(2 * (int64_t)view_timeout_ms(s, nd) * 1000 / g->round_us) + 1;
+}
+
+/* Adds or refreshes member p with heartbeat counter hb in n's view; direct: the news comes from
+ * p itself (its gossip, its join request), not second-hand from another node's table. Returns
+ * true if p is new to n's view (or re-admitted).
+ *
+ * The paper's heartbeat rule (IPTPS 2003 §2: each view entry carries the member's heartbeat
+ * count, §2.1: heartbeats spread by gossip, an entry whose count has not advanced for a timeout
+ * is deleted; the gossip failure detector of van Renesse, Minsky and Hayden, Middleware 1998,
+ * which Kelips uses): an entry is refreshed, when its count advances, to the local time; a
+ * tombstone (a member dropped for silence) is re-admitted by the member's own message with a
+ * count above the one held at the drop, or by second-hand news with a count too high to have
+ * been emitted before the drop (revive_margin); second-hand news older than the drop (another
+ * node's stale entry, a foreign node's contact) never revives it. A new member heard second-hand is admitted with the count its sender holds (never
+ * a fresh one), but keys are handed over (handoff_to) only to members heard from directly: a
+ * dead member named by a stale table would otherwise take tuples with it. */
+static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool direct)
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
     if (addr_eq(p.addr, nd->self.addr) || p.id % g->k != nd->group)
         return false;
     int i = view_find(nd, p.addr);
+    bool added = false;
+    struct kelips_member *m;
     if (i >= 0) {
-        struct kelips_member *m = &view_of(nd)[i];
-        if (hb <= m->hb)
-            return false;
-        m->hb = hb;
-        m->heard_ms = kit_now_ms(s);
-        if (!m->dead)
-            return false;
-        m->dead = 0;                  /* its heartbeat advanced: it is alive after all */
-        m->fresh = (uint8_t)g->item_rounds;
+        m = &view_of(nd)[i];
+        if (m->dead && !direct && hb <= m->hb + revive_margin(s, nd))
+            return false;             /* second-hand news that may be older than the drop */
+        if (hb > m->hb) {
+            m->hb = hb;
+            m->heard_ms = kit_now_ms(s);
+            if (m->dead) {
+                m->dead = 0;          /* its heartbeat advanced past the drop: alive after all */
+                m->direct = 0;
+                m->fresh = (uint8_t)g->item_rounds;
+                sim_count(s, KELIPS_C_REVIVALS, 1);
+                added = true;
+            }
+        } else if (m->dead) {
+            return false;             /* no newer than the drop */
+        }
     } else {
-        struct kelips_member *m = kit_vec_insert(&nd->view, nd->view.n, sizeof *m, "kelips views");
+        m = kit_vec_insert(&nd->view, nd->view.n, sizeof *m, "kelips views");
         *m = (struct kelips_member){ .p = p, .hb = hb, .heard_ms = kit_now_ms(s),
                                      .fresh = (uint8_t)g->item_rounds };
+        added = true;
     }
-    if (handoff)
+    if (direct && !m->direct) {
+        m->direct = 1;
         handoff_to(s, n, p);
-    return true;
+    }
+    return added;
 }
 
 /* n takes member index i as failed: tombstone it and re-home its tuples locally. */
@@ -603,9 +703,12 @@ static void contact_remove(struct sim *s, node_t n, struct addr a)
         }
 }
 
-/* Offers p (RTT rtt, or unknown) as a contact for its group: taken if a slot is free, or if
- * measured faster than the slowest contact. */
-static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
+/* Offers p (RTT rtt, or unknown; heartbeat counter hb as the offering message carries it, 0 if
+ * it carries none) as a contact for its group: taken if a slot is free, or if measured faster
+ * than the slowest contact. A contact already held is refreshed: its RTT, and its heartbeat
+ * with the local time if the count advanced (paper §2: contact entries carry the same fields as
+ * view entries, heartbeat count included; they time out the same way, see purge). */
+static void contact_offer_hb(struct sim *s, node_t n, struct peer p, uint32_t rtt, uint32_t hb)
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
@@ -613,7 +716,8 @@ static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
     if (grp == nd->group || addr_eq(p.addr, nd->self.addr))
         return;
     struct peer *c = contacts_of(g, nd, grp);
-    uint32_t *r = crtt_of(g, nd, grp);
+    uint32_t *r = crtt_of(g, nd, grp), *h = chb_of(g, nd, grp), *at = cheard_of(g, nd, grp);
+    uint32_t now = (uint32_t)kit_now_ms(s);
     int free_j = -1, worst = -1;
     for (uint32_t j = 0; j < g->c; j++) {
         if (!peer_ok(c[j])) {
@@ -624,19 +728,29 @@ static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
         if (addr_eq(c[j].addr, p.addr)) {
             if (rtt != KELIPS_RTT_UNKNOWN)
                 r[j] = rtt;
+            if (hb > h[j]) {
+                h[j] = hb;
+                at[j] = now;
+            }
             return;
         }
         if (worst < 0 || r[j] > r[worst])
             worst = (int)j;
     }
-    if (free_j >= 0) {
-        c[free_j] = p;
-        r[free_j] = rtt;
-        nd->ncontacts++;
-    } else if (rtt != KELIPS_RTT_UNKNOWN && worst >= 0 && rtt < r[worst]) {
-        c[worst] = p;
-        r[worst] = rtt;
-    }
+    int j = free_j >= 0 ? free_j
+          : rtt != KELIPS_RTT_UNKNOWN && worst >= 0 && rtt < r[worst] ? worst : -1;
+    if (j < 0)
+        return;
+    nd->ncontacts += free_j >= 0;
+    c[j] = p;
+    r[j] = rtt;
+    h[j] = hb;
+    at[j] = now;
+}
+
+static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
+{
+    contact_offer_hb(s, n, p, rtt, 0);
 }
 
 /* n's live contacts in group grp, lowest RTT first (unknown last). */
@@ -668,8 +782,10 @@ static void forget(struct sim *s, node_t n, struct addr a)
 {
     struct kelips_node *nd = knode(s, n);
     int i = view_find(nd, a);
-    if (i >= 0)
+    if (i >= 0 && !view_of(nd)[i].dead) {
+        sim_count(s, KELIPS_C_RPC_DROPS, 1);
         view_drop(s, n, (uint32_t)i);
+    }
     contact_remove(s, n, a);
 }
 
@@ -1133,18 +1249,23 @@ static size_t gossip_build(struct sim *s, node_t n, bool group, const uint32_t *
     return KELIPS_GOSSIP_LEN(nm + nt);
 }
 
-/* Appends to the gossip in scratch n's contacts in the receiver's group (heartbeat unknown:
- * 0), in place of random members if the message is full: the receiver learns members of its
- * own group this way, which joins groups founded apart. */
+/* Appends to the gossip in scratch n's contacts in the receiver's group, each with the
+ * heartbeat counter n holds for it, in place of random members if the message is full: the
+ * receiver learns members of its own group this way, which joins groups founded apart. A contact
+ * that has died carries a count no higher than the one its group dropped it at, so it does not
+ * come back (view_heard). Only contacts n has heard from directly (a ping answered: RTT
+ * measured) are named: one n learned second-hand, with a fresh local time, could be a dead node
+ * still passed around between other groups after its own group forgot its tombstone. */
 static size_t gossip_add_contacts(struct sim *s, node_t n, uint32_t grp, struct kelips_wire_items *w)
 {
     struct kelips_node *nd = knode(s, n);
     struct kelips_global *g = kg(s);
     struct kelips_gossip *b = (struct kelips_gossip *)g->scratch;
     const struct peer *c = contacts_of(g, nd, grp);
+    const uint32_t *hb = chb_of(g, nd, grp), *rtt = crtt_of(g, nd, grp);
     size_t bytes = kelips_wire_size(KELIPS_MSG_GOSSIP, b->nm, 0, b->nt, 0);
     for (uint32_t j = 0; j < g->c; j++) {
-        if (!peer_ok(c[j]))
+        if (!peer_ok(c[j]) || rtt[j] == KELIPS_RTT_UNKNOWN)
             continue;
         if (bytes + KELIPS_WIRE_MEMBER > g->msg_bytes) {
             if (b->nm == 0)
@@ -1152,7 +1273,7 @@ static size_t gossip_add_contacts(struct sim *s, node_t n, uint32_t grp, struct 
             b->nm--;                  /* replace the last random member */
             bytes -= KELIPS_WIRE_MEMBER;
         }
-        b->item[b->nm++] = (struct kelips_item){ .p = c[j], .a = 0 };
+        b->item[b->nm++] = (struct kelips_item){ .p = c[j], .a = hb[j] };
         bytes += KELIPS_WIRE_MEMBER;
     }
     w->members = b->nm;
@@ -1214,14 +1335,54 @@ uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, ui
     return t > floor_ms ? (t < 86400e3 ? (uint32_t)t : 86400000u) : floor_ms;
 }
 
-/* Drops members whose heartbeat has not advanced for the timeout; forgets old tombstones. */
+/* The contact heartbeat timeout, ms. News about a contact x of group q reaches n (of group p)
+ * (1) in contact gossip from q: each of q's G members sends cfan messages a round to random
+ * contacts, 1/(k-1) of them to group p and 1/G of those to n, each carrying x's entry with odds
+ * about (m+1)/G (the sender's own and m members; `group` is n's own view, taken as G), i.e.
+ * cfan (m+1) / ((k-1) G) a round; (2) by the round-robin ping, once every (k-1) c rounds. The
+ * timeout covers `detect` mean intervals between two pieces of news, and at least floor_ms. */
+uint32_t kelips_contact_timeout_ms(uint32_t floor_ms, double detect, double round_ms,
+                                   uint32_t cfan, uint32_t m, uint32_t k, uint32_t c,
+                                   uint32_t group)
+{
+    if (k < 2 || detect <= 0)
+        return floor_ms;
+    double G = group ? group : 1, rate = (double)cfan * (m + 1) / ((k - 1) * G) +
+                                         1.0 / ((double)(k - 1) * c);
+    double t = detect * round_ms / rate;
+    return t > floor_ms ? (t < 86400e3 ? (uint32_t)t : 86400000u) : floor_ms;
+}
+
+/* n's heartbeat timeout for its group view, ms. */
+static uint32_t view_timeout_ms(struct sim *s, const struct kelips_node *nd)
+{
+    struct kelips_global *g = kg(s);
+    return kelips_timeout_ms(g->timeout_ms, g->detect, (double)g->round_us / 1000, g->gfan,
+                             g->gossip_members, view_live_count(nd));
+}
+
+/* Drops members and contacts whose heartbeat has not advanced for their timeouts; forgets
+ * tombstones once no node can still name the member (van Renesse et al. 1998: a failed member
+ * is remembered for T_cleanup so that gossip still naming it does not bring it back). A node of
+ * another group may hear the member's last count up to a heartbeat timeout after it fell
+ * silent (from a member of its group that has not dropped it yet) and then names it as a
+ * contact until the contact timeout, or until its round-robin ping reaches it (every contact
+ * slot within k c rounds of at most 1.5 x gossip, and an RPC timeout), whichever is first; it
+ * names in gossip only contacts it has pinged itself. A tombstone may date from the failure
+ * itself (an RPC timeout). So a tombstone lasts two heartbeat timeouts plus the shorter of the
+ * contact timeout and the ping cycle. */
 static void purge(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
     int64_t t = kit_now_ms(s);
-    uint32_t tmo = kelips_timeout_ms(g->timeout_ms, g->detect, (double)g->round_us / 1000, g->gfan,
-                                     g->gossip_members, view_live_count(nd));
+    uint32_t live = view_live_count(nd);
+    double round_ms = (double)g->round_us / 1000;
+    uint32_t tmo = view_timeout_ms(s, nd);
+    uint32_t ctmo = kelips_contact_timeout_ms(g->contact_floor_ms, g->detect, round_ms, g->cfan,
+                                              g->gossip_members, g->k, g->c, live + 1);
+    int64_t cycle = (int64_t)g->k * g->c * (g->round_us * 3 / 2) / 1000 + g->rpc_us / 1000;
+    int64_t named = ctmo < cycle ? ctmo : cycle;
     for (uint32_t j = 0; j < nd->view.n; j++) {
         struct kelips_member *x = &view_of(nd)[j];
         if (!x->dead && t - x->heard_ms > tmo) {
@@ -1232,9 +1393,16 @@ static void purge(struct sim *s, node_t n)
     struct kelips_member *v = view_of(nd);
     uint32_t m = 0;
     for (uint32_t j = 0; j < nd->view.n; j++)
-        if (!v[j].dead || t - v[j].heard_ms <= tmo)
+        if (!v[j].dead || t - v[j].heard_ms <= 2 * (int64_t)tmo + named)
             v[m++] = v[j];
     nd->view.n = m;
+    struct peer *c = contacts_of(g, nd, 0);
+    const uint32_t *at = cheard_of(g, nd, 0);
+    for (size_t j = 0; j < (size_t)g->k * g->c && nd->ncontacts; j++)
+        if (peer_ok(c[j]) && (uint32_t)t - at[j] > ctmo) {
+            sim_count(s, KELIPS_C_CONTACT_DROPS, 1);
+            contact_remove(s, n, c[j].addr);
+        }
 }
 
 /* One gossip round of n. */
@@ -1338,12 +1506,12 @@ static void on_gossip(struct sim *s, node_t n, const struct msg *m)
     if (same)
         view_heard(s, n, b->from, b->hb, true);
     else
-        contact_offer(s, n, b->from, KELIPS_RTT_UNKNOWN);
+        contact_offer_hb(s, n, b->from, KELIPS_RTT_UNKNOWN, b->hb);
     unsigned offered = 0;
     for (unsigned j = 0; j < b->nm; j++) {
         const struct kelips_item *x = &b->item[j];
         if (x->p.id % g->k == nd->group) {
-            view_heard(s, n, x->p, x->a, true);
+            view_heard(s, n, x->p, x->a, false);   /* second-hand: the sender's count */
             continue;
         }
         uint32_t grp = (uint32_t)(x->p.id % g->k);
@@ -1354,10 +1522,9 @@ static void on_gossip(struct sim *s, node_t n, const struct msg *m)
             have += peer_ok(c[q]);
             known = known || (peer_ok(c[q]) && addr_eq(c[q].addr, x->p.addr));
         }
-        if (known)
-            continue;
-        if (have < g->c) {
-            contact_offer(s, n, x->p, KELIPS_RTT_UNKNOWN);
+        if (known || have < g->c) {
+            /* refresh a contact's heartbeat from gossip, or fill a free slot */
+            contact_offer_hb(s, n, x->p, KELIPS_RTT_UNKNOWN, x->a);
         } else if (gsl_rng_uniform_int(sim_rng(s), ++offered) == 0) {
             nd->cand = x->p;          /* one candidate per message, uniformly */
         }
@@ -1441,7 +1608,7 @@ static void node_reset(struct sim *s, node_t n)
     nd->group = (uint32_t)(nd->self.id % g->k);
     for (size_t j = 0; j < slots; j++) {
         nd->contacts[j] = kelips_peer_none;
-        crtt_of(g, nd, 0)[j] = KELIPS_RTT_UNKNOWN;
+        crtt_of(g, nd, 0)[j] = KELIPS_RTT_UNKNOWN;   /* chb_of, cheard_of: zeroed */
     }
 }
 
@@ -1528,12 +1695,13 @@ static void on_join_req(struct sim *s, node_t n, const struct msg *m)
     } else if (b->kind == KELIPS_PAGE_CONTACTS) {
         uint32_t total = g->k * g->c, j = off;
         const struct peer *all = contacts_of(g, nd, 0);
+        const uint32_t *hb = chb_of(g, nd, 0);
         for (; j < total && rep.count < KELIPS_PAGE; j++)
             if (peer_ok(all[j]))
-                rep.item[rep.count++] = (struct kelips_item){ .p = all[j] };
+                rep.item[rep.count++] = (struct kelips_item){ .p = all[j], .a = hb[j] };
         rep.next = j;
         rep.total = total;
-        w.contacts = rep.count;
+        w.members = rep.count;        /* contact + the heartbeat count held */
     } else {
         const struct kelips_tuple *t = tup_of(nd);
         uint32_t j = off;
@@ -1579,7 +1747,7 @@ static void on_join_rep(struct sim *s, node_t n, const struct msg *m)
         return;
     case KELIPS_PAGE_CONTACTS:
         for (unsigned j = 0; j < cnt; j++)
-            contact_offer(s, n, b->item[j].p, KELIPS_RTT_UNKNOWN);
+            contact_offer_hb(s, n, b->item[j].p, KELIPS_RTT_UNKNOWN, b->item[j].a);
         if (more)
             join_ask(s, n, nd->join_from, KELIPS_PAGE_CONTACTS, b->next);
         else if (nd->join_from.id % g->k == nd->group)
@@ -1634,7 +1802,9 @@ static void kelips_on_message(struct sim *s, node_t n, const struct msg *m)
         case KELIPS_MSG_PING_REQ: {
             uint64_t rtt = (uint64_t)(sim_now(s) - m->rpc->sent_us);
             struct peer p = { .id = m->rpc->ctx[0], .addr = m->src };
-            contact_offer(s, n, p, rtt >= KELIPS_RTT_UNKNOWN ? KELIPS_RTT_UNKNOWN - 1 : (uint32_t)rtt);
+            const struct kelips_ping_rep *b = m->body;
+            contact_offer_hb(s, n, p, rtt >= KELIPS_RTT_UNKNOWN ? KELIPS_RTT_UNKNOWN - 1 : (uint32_t)rtt,
+                             b->hb);
             break;
         }
         default:
@@ -1673,9 +1843,11 @@ static void kelips_on_message(struct sim *s, node_t n, const struct msg *m)
     case KELIPS_MSG_CONTACTS_REQ:
         on_contacts_req(s, n, m);
         break;
-    case KELIPS_MSG_PING_REQ:
-        reply_msg(s, n, m, KELIPS_MSG_PING_REP, NULL, 0, KW_NONE);
+    case KELIPS_MSG_PING_REQ: {
+        struct kelips_ping_rep rep = { .hb = knode(s, n)->hb };
+        reply_msg(s, n, m, KELIPS_MSG_PING_REP, &rep, sizeof rep, KW_NONE);
         break;
+    }
     default:
         SIM_ASSERT(!"kelips: unexpected message type");
     }
@@ -1732,6 +1904,59 @@ static size_t kelips_state_entries(const struct sim *s, node_t n)
 {
     const struct kelips_node *nd = sim_state_const(s, n);
     return view_live_count(nd) + nd->ncontacts + nd->tup.n;
+}
+
+/* ==== gauges (measurement: global knowledge) ============================================== */
+
+/* Is the node at address a up, in that incarnation? (valid after kelips_gauge_sample) */
+static bool gauge_up(struct sim *s, struct addr a)
+{
+    struct kelips_global *g = kg(s);
+    return a.slot < g->cap && g->g_stamp[a.slot] == g->g_epoch && sim_addr(s, a.slot).inc == a.inc;
+}
+
+static void kelips_gauge_sample(struct sim *s)
+{
+    struct kelips_global *g = kg(s);
+    g->g_epoch++;
+    node_t nlive = sim_converge_live(s, g->g_live, g->cap);
+    for (node_t j = 0; j < nlive; j++)
+        g->g_stamp[g->g_live[j]] = g->g_epoch;
+    double nodes = 0, view = 0, vdead = 0, cdead = 0, tdead = 0;
+    for (node_t j = 0; j < nlive; j++) {
+        const struct kelips_node *nd = knode(s, g->g_live[j]);
+        if (nd->phase != KELIPS_JOINED)
+            continue;
+        nodes++;
+        const struct kelips_member *v = view_of(nd);
+        for (uint32_t i = 0; i < nd->view.n; i++) {
+            if (v[i].dead)
+                continue;
+            view++;
+            vdead += !gauge_up(s, v[i].p.addr);
+        }
+        const struct peer *c = contacts_of(g, nd, 0);
+        for (size_t i = 0; i < (size_t)g->k * g->c; i++)
+            cdead += peer_ok(c[i]) && !gauge_up(s, c[i].addr);
+        const struct kelips_tuple *t = tup_of(nd);
+        for (uint32_t i = 0; i < nd->tup.n; i++)
+            tdead += peer_ok(t[i].home) && !gauge_up(s, t[i].home.addr);
+    }
+    g->g_val[KELIPS_G_VIEW] = nodes ? view / nodes : NAN;
+    g->g_val[KELIPS_G_VIEW_DEAD] = nodes ? vdead / nodes : NAN;
+    g->g_val[KELIPS_G_CONTACTS_DEAD] = nodes ? cdead / nodes : NAN;
+    g->g_val[KELIPS_G_TUPLES_DEAD] = nodes ? tdead / nodes : NAN;
+    g->g_at = sim_now(s);
+}
+
+static double kelips_gauge(struct sim *s, uint32_t k)
+{
+    struct kelips_global *g = kg(s);
+    if (k >= KELIPS_G_COUNT)
+        return NAN;
+    if (g->g_at != sim_now(s))
+        kelips_gauge_sample(s);
+    return g->g_val[k];
 }
 
 /* ==== converged start ===================================================================== */
@@ -1848,6 +2073,8 @@ static int kelips_setup(struct sim *s, const struct proto_config *cfg)
     g->timeout_us = cfg->v[KELIPS_P_TIMEOUT].i;
     g->timeout_ms = (uint32_t)(g->timeout_us / 1000);
     g->detect = cfg->v[KELIPS_P_DETECT].d;
+    double cf = cfg->v[KELIPS_P_CONTACT_TIMEOUT].d * (double)g->timeout_ms;
+    g->contact_floor_ms = cf < 86400e3 ? (uint32_t)cf : 86400000u;
     g->rpc_us = cfg->v[KELIPS_P_RPC_TIMEOUT].i;
     g->gfan = (uint32_t)cfg->v[KELIPS_P_GROUP_FANOUT].i;
     g->cfan = (uint32_t)cfg->v[KELIPS_P_CONTACT_FANOUT].i;
@@ -1868,6 +2095,9 @@ static int kelips_setup(struct sim *s, const struct proto_config *cfg)
     g->cap = sim_capacity(s);
     kit_pool_init(&g->recs, sizeof(struct kelips_rec), 1024, g->cap, "kelips lookups");
     g->scratch = mem_calloc(1, kelips_msg_body_max(cfg), "kelips gossip buffer");
+    g->g_live = mem_calloc(g->cap ? g->cap : 1, sizeof *g->g_live, "kelips gauges");
+    g->g_stamp = mem_calloc(g->cap ? g->cap : 1, sizeof *g->g_stamp, "kelips gauges");
+    g->g_at = -1;
     sim_set_protocol_data(s, g);
     sim_set_key_groups(s, g->k);
     return 0;
@@ -1887,6 +2117,8 @@ static void kelips_teardown(struct sim *s)
     }
     kit_pool_free(&g->recs);
     free(g->scratch);
+    free(g->g_live);
+    free(g->g_stamp);
     free(g);
     sim_set_protocol_data(s, NULL);
 }
@@ -1912,6 +2144,8 @@ const struct protocol kelips_protocol = {
     .teardown = kelips_teardown,
     .down = kelips_down,
     .counters = kelips_counters,
+    .gauges = kelips_gauges,
+    .gauge = kelips_gauge,
     .msg_names = kelips_msg_name,
     .n_msg_names = KELIPS_MSG_COUNT,
 };

@@ -54,14 +54,15 @@
     /* "your contacts in group g?" and the list */                                             \
     X(KELIPS_MSG_CONTACTS_REQ, KELIPS_WIRE_COUNT16, 0)                                         \
     X(KELIPS_MSG_CONTACTS_REP, KELIPS_WIRE_COUNT, 0)                                           \
-    /* RTT probe and liveness check of a contact */                                            \
+    /* RTT probe and liveness check of a contact; the reply carries the responder's heartbeat */ \
     X(KELIPS_MSG_PING_REQ, 0, 0)                                                               \
-    X(KELIPS_MSG_PING_REP, 0, 0)
+    X(KELIPS_MSG_PING_REP, KELIPS_WIRE_HB, 0)
 
 /* Bytes per node: the slab record (struct kelips_node) and, per node up, its contact table of
- * k x c entries (a 16-byte peer and a 4-byte RTT each); view members and tuples are 32 bytes. */
+ * k x c entries (a 16-byte peer, a 4-byte RTT, the 4-byte heartbeat counter and the 4-byte time
+ * it last advanced); view members and tuples are 32 bytes. */
 #define KELIPS_NODE_BYTES 120
-#define KELIPS_CONTACT_BYTES 20
+#define KELIPS_CONTACT_BYTES 28
 #define KELIPS_MEMBER_BYTES 32
 #define KELIPS_TUPLE_BYTES 32
 
@@ -78,5 +79,10 @@ size_t kelips_wire_size(unsigned type, unsigned members, unsigned contacts, unsi
 /* The heartbeat timeout, ms: detect x (others)/(gfan (m+1)) rounds, at least floor_ms. */
 uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, uint32_t gfan,
                            uint32_t m, uint32_t others);
+/* The contact heartbeat timeout, ms: detect mean intervals between two pieces of news about one
+ * contact (contact gossip from its group, or the round-robin ping), at least floor_ms. */
+uint32_t kelips_contact_timeout_ms(uint32_t floor_ms, double detect, double round_ms,
+                                   uint32_t cfan, uint32_t m, uint32_t k, uint32_t c,
+                                   uint32_t group);
 
 #endif

@@ -32,6 +32,7 @@ static void test_kelips_wire_sizes(void **state)
     (void)state;
     /* IPv4 + UDP 28, Kelips header 8, member 18, contact 14, tuple 26, address 6 */
     assert_int_equal(kelips_wire_size(KELIPS_MSG_PING_REQ, 0, 0, 0, 0), 36);
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_PING_REP, 0, 0, 0, 0), 36 + 4);   /* heartbeat */
     assert_int_equal(kelips_wire_size(KELIPS_MSG_GOSSIP, 0, 0, 0, 0), 36 + 18 + 2);
     assert_int_equal(kelips_wire_size(KELIPS_MSG_GOSSIP, 10, 0, 2, 0), 56 + 180 + 52);
     assert_int_equal(kelips_wire_size(KELIPS_MSG_TUPLE, 0, 0, 1, 0), 36 + 26);
@@ -41,20 +42,20 @@ static void test_kelips_wire_sizes(void **state)
     assert_string_equal(kelips_msg_name[KELIPS_MSG_PING_REP], "KELIPS_MSG_PING_REP");
 }
 
-/* The figures in kelips.c's opening comment: 120 bytes of slab per node slot; per node up, 20
- * bytes per contact slot and 32 per group member and per tuple, about 13 KB at N = 16,384
+/* The figures in kelips.c's opening comment: 120 bytes of slab per node slot; per node up, 28
+ * bytes per contact slot and 32 per group member and per tuple, about 15 KB at N = 16,384
  * (k = 128 groups, c = 2, one key per node: 256 contact slots, 127 members, 128 tuples). */
 static void test_kelips_node_bytes(void **state)
 {
     (void)state;
     assert_int_equal(kelips_protocol.node_state_size, 120);
     assert_int_equal(KELIPS_NODE_BYTES, 120);
-    assert_int_equal(KELIPS_CONTACT_BYTES, 20);
+    assert_int_equal(KELIPS_CONTACT_BYTES, 28);
     assert_int_equal(KELIPS_MEMBER_BYTES, 32);
     assert_int_equal(KELIPS_TUPLE_BYTES, 32);
     size_t bytes = KELIPS_NODE_BYTES + 128 * 2 * KELIPS_CONTACT_BYTES + 127 * KELIPS_MEMBER_BYTES +
                    128 * KELIPS_TUPLE_BYTES;
-    assert_int_equal(bytes, 13400);
+    assert_int_equal(bytes, 15448);
 }
 
 static void test_kelips_params(void **state)
@@ -64,7 +65,7 @@ static void test_kelips_params(void **state)
     assert_int_equal(param_defaults(&cfg, kelips_protocol.params), 0);
     const char *names[] = { "groups", "contacts", "gossip", "group_fanout", "contact_fanout",
                             "budget", "timeout", "item_rounds", "rpc_timeout", "fallback",
-                            "detect" };
+                            "detect", "contact_timeout" };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         assert_int_equal(param_find(kelips_protocol.params, names[k]), (int)k);
     assert_int_equal(cfg.v[0].i, -1);               /* groups: auto */
@@ -73,6 +74,7 @@ static void test_kelips_params(void **state)
     assert_int_equal(cfg.v[3].i, 3);
     assert_int_equal(cfg.v[4].i, 3);
     assert_int_equal(cfg.v[5].i, 1632);             /* 6 x 272 B */
+    assert_true(cfg.v[11].d == 2);                  /* contacts: 2 x the timeout (p2psim) */
     /* a gossip body holds what 272 B on the wire can carry, and no more than a page */
     size_t body = kelips_protocol.msg_body_max(&cfg);
     assert_true(body >= 24 * 32 && body < 2048);
@@ -94,6 +96,20 @@ static void test_kelips_timeout_follows_group(void **state)
     assert_int_equal(kelips_timeout_ms(25000, 16, 2000, 0, 12, 125), 25000);  /* no gossip */
 }
 
+/* The contact timeout: detect mean intervals between two pieces of news about one contact,
+ * cfan (m+1) / ((k-1) G) a round by contact gossip plus 1 / ((k-1) c) by the ping. N = 1,000
+ * in 30 groups of 33 (defaults): 0.0408 + 0.0172 a round, one every 34.5 s, so 552 s; the
+ * floor (2 x 25 s) when detect is 0 or there is one group. */
+static void test_kelips_contact_timeout(void **state)
+{
+    (void)state;
+    uint32_t t = kelips_contact_timeout_ms(50000, 16, 2000, 3, 12, 30, 2, 33);
+    assert_true(t > 551000 && t < 553000);
+    assert_int_equal(kelips_contact_timeout_ms(50000, 0, 2000, 3, 12, 30, 2, 33), 50000);
+    assert_int_equal(kelips_contact_timeout_ms(50000, 16, 2000, 3, 12, 1, 2, 33), 50000);
+    assert_int_equal(kelips_contact_timeout_ms(50000, 0.5, 2000, 3, 12, 30, 2, 33), 50000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -101,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_kelips_wire_sizes),
         cmocka_unit_test(test_kelips_node_bytes),
         cmocka_unit_test(test_kelips_params),
+        cmocka_unit_test(test_kelips_contact_timeout),
         cmocka_unit_test(test_kelips_timeout_follows_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,6 +69,7 @@ static const char *const sweep_figures[] = {
     "state-vs-nodes", "success-vs-nodes", "cost-performance", "success-over-time",
     "scenario-1-lookup-latency-ms-p99-vs-nodes", "scenario-2-lookup-messages-mean-vs-protocol",
     "scenario-3-lookup-hops-mean-vs-time",
+    "kelips-views",                   /* Kelips's gauges: its group views over time */
 };
 #define N_SWEEP_FIGURES (sizeof sweep_figures / sizeof sweep_figures[0])
 
@@ -102,8 +103,15 @@ static void test_plot_sweep_renders_and_redraws_identically(void **state)
             fail_msg("gnuplot is here, but %s.png or %s.svg is missing", names[i], names[i]);
     }
 
-    /* report.md names every figure (image and SVG link) and every table */
+    /* Kelips's views: members and, of them, crashed ones, named in words, at the largest N */
     char path[512];
+    snprintf(path, sizeof path, "%s/kelips-views.csv", plots);
+    char *views = harness_slurp(path, NULL);
+    assert_non_null(strstr(views, "members in a group view"));
+    assert_non_null(strstr(views, "of them crashed"));
+    free(views);
+
+    /* report.md names every figure (image and SVG link) and every table */
     snprintf(path, sizeof path, "%s/report.md", dir);
     char *report = harness_slurp(path, NULL);
     assert_non_null(strstr(report, "# plot-sweep"));
