@@ -318,8 +318,11 @@ static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg ty
 static void send_rpc(struct sim *s, node_t n, struct peer to, enum pastry_msg type, uint32_t lookup,
                      const void *body, size_t len, size_t entries, uint64_t ctx0)
 {
+    /* a lookup's forward is a step of its route, whose delays the engine sums */
     kit_rpc(s, &pastry_msgs, n, to.addr, &(struct kit_out){ .type = type, .lookup = lookup,
-            .body = body, .len = len, .entries = entries }, pastry_g(s)->timeout_us, ctx0, to.id);
+            .body = body, .len = len, .entries = entries,
+            .route = type == PASTRY_MSG_FWD_REQ && lookup != LOOKUP_NONE },
+            pastry_g(s)->timeout_us, ctx0, to.id);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastry_msg type,
