@@ -30,7 +30,10 @@
  * found dead by timeout is replaced by asking the farthest live leaf on its side for its leaf
  * set; a table entry found dead is repaired lazily by asking another entry of its row (else of
  * the next row) for its entry in that slot; every `table_maintenance` a node asks a random
- * entry of each row for that row (MSPastry, Castro et al. 2004). The only failure detector is
+ * entry of each row for that row (MSPastry, Castro et al. 2004); every `table_probe` a node
+ * pings every table entry and neighbourhood-set member, so that a dead entry is replaced
+ * without waiting for a lookup to meet it (MSPastry's periodic probing; 0 = lazy repair
+ * only). The only failure detector is
  * an RPC timeout, after `retries` re-sends of the request (0 by default: the paper's lossless
  * network; with network.loss > 0 use 1-2, as MSPastry's per-hop acks are retransmitted). A
  * contact found dead is remembered for `dead_memory` and not re-learned from other nodes'
@@ -96,6 +99,7 @@ enum pastry_param {
     PASTRY_P_CANDIDATES,
     PASTRY_P_RETRIES,
     PASTRY_P_DEAD_MEMORY,
+    PASTRY_P_TABLE_PROBE,
     PASTRY_P_JOIN_REFINE,
 };
 
@@ -130,6 +134,13 @@ static const struct param pastry_params[] = {
       .min = 0.001, .max = 86400,
       .doc = "how long a contact found dead is not re-learned from other nodes' lists (two "
              "keep-alive periods: by then its other leaves have found it dead too)" },
+    [PASTRY_P_TABLE_PROBE] = { .name = "table_probe", .type = PARAM_DURATION, .def = "2min",
+      .min = 0, .max = 86400,
+      .doc = "mean period at which a node probes every routing-table entry and neighbourhood-set "
+             "member; a dead entry is replaced at once by asking another entry of its row "
+             "(MSPastry, Castro et al. 2004, probes table entries periodically, its period "
+             "self-tuned; fixed here); 0 = off: repair only when a message meets the dead entry "
+             "(Rowstron & Druschel 2001, 3.5)" },
     [PASTRY_P_JOIN_REFINE] = { .name = "join_refine", .type = PARAM_INT, .def = "1", .min = 0,
       .max = 1,
       .doc = "1: a node that has joined asks each entry of each table row for its own row and "
@@ -184,6 +195,7 @@ enum pastry_timer {
     PASTRY_TIMER_TABLE,
     PASTRY_TIMER_JOIN_RETRY,
     PASTRY_TIMER_JOIN_WATCHDOG,
+    PASTRY_TIMER_PROBE,
 };
 
 enum pastry_phase { PASTRY_OUT, PASTRY_JOINING, PASTRY_JOINED };
@@ -246,6 +258,7 @@ struct pastry_global {
     unsigned candidates;              /* converge: candidates per table slot */
     unsigned retries;                 /* re-sends before a silent node is taken as failed */
     int64_t dead_us;                  /* how long a contact found dead is remembered */
+    int64_t probe_us;                 /* table-probe period, 0 = off */
     bool refine;                      /* the join's second phase */
     node_t cap;                       /* node slots */
     struct kit_pool recs;             /* struct pastry_rec */
@@ -267,8 +280,16 @@ static uint32_t *nrtt(const struct pastry_global *g, struct pastry_node *nd)
 }
 
 /* The protocol's own counters (counters.csv): forwards by leaf set, by table, by the rare case. */
-enum pastry_counter { PASTRY_C_LEAF, PASTRY_C_TABLE, PASTRY_C_RARE };
-static const char *const pastry_counters[] = { "route_leaf", "route_table", "route_rare", NULL };
+enum pastry_counter {
+    PASTRY_C_LEAF, PASTRY_C_TABLE, PASTRY_C_RARE,
+    PASTRY_C_PROBE,                   /* table probes sent (table_probe) */
+    PASTRY_C_PROBE_DEAD,              /* table probes that timed out: a dead entry found */
+    PASTRY_C_REPAIR_ENTRY,            /* ENTRY_REQs sent to replace a dead table entry */
+    PASTRY_C_REPAIR_LEAF,             /* LEAF_REQs sent to replace a dead leaf */
+};
+static const char *const pastry_counters[] = { "route_leaf", "route_table", "route_rare",
+                                               "probe_table", "probe_dead", "repair_entry",
+                                               "repair_leaf", NULL };
 
 /* Gauges (gauges.csv, summary.yaml): state.entries split by part, mean over joined nodes. */
 enum pastry_gauge { PASTRY_G_TABLE, PASTRY_G_LEAF, PASTRY_G_NBR };
@@ -358,7 +379,7 @@ static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastr
  * name their row and column in bits 8..15 and 16..23; the joiner's FWD_REQ has KIT_NONE
  * in bits 0..31. Bits 56..63 count the re-sends so far. RPCs with a record (routing steps,
  * DONE) name it in ctx0 and count re-sends in the record. */
-enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN };
+enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN, PASTRY_PING_TABLE };
 #define PASTRY_CTX_TRY_SHIFT 56
 #define PASTRY_CTX_TRY_MASK UINT64_C(0xFF)
 #define PASTRY_CTX_EPOCH(ctx) (((ctx) >> 8) & 0xFFFFFFFFu)
@@ -603,6 +624,7 @@ static void table_repair(struct sim *s, node_t n, unsigned r, unsigned c)
         struct pastry_row_req body = { .row = (uint8_t)r, .col = (uint8_t)c };
         send_rpc(s, n, p, PASTRY_MSG_ENTRY_REQ, LOOKUP_NONE, &body, sizeof body, 0,
                  ((uint64_t)c << 16) | ((uint64_t)r << 8));
+        sim_count(s, PASTRY_C_REPAIR_ENTRY, 1);
         return;
     }
 }
@@ -622,8 +644,10 @@ static void leaf_repair(struct sim *s, node_t n, bool left_side)
         p = LEFT(g, nd)[nd->nleft - 1];
     else if (nd->nright)
         p = RIGHT(g, nd)[nd->nright - 1];
-    if (peer_ok(p))
+    if (peer_ok(p)) {
         send_rpc(s, n, p, PASTRY_MSG_LEAF_REQ, LOOKUP_NONE, NULL, 0, 0, 0);
+        sim_count(s, PASTRY_C_REPAIR_LEAF, 1);
+    }
 }
 
 static bool side_remove(struct peer *side, uint8_t *count, struct addr a)
@@ -836,6 +860,8 @@ static void start_timers(struct sim *s, node_t n)
     gsl_rng *rng = sim_rng(s);
     sim_timer(s, n, PASTRY_TIMER_KEEPALIVE, (int64_t)(gsl_rng_uniform(rng) * (double)g->keepalive_us), 0);
     sim_timer(s, n, PASTRY_TIMER_TABLE, (int64_t)(gsl_rng_uniform(rng) * (double)g->table_us), 0);
+    if (g->probe_us)
+        sim_timer(s, n, PASTRY_TIMER_PROBE, (int64_t)(gsl_rng_uniform(rng) * (double)g->probe_us), 0);
 }
 
 static void lookup_start(struct sim *s, uint32_t i);
@@ -1075,6 +1101,30 @@ static void table_maintenance(struct sim *s, node_t n)
     }
 }
 
+/* Periodic routing-table maintenance (MSPastry): probe every table entry, and every member
+ * of the neighbourhood set not in the table (whose liveness the paper also checks
+ * periodically, Sec. 3.5); one that does not answer is dropped and a table entry replaced
+ * (forget -> table_repair) without waiting for a lookup to meet it. */
+static void table_probe(struct sim *s, node_t n)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    const struct peer *t = TAB(nd);
+    for (unsigned k = 0; k < g->rows * g->cols; k++)
+        if (peer_ok(t[k])) {
+            ping(s, n, t[k], PASTRY_PING_TABLE, 0);
+            sim_count(s, PASTRY_C_PROBE, 1);
+        }
+    const struct peer *v = NBR(g, nd);
+    for (unsigned k = 0; k < nd->nnbr; k++) {
+        long slot = slot_of(g, nd->self.id, v[k].id);
+        if (slot >= 0 && addr_eq(t[slot].addr, v[k].addr))
+            continue;                 /* probed above */
+        ping(s, n, v[k], PASTRY_PING_TABLE, 0);
+        sim_count(s, PASTRY_C_PROBE, 1);
+    }
+}
+
 /* The join's second phase (Castro et al. 2002): ask every entry of row r for its row r; the
  * candidates in the replies are probed and the nearest kept (consider). */
 static void join_refine(struct sim *s, node_t n)
@@ -1246,6 +1296,8 @@ static void pastry_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
         join_probe_done(s, n, to, PASTRY_RTT_NONE, PASTRY_CTX_EPOCH(rpc->ctx[0]));
         return;                       /* an introducer's contact, not in n's state */
     }
+    if (rpc->type == PASTRY_MSG_PING_REQ && (rpc->ctx[0] & 0xFF) == PASTRY_PING_TABLE)
+        sim_count(s, PASTRY_C_PROBE_DEAD, 1);
     forget(s, n, to);
     if (joiner && nd->phase == PASTRY_JOINING)
         join_retry(s, n);             /* the nearby node died before taking the join */
@@ -1266,6 +1318,11 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
         if (work)
             table_maintenance(s, n);
         sim_timer(s, n, kind, sim_jitter(s, g->table_us), 0);
+        break;
+    case PASTRY_TIMER_PROBE:
+        if (work)
+            table_probe(s, n);
+        sim_timer(s, n, kind, sim_jitter(s, g->probe_us), 0);
         break;
     case PASTRY_TIMER_JOIN_RETRY:
         if (nd->phase == PASTRY_JOINING)
@@ -1545,6 +1602,7 @@ static void config_read(struct pastry_global *g, const struct proto_config *cfg)
     g->candidates = (unsigned)cfg->v[PASTRY_P_CANDIDATES].i;
     g->retries = (unsigned)cfg->v[PASTRY_P_RETRIES].i;
     g->dead_us = cfg->v[PASTRY_P_DEAD_MEMORY].i;
+    g->probe_us = cfg->v[PASTRY_P_TABLE_PROBE].i;
     g->refine = cfg->v[PASTRY_P_JOIN_REFINE].i != 0;
 }
 
