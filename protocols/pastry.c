@@ -1418,10 +1418,14 @@ static void converge_join(struct sim *s, node_t x, const struct peer *placed, si
     if (np == 0)
         return;
     size_t recent = np < PASTRY_INTRODUCER_RECENT ? np : PASTRY_INTRODUCER_RECENT;
+    struct peer pool[PASTRY_INTRODUCER_RECENT], contacts[INTRO_CONTACTS];
+    memcpy(pool, placed + np - recent, recent * sizeof *pool);
+    size_t nc = recent < INTRO_CONTACTS ? recent : INTRO_CONTACTS;
+    gsl_ran_choose(rng, contacts, nc, pool, recent, sizeof *pool);   /* distinct, as handed */
     struct peer a = pastry_peer_none;
     int64_t best = 0;
-    for (unsigned q = 0; q < INTRO_CONTACTS && q < recent; q++) {
-        struct peer c = placed[np - 1 - gsl_rng_uniform_int(rng, recent)];
+    for (size_t q = 0; q < nc; q++) {
+        struct peer c = contacts[q];
         int64_t rtt = sim_converge_rtt(s, x, c.addr.slot);
         if (!peer_ok(a) || rtt < best) {
             a = c;
