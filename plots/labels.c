@@ -17,6 +17,7 @@ static const struct {
     { "lookup.messages.mean", "messages per lookup", 1 },
     { "lookup.timeouts.mean", "RPC timeouts per lookup", 1 },
     { "lookup.stretch.mean", "stretch (latency / direct round trip)", 1 },
+    { "lookup.route_ratio.mean", "route distance / direct distance", 1 },
     { "lookup.failures.", "share of judged lookups (%)", 100 },
     { "lookup.origin_left", "share of lookups (%)", 100 },
     { "lookup.answerable", "searches whose file had a live holder (%)", 100 },
@@ -91,6 +92,7 @@ const char *plot_ts_column(const char *metric)
         { "maint.bytes_per_node_s", "maint_bytes_per_node_s" },
         { "lookup.bytes_per_node_s", "lookup_bytes_per_node_s" },
         { "state.entries.mean", "state_entries_mean" },
+        { "lookup.timeouts.mean", "timeouts_per_lookup" },
         { "nodes.live.mean", "live_nodes" },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)

@@ -15,7 +15,8 @@ static struct out kit_out_of(const struct kit_msgs *t, const struct kit_out *o, 
     SIM_ASSERT(o->type < t->count);
     return (struct out){ .type = (uint16_t)o->type, .cat = cat,
                          .size = kit_wire_size(t, o->type, o->entries) + (uint32_t)o->extra,
-                         .lookup = lookup, .body = o->body, .len = (uint32_t)o->len };
+                         .lookup = lookup, .route = o->route, .body = o->body,
+                         .len = (uint32_t)o->len };
 }
 
 static uint8_t cat_of(uint32_t lookup) { return lookup == LOOKUP_NONE ? CAT_MAINT : CAT_LOOKUP; }

@@ -79,6 +79,8 @@ struct kit_out {
     size_t len;                       /* body bytes, <= the protocol's msg_body_max */
     size_t entries;                   /* list entries, for the size on the wire */
     size_t extra;                     /* bytes on the wire beyond the table's formula */
+    bool route;                       /* a lookup's forwarding step toward the key's root
+                                         (struct out's `route`: lookup.route_ratio) */
 };
 
 void kit_send(struct sim *s, const struct kit_msgs *t, node_t n, struct addr to,

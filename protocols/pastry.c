@@ -19,7 +19,9 @@
  * Join (§3.4): the new node X asks the introducer, pings its contacts and takes the one with the
  * lowest round-trip time as its nearby node A; a join message routed from A to X's id makes the
  * h-th node on the path send X its table rows h .. shl(node, X) (A also its neighbourhood set)
- * and the last node its leaf set; X then announces itself to every node in its state. Every
+ * and the last node its leaf set; X then announces itself to every node in its state and, in
+ * the join's second phase (Castro et al. 2002; `join_refine`), asks every entry of each row r
+ * for its row r, keeping per slot the nearest candidate it measures. Every
  * candidate a node hears of is probed (PING) before it displaces a table entry, and every RPC
  * reply is a round-trip sample that may improve the table and the neighbourhood set.
  * Maintenance: leaf-set keep-alives every `keepalive` (pings to the other leaves; to the two
@@ -28,7 +30,10 @@
  * found dead by timeout is replaced by asking the farthest live leaf on its side for its leaf
  * set; a table entry found dead is repaired lazily by asking another entry of its row (else of
  * the next row) for its entry in that slot; every `table_maintenance` a node asks a random
- * entry of each row for that row (MSPastry, Castro et al. 2004). The only failure detector is
+ * entry of each row for that row (MSPastry, Castro et al. 2004); every `table_probe` a node
+ * pings every table entry and neighbourhood-set member, so that a dead entry is replaced
+ * without waiting for a lookup to meet it (MSPastry's periodic probing; 0 = lazy repair
+ * only). The only failure detector is
  * an RPC timeout, after `retries` re-sends of the request (0 by default: the paper's lossless
  * network; with network.loss > 0 use 1-2, as MSPastry's per-hop acks are retransmitted). A
  * contact found dead is remembered for `dead_memory` and not re-learned from other nodes'
@@ -38,10 +43,12 @@
  * retries > 0 the delivering node's answer to the origin is acknowledged and re-sent too. A
  * graceful leave is treated as a failure, as in the paper.
  *
- * Converged start: leaf sets exact; each table slot holds the closest (by round-trip time) of
- * up to `converge_candidates` (16) nodes drawn at random among those with the slot's prefix,
- * a model of what join and maintenance reach (not the global optimum, as the paper's join does
- * not reach it either); the neighbourhood set holds the M closest of 8·M random nodes.
+ * Converged start: the nodes join one after another in a random order, each join (with its
+ * second phase and its announcement) played out on the nodes placed before it, every
+ * candidate measured as the protocol's probe would measure it; leaf sets are then made exact,
+ * as the keep-alives make them. So `start: converged` lays down what `start: join` reaches
+ * (the route ratio within 5%, docs/validation.md). `converge_candidates` k > 0 keeps the
+ * earlier model: each slot the nearest of k random nodes with its prefix.
  *
  * Memory. Each node's slab record (sim_state) holds all of its state: struct pastry_node,
  * 184 bytes (with the recently-dead list and its expiry times), then its tables, sized from
@@ -52,10 +59,13 @@
  * named in RPC contexts by index and generation. */
 #include "protocols/pastry_internal.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_randist.h>
 
 #include "sim/mem.h"
 
@@ -89,6 +99,8 @@ enum pastry_param {
     PASTRY_P_CANDIDATES,
     PASTRY_P_RETRIES,
     PASTRY_P_DEAD_MEMORY,
+    PASTRY_P_TABLE_PROBE,
+    PASTRY_P_JOIN_REFINE,
 };
 
 static const struct param pastry_params[] = {
@@ -109,10 +121,12 @@ static const struct param pastry_params[] = {
              "row (MSPastry, Castro et al. 2004: 20 min)" },
     [PASTRY_P_TIMEOUT] = { .name = "timeout", .type = PARAM_DURATION, .def = "1s", .min = 0.001,
       .max = 600, .doc = "RPC timeout after which a silent node is taken as failed" },
-    [PASTRY_P_CANDIDATES] = { .name = "converge_candidates", .type = PARAM_INT, .def = "16",
-      .min = 1, .max = 4096,
-      .doc = "start: converged only: random candidates per table slot among which the closest "
-             "by round-trip time is taken (a model of what join and maintenance reach)" },
+    [PASTRY_P_CANDIDATES] = { .name = "converge_candidates", .type = PARAM_INT, .def = "0",
+      .min = 0, .max = 4096,
+      .doc = "start: converged only. 0: every node's join (with join_refine) is played out in a "
+             "random order on the nodes placed before it, each candidate measured as its probe "
+             "would (what the paper's join reaches); k > 0: each table slot gets the nearest of "
+             "k random nodes with its prefix (the earlier sampling model)" },
     [PASTRY_P_RETRIES] = { .name = "retries", .type = PARAM_INT, .def = "0", .min = 0, .max = 8,
       .doc = "re-sends of an unanswered RPC before its target is taken as failed; the paper "
              "assumes no loss (0); use 1-2 with network.loss > 0, as MSPastry retransmits" },
@@ -120,6 +134,19 @@ static const struct param pastry_params[] = {
       .min = 0.001, .max = 86400,
       .doc = "how long a contact found dead is not re-learned from other nodes' lists (two "
              "keep-alive periods: by then its other leaves have found it dead too)" },
+    [PASTRY_P_TABLE_PROBE] = { .name = "table_probe", .type = PARAM_DURATION, .def = "2min",
+      .min = 0, .max = 86400,
+      .doc = "mean period at which a node probes every routing-table entry and neighbourhood-set "
+             "member; a dead entry is replaced at once by asking another entry of its row "
+             "(MSPastry, Castro et al. 2004, probes table entries periodically, its period "
+             "self-tuned; fixed here); 0 = off: repair only when a message meets the dead entry "
+             "(Rowstron & Druschel 2001, 3.5)" },
+    [PASTRY_P_JOIN_REFINE] = { .name = "join_refine", .type = PARAM_INT, .def = "1", .min = 0,
+      .max = 1,
+      .doc = "1: a node that has joined asks each entry of each table row for its own row and "
+             "probes the candidates, keeping the nearest (the join's second phase: Rowstron & "
+             "Druschel 2001; Castro et al., Exploiting network proximity, 2002); 0: rows from "
+             "the join's route only" },
     { .name = NULL },
 };
 
@@ -168,6 +195,7 @@ enum pastry_timer {
     PASTRY_TIMER_TABLE,
     PASTRY_TIMER_JOIN_RETRY,
     PASTRY_TIMER_JOIN_WATCHDOG,
+    PASTRY_TIMER_PROBE,
 };
 
 enum pastry_phase { PASTRY_OUT, PASTRY_JOINING, PASTRY_JOINED };
@@ -230,6 +258,8 @@ struct pastry_global {
     unsigned candidates;              /* converge: candidates per table slot */
     unsigned retries;                 /* re-sends before a silent node is taken as failed */
     int64_t dead_us;                  /* how long a contact found dead is remembered */
+    int64_t probe_us;                 /* table-probe period, 0 = off */
+    bool refine;                      /* the join's second phase */
     node_t cap;                       /* node slots */
     struct kit_pool recs;             /* struct pastry_rec */
 };
@@ -250,8 +280,20 @@ static uint32_t *nrtt(const struct pastry_global *g, struct pastry_node *nd)
 }
 
 /* The protocol's own counters (counters.csv): forwards by leaf set, by table, by the rare case. */
-enum pastry_counter { PASTRY_C_LEAF, PASTRY_C_TABLE, PASTRY_C_RARE };
-static const char *const pastry_counters[] = { "route_leaf", "route_table", "route_rare", NULL };
+enum pastry_counter {
+    PASTRY_C_LEAF, PASTRY_C_TABLE, PASTRY_C_RARE,
+    PASTRY_C_PROBE,                   /* table probes sent (table_probe) */
+    PASTRY_C_PROBE_DEAD,              /* table probes that timed out: a dead entry found */
+    PASTRY_C_REPAIR_ENTRY,            /* ENTRY_REQs sent to replace a dead table entry */
+    PASTRY_C_REPAIR_LEAF,             /* LEAF_REQs sent to replace a dead leaf */
+};
+static const char *const pastry_counters[] = { "route_leaf", "route_table", "route_rare",
+                                               "probe_table", "probe_dead", "repair_entry",
+                                               "repair_leaf", NULL };
+
+/* Gauges (gauges.csv, summary.yaml): state.entries split by part, mean over joined nodes. */
+enum pastry_gauge { PASTRY_G_TABLE, PASTRY_G_LEAF, PASTRY_G_NBR };
+static const char *const pastry_gauges[] = { "state.table", "state.leaf", "state.nbr", NULL };
 
 static const struct peer pastry_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } };
 
@@ -318,8 +360,11 @@ static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg ty
 static void send_rpc(struct sim *s, node_t n, struct peer to, enum pastry_msg type, uint32_t lookup,
                      const void *body, size_t len, size_t entries, uint64_t ctx0)
 {
+    /* a lookup's forward is a step of its route, whose delays the engine sums */
     kit_rpc(s, &pastry_msgs, n, to.addr, &(struct kit_out){ .type = type, .lookup = lookup,
-            .body = body, .len = len, .entries = entries }, pastry_g(s)->timeout_us, ctx0, to.id);
+            .body = body, .len = len, .entries = entries,
+            .route = type == PASTRY_MSG_FWD_REQ && lookup != LOOKUP_NONE },
+            pastry_g(s)->timeout_us, ctx0, to.id);
 }
 
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastry_msg type,
@@ -334,7 +379,7 @@ static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastr
  * name their row and column in bits 8..15 and 16..23; the joiner's FWD_REQ has KIT_NONE
  * in bits 0..31. Bits 56..63 count the re-sends so far. RPCs with a record (routing steps,
  * DONE) name it in ctx0 and count re-sends in the record. */
-enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN };
+enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN, PASTRY_PING_TABLE };
 #define PASTRY_CTX_TRY_SHIFT 56
 #define PASTRY_CTX_TRY_MASK UINT64_C(0xFF)
 #define PASTRY_CTX_EPOCH(ctx) (((ctx) >> 8) & 0xFFFFFFFFu)
@@ -579,6 +624,7 @@ static void table_repair(struct sim *s, node_t n, unsigned r, unsigned c)
         struct pastry_row_req body = { .row = (uint8_t)r, .col = (uint8_t)c };
         send_rpc(s, n, p, PASTRY_MSG_ENTRY_REQ, LOOKUP_NONE, &body, sizeof body, 0,
                  ((uint64_t)c << 16) | ((uint64_t)r << 8));
+        sim_count(s, PASTRY_C_REPAIR_ENTRY, 1);
         return;
     }
 }
@@ -598,8 +644,10 @@ static void leaf_repair(struct sim *s, node_t n, bool left_side)
         p = LEFT(g, nd)[nd->nleft - 1];
     else if (nd->nright)
         p = RIGHT(g, nd)[nd->nright - 1];
-    if (peer_ok(p))
+    if (peer_ok(p)) {
         send_rpc(s, n, p, PASTRY_MSG_LEAF_REQ, LOOKUP_NONE, NULL, 0, 0, 0);
+        sim_count(s, PASTRY_C_REPAIR_LEAF, 1);
+    }
 }
 
 static bool side_remove(struct peer *side, uint8_t *count, struct addr a)
@@ -812,9 +860,12 @@ static void start_timers(struct sim *s, node_t n)
     gsl_rng *rng = sim_rng(s);
     sim_timer(s, n, PASTRY_TIMER_KEEPALIVE, (int64_t)(gsl_rng_uniform(rng) * (double)g->keepalive_us), 0);
     sim_timer(s, n, PASTRY_TIMER_TABLE, (int64_t)(gsl_rng_uniform(rng) * (double)g->table_us), 0);
+    if (g->probe_us)
+        sim_timer(s, n, PASTRY_TIMER_PROBE, (int64_t)(gsl_rng_uniform(rng) * (double)g->probe_us), 0);
 }
 
 static void lookup_start(struct sim *s, uint32_t i);
+static void join_refine(struct sim *s, node_t n);
 
 /* Every distinct contact in nd's state into out (room for PASTRY_ENTRIES_MAX): the table's
  * entries, then the leaves and neighbours not already there; their count. Reads only. */
@@ -856,6 +907,8 @@ static void finish_join(struct sim *s, node_t n)
     struct pastry_peer_msg body = { .peer = nd->self };
     for (unsigned k = 0; k < c; k++)
         send_msg(s, n, all[k].addr, PASTRY_MSG_ANNOUNCE, LOOKUP_NONE, &body, sizeof body, 0);
+    if (g->refine)
+        join_refine(s, n);
     for (uint32_t w; (w = kit_unpark(&pastry_g(s)->recs, &nd->wait_head)) != KIT_NONE;)
         lookup_start(s, w);
 }
@@ -1048,6 +1101,46 @@ static void table_maintenance(struct sim *s, node_t n)
     }
 }
 
+/* Periodic routing-table maintenance (MSPastry): probe every table entry, and every member
+ * of the neighbourhood set not in the table (whose liveness the paper also checks
+ * periodically, Sec. 3.5); one that does not answer is dropped and a table entry replaced
+ * (forget -> table_repair) without waiting for a lookup to meet it. */
+static void table_probe(struct sim *s, node_t n)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    const struct peer *t = TAB(nd);
+    for (unsigned k = 0; k < g->rows * g->cols; k++)
+        if (peer_ok(t[k])) {
+            ping(s, n, t[k], PASTRY_PING_TABLE, 0);
+            sim_count(s, PASTRY_C_PROBE, 1);
+        }
+    const struct peer *v = NBR(g, nd);
+    for (unsigned k = 0; k < nd->nnbr; k++) {
+        long slot = slot_of(g, nd->self.id, v[k].id);
+        if (slot >= 0 && addr_eq(t[slot].addr, v[k].addr))
+            continue;                 /* probed above */
+        ping(s, n, v[k], PASTRY_PING_TABLE, 0);
+        sim_count(s, PASTRY_C_PROBE, 1);
+    }
+}
+
+/* The join's second phase (Castro et al. 2002): ask every entry of row r for its row r; the
+ * candidates in the replies are probed and the nearest kept (consider). */
+static void join_refine(struct sim *s, node_t n)
+{
+    struct pastry_global *g = pastry_g(s);
+    const struct peer *t = TAB(pastry_node(s, n));
+    for (unsigned r = 0; r < g->rows; r++) {
+        struct peer cand[PASTRY_COLS_MAX];
+        unsigned m = row_entries(g, t, r, cand);
+        struct pastry_row_req body = { .row = (uint8_t)r, .col = 0 };
+        for (unsigned k = 0; k < m; k++)
+            send_rpc(s, n, cand[k], PASTRY_MSG_ROW_REQ, LOOKUP_NONE, &body, sizeof body, 0,
+                     (uint64_t)r << 8);
+    }
+}
+
 /* ==== the protocol's entry points ========================================================= */
 
 static void on_reply(struct sim *s, node_t n, const struct msg *m)
@@ -1203,6 +1296,8 @@ static void pastry_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
         join_probe_done(s, n, to, PASTRY_RTT_NONE, PASTRY_CTX_EPOCH(rpc->ctx[0]));
         return;                       /* an introducer's contact, not in n's state */
     }
+    if (rpc->type == PASTRY_MSG_PING_REQ && (rpc->ctx[0] & 0xFF) == PASTRY_PING_TABLE)
+        sim_count(s, PASTRY_C_PROBE_DEAD, 1);
     forget(s, n, to);
     if (joiner && nd->phase == PASTRY_JOINING)
         join_retry(s, n);             /* the nearby node died before taking the join */
@@ -1223,6 +1318,11 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
         if (work)
             table_maintenance(s, n);
         sim_timer(s, n, kind, sim_jitter(s, g->table_us), 0);
+        break;
+    case PASTRY_TIMER_PROBE:
+        if (work)
+            table_probe(s, n);
+        sim_timer(s, n, kind, sim_jitter(s, g->probe_us), 0);
         break;
     case PASTRY_TIMER_JOIN_RETRY:
         if (nd->phase == PASTRY_JOINING)
@@ -1249,85 +1349,232 @@ static size_t pastry_state_entries(const struct sim *s, node_t n)
     return collect(&g, sim_state_const(s, n), all);
 }
 
+/* state.entries by part, mean over joined nodes (measurement: reads every node). */
+static double pastry_gauge(struct sim *s, uint32_t which)
+{
+    struct pastry_global *g = pastry_g(s);
+    node_t *live = mem_calloc(g->cap ? g->cap : 1, sizeof *live, "pastry: the live nodes");
+    node_t len = sim_converge_live(s, live, g->cap);
+    double sum = 0;
+    uint64_t nodes = 0;
+    for (node_t i = 0; i < len; i++) {
+        const struct pastry_node *nd = sim_state_const(s, live[i]);
+        if (nd->phase != PASTRY_JOINED)
+            continue;
+        nodes++;
+        if (which == PASTRY_G_TABLE)
+            sum += nd->ntable;
+        else if (which == PASTRY_G_LEAF)
+            sum += nd->nleft + nd->nright;
+        else
+            sum += nd->nnbr;
+    }
+    free(live);
+    return nodes ? sum / (double)nodes : NAN;
+}
+
 /* ==== converged start ===================================================================== */
 
-/* Lays down what join and maintenance reach: exact leaf sets; per table slot the nearest of up
- * to `converge_candidates` random nodes with the slot's prefix; the M nearest of 8·M random
- * nodes as neighbourhood set. Then starts every node's timers with random phases. */
+#define PASTRY_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
+
+/* n as a fresh joined node with empty tables. */
+static void converge_reset(struct sim *s, node_t n, struct peer self)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    *nd = (struct pastry_node){ .self = self, .wait_head = KIT_NONE, .phase = PASTRY_JOINED,
+                                .join_best = pastry_peer_none };
+    for (unsigned q = 0; q < PASTRY_DEAD_RING; q++)
+        nd->dead[q] = ADDR_NONE;
+    struct peer *t = TAB(nd);
+    uint32_t *tr = trtt(g, nd);
+    for (unsigned k = 0; k < g->rows * g->cols; k++) {
+        t[k] = pastry_peer_none;
+        tr[k] = PASTRY_RTT_NONE;
+    }
+}
+
+/* n hears of p and measures it, as the probe the protocol sends would (converge only). */
+static void converge_meet(struct sim *s, node_t n, struct peer p)
+{
+    if (!addr_eq(p.addr, pastry_node(s, n)->self.addr))
+        consider(s, n, p, (uint32_t)sim_converge_rtt(s, n, p.addr.slot));
+}
+
+/* The join of x (Sec. 3.4 and the second phase of Castro et al. 2002), played out on the
+ * nodes placed so far with global knowledge, each candidate measured as the protocol's probe
+ * would: the nearest of INTRO_CONTACTS random nodes among the INTRODUCER_RECENT last placed is
+ * the nearby node A; the join is routed from A to x's id, the h-th node on the route giving
+ * its rows h .. shl(node, x), A its neighbourhood set, the last node its leaf set; x then
+ * announces itself to every node in its state (each measures x) and, with join_refine, asks
+ * every entry of each row r for its row r. */
+#define PASTRY_INTRODUCER_RECENT 16   /* the introducer's memory (sim/world.h) */
+static void converge_join(struct sim *s, node_t x, const struct peer *placed, size_t np)
+{
+    struct pastry_global *g = pastry_g(s);
+    gsl_rng *rng = sim_rng(s);
+    struct pastry_node *xd = pastry_node(s, x);
+    uint64_t key = xd->self.id;
+    if (np == 0)
+        return;
+    size_t recent = np < PASTRY_INTRODUCER_RECENT ? np : PASTRY_INTRODUCER_RECENT;
+    struct peer pool[PASTRY_INTRODUCER_RECENT], contacts[INTRO_CONTACTS];
+    memcpy(pool, placed + np - recent, recent * sizeof *pool);
+    size_t nc = recent < INTRO_CONTACTS ? recent : INTRO_CONTACTS;
+    gsl_ran_choose(rng, contacts, nc, pool, recent, sizeof *pool);   /* distinct, as handed */
+    struct peer a = pastry_peer_none;
+    int64_t best = 0;
+    for (size_t q = 0; q < nc; q++) {
+        struct peer c = contacts[q];
+        int64_t rtt = sim_converge_rtt(s, x, c.addr.slot);
+        if (!peer_ok(a) || rtt < best) {
+            a = c;
+            best = rtt;
+        }
+    }
+    struct peer cur = a;
+    for (unsigned h = 0; h < PASTRY_HOP_LIMIT; h++) {
+        node_t c = cur.addr.slot;
+        struct pastry_node *cd = pastry_node(s, c);
+        struct peer next;
+        enum pastry_route how = next_hop(s, c, key, &next);
+        unsigned top = pastry_shl(cd->self.id, key, g->b);
+        top = top < g->rows ? top : g->rows - 1;
+        for (unsigned rw = h; rw <= top; rw++)
+            for (unsigned k = 0; k < g->cols; k++)
+                if (peer_ok(TAB(cd)[rw * g->cols + k]))
+                    converge_meet(s, x, TAB(cd)[rw * g->cols + k]);
+        converge_meet(s, x, cd->self);
+        if (h == 0)
+            for (unsigned k = 0; k < cd->nnbr; k++)
+                converge_meet(s, x, NBR(g, cd)[k]);
+        if (how == PASTRY_R_SELF) {
+            for (unsigned k = 0; k < cd->nleft; k++)
+                converge_meet(s, x, LEFT(g, cd)[k]);
+            for (unsigned k = 0; k < cd->nright; k++)
+                converge_meet(s, x, RIGHT(g, cd)[k]);
+            break;
+        }
+        cur = next;
+    }
+    struct peer all[PASTRY_ENTRIES_MAX];
+    unsigned c = collect(g, xd, all);
+    for (unsigned k = 0; k < c; k++)
+        converge_meet(s, all[k].addr.slot, xd->self);
+    if (!g->refine)
+        return;
+    for (unsigned r = 0; r < g->rows; r++) {
+        struct peer row[PASTRY_COLS_MAX];
+        unsigned m = row_entries(g, TAB(xd), r, row);
+        for (unsigned k = 0; k < m; k++) {
+            struct peer theirs[PASTRY_COLS_MAX];
+            unsigned mt = row_entries(g, TAB(pastry_node(s, row[k].addr.slot)), r, theirs);
+            for (unsigned q = 0; q < mt; q++)
+                converge_meet(s, x, theirs[q]);
+        }
+    }
+}
+
+/* Today's sampling model (converge_candidates > 0): per table slot the nearest of up to that
+ * many random nodes with the slot's prefix; the M nearest of 8·M random nodes as the
+ * neighbourhood set. */
+static void converge_sample(struct sim *s, const struct converge_node *v, size_t len, size_t k)
+{
+    struct pastry_global *g = pastry_g(s);
+    gsl_rng *rng = sim_rng(s);
+    node_t n = v[k].slot;
+    struct pastry_node *nd = pastry_node(s, n);
+    uint64_t self = v[k].id;
+    struct peer *t = TAB(nd);
+    uint32_t *tr = trtt(g, nd);
+    for (unsigned r = 0; r < g->rows; r++) {
+        unsigned width = r * g->b;           /* bits of the shared prefix */
+        for (unsigned c = 0; c < g->cols; c++) {
+            unsigned slot = r * g->cols + c;
+            if (c == pastry_digit(self, r, g->b))
+                continue;
+            /* ids with self's first r digits and digit c next: one contiguous range */
+            unsigned dbits = PASTRY_BITS - width < g->b ? PASTRY_BITS - width : g->b;
+            if (c & ((1u << (g->b - dbits)) - 1))
+                continue;                    /* a short last digit cannot take this value */
+            unsigned shift = PASTRY_BITS - width - dbits;   /* free low bits, < 64 */
+            uint64_t prefix = width ? (self >> (PASTRY_BITS - width)) << (PASTRY_BITS - width) : 0;
+            uint64_t lo = prefix | ((uint64_t)(c >> (g->b - dbits)) << shift);
+            uint64_t hi = lo + (shift ? (UINT64_C(1) << shift) - 1 : 0);
+            size_t a = converge_lower_bound(v, len, lo);
+            size_t z = hi == UINT64_MAX ? len : converge_lower_bound(v, len, hi + 1);
+            if (a >= z)
+                continue;
+            size_t count = z - a, best = len;
+            int64_t best_rtt = 0;
+            unsigned tries = count < g->candidates ? (unsigned)count : g->candidates;
+            for (unsigned q = 0; q < tries; q++) {
+                size_t pick = count <= g->candidates ? a + q : a + gsl_rng_uniform_int(rng, count);
+                int64_t rtt = sim_converge_rtt(s, n, v[pick].slot);
+                if (best == len || rtt < best_rtt) {
+                    best = pick;
+                    best_rtt = rtt;
+                }
+            }
+            t[slot] = PASTRY_PEER_AT(best);
+            tr[slot] = (uint32_t)best_rtt;
+            nd->ntable++;
+        }
+    }
+    unsigned sample = 8 * g->m;
+    for (unsigned q = 0; q < sample && len > 1 && g->m; q++) {
+        size_t pick = gsl_rng_uniform_int(rng, len);
+        if (pick == k)
+            continue;
+        nbr_consider(s, n, PASTRY_PEER_AT(pick), (uint32_t)sim_converge_rtt(s, n, v[pick].slot));
+    }
+}
+
+/* Lays down what the join reaches: every live node joins in a random order, the join played
+ * out on the nodes placed before it (converge_join), or, with converge_candidates > 0, tables
+ * sampled (converge_sample). Leaf sets end exact, as the keep-alives make them. Then starts
+ * every node's timers with random phases. */
 static void pastry_converge(struct sim *s)
 {
     struct pastry_global *g = pastry_g(s);
     node_t *live = mem_calloc(g->cap, sizeof *live, "pastry: the live nodes");
     struct converge_node *v = mem_calloc(g->cap, sizeof *v, "pastry: the nodes by id");
+    struct peer *placed = mem_calloc(g->cap, sizeof *placed, "pastry: the nodes in join order");
     size_t len = sim_converge_live(s, live, g->cap);
     size_t sorted = sim_converge_sorted(s, v, g->cap);
     SIM_ASSERT(sorted == len);
-    gsl_rng *rng = sim_rng(s);
-#define PASTRY_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
+    for (size_t k = 0; k < len; k++)
+        converge_reset(s, v[k].slot, PASTRY_PEER_AT(k));
+    if (g->candidates) {
+        for (size_t k = 0; k < len; k++)
+            converge_sample(s, v, len, k);
+    } else {
+        size_t *order = mem_calloc(len ? len : 1, sizeof *order, "pastry: the join order");
+        for (size_t k = 0; k < len; k++)
+            order[k] = k;
+        if (len)
+            gsl_ran_shuffle(sim_rng(s), order, len, sizeof *order);
+        for (size_t q = 0; q < len; q++) {
+            converge_join(s, v[order[q]].slot, placed, q);
+            placed[q] = PASTRY_PEER_AT(order[q]);
+        }
+        free(order);
+    }
     for (size_t k = 0; k < len; k++) {
-        node_t n = v[k].slot;
-        struct pastry_node *nd = pastry_node(s, n);
-        *nd = (struct pastry_node){ .self = PASTRY_PEER_AT(k), .wait_head = KIT_NONE,
-                                    .phase = PASTRY_JOINED, .join_best = pastry_peer_none };
-        for (unsigned q = 0; q < PASTRY_DEAD_RING; q++)
-            nd->dead[q] = ADDR_NONE;
-        uint64_t self = v[k].id;
+        struct pastry_node *nd = pastry_node(s, v[k].slot);
+        nd->nleft = nd->nright = 0;
         for (size_t j = 1; j < len && j <= g->half; j++) {
             RIGHT(g, nd)[nd->nright++] = PASTRY_PEER_AT((k + j) % len);
             LEFT(g, nd)[nd->nleft++] = PASTRY_PEER_AT((k + len - j) % len);
         }
-        struct peer *t = TAB(nd);
-        uint32_t *tr = trtt(g, nd);
-        for (unsigned r = 0; r < g->rows; r++) {
-            unsigned width = r * g->b;           /* bits of the shared prefix */
-            for (unsigned c = 0; c < g->cols; c++) {
-                unsigned slot = r * g->cols + c;
-                t[slot] = pastry_peer_none;
-                tr[slot] = PASTRY_RTT_NONE;
-                if (c == pastry_digit(self, r, g->b))
-                    continue;
-                /* ids with self's first r digits and digit c next: one contiguous range */
-                unsigned dbits = PASTRY_BITS - width < g->b ? PASTRY_BITS - width : g->b;
-                if (c & ((1u << (g->b - dbits)) - 1))
-                    continue;                    /* a short last digit cannot take this value */
-                unsigned shift = PASTRY_BITS - width - dbits;   /* free low bits, < 64 */
-                uint64_t prefix = width ? (self >> (PASTRY_BITS - width)) << (PASTRY_BITS - width) : 0;
-                uint64_t lo = prefix | ((uint64_t)(c >> (g->b - dbits)) << shift);
-                uint64_t hi = lo + (shift ? (UINT64_C(1) << shift) - 1 : 0);
-                size_t a = converge_lower_bound(v, len, lo);
-                size_t z = hi == UINT64_MAX ? len : converge_lower_bound(v, len, hi + 1);
-                if (a >= z)
-                    continue;
-                size_t count = z - a, best = len;
-                int64_t best_rtt = 0;
-                unsigned tries = count < g->candidates ? (unsigned)count : g->candidates;
-                for (unsigned q = 0; q < tries; q++) {
-                    size_t pick = count <= g->candidates ? a + q : a + gsl_rng_uniform_int(rng, count);
-                    int64_t rtt = sim_converge_rtt(s, n, v[pick].slot);
-                    if (best == len || rtt < best_rtt) {
-                        best = pick;
-                        best_rtt = rtt;
-                    }
-                }
-                t[slot] = PASTRY_PEER_AT(best);
-                tr[slot] = (uint32_t)best_rtt;
-                nd->ntable++;
-            }
-        }
-        unsigned sample = 8 * g->m;
-        for (unsigned q = 0; q < sample && len > 1 && g->m; q++) {
-            size_t pick = gsl_rng_uniform_int(rng, len);
-            if (pick == k)
-                continue;
-            nbr_consider(s, n, PASTRY_PEER_AT(pick), (uint32_t)sim_converge_rtt(s, n, v[pick].slot));
-        }
     }
-#undef PASTRY_PEER_AT
     for (size_t k = 0; k < len; k++)
         start_timers(s, live[k]);
+    free(placed);
     free(v);
     free(live);
 }
+#undef PASTRY_PEER_AT
 
 /* ==== setup =============================================================================== */
 
@@ -1359,6 +1606,8 @@ static void config_read(struct pastry_global *g, const struct proto_config *cfg)
     g->candidates = (unsigned)cfg->v[PASTRY_P_CANDIDATES].i;
     g->retries = (unsigned)cfg->v[PASTRY_P_RETRIES].i;
     g->dead_us = cfg->v[PASTRY_P_DEAD_MEMORY].i;
+    g->probe_us = cfg->v[PASTRY_P_TABLE_PROBE].i;
+    g->refine = cfg->v[PASTRY_P_JOIN_REFINE].i != 0;
 }
 
 /* A node's slab record: the fixed part and its tables. */
@@ -1408,6 +1657,8 @@ const struct protocol pastry_protocol = {
              "for large-scale peer-to-peer systems, Middleware 2001",
     .params = pastry_params,
     .counters = pastry_counters,
+    .gauges = pastry_gauges,
+    .gauge = pastry_gauge,
     .keys = KEYS_NUMERIC,
     .node_state_size = sizeof(struct pastry_node),
     .state_size = pastry_state_size,

@@ -216,7 +216,10 @@ static void send_raw(struct sim *s, node_t from, struct addr to, const struct ou
     e->len = o->len;
     if (o->len)
         memcpy(engine_body(&s->eng, i), o->body, o->len);
-    engine_schedule(&s->eng, i, s->eng.now + world_delay(s, from, to.slot));
+    int64_t delay = world_delay(s, from, to.slot);
+    if (o->route && o->lookup != LOOKUP_NONE)
+        e->arg = (uint64_t)delay + 1;         /* a route step: its delay, + 1 (0 = none) */
+    engine_schedule(&s->eng, i, s->eng.now + delay);
 }
 
 void net_send(struct sim *s, node_t from, struct addr to, const struct out *o)
@@ -476,7 +479,7 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
     struct lookup_rec *r = stats_lookup(&s->stats, id);
     if (!r)
         return false;
-    double stretch = NAN;
+    double stretch = NAN, route = NAN;
     if (o == OUTCOME_OK) {
         bool right = answer.slot < s->cap && world_is_current(s, answer.slot, answer.inc) &&
                      slotset_has(&s->ready, answer.slot) &&
@@ -488,11 +491,15 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
         } else {
             int64_t rtt = 2 * world_delay(s, r->origin.slot, answer.slot);
             stretch = rtt > 0 ? (double)(s->eng.now - r->start_us) / (double)rtt : 1.0;
+            /* route distance over direct distance: the one-way delays of the route steps
+             * delivered so far (origin to the root), over the direct one-way delay */
+            if (r->route_steps && rtt > 0)
+                route = (double)r->route_us / (double)(rtt / 2);
         }
     }
     if (s->trace)
         trace_lookup_end(s->trace, s->eng.now, id, o, hops, answer, r->start_us);
-    stats_lookup_end(&s->stats, id, s->eng.now, o, hops, stretch);
+    stats_lookup_end(&s->stats, id, s->eng.now, o, hops, stretch, route);
     return true;
 }
 
@@ -545,7 +552,7 @@ static void lookup_deadline(struct sim *s, const struct event *e)
         enum outcome o = world_is_current(s, e->node, e->inc) ? OUTCOME_TIMEOUT : OUTCOME_ORIGIN_LEFT;
         if (s->trace)
             trace_lookup_end(s->trace, s->eng.now, id, o, 0, ADDR_NONE, r->start_us);
-        stats_lookup_end(&s->stats, id, s->eng.now, o, 0, NAN);
+        stats_lookup_end(&s->stats, id, s->eng.now, o, 0, NAN, NAN);
     }
     stats_lookup_retire(&s->stats, id);
 }
@@ -571,6 +578,8 @@ static void deliver_message(struct sim *s, const struct event *e, const void *bo
     }
     if (e->node >= s->server_base)
         stats_server_message(&s->stats, s->eng.now);
+    if (e->arg && e->lookup != LOOKUP_NONE)
+        stats_route_step(&s->stats, e->lookup, (int64_t)(e->arg - 1));
     struct msg m = { .src = e->src, .type = e->type, .cat = e->cat, .size = e->size,
                      .lookup = e->lookup, .req = e->req, .req_gen = e->rpc_gen,
                      .body = body, .len = e->len };

@@ -72,6 +72,9 @@ struct out {
     uint8_t cat;                      /* enum msg_cat */
     uint32_t size;                    /* bytes on the wire, from the protocol's message table */
     uint32_t lookup;                  /* lookup id, or LOOKUP_NONE */
+    bool route;                       /* a forwarding step of `lookup` toward the key's root:
+                                         the engine adds its network delay, when delivered, to
+                                         the lookup's route distance (lookup.route_ratio) */
     const void *body;                 /* copied at send time; may point at the stack */
     uint32_t len;                     /* <= the protocol's msg_body_max */
 };

@@ -144,8 +144,17 @@ static void push_ok(struct stats *st, double hops, double lat_ms, double stretch
     st->n_ok++;
 }
 
+void stats_route_step(struct stats *st, uint32_t id, int64_t delay_us)
+{
+    struct lookup_rec *r = stats_lookup(st, id);
+    if (!r)
+        return;                       /* ended already: a late or duplicate step */
+    r->route_steps++;
+    r->route_us += delay_us;
+}
+
 void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o, uint32_t hops,
-                      double stretch)
+                      double stretch, double route_ratio)
 {
     struct lookup_rec *r = stats_lookup(st, id);
     SIM_ASSERT(r != NULL);
@@ -170,6 +179,10 @@ void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o
     st->counted++;
     if (o == OUTCOME_OK) {
         push_ok(st, hops, lat_ms, stretch);
+        if (!isnan(route_ratio)) {
+            st->route_sum += route_ratio;
+            st->n_route++;
+        }
         st->hop_hist[hops < STATS_HOPS_MAX ? hops : STATS_HOPS_MAX - 1]++;
     }
 }
@@ -207,8 +220,11 @@ void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, u
 void stats_timeout(struct stats *st, uint32_t lookup)
 {
     struct lookup_rec *r = stats_lookup(st, lookup);
-    if (r)
-        r->timeouts++;
+    if (!r)
+        return;
+    r->timeouts++;
+    if (r->bucket < st->n_ts)
+        st->ts[r->bucket].timeouts++;
 }
 
 /* Adds live_n node-seconds over [from, to) to the window total and the buckets it spans. */
@@ -326,6 +342,8 @@ void stats_finish(struct stats *st, uint64_t events, double m[M_COUNT])
         m[M_HOPS_MEAN] = gsl_stats_mean(st->hops, 1, st->n_ok);
         m[M_LAT_MEAN] = gsl_stats_mean(st->lat_ms, 1, st->n_ok);
         m[M_STRETCH_MEAN] = gsl_stats_mean(st->stretch, 1, st->n_ok);
+        if (st->n_route)
+            m[M_ROUTE_MEAN] = st->route_sum / (double)st->n_route;
         gsl_sort(st->hops, 1, st->n_ok);
         gsl_sort(st->lat_ms, 1, st->n_ok);
         m[M_HOPS_P50] = quantile(st->hops, st->n_ok, 0.5);

@@ -25,6 +25,7 @@
     X(M_MSGS_MEAN, "lookup.messages.mean", "messages a lookup causes until its deadline, mean") \
     X(M_TIMEOUTS_MEAN, "lookup.timeouts.mean", "RPC timeouts a lookup met before its outcome, mean") \
     X(M_STRETCH_MEAN, "lookup.stretch.mean", "latency / direct RTT to the owner, mean")        \
+    X(M_ROUTE_MEAN, "lookup.route_ratio.mean", "route distance / direct distance to the owner, mean") \
     X(M_FAIL_TIMEOUT, "lookup.failures.timeout", "share of judged lookups that timed out")     \
     X(M_FAIL_WRONG, "lookup.failures.wrong_owner", "share answered with a wrong owner")        \
     X(M_FAIL_NOTFOUND, "lookup.failures.not_found", "share that reported not found")           \
@@ -79,6 +80,7 @@ extern const char *const stats_cdf_name[CDF_COUNT];      /* "lookup.latency_ms",
 struct ts_bucket {
     uint32_t live;                    /* live nodes at the interval's end */
     uint32_t lookups, judged, ok;
+    uint64_t timeouts;                /* RPC timeouts met by the lookups issued here */
     double hops_sum, lat_ms_sum;      /* over ok lookups */
     uint64_t maint_msgs, maint_bytes, lookup_bytes;
     double live_integral_s;           /* node-seconds in the interval */
@@ -91,6 +93,8 @@ struct lookup_rec {
     int64_t start_us;
     struct addr origin;
     uint32_t msgs, timeouts;
+    uint32_t route_steps;             /* route steps delivered (messages sent with out.route) */
+    int64_t route_us;                 /* their one-way network delays, summed */
     uint32_t bucket;
     bool active;                      /* no outcome yet */
     bool open;                        /* its messages are still counted (see stats_lookup_retire) */
@@ -106,6 +110,8 @@ struct stats {
 
     double *hops, *lat_ms, *stretch;  /* successful counted lookups */
     size_t n_ok, cap_ok;
+    double route_sum;                 /* route ratios of successful counted lookups that had one */
+    uint64_t n_route;
     uint64_t outcome[OUTCOME_COUNT];
     uint64_t counted, msgs_sum, timeouts_sum;
     uint64_t answerable;              /* counted file searches whose file had a live holder */
@@ -149,7 +155,9 @@ struct lookup_rec *stats_lookup(struct stats *st, uint32_t id);  /* NULL unless 
  * stats_lookup_retire at its deadline: a flood goes on after the first hit, a DHT's late replies
  * and acknowledgements are still in flight, and every message a lookup causes is its cost. */
 void stats_lookup_end(struct stats *st, uint32_t id, int64_t now, enum outcome o, uint32_t hops,
-                      double stretch);
+                      double stretch, double route_ratio);
+/* A route step of lookup id (a message sent with out.route) was delivered after delay_us. */
+void stats_route_step(struct stats *st, uint32_t id, int64_t delay_us);
 void stats_lookup_retire(struct stats *st, uint32_t id);
 void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, uint32_t lookup);
 void stats_timeout(struct stats *st, uint32_t lookup);
