@@ -512,12 +512,13 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
         return false;
     double stretch = NAN;
     if (o == OUTCOME_OK) {
+        /* stored data: any live node that returned the data, joined or still joining */
         bool right = answer.slot < s->cap && world_is_current(s, answer.slot, answer.inc) &&
-                     slotset_has(&s->ready, answer.slot) &&
-                     (s->files      ? catalogue_shares(&s->cat, answer.slot, r->key)
-                      : s->hold.on ? holds_data(s, answer.slot, r->key)
-                                   : oracle_owns(&s->oracle, r->key, answer.slot,
-                                                 s->id[answer.slot], s->replicas));
+                     (s->hold.on ? holds_data(s, answer.slot, r->key)
+                                 : slotset_has(&s->ready, answer.slot) &&
+                                   (s->files ? catalogue_shares(&s->cat, answer.slot, r->key)
+                                             : oracle_owns(&s->oracle, r->key, answer.slot,
+                                                           s->id[answer.slot], s->replicas)));
         if (!right) {
             o = OUTCOME_WRONG_OWNER;
         } else {
