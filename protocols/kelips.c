@@ -45,7 +45,7 @@
  * tuple falls back (the paper's multi-hop lookup) to up to `fallback` other members of the
  * group, named by the contact; no live contact: a member of the origin's group is asked for its
  * contacts of that group (also when every home candidate timed out). Homes that name each
- * other (tuples of different versions in flight) end the lookup at the closest of them.
+ * other (tuples of different versions in flight) end the lookup NOT_FOUND: none holds the file.
  *
  * Joining: the joiner asks an introducer contact for members of its group (a contact of another
  * group names its contacts there), then pages the group view, the contacts and the tuples from
@@ -948,15 +948,12 @@ static void on_home_rep(struct sim *s, const struct msg *m, uint32_t i)
     if (r->nasked < KELIPS_ASKED_MAX)
         r->asked[r->nasked++] = cur;
     r->pos++;
-    /* homes that name each other (tuples of different versions in flight): the lookup answers
-     * the numerically closest of those it asked */
+    /* homes that name each other (tuples of different versions in flight): none of those asked
+     * says it is home, so none holds the file (a holder that learns of another home sends the
+     * file there at once): the file is not found */
     for (unsigned j = 0; j < r->nasked; j++)
         if (addr_eq(r->asked[j].addr, b->home.addr)) {
-            struct peer best = r->asked[0];
-            for (unsigned q = 1; q < r->nasked; q++)
-                if (kelips_closer(r->asked[q].id, best.id, r->key))
-                    best = r->asked[q];
-            rec_finish(s, i, OUTCOME_OK, best.addr);
+            rec_finish(s, i, OUTCOME_NOT_FOUND, ADDR_NONE);
             return;
         }
     rec_cand(r, b->home, true);
