@@ -93,6 +93,7 @@ const char *plot_ts_column(const char *metric)
         { "lookup.bytes_per_node_s", "lookup_bytes_per_node_s" },
         { "state.entries.mean", "state_entries_mean" },
         { "lookup.timeouts.mean", "timeouts_per_lookup" },
+        { "keys.lost", "keys_lost" },
         { "nodes.live.mean", "live_nodes" },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)

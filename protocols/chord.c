@@ -1,10 +1,28 @@
-/* chord.c — Chord (Stoica, Morris, Karger, Kaashoek, Balakrishnan, SIGCOMM 2001 / ToN 2003).
+/* chord.c — Chord (Stoica, Morris, Karger, Kaashoek, Balakrishnan, SIGCOMM 2001 / ToN 2003),
+ * with DHash's stored data (Dabek et al., CFS, SOSP 2001; Cates, MEng thesis 2003).
  *
  * A 64-bit identifier ring; a key belongs to its successor, the first node clockwise at or
- * after it. Keys are owned implicitly, as in the paper's lookup evaluation: a lookup succeeds
- * when it names the key's live successor. Storing data and replicating it on successors
- * (DHash-style) is not modelled, so no lookup is credited to a replica. Each node keeps its
- * predecessor, a list of its first r successors and 64 fingers, finger i = successor(id + 2^i).
+ * after it. Each node keeps its predecessor, a list of its first r successors and 64 fingers,
+ * finger i = successor(id + 2^i).
+ *
+ * Stored data. With `store: off` keys are owned implicitly, as in the paper's lookup
+ * evaluation: a lookup succeeds when it names the key's live successor. With `store: on` nodes
+ * hold the keys' values (value_size bytes each on the wire): a key is stored at its successor
+ * and copied to the next replicas - 1 successors (DHash in CFS, SOSP 2001); an insert finds the
+ * owner and sends it the value, which the owner copies on; a joining node receives from its
+ * successor the keys it now owns, on the notify that makes it the successor's predecessor
+ * (SIGCOMM 2001 §4.4); a leaving node hands its keys to its successor (ToN 2003 §IV-E.3); and
+ * every `repair` period a node runs DHash's local maintenance: it lists the keys of its own
+ * range (predecessor, self] to each of its next replicas - 1 successors, which answer with the
+ * keys they lack (pushed to them) and push back the keys of that range the node lacks (a list
+ * of keys stands in for the Merkle trees of Cates' synchronisation). Nodes never drop a copy
+ * they hold (global maintenance, which moves misplaced keys, is not modelled). A lookup, once
+ * routing has found the owner, fetches the value: iterative lookups ask the owner, then its
+ * successors up to replicas in all, moving on after a "not here" or a timeout; recursive
+ * lookups are answered by the owner with the value. A lookup that finds no copy ends
+ * NOT_FOUND; the engine judges a lookup by the value (the answering node must hold it) and
+ * measures keys.lost.
+ *
  * Timers run the paper's maintenance (ToN §IV-E, Fig. 7), each period jittered uniformly in
  * [0.5, 1.5]x its mean: stabilize asks the successor for its predecessor and successor list and
  * notifies it; check_predecessor pings the predecessor; a
@@ -28,11 +46,12 @@
  * introducer's answer is a message that may be lost: a joining node that has no answer after
  * an RPC timeout asks again, backing off as failed joins do.
  *
- * Memory. Each node's slab record is struct chord_node (1,072 bytes: own contact, predecessor,
- * 64 fingers of 16 bytes, cursors, the join back-off) followed by its successor list, r
- * contacts of 16 bytes whose length r is a parameter: 1,072 + 16·r bytes per node, so 1,328
- * with the default r = 16. Lookups in flight live in a kit pool (struct chord_rec, 208 bytes,
- * plus a list of max(r, 16) contacts), named in the RPC context by index and generation and
+ * Memory. Each node's slab record is struct chord_node (1,088 bytes: own contact, predecessor,
+ * 64 fingers of 16 bytes, cursors, the join back-off, the vector of stored keys) followed by
+ * its successor list, r contacts of 16 bytes whose length r is a parameter: 1,088 + 16·r bytes
+ * per node, so 1,344 with the default r = 16; with store: on, 8 bytes per key held besides.
+ * Lookups in flight live in a kit pool (struct chord_rec, 208 bytes, plus a list of max(r, 16)
+ * contacts), named in the RPC context by index and generation and
  * freed when their node goes down; the pool keeps 4 bytes per slot (the head of the node's
  * records) and no record per node.
  *
@@ -59,6 +78,7 @@
 #define CHORD_HOP_LIMIT (2 * CHORD_BITS)  /* routing loop guard: requests per lookup */
 #define CHORD_STAB_CHAIN 32           /* follow-up stabilizes in one round (see on_stab_rep) */
 #define CHORD_FF_IDLE 0xFF            /* no fix_fingers round running */
+#define CHORD_XFER_MAX 64             /* keys per STORE or SYNC message */
 
 /* ==== parameters ========================================================================== */
 
@@ -70,6 +90,10 @@ enum chord_param {
     CHORD_P_MODE,
     CHORD_P_TIMEOUT,
     CHORD_P_RETRIES,
+    CHORD_P_STORE,
+    CHORD_P_REPLICAS,
+    CHORD_P_VALUE_SIZE,
+    CHORD_P_REPAIR,
 };
 
 enum chord_mode { CHORD_ITERATIVE, CHORD_RECURSIVE };
@@ -97,6 +121,24 @@ static const struct param chord_params[] = {
     [CHORD_P_RETRIES] = { .name = "retries", .type = PARAM_INT, .def = "0", .min = 0, .max = 8,
       .doc = "re-sends of an unanswered RPC before its target is taken as failed; the paper "
              "assumes no loss (0); use 1-2 with network.loss > 0, as UDP implementations retransmit" },
+    [CHORD_P_STORE] = { .name = "store", .type = PARAM_ENUM, .def = "off", .choices = "off|on",
+      .doc = "on: nodes store the keys' values (DHash, CFS SOSP 2001) and a lookup succeeds "
+             "when it returns the value; off: routing only, a lookup succeeds when it reaches the "
+             "key's live successor (the lookup experiments of SIGCOMM 2001 §6)" },
+    [CHORD_P_REPLICAS] = { .name = "replicas", .type = PARAM_INT, .def = "1", .min = 1,
+      .max = CHORD_SUCC_MAX,
+      .doc = "store: on: copies of each key, at its successor and the next replicas - 1 "
+             "successors (DHash in CFS, SOSP 2001); 1 stores each key once, as the failure "
+             "experiment of SIGCOMM 2001 §6.4 assumes; at most `successors`" },
+    [CHORD_P_VALUE_SIZE] = { .name = "value_size", .type = PARAM_INT, .def = "8192", .min = 0,
+      .max = 999999,
+      .doc = "store: on: bytes of a key's value on the wire, charged on every transfer and "
+             "fetch, up to 999,999 (CFS, SOSP 2001, stores 8 KB blocks)" },
+    [CHORD_P_REPAIR] = { .name = "repair", .type = PARAM_DURATION, .def = "30s", .min = 0.001,
+      .max = 86400,
+      .doc = "store: on: mean period of local maintenance (DHash; Cates, MEng thesis 2003): a "
+             "node checks that its replicas - 1 successors hold its keys and pushes the missing ones; not "
+             "given in the papers, the stabilize period by default" },
     { .name = NULL },
 };
 
@@ -147,6 +189,19 @@ struct chord_stab_rep {               /* STAB_REP */
 struct chord_peer_msg {               /* NOTIFY (the sender), LEAVE_SUCC (its predecessor) */
     struct peer peer;
 };
+struct chord_get_rep {                /* GET_REP */
+    uint8_t found;                    /* the value follows */
+};
+struct chord_store {                  /* STORE */
+    uint8_t replicate;                /* an insert: the owner copies it to its successors */
+    uint8_t count;
+    uint64_t key[CHORD_XFER_MAX];
+};
+struct chord_sync {                   /* SYNC_REQ (range and keys held in it), SYNC_REP (lacked) */
+    uint64_t lo, hi;                  /* SYNC_REQ: the keys in (lo, hi] */
+    uint8_t count;
+    uint64_t key[CHORD_XFER_MAX];
+};
 
 union chord_body {
     struct chord_key_req key_req;
@@ -157,11 +212,18 @@ union chord_body {
     struct chord_done done;
     struct chord_stab_rep stab_rep;
     struct chord_peer_msg peer_msg;
+    struct chord_get_rep get_rep;
+    struct chord_store store;
+    struct chord_sync sync;
 };
 
 #define CHORD_LIST_LEN(n) (offsetof(struct chord_list_rep, peer) + (size_t)(n) * sizeof(struct peer))
 #define CHORD_FIND_LEN(n) (offsetof(struct chord_find_req, dead) + (size_t)(n) * sizeof(struct addr))
 #define CHORD_STAB_LEN(n) (offsetof(struct chord_stab_rep, peer) + (size_t)(n) * sizeof(struct peer))
+_Static_assert(sizeof(struct chord_store) <= sizeof(struct chord_sync),
+               "msg_body_max counts the sync body only");
+#define CHORD_STORE_LEN(n) (offsetof(struct chord_store, key) + (size_t)(n) * sizeof(uint64_t))
+#define CHORD_SYNC_LEN(n) (offsetof(struct chord_sync, key) + (size_t)(n) * sizeof(uint64_t))
 
 /* ==== state =============================================================================== */
 
@@ -171,6 +233,7 @@ enum chord_timer {
     CHORD_TIMER_FIX_FINGERS,
     CHORD_TIMER_JOIN_RETRY,
     CHORD_TIMER_JOIN_WATCHDOG,        /* arg: the join epoch of the question it watches */
+    CHORD_TIMER_REPAIR,               /* store: on: local maintenance of the replicas */
 };
 
 enum chord_phase { CHORD_OUT, CHORD_JOINING, CHORD_JOINED };
@@ -189,9 +252,11 @@ struct chord_node {
     uint8_t ff_next;                  /* finger being looked up by the running round */
     uint8_t flags;                    /* CHORD_F_* */
     struct kit_join join;             /* join back-off and introducer watchdog */
+    struct kit_vec keys;              /* store: on: the keys whose values n holds (uint64_t,
+                                         sorted); the buffer is n's, freed when it goes down */
     struct peer succ[];               /* the successor list: r contacts, nsucc of them valid */
 };
-#define CHORD_NODE_BYTES 1072
+#define CHORD_NODE_BYTES 1088
 _Static_assert(sizeof(struct chord_node) == CHORD_NODE_BYTES, "update the figure in the opening comment");
 
 enum chord_purpose {
@@ -199,6 +264,7 @@ enum chord_purpose {
     CHORD_FOR_JOIN,                   /* a joining node's search for its successor */
     CHORD_FOR_FINGER,                 /* a fix_fingers lookup */
     CHORD_FOR_FORWARD,                /* a recursive lookup at one of its hops */
+    CHORD_FOR_INSERT,                 /* store: on: finding a key's owner to store it there */
 };
 
 enum chord_rec_phase {
@@ -206,6 +272,8 @@ enum chord_rec_phase {
     CHORD_REC_ROUTE,                  /* looking for the key's predecessor */
     CHORD_REC_CHECK,                  /* asking the owner candidates in turn */
     CHORD_REC_DONE,                   /* recursive: the answer is on its way to the origin */
+    CHORD_REC_FETCH,                  /* store: on: asking the owner, then the replicas, for
+                                         the value (the list holds them) */
 };
 
 /* A lookup in flight at one node (op.owner), a record of the kit pool. Its list (g->stride
@@ -226,7 +294,8 @@ struct chord_rec {
     uint8_t ndead;                    /* entries in dead[] (a ring once full) */
     uint8_t dead_next;
     uint8_t tries;                    /* re-sends of the RPC in flight so far */
-    uint8_t outcome;                  /* DONE: enum outcome */
+    uint8_t outcome;                  /* DONE: enum outcome; FETCH: the outcome if no one
+                                         returns the value (NOT_FOUND once one answered) */
     struct addr dead[CHORD_DEAD_MAX]; /* contacts that timed out during this lookup */
     struct peer fallback;             /* said "not mine, ask my predecessor": the owner if that
                                          predecessor turns out dead; DONE: the answer */
@@ -240,6 +309,10 @@ struct chord_global {
     int64_t stabilize_us, fix_us, check_us, timeout_us;  /* mean periods, RPC timeout */
     uint32_t retries;                 /* re-sends before a silent node is taken as failed */
     enum chord_mode mode;
+    bool store;                       /* nodes store the keys' values */
+    uint32_t replicas;                /* copies of each key (store: on) */
+    uint32_t value_size;              /* bytes of a value on the wire */
+    int64_t repair_us;                /* mean local-maintenance period */
     uint32_t stride;                  /* contacts per record list: max(r, CHORD_CANDS) */
     struct kit_pool rec;              /* lookups in flight: struct chord_rec + stride contacts */
 };
@@ -372,6 +445,160 @@ static void forget(struct sim *s, node_t n, struct addr a)
     if (peer_is(nd->pred, a))
         nd->pred = chord_peer_none;
     refill_successor(s, n);
+}
+
+/* ==== stored data (store: on) ============================================================= */
+
+static bool keys_has(const struct chord_node *nd, uint64_t key)
+{
+    uint32_t i = kit_vec_lower_bound(&nd->keys, sizeof(uint64_t), key);
+    return i < nd->keys.n && ((const uint64_t *)nd->keys.v)[i] == key;
+}
+
+/* n now holds key's value (nothing changes if it did already). */
+static void keys_add(struct sim *s, node_t n, uint64_t key)
+{
+    struct chord_node *nd = chord_node(s, n);
+    uint32_t i = kit_vec_lower_bound(&nd->keys, sizeof(uint64_t), key);
+    if (i < nd->keys.n && ((const uint64_t *)nd->keys.v)[i] == key)
+        return;
+    *(uint64_t *)kit_vec_insert(&nd->keys, i, sizeof(uint64_t), "chord: stored keys") = key;
+    sim_key_gained(s, n, key);
+}
+
+/* n's keys in (lo, hi], in ring order from lo (lo == hi: all of them), in a fresh array the
+ * caller frees; *count says how many. */
+static uint64_t *keys_in(const struct chord_node *nd, uint64_t lo, uint64_t hi, unsigned *count)
+{
+    const uint64_t *k = nd->keys.v;
+    uint32_t n = nd->keys.n;
+    uint64_t *out = mem_calloc(n ? n : 1, sizeof *out, "chord: keys to transfer");
+    uint32_t start = kit_vec_lower_bound(&nd->keys, sizeof(uint64_t), lo + 1);
+    unsigned m = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        uint64_t key = k[(start + j) % n];
+        if (chord_in_oc(key, lo, hi))
+            out[m++] = key;
+    }
+    *count = m;
+    return out;
+}
+
+/* Sends keys[0..count) with their values (value_size bytes each on the wire) to `to`, in
+ * messages of at most CHORD_XFER_MAX keys. */
+static void store_send(struct sim *s, node_t n, struct addr to, const uint64_t *keys, unsigned count,
+                       bool replicate)
+{
+    struct chord_global *g = chord_g(s);
+    for (unsigned k = 0; k < count; k += CHORD_XFER_MAX) {
+        unsigned m = count - k < CHORD_XFER_MAX ? count - k : CHORD_XFER_MAX;
+        struct chord_store body = { .replicate = replicate, .count = (uint8_t)m };
+        memcpy(body.key, keys + k, m * sizeof body.key[0]);
+        kit_send(s, &chord_msgs, n, to, &(struct kit_out){ .type = CHORD_MSG_STORE,
+                 .lookup = LOOKUP_NONE, .body = &body, .len = CHORD_STORE_LEN(m), .entries = m,
+                 .extra = (size_t)m * g->value_size });
+    }
+}
+
+/* n, the owner of key, stores it and copies it to its next replicas - 1 successors (an insert). */
+static void store_at_owner(struct sim *s, node_t n, uint64_t key)
+{
+    struct chord_global *g = chord_g(s);
+    keys_add(s, n, key);
+    const struct chord_node *nd = chord_node(s, n);
+    for (unsigned k = 0; k + 1 < g->replicas && k < nd->nsucc; k++)
+        store_send(s, n, nd->succ[k].addr, &key, 1, false);
+}
+
+static void on_store(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_store *b = m->body;
+    for (unsigned k = 0; k < b->count; k++) {
+        if (b->replicate)
+            store_at_owner(s, n, b->key[k]);
+        else
+            keys_add(s, n, b->key[k]);
+    }
+}
+
+/* Local maintenance (DHash; Cates, MEng thesis 2003; Dabek et al., NSDI 2004): n lists the
+ * keys it holds in its own range (predecessor, n] to each of its next replicas - 1 successors,
+ * which answer with the keys they lack (n pushes them) and push to n the keys of that range
+ * that n lacks. A plain list of keys stands in for the papers' Merkle-tree comparison: 8 bytes
+ * per key. */
+static void repair(struct sim *s, node_t n)
+{
+    struct chord_global *g = chord_g(s);
+    const struct chord_node *nd = chord_node(s, n);
+    if (!peer_ok(nd->pred) || nd->nsucc == 0 || g->replicas < 2)
+        return;
+    unsigned cnt;
+    uint64_t *k = keys_in(nd, nd->pred.id, nd->self.id, &cnt);
+    unsigned targets = g->replicas - 1 < nd->nsucc ? g->replicas - 1 : nd->nsucc;
+    for (unsigned t = 0; t < targets; t++) {
+        unsigned b = 0;
+        do {
+            unsigned m = cnt - b < CHORD_XFER_MAX ? cnt - b : CHORD_XFER_MAX;
+            struct chord_sync body = { .lo = b ? k[b - 1] : nd->pred.id,
+                                       .hi = b + m >= cnt ? nd->self.id : k[b + m - 1],
+                                       .count = (uint8_t)m };
+            memcpy(body.key, k + b, m * sizeof body.key[0]);
+            send_rpc(s, n, nd->succ[t].addr, CHORD_MSG_SYNC_REQ, LOOKUP_NONE, &body,
+                     CHORD_SYNC_LEN(m), m, 0, 0);
+            b += m;
+        } while (b < cnt);
+    }
+    free(k);
+}
+
+static bool key_listed(const uint64_t *k, unsigned n, uint64_t key)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (k[j] == key)
+            return true;
+    return false;
+}
+
+/* A predecessor's keys in (lo, hi]: n answers with those it lacks and pushes those the
+ * predecessor lacks. */
+static void on_sync_req(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_sync *b = m->body;
+    const struct chord_node *nd = chord_node(s, n);
+    struct chord_sync rep = { .count = 0 };
+    for (unsigned j = 0; j < b->count; j++)
+        if (!keys_has(nd, b->key[j]))
+            rep.key[rep.count++] = b->key[j];
+    kit_reply(s, &chord_msgs, n, m, &(struct kit_out){ .type = CHORD_MSG_SYNC_REP, .body = &rep,
+              .len = CHORD_SYNC_LEN(rep.count), .entries = rep.count });
+    unsigned cnt, extra = 0;
+    uint64_t *k = keys_in(nd, b->lo, b->hi, &cnt);
+    for (unsigned j = 0; j < cnt; j++)
+        if (!key_listed(b->key, b->count, k[j]))
+            k[extra++] = k[j];
+    store_send(s, n, m->src, k, extra, false);
+    free(k);
+}
+
+/* A successor lacks these of n's keys: n pushes those it still holds. */
+static void on_sync_rep(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_sync *b = m->body;
+    const struct chord_node *nd = chord_node(s, n);
+    uint64_t k[CHORD_XFER_MAX];
+    unsigned c = 0;
+    for (unsigned j = 0; j < b->count; j++)
+        if (keys_has(nd, b->key[j]))
+            k[c++] = b->key[j];
+    store_send(s, n, m->src, k, c, false);
+}
+
+static void on_get_req(struct sim *s, node_t n, const struct msg *m)
+{
+    const struct chord_key_req *b = m->body;
+    struct chord_get_rep rep = { .found = keys_has(chord_node(s, n), b->key) };
+    kit_reply(s, &chord_msgs, n, m, &(struct kit_out){ .type = CHORD_MSG_GET_REP, .body = &rep,
+              .len = sizeof rep, .extra = rep.found ? chord_g(s)->value_size : 0 });
 }
 
 static bool addr_in(const struct addr *set, unsigned n, struct addr a)
@@ -516,6 +743,12 @@ static void iter_finish(struct sim *s, uint32_t i, struct peer owner)
     case CHORD_FOR_LOOKUP:
         sim_lookup_done(s, r.lookup, OUTCOME_OK, owner.addr, r.hops);
         break;
+    case CHORD_FOR_INSERT:
+        if (addr_eq(owner.addr, nd->self.addr))
+            store_at_owner(s, n, r.key);
+        else
+            store_send(s, n, owner.addr, &r.key, 1, true);
+        break;
     case CHORD_FOR_JOIN:
         if (addr_eq(owner.addr, nd->self.addr)) {
             join_retry(s, n);
@@ -563,9 +796,101 @@ static void iter_fail(struct sim *s, uint32_t i, enum outcome o)
         if (chord_node(s, n)->ff_next == r.finger)
             ff_continue(s, n, r.finger + 1u);
         break;
+    case CHORD_FOR_INSERT:
+        break;                        /* not stored: keys.lost shows it */
     default:
         SIM_ASSERT(!"iterative record of a recursive lookup");
     }
+}
+
+/* store: on: asks the owner, then its successors (the replicas), for the value; a node that
+ * answers without it, or times out, sends the lookup to the next. The origin asks itself
+ * without a message. */
+static void fetch_send(struct sim *s, uint32_t i)
+{
+    struct chord_rec *r = rec_at(s, i);
+    if (!sim_lookup_active(s, r->lookup)) {
+        rec_free(s, i);
+        return;
+    }
+    node_t n = r->op.owner;
+    const struct chord_node *nd = chord_node(s, n);
+    struct peer *l = rec_list(s, i);
+    while (r->pos < r->nlist && addr_eq(l[r->pos].addr, nd->self.addr)) {
+        if (keys_has(nd, r->key)) {
+            struct chord_rec done = *r;
+            rec_free(s, i);
+            sim_lookup_done(s, done.lookup, OUTCOME_OK, nd->self.addr, done.hops);
+            return;
+        }
+        r->outcome = OUTCOME_NOT_FOUND;
+        r->pos++;
+    }
+    if (r->pos >= r->nlist) {
+        iter_fail(s, i, (enum outcome)r->outcome);
+        return;
+    }
+    struct chord_key_req body = { .key = r->key };
+    r->steps++;
+    send_rpc(s, n, l[r->pos].addr, CHORD_MSG_GET_REQ, r->lookup, &body, sizeof body, 0,
+             rec_ctx(s, i), 0);
+}
+
+/* Routing found the key's owner c[0], followed by its successors as far as known: a lookup
+ * of stored data fetches the value from the first replicas of them; anything else ends. */
+static void iter_found(struct sim *s, uint32_t i, const struct peer *c, unsigned nc)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_rec *r = rec_at(s, i);
+    if (!g->store || r->purpose != CHORD_FOR_LOOKUP) {
+        iter_finish(s, i, c[0]);
+        return;
+    }
+    struct peer tmp[CHORD_SUCC_MAX + 1];
+    unsigned m = 0;
+    for (unsigned k = 0; k < nc && m < g->replicas; k++)
+        if (!rec_is_dead(r, c[k].addr))
+            tmp[m++] = c[k];
+    memcpy(rec_list(s, i), tmp, m * sizeof tmp[0]);
+    r->nlist = (uint16_t)m;
+    r->pos = 0;
+    r->tries = 0;
+    r->phase = CHORD_REC_FETCH;
+    r->outcome = OUTCOME_TIMEOUT;
+    fetch_send(s, i);
+}
+
+static void fetch_on_rep(struct sim *s, const struct msg *m, uint32_t i)
+{
+    const struct chord_get_rep *b = m->body;
+    struct chord_rec *r = rec_at(s, i);
+    if (r->phase != CHORD_REC_FETCH)
+        return;
+    r->tries = 0;
+    if (b->found) {
+        struct chord_rec done = *r;
+        rec_free(s, i);
+        sim_lookup_done(s, done.lookup, OUTCOME_OK, m->src, done.hops);
+        return;
+    }
+    r->outcome = OUTCOME_NOT_FOUND;
+    r->pos++;
+    fetch_send(s, i);
+}
+
+static void fetch_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint32_t i)
+{
+    struct chord_rec *r = rec_at(s, i);
+    if (r->tries < chord_g(s)->retries) {
+        r->tries++;
+        fetch_send(s, i);             /* the same request to the same node */
+        return;
+    }
+    r->tries = 0;
+    forget(s, n, rpc->dst);
+    rec_dead(r, rpc->dst);
+    r->pos++;
+    fetch_send(s, i);
 }
 
 /* Asks the next node: the best routing candidate (ROUTE) or the owner to check (CHECK). */
@@ -587,7 +912,7 @@ static void iter_send(struct sim *s, uint32_t i)
         struct chord_find_req find = { .key = r->key, .ndead = r->ndead };
         if (r->nlist == 0) {
             if (peer_ok(r->fallback))
-                iter_finish(s, i, r->fallback);
+                iter_found(s, i, &r->fallback, 1);
             else
                 iter_fail(s, i, OUTCOME_TIMEOUT);
             return;
@@ -612,7 +937,11 @@ static void iter_start(struct sim *s, uint32_t i)
     node_t n = r->op.owner;
     struct chord_node *nd = chord_node(s, n);
     if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, r->key))) {
-        iter_finish(s, i, nd->self);  /* alone on the ring, or the key is n's own */
+        /* alone on the ring, or the key is n's own */
+        struct peer c[CHORD_SUCC_MAX + 1];
+        c[0] = nd->self;
+        memcpy(&c[1], nd->succ, nd->nsucc * sizeof c[0]);
+        iter_found(s, i, c, nd->nsucc + 1u);
         return;
     }
     if (chord_in_oc(r->key, nd->self.id, nd->succ[0].id)) {
@@ -634,7 +963,7 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
         return;
     r->tries = 0;
     if (b->done == CHORD_FIND_MINE && b->count) {
-        iter_finish(s, i, b->peer[0]);    /* the owner itself answered: not a routing hop */
+        iter_found(s, i, b->peer, b->count);  /* the owner itself answered: not a routing hop */
         return;
     }
     r->hops++;                        /* every node that answered a routing step was visited,
@@ -689,9 +1018,11 @@ static void iter_on_check_rep(struct sim *s, const struct msg *m, uint32_t i)
     if (r->phase != CHORD_REC_CHECK || r->pos >= r->nlist)
         return;
     r->tries = 0;
-    struct peer cur = rec_list(s, i)[r->pos];
     if (b->yes || !check_continue(s, i, b)) {
-        iter_finish(s, i, cur);
+        struct peer c[CHORD_SUCC_MAX + CHORD_CANDS];
+        unsigned nc = (unsigned)(r->nlist - r->pos);
+        memcpy(c, rec_list(s, i) + r->pos, nc * sizeof c[0]);
+        iter_found(s, i, c, nc);
         return;
     }
     iter_send(s, i);
@@ -718,12 +1049,21 @@ static void iter_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint
 
 /* ==== recursive lookups =================================================================== */
 
+/* store: on: a DONE sent by the owner itself carries the value (value_size bytes). */
+static size_t done_extra(struct sim *s, node_t n, enum outcome o, struct peer owner)
+{
+    struct chord_global *g = chord_g(s);
+    return g->store && o == OUTCOME_OK && addr_eq(owner.addr, sim_addr(s, n)) ? g->value_size : 0;
+}
+
 static void done_send(struct sim *s, uint32_t i)
 {
     struct chord_rec *r = rec_at(s, i);
     struct chord_done body = { .outcome = r->outcome, .hops = r->hops, .owner = r->fallback };
-    send_rpc(s, r->op.owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0,
-             rec_ctx(s, i), 0);
+    kit_rpc(s, &chord_msgs, r->op.owner, r->origin, &(struct kit_out){ .type = CHORD_MSG_DONE,
+            .lookup = r->lookup, .body = &body, .len = sizeof body,
+            .extra = done_extra(s, r->op.owner, (enum outcome)r->outcome, r->fallback) },
+            chord_g(s)->timeout_us, rec_ctx(s, i), 0);
 }
 
 /* Ends recursive record i: the answer goes to the origin. Without retries it is one message,
@@ -731,9 +1071,14 @@ static void done_send(struct sim *s, uint32_t i)
 static void send_done(struct sim *s, uint32_t i, enum outcome o, struct peer owner)
 {
     struct chord_rec *r = rec_at(s, i);
+    if (chord_g(s)->store && o == OUTCOME_OK && addr_eq(owner.addr, sim_addr(s, r->op.owner)) &&
+        !keys_has(chord_node(s, r->op.owner), r->key))
+        o = OUTCOME_NOT_FOUND;        /* the owner has no value for the key */
     if (chord_g(s)->retries == 0) {
         struct chord_done body = { .outcome = (uint8_t)o, .hops = r->hops, .owner = owner };
-        send_msg(s, r->op.owner, r->origin, CHORD_MSG_DONE, r->lookup, &body, sizeof body, 0);
+        kit_send(s, &chord_msgs, r->op.owner, r->origin, &(struct kit_out){
+                 .type = CHORD_MSG_DONE, .lookup = r->lookup, .body = &body, .len = sizeof body,
+                 .extra = done_extra(s, r->op.owner, o, owner) });
         rec_free(s, i);
         return;
     }
@@ -871,7 +1216,8 @@ static void lookup_begin(struct sim *s, uint32_t i)
         return;
     }
     if (nd->nsucc == 0 || (peer_ok(nd->pred) && owns(nd, r->key))) {
-        sim_lookup_done(s, r->lookup, OUTCOME_OK, nd->self.addr, 0);
+        bool found = !chord_g(s)->store || keys_has(nd, r->key);
+        sim_lookup_done(s, r->lookup, found ? OUTCOME_OK : OUTCOME_NOT_FOUND, nd->self.addr, 0);
         rec_free(s, i);
         return;
     }
@@ -884,6 +1230,17 @@ static void chord_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t lo
     struct chord_global *g = chord_g(s);
     bool recursive = g->mode == CHORD_RECURSIVE;
     uint32_t i = rec_alloc(s, origin, recursive ? CHORD_FOR_FORWARD : CHORD_FOR_LOOKUP, key, lookup_id);
+    rec_at(s, i)->origin = sim_addr(s, origin);
+    lookup_begin(s, i);
+}
+
+/* start: join, store: on: `origin` finds key's owner and sends it the value, which the owner
+ * copies to its successors (store_at_owner). */
+static void chord_insert(struct sim *s, node_t origin, uint64_t key)
+{
+    if (!chord_g(s)->store)
+        return;
+    uint32_t i = rec_alloc(s, origin, CHORD_FOR_INSERT, key, LOOKUP_NONE);
     rec_at(s, i)->origin = sim_addr(s, origin);
     lookup_begin(s, i);
 }
@@ -1001,8 +1358,17 @@ static void on_notify(struct sim *s, node_t n, struct peer p)
     struct chord_node *nd = chord_node(s, n);
     if (!peer_ok(p) || addr_eq(p.addr, nd->self.addr))
         return;
+    struct peer old = nd->pred;
     if (!peer_ok(nd->pred) || chord_in_oo(p.id, nd->pred.id, nd->self.id))
         nd->pred = p;
+    if (chord_g(s)->store && peer_ok(old) && peer_is(nd->pred, p.addr) && !addr_eq(old.addr, p.addr)) {
+        /* p joined between old and n: it receives the keys it now owns, (old, p] (SIGCOMM 2001 §4.4, join step 3);
+         * n keeps its copies, as a replica or until they are no longer asked for */
+        unsigned cnt;
+        uint64_t *k = keys_in(nd, old.id, p.id, &cnt);
+        store_send(s, n, p.addr, k, cnt, false);
+        free(k);
+    }
     if (nd->nsucc == 0 && nd->phase == CHORD_JOINED)
         set_successors(s, n, p, NULL, 0);     /* the ring's first node meets its second */
 }
@@ -1020,6 +1386,8 @@ static void start_timers(struct sim *s, node_t n)
     sim_timer(s, n, CHORD_TIMER_STABILIZE, (int64_t)(gsl_rng_uniform(rng) * (double)g->stabilize_us), 0);
     sim_timer(s, n, CHORD_TIMER_CHECK_PRED, (int64_t)(gsl_rng_uniform(rng) * (double)g->check_us), 0);
     sim_timer(s, n, CHORD_TIMER_FIX_FINGERS, (int64_t)(gsl_rng_uniform(rng) * (double)g->fix_us), 0);
+    if (g->store)
+        sim_timer(s, n, CHORD_TIMER_REPAIR, (int64_t)(gsl_rng_uniform(rng) * (double)g->repair_us), 0);
 }
 
 static void finish_join(struct sim *s, node_t n)
@@ -1100,6 +1468,8 @@ static void chord_leave(struct sim *s, node_t n)
         struct chord_peer_msg body = { .peer = nd->pred };
         send_msg(s, n, nd->succ[0].addr, CHORD_MSG_LEAVE_SUCC, LOOKUP_NONE, &body,
                  sizeof body, 0);
+        if (chord_g(s)->store)        /* the successor takes over n's keys (ToN 2003 §IV-E.3) */
+            store_send(s, n, nd->succ[0].addr, nd->keys.v, nd->keys.n, false);
     }
     nd->phase = CHORD_OUT;
 }
@@ -1232,6 +1602,13 @@ static void chord_on_message(struct sim *s, node_t n, const struct msg *m)
         case CHORD_MSG_STAB_REQ:
             on_stab_rep(s, n, m);
             break;
+        case CHORD_MSG_GET_REQ:
+            if ((i = rec_from_ctx(s, n, m->rpc->ctx[0])) != KIT_NONE)
+                fetch_on_rep(s, m, i);
+            break;
+        case CHORD_MSG_SYNC_REQ:
+            on_sync_rep(s, n, m);
+            break;
         default:
             break;                    /* PING_REQ: alive, nothing to do */
         }
@@ -1274,6 +1651,15 @@ static void chord_on_message(struct sim *s, node_t n, const struct msg *m)
     case CHORD_MSG_LEAVE_SUCC:
         on_leave_succ(s, n, m);
         break;
+    case CHORD_MSG_GET_REQ:
+        on_get_req(s, n, m);
+        break;
+    case CHORD_MSG_STORE:
+        on_store(s, n, m);
+        break;
+    case CHORD_MSG_SYNC_REQ:
+        on_sync_req(s, n, m);
+        break;
     default:
         SIM_ASSERT(!"chord: unexpected message type");
     }
@@ -1303,6 +1689,15 @@ static void chord_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
         break;
     case CHORD_MSG_STAB_REQ:
         on_stab_timeout(s, n, rpc);
+        break;
+    case CHORD_MSG_GET_REQ:
+        if ((i = rec_from_ctx(s, n, rpc->ctx[0])) != KIT_NONE)
+            fetch_on_timeout(s, n, rpc, i);
+        else
+            forget(s, n, rpc->dst);
+        break;
+    case CHORD_MSG_SYNC_REQ:          /* a successor is gone */
+        forget(s, n, rpc->dst);
         break;
     default: {                        /* PING_REQ: the predecessor is gone */
         uint32_t tries = (uint32_t)(rpc->ctx[0] >> CHORD_CTX_TRY_SHIFT) & CHORD_CTX_TRY_MASK;
@@ -1336,6 +1731,11 @@ static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         if (work && nd->ff_next == CHORD_FF_IDLE)
             ff_continue(s, n, 0);
         sim_timer(s, n, kind, sim_jitter(s, g->fix_us), 0);
+        break;
+    case CHORD_TIMER_REPAIR:
+        if (work)
+            repair(s, n);
+        sim_timer(s, n, kind, sim_jitter(s, g->repair_us), 0);
         break;
     case CHORD_TIMER_JOIN_RETRY:
         if (nd->phase == CHORD_JOINING)
@@ -1415,6 +1815,15 @@ static void chord_converge(struct sim *s)
         }
     }
 #undef CHORD_PEER_AT
+    if (g->store && len) {            /* every key at its successor and the next replicas - 1 */
+        uint32_t nkeys;
+        const uint64_t *keys = sim_converge_keys(s, &nkeys);
+        for (uint32_t q = 0; q < nkeys; q++) {
+            size_t f = successor_index(v, len, keys[q]);
+            for (size_t j = 0; j < g->replicas && j < len; j++)
+                keys_add(s, v[(f + j) % len].slot, keys[q]);
+        }
+    }
     for (size_t k = 0; k < len; k++)
         start_timers(s, live[k]);
     free(v);
@@ -1429,7 +1838,8 @@ static size_t chord_msg_body_max(const struct proto_config *cfg)
     size_t max = sizeof(struct chord_check_rep);
     size_t cand[] = { sizeof(struct chord_find_req), sizeof(struct chord_fwd_req),
                       sizeof(struct chord_done), sizeof(struct chord_peer_msg),
-                      CHORD_LIST_LEN(r + 1), CHORD_LIST_LEN(CHORD_NEXT_MAX), CHORD_STAB_LEN(r) };
+                      CHORD_LIST_LEN(r + 1), CHORD_LIST_LEN(CHORD_NEXT_MAX), CHORD_STAB_LEN(r),
+                      cfg->v[CHORD_P_STORE].i ? sizeof(struct chord_sync) : 0 };
     for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
         if (cand[k] > max)
             max = cand[k];
@@ -1453,17 +1863,37 @@ static int chord_setup(struct sim *s, const struct proto_config *cfg)
     g->timeout_us = cfg->v[CHORD_P_TIMEOUT].i;
     g->retries = (uint32_t)cfg->v[CHORD_P_RETRIES].i;
     g->mode = cfg->v[CHORD_P_MODE].i == CHORD_RECURSIVE ? CHORD_RECURSIVE : CHORD_ITERATIVE;
+    g->store = cfg->v[CHORD_P_STORE].i == 1;
+    g->replicas = (uint32_t)cfg->v[CHORD_P_REPLICAS].i;
+    if (g->replicas > r)
+        g->replicas = r;              /* the copies live on the successor list */
+    g->value_size = (uint32_t)cfg->v[CHORD_P_VALUE_SIZE].i;
+    g->repair_us = cfg->v[CHORD_P_REPAIR].i;
     g->stride = r > CHORD_CANDS ? r : CHORD_CANDS;
     kit_pool_init(&g->rec, sizeof(struct chord_rec) + g->stride * sizeof(struct peer), 1024,
                   sim_capacity(s), "chord: lookup records");
     sim_set_protocol_data(s, g);
+    if (g->store)
+        sim_store_data(s);
     return 0;
 }
 
-/* n is down: the lookups it was running will never hear back. */
+/* n is down: the lookups it was running will never hear back, and the values it held are
+ * gone with it. */
 static void chord_down(struct sim *s, node_t n)
 {
     kit_pool_node_down(&chord_g(s)->rec, n);
+    struct chord_node *nd = chord_node(s, n);
+    const uint64_t *k = nd->keys.v;
+    for (uint32_t j = 0; j < nd->keys.n; j++)
+        sim_key_dropped(s, n, k[j]);
+    kit_vec_free(&nd->keys);
+}
+
+/* The judge's question (store: on): does n hold key's value? */
+static bool chord_holds(const struct sim *s, node_t n, uint64_t key)
+{
+    return keys_has(sim_state_const(s, n), key);
 }
 
 static void chord_teardown(struct sim *s)
@@ -1472,6 +1902,8 @@ static void chord_teardown(struct sim *s)
     if (!g)
         return;
     kit_pool_free(&g->rec);
+    for (node_t n = 0; n < sim_capacity(s); n++)    /* a slot that never came up is zero */
+        kit_vec_free(&chord_node(s, n)->keys);
     free(g);
     sim_set_protocol_data(s, NULL);
 }
@@ -1496,6 +1928,8 @@ const struct protocol chord_protocol = {
     .lookup = chord_lookup,
     .state_entries = chord_state_entries,
     .converge = chord_converge,
+    .insert = chord_insert,
+    .holds = chord_holds,
     .teardown = chord_teardown,
     .down = chord_down,
 };

@@ -51,7 +51,18 @@
     X(CHORD_MSG_PING_REP, 0, 0)                                                                \
     /* graceful leave: the successor list to the predecessor, the predecessor to the successor */ \
     X(CHORD_MSG_LEAVE_PRED, CHORD_WIRE_COUNT, CHORD_WIRE_CONTACT)                              \
-    X(CHORD_MSG_LEAVE_SUCC, CHORD_WIRE_CONTACT, 0)
+    X(CHORD_MSG_LEAVE_SUCC, CHORD_WIRE_CONTACT, 0)                                            \
+    /* stored data (store: on). A fetch: "your value for key?"; the answer's flag says whether \
+     * the value (value_size bytes, counted beyond the table) follows */                      \
+    X(CHORD_MSG_GET_REQ, CHORD_WIRE_KEY, 0)                                                    \
+    X(CHORD_MSG_GET_REP, CHORD_WIRE_FLAG, 0)                                                   \
+    /* keys with their values (value_size bytes each, beyond the table): an insert to the     \
+     * owner (flag set: replicate on your successors), a join transfer, a leave hand-off or a  \
+     * repair push */                                                                          \
+    X(CHORD_MSG_STORE, CHORD_WIRE_FLAG + CHORD_WIRE_COUNT, CHORD_WIRE_KEY)                     \
+    /* local maintenance: "the keys I hold in (lo, hi]; which do you lack?", and the answer */ \
+    X(CHORD_MSG_SYNC_REQ, 2 * CHORD_WIRE_KEY + CHORD_WIRE_COUNT, CHORD_WIRE_KEY)               \
+    X(CHORD_MSG_SYNC_REP, CHORD_WIRE_COUNT, CHORD_WIRE_KEY)
 
 extern const struct protocol chord_protocol;
 KIT_MSG_DECLARE(chord, CHORD, CHORD_MESSAGES);

@@ -34,9 +34,10 @@
  * it expires, and, as the one optimisation, when its own republish lookup finds k nodes
  * closer to the key that answered that very lookup (verified alive seconds ago, and sent the
  * STORE): it never drops a value for contacts merely known, which may be dead and undetected.
- * Caching of values along the lookup path (§2.5) is not modelled: the judge counts only the k
- * closest live nodes as holders (so a holder that has not yet re-published, no longer among
- * the k closest live nodes, is judged a wrong owner if it answers).
+ * Caching of values along the lookup path (§2.5) is not modelled. A lookup is judged by the
+ * value, as for every protocol that stores data: it succeeds when a live node returns the value
+ * (a holder that is no longer among the k closest live nodes, not having re-published yet, is a
+ * right answer: it returned the value).
  *
  * Joining (§2.3): the node asks the introducer, inserts its contacts, looks up its own id, and
  * then refreshes every bucket farther than its closest neighbour. The introducer's question
@@ -295,6 +296,22 @@ static struct kad_val *vec_put(struct kit_vec *v, uint64_t key)
 static void vec_remove(struct kit_vec *v, const struct kad_val *e)
 {
     kit_vec_remove(v, (uint32_t)(e - (const struct kad_val *)v->v), sizeof *e);
+}
+
+/* n's values (vals): every change is reported to the engine, which counts the holders of each
+ * key (keys.lost). */
+static struct kad_val *val_put(struct sim *s, node_t n, uint64_t key)
+{
+    struct kit_vec *v = &kad_node(s, n)->vals;
+    if (!vec_find(v, key))
+        sim_key_gained(s, n, key);
+    return vec_put(v, key);
+}
+
+static void val_remove(struct sim *s, node_t n, const struct kad_val *e)
+{
+    sim_key_dropped(s, n, e->key);
+    vec_remove(&kad_node(s, n)->vals, e);
 }
 
 /* ==== k-buckets =========================================================================== */
@@ -674,9 +691,9 @@ static void lookup_finish(struct sim *s, uint32_t i)
         struct kad_val *e = vec_find(v, r.target);
         if (closer >= g->k) {
             if (e)
-                vec_remove(v, e);
+                val_remove(s, n, e);
         } else {
-            e = vec_put(v, r.target);
+            e = val_put(s, n, r.target);
             e->touched_s = now_s(s);
             e->published_s = r.published_s;
         }
@@ -862,7 +879,7 @@ static void tick(struct sim *s, node_t n)
     for (uint32_t j = 0; j < v->n;) {
         struct kad_val *e = (struct kad_val *)v->v + j;
         if (now - e->published_s >= expire) {
-            vec_remove(v, e);
+            val_remove(s, n, e);
             continue;
         }
         if (now - e->touched_s >= repub) {
@@ -911,7 +928,7 @@ static void on_find_req(struct sim *s, node_t n, const struct msg *m, bool value
 static void on_store_req(struct sim *s, node_t n, const struct msg *m)
 {
     const struct kad_store *b = m->body;
-    struct kad_val *e = vec_put(&kad_node(s, n)->vals, b->key);
+    struct kad_val *e = val_put(s, n, b->key);
     e->touched_s = now_s(s);
     if (b->published_s > e->published_s || e->published_s == 0)
         e->published_s = b->published_s;
@@ -1199,7 +1216,7 @@ static void kad_converge(struct sim *s)
             closest_insert(best, &nb, g->k, (struct peer){ .id = v[j].id, .addr = { v[j].slot, 0 } }, key);
         int32_t touched = -(int32_t)(gsl_rng_uniform(rng) * repub);
         for (unsigned j = 0; j < nb; j++) {
-            struct kad_val *e = vec_put(&kad_node(s, best[j].addr.slot)->vals, key);
+            struct kad_val *e = val_put(s, best[j].addr.slot, key);
             e->touched_s = touched;
             e->published_s = 0;
         }
@@ -1227,11 +1244,22 @@ static size_t kad_msg_body_max(const struct proto_config *cfg)
     return max;
 }
 
+/* The judge's question: does n hold key's value? */
+static bool kad_holds(const struct sim *s, node_t n, uint64_t key)
+{
+    const struct kad_node *nd = sim_state_const(s, n);
+    uint32_t i = kit_vec_lower_bound(&nd->vals, sizeof(struct kad_val), key);
+    return i < nd->vals.n && ((const struct kad_val *)nd->vals.v)[i].key == key;
+}
+
 /* n's incarnation has ended: its vectors' buffers and its lookups in flight go. */
 static void kad_down(struct sim *s, node_t n)
 {
     struct kad_node *nd = kad_node(s, n);
     kit_vec_free(&nd->blocks);
+    const struct kad_val *v = nd->vals.v;
+    for (uint32_t j = 0; j < nd->vals.n; j++)
+        sim_key_dropped(s, n, v[j].key);
     kit_vec_free(&nd->vals);
     kit_vec_free(&nd->pubs);
     kit_pool_node_down(&kad_g(s)->recs, n);
@@ -1270,6 +1298,7 @@ static int kad_setup(struct sim *s, const struct proto_config *cfg)
     kit_pool_init(&g->recs, sizeof(struct kad_rec) + g->stride * sizeof(struct kad_cand), 1024,
                   g->cap, "kademlia lookups");
     sim_set_replicas(s, g->k);
+    sim_store_data(s);                /* a lookup succeeds when a holder returns the value */
     return 0;
 }
 
@@ -1293,6 +1322,7 @@ const struct protocol kademlia_protocol = {
     .state_entries = kad_state_entries,
     .converge = kad_converge,
     .insert = kad_insert,
+    .holds = kad_holds,
     .teardown = kad_teardown,
     .down = kad_down,
 };

@@ -56,7 +56,7 @@
  * tuple falls back (the paper's multi-hop lookup) to up to `fallback` other members of the
  * group, named by the contact; no live contact: a member of the origin's group is asked for its
  * contacts of that group (also when every home candidate timed out). Homes that name each
- * other (tuples of different versions in flight) end the lookup at the closest of them.
+ * other (tuples of different versions in flight) end the lookup NOT_FOUND: none holds the file.
  *
  * Joining: the joiner asks an introducer contact for members of its group (a contact of another
  * group names its contacts there), then pages the group view, the contacts and the tuples from
@@ -73,8 +73,13 @@
  * bytes (≈ 15 KB at N = 16,384). Lookups in flight are records
  * of a kit pool (struct kelips_rec, 440 bytes), named in RPC contexts by index and generation.
  *
- * Not modelled: graceful leave is a crash (the group learns by heartbeat timeout); files are
- * not replicated beyond the home (the oracle judges the home). */
+ * Files. The home holds the file itself (it arrives with the TUPLE of an insert or a hand-over
+ * and moves with a hand-over); a lookup succeeds when it reaches a live home that holds it, and
+ * ends NOT_FOUND at a home without it: files are not replicated beyond the home (paper §2), so a
+ * file whose home died is lost until it is inserted again (keys.lost counts such files; the
+ * paper counts those lookups as failures). File bytes are not modelled, only the tuple's.
+ *
+ * Not modelled: graceful leave is a crash (the group learns by heartbeat timeout). */
 #include "protocols/kelips_internal.h"
 
 #include <math.h>
@@ -91,6 +96,7 @@
 #define KELIPS_CONTACTS_MAX 16        /* the `contacts` parameter's maximum */
 #define KELIPS_CANDS 12               /* nodes a lookup keeps to ask */
 #define KELIPS_DEAD_MAX 8             /* addresses a lookup remembers as timed out */
+#define KELIPS_HOME_NO_FILE 2         /* an answer's is-home flag: home, but without the file */
 #define KELIPS_BACKUPS 3              /* members named besides the home in a FIND_REP */
 #define KELIPS_STEP_LIMIT 24          /* requests per lookup (loop guard) */
 #define KELIPS_PAGE 24                /* items per join snapshot page */
@@ -199,6 +205,10 @@ struct kelips_item {
     uint32_t a;
     uint32_t pad;
 };
+struct kelips_tuple_msg {             /* TUPLE */
+    struct kelips_item it;
+    uint8_t file;                     /* the file comes along: the receiver is its home now */
+};
 
 struct kelips_gossip {                /* GOSSIP: nm members then nt tuples */
     struct peer from;
@@ -261,7 +271,7 @@ union kelips_body {
     struct kelips_join_rep join_rep;
     struct kelips_key_msg key;
     struct kelips_peer_msg peer;
-    struct kelips_item tuple;
+    struct kelips_tuple_msg tuple;
     struct kelips_find_rep find_rep;
     struct kelips_home_req home_req;
     struct kelips_home_rep home_rep;
@@ -299,7 +309,8 @@ struct kelips_tuple {
     struct peer home;
     uint32_t ver;                     /* bumped by every hand-over */
     uint8_t fresh;                    /* rounds left to gossip it */
-    uint8_t pad[3];
+    uint8_t has;                      /* n holds the file itself (it is, or was, its home) */
+    uint8_t pad[2];
 };
 _Static_assert(sizeof(struct kelips_tuple) == KELIPS_TUPLE_BYTES, "update kelips_internal.h");
 
@@ -579,12 +590,35 @@ static struct kelips_tuple *tup_insert(struct kelips_node *nd, uint64_t key)
     return t;
 }
 
-/* Tells the node named by the tuple, or the home it replaces, about the tuple directly. */
-static void send_tuple(struct sim *s, node_t n, struct addr to, const struct kelips_tuple *t)
+/* Tells the node named by the tuple, or the home it replaces, about the tuple directly; with
+ * `file`, the file itself goes to the new home with it. */
+static void send_tuple(struct sim *s, node_t n, struct addr to, const struct kelips_tuple *t,
+                       bool file)
 {
-    struct kelips_item it = { .key = t->key, .p = t->home, .a = t->ver };
-    send_msg(s, n, to, KELIPS_MSG_TUPLE, LOOKUP_NONE, &it, sizeof it,
+    struct kelips_tuple_msg body = { .it = { .key = t->key, .p = t->home, .a = t->ver },
+                                     .file = file };
+    send_msg(s, n, to, KELIPS_MSG_TUPLE, LOOKUP_NONE, &body, sizeof body,
              (struct kelips_wire_items){ .tuples = 1 });
+}
+
+/* The file itself. Only a home holds it (files are not replicated beyond the home, paper §2):
+ * it arrives with the TUPLE that an insert or a hand-over sends to the new home, and leaves
+ * with the hand-over. A member that re-homes a tuple locally after the home's heartbeat timed
+ * out names a new home that has no file: the file is lost until it is inserted again. */
+static void file_gain(struct sim *s, node_t n, struct kelips_tuple *t)
+{
+    if (t->has)
+        return;
+    t->has = 1;
+    sim_key_gained(s, n, t->key);
+}
+
+static void file_drop(struct sim *s, node_t n, struct kelips_tuple *t)
+{
+    if (!t->has)
+        return;
+    t->has = 0;
+    sim_key_dropped(s, n, t->key);
 }
 
 /* n, home for some keys, has just learned of member p: hands over the keys p is closer to. */
@@ -599,7 +633,8 @@ static void handoff_to(struct sim *s, node_t n, struct peer p)
         t[i].home = p;
         t[i].ver++;
         t[i].fresh = (uint8_t)g->tuple_sends;
-        send_tuple(s, n, p.addr, &t[i]);
+        send_tuple(s, n, p.addr, &t[i], t[i].has);   /* the file goes with it, if n has it */
+        file_drop(s, n, &t[i]);
     }
 }
 
@@ -970,7 +1005,9 @@ static void kelips_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t l
         }
         struct peer h = home_of(s, origin, key, NULL, 0);
         if (addr_eq(h.addr, nd->self.addr)) {
-            rec_finish(s, i, OUTCOME_OK, nd->self.addr);
+            /* n is home: it has the file, or nobody has (its home died before it was
+             * re-inserted, paper §2) */
+            rec_finish(s, i, tup_find(nd, key)->has ? OUTCOME_OK : OUTCOME_NOT_FOUND, nd->self.addr);
             return;
         }
         struct peer b[KELIPS_BACKUPS];
@@ -992,8 +1029,8 @@ static void on_find_rep(struct sim *s, const struct msg *m, uint32_t i)
     if (r->phase != KELIPS_REC_ASK)
         return;
     r->hops++;
-    if (b->found && b->is_home) {
-        rec_finish(s, i, OUTCOME_OK, m->src);
+    if (b->found && b->is_home) {     /* KELIPS_HOME_NO_FILE: the home has lost the file */
+        rec_finish(s, i, b->is_home == KELIPS_HOME_NO_FILE ? OUTCOME_NOT_FOUND : OUTCOME_OK, m->src);
         return;
     }
     if (b->found) {
@@ -1020,22 +1057,19 @@ static void on_home_rep(struct sim *s, const struct msg *m, uint32_t i)
         return;
     r->hops++;
     if (b->yes) {
-        rec_finish(s, i, OUTCOME_OK, m->src);
+        rec_finish(s, i, b->yes == KELIPS_HOME_NO_FILE ? OUTCOME_NOT_FOUND : OUTCOME_OK, m->src);
         return;
     }
     struct peer cur = r->cand[r->pos];
     if (r->nasked < KELIPS_ASKED_MAX)
         r->asked[r->nasked++] = cur;
     r->pos++;
-    /* homes that name each other (tuples of different versions in flight): the lookup answers
-     * the numerically closest of those it asked */
+    /* homes that name each other (tuples of different versions in flight): none of those asked
+     * says it is home, so none holds the file (a holder that learns of another home sends the
+     * file there at once): the file is not found */
     for (unsigned j = 0; j < r->nasked; j++)
         if (addr_eq(r->asked[j].addr, b->home.addr)) {
-            struct peer best = r->asked[0];
-            for (unsigned q = 1; q < r->nasked; q++)
-                if (kelips_closer(r->asked[q].id, best.id, r->key))
-                    best = r->asked[q];
-            rec_finish(s, i, OUTCOME_OK, best.addr);
+            rec_finish(s, i, OUTCOME_NOT_FOUND, ADDR_NONE);
             return;
         }
     rec_cand(r, b->home, true);
@@ -1069,6 +1103,16 @@ static void rec_on_timeout(struct sim *s, node_t n, const struct rpc *rpc, uint3
 
 /* ==== answering =========================================================================== */
 
+/* The is-home flag of an answer (one byte on the wire): 0 not home, 1 home with the file,
+ * KELIPS_HOME_NO_FILE home without it. */
+static uint8_t home_answer(const struct kelips_node *nd, struct peer home, uint64_t key)
+{
+    if (!addr_eq(home.addr, nd->self.addr))
+        return 0;
+    const struct kelips_tuple *t = tup_find(nd, key);
+    return t && t->has ? 1 : KELIPS_HOME_NO_FILE;
+}
+
 static void on_find_req(struct sim *s, node_t n, const struct msg *m)
 {
     struct kelips_node *nd = knode(s, n);
@@ -1078,7 +1122,7 @@ static void on_find_req(struct sim *s, node_t n, const struct msg *m)
     unsigned nskip = 0;
     if (rep.found) {
         rep.home = home_of(s, n, key, NULL, 0);
-        rep.is_home = addr_eq(rep.home.addr, nd->self.addr);
+        rep.is_home = home_answer(nd, rep.home, key);
         skip[nskip++] = rep.home.addr;
     } else {
         rep.home = kelips_peer_none;
@@ -1095,7 +1139,7 @@ static void on_home_req(struct sim *s, node_t n, const struct msg *m)
     struct kelips_node *nd = knode(s, n);
     unsigned ndead = b->ndead < KELIPS_DEAD_MAX ? b->ndead : KELIPS_DEAD_MAX;
     struct kelips_home_rep rep = { .home = home_of(s, n, b->key, b->dead, ndead) };
-    rep.yes = addr_eq(rep.home.addr, nd->self.addr);
+    rep.yes = home_answer(nd, rep.home, b->key);
     reply_msg(s, n, m, KELIPS_MSG_HOME_REP, &rep, sizeof rep, KW_NONE);
 }
 
@@ -1138,6 +1182,11 @@ static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home,
     t->home = home;
     t->ver = ver;
     t->fresh = (uint8_t)g->tuple_sends;
+    if (t->has && !home_self) {       /* n held the file and another node is home now (a
+                                         joiner took the key over): the file moves there */
+        send_tuple(s, n, home.addr, t, true);
+        file_drop(s, n, t);
+    }
 }
 
 /* INSERT_REQ, or an insert that starts in n's own group: n homes the key from its view. */
@@ -1153,7 +1202,9 @@ static struct peer insert_here(struct sim *s, node_t n, uint64_t key)
     t->ver = ver;
     t->fresh = (uint8_t)g->tuple_sends;
     if (!addr_eq(h.addr, nd->self.addr))
-        send_tuple(s, n, h.addr, t);
+        send_tuple(s, n, h.addr, t, true);   /* the inserted file goes to its home with it */
+    else
+        file_gain(s, n, t);
     return h;
 }
 
@@ -1585,7 +1636,7 @@ static void join_finish(struct sim *s, node_t n)
         t[i].home = nd->self;
         t[i].ver++;
         t[i].fresh = (uint8_t)g->tuple_sends;
-        send_tuple(s, n, old.addr, &t[i]);
+        send_tuple(s, n, old.addr, &t[i], false);
     }
     nd->phase = KELIPS_JOINED;
     nd->join.tries = 0;
@@ -1619,6 +1670,9 @@ static void kelips_down(struct sim *s, node_t n)
     free(nd->contacts);
     nd->contacts = NULL;
     kit_vec_free(&nd->view);
+    struct kelips_tuple *t = tup_of(nd);
+    for (uint32_t j = 0; j < nd->tup.n; j++)
+        file_drop(s, n, &t[j]);       /* the files it was home for are gone with it */
     kit_vec_free(&nd->tup);
     kit_pool_node_down(&kg(s)->recs, n);
 }
@@ -1830,8 +1884,13 @@ static void kelips_on_message(struct sim *s, node_t n, const struct msg *m)
         break;
     }
     case KELIPS_MSG_TUPLE: {
-        const struct kelips_item *x = m->body;
+        const struct kelips_tuple_msg *b = m->body;
+        const struct kelips_item *x = &b->it;
         tuple_heard(s, n, x->key, x->p, x->a);
+        struct kelips_tuple *t = tup_find(knode(s, n), x->key);
+        if (b->file && t && addr_eq(x->p.addr, knode(s, n)->self.addr) &&
+            addr_eq(t->home.addr, x->p.addr))
+            file_gain(s, n, t);       /* n is home and the file came along */
         break;
     }
     case KELIPS_MSG_FIND_REQ:
@@ -2026,6 +2085,8 @@ static void kelips_converge(struct sim *s)
             t->home = home;
             t->ver = 1;
             t->fresh = 0;
+            if (byg[x].slot == best->slot)
+                file_gain(s, byg[x].slot, t);
         }
     }
 #undef KELIPS_PEER_OF
@@ -2100,10 +2161,18 @@ static int kelips_setup(struct sim *s, const struct proto_config *cfg)
     g->g_at = -1;
     sim_set_protocol_data(s, g);
     sim_set_key_groups(s, g->k);
+    sim_store_data(s);                /* a lookup succeeds when it reaches a home with the file */
     return 0;
 }
 
 /* Frees every node's tables (those of nodes still up; kelips_down freed the others'). */
+/* The judge's question: does n hold the file? */
+static bool kelips_holds(const struct sim *s, node_t n, uint64_t key)
+{
+    const struct kelips_tuple *t = tup_find(sim_state_const(s, n), key);
+    return t && t->has;
+}
+
 static void kelips_teardown(struct sim *s)
 {
     struct kelips_global *g = kg(s);
@@ -2141,6 +2210,7 @@ const struct protocol kelips_protocol = {
     .state_entries = kelips_state_entries,
     .converge = kelips_converge,
     .insert = kelips_insert,
+    .holds = kelips_holds,
     .teardown = kelips_teardown,
     .down = kelips_down,
     .counters = kelips_counters,

@@ -41,8 +41,9 @@
      * group (the key, a forward count) */                                                     \
     X(KELIPS_MSG_INSERT_REQ, KELIPS_WIRE_KEY + KELIPS_WIRE_COUNT, 0)                           \
     X(KELIPS_MSG_INSERT_REP, KELIPS_WIRE_CONTACT, 0)                                           \
-    /* one tuple, told directly: to a new home, or to the home it replaces */                  \
-    X(KELIPS_MSG_TUPLE, 0, 0)                                                                  \
+    /* one tuple, told directly: to a new home, or to the home it replaces; the flag says     \
+     * whether the file itself comes along (a home's insert or hand-over) */                   \
+    X(KELIPS_MSG_TUPLE, KELIPS_WIRE_FLAG, 0)                                                   \
     /* "your tuple for key?" */                                                                \
     X(KELIPS_MSG_FIND_REQ, KELIPS_WIRE_KEY, 0)                                                 \
     /* found, is-home flags, the home, backup members */                                       \

@@ -56,6 +56,9 @@ struct protocol {
      * phase ends (at nodes.join_over); with start: converged, converge has placed the keys. */
     void (*insert)(struct sim *s, node_t origin, uint64_t key);
     void (*teardown)(struct sim *s);             /* optional */
+    /* optional, for protocols that store data (sim_store_data): does node n hold key's data
+     * now? Called by the judge only (it may read any node); protocols never route with it. */
+    bool (*holds)(const struct sim *s, node_t n, uint64_t key);
     /* optional: n's incarnation has ended (it crashed, left or departed; leave has run): free
      * what it owned outside its slab record (pool records, vectors). It sends nothing. */
     void (*down)(struct sim *s, node_t n);

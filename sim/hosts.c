@@ -208,6 +208,7 @@ void world_sample(struct sim *s)
     node_t hosts = s->alive.n / s->vnodes;
     double mean = hosts ? sum / hosts : 0;
     stats_sample(&s->stats, s->eng.now, hosts, mean, max);
+    stats_keys_lost(&s->stats, s->eng.now, holders_lost_share(&s->hold));
     if (s->n_servers) {
         double entries = 0;
         uint32_t up = 0;

@@ -201,7 +201,7 @@ static void write_timeseries(FILE *f, const struct out_set *set)
     csv_key_columns(f, set);
     fputs(",replica,t_s,live_nodes,lookups,success_rate,hops_mean,latency_ms_mean,"
           "maint_msgs_per_node_s,maint_bytes_per_node_s,lookup_bytes_per_node_s,"
-          "state_entries_mean,timeouts_per_lookup\n", f);
+          "state_entries_mean,timeouts_per_lookup,keys_lost\n", f);
     for (size_t i = 0; i < set->n_cell; i++) {
         const struct out_cell *c = &set->cell[i];
         double dt = (double)c->sc.sample_us / 1e6;
@@ -222,6 +222,7 @@ static void write_timeseries(FILE *f, const struct out_set *set)
                 csv_num(f, ns > 0 ? (double)b->lookup_bytes / ns : NAN);
                 csv_num(f, b->state_mean);
                 csv_num(f, b->judged ? (double)b->timeouts / b->judged : NAN);
+                csv_num(f, b->keys_lost);
                 fputc('\n', f);
             }
         }

@@ -93,6 +93,7 @@ static void sim_teardown(struct sim *s)
     net_free(&s->net);
     workload_free(&s->wl);
     oracle_free(&s->oracle);
+    holders_free(&s->hold);
     if (s->files)
         catalogue_free(&s->cat);
     stats_free(&s->stats);
@@ -246,7 +247,9 @@ int run_cell_with(const struct protocol *p, const struct scenario *sc, size_t pi
                 sc->sample_us < sc->duration_us ? sc->sample_us : sc->duration_us, 0);
     for (size_t k = 0; k < sc->churn.n_events; k++)
         world_schedule_at(s, EV_SCHEDULED, NODE_NONE, sc->churn.events[k].at_us, k);
-    if (p->insert && sc->nodes.start == START_JOIN)
+    /* keys are inserted by protocols that store them (a protocol with a `holds` hook may be
+     * configured to store nothing, e.g. Chord with store: off) */
+    if (p->insert && sc->nodes.start == START_JOIN && (!p->holds || s->hold.on))
         world_schedule_at(s, EV_INSERT, NODE_NONE, sc->nodes.join_over_us, 0);
 
     struct event *copy = (struct event *)s->scratch;

@@ -108,6 +108,40 @@ void *sim_protocol_data(struct sim *s) { return s->pdata; }
 void sim_set_protocol_data(struct sim *s, void *data) { s->pdata = data; }
 void sim_set_replicas(struct sim *s, uint32_t r) { s->replicas = r ? r : 1; }
 
+void sim_store_data(struct sim *s)
+{
+    SIM_ASSERT(s->proto->holds != NULL);
+    if (s->hold.on)
+        return;
+    if (holders_init(&s->hold, s->wl.keys, s->wl.n_keys) != 0) {
+        fprintf(stderr, "p2plab: out of memory counting the holders of %u keys\n", s->wl.n_keys);
+        exit(1);
+    }
+}
+
+void sim_key_gained(struct sim *s, node_t n, uint64_t key)
+{
+    check_local(s, n);
+    if (s->hold.on)
+        holders_change(&s->hold, key, +1);
+}
+
+void sim_key_dropped(struct sim *s, node_t n, uint64_t key)
+{
+    check_local(s, n);
+    if (s->hold.on)
+        holders_change(&s->hold, key, -1);
+}
+
+/* The judge of stored data: is `slot` (current and in the overlay) holding key's data? */
+static bool holds_data(struct sim *s, node_t slot, uint64_t key)
+{
+    node_t was = world_act_as(s, SIM_ACTING_ALL);     /* the oracle may read every node */
+    bool h = s->proto->holds(s, slot, key);
+    s->acting = was;
+    return h;
+}
+
 void sim_count(struct sim *s, uint32_t c, uint64_t n)
 {
     SIM_ASSERT(c < PROTO_COUNTERS_MAX && s->proto->counters);
@@ -481,11 +515,13 @@ bool sim_lookup_done(struct sim *s, uint32_t id, enum outcome o, struct addr ans
         return false;
     double stretch = NAN, route = NAN;
     if (o == OUTCOME_OK) {
+        /* stored data: any live node that returned the data, joined or still joining */
         bool right = answer.slot < s->cap && world_is_current(s, answer.slot, answer.inc) &&
-                     slotset_has(&s->ready, answer.slot) &&
-                     (s->files ? catalogue_shares(&s->cat, answer.slot, r->key)
-                               : oracle_owns(&s->oracle, r->key, answer.slot,
-                                             s->id[answer.slot], s->replicas));
+                     (s->hold.on ? holds_data(s, answer.slot, r->key)
+                                 : slotset_has(&s->ready, answer.slot) &&
+                                   (s->files ? catalogue_shares(&s->cat, answer.slot, r->key)
+                                             : oracle_owns(&s->oracle, r->key, answer.slot,
+                                                           s->id[answer.slot], s->replicas)));
         if (!right) {
             o = OUTCOME_WRONG_OWNER;
         } else {

@@ -184,6 +184,19 @@ bool sim_lookup_active(const struct sim *s, uint32_t id);
  * them. A protocol calls this from setup when its configuration replicates keys. */
 void sim_set_replicas(struct sim *s, uint32_t r);
 
+/* ---- stored data ---------------------------------------------------------------------- */
+/* From setup, a protocol whose nodes store the keys' data (Chord with `store: on`, Kademlia,
+ * Kelips) says so: its lookups are then judged by the data, not by the owner. An OK answer is
+ * right when the answering node is live and holds the key (the protocol's `holds` hook, which
+ * only the judge calls); a protocol reports NOT_FOUND when the node it reached has no data.
+ * keys.lost (the share of the workload's keys no live node holds) is measured from the
+ * protocol's reports below. */
+void sim_store_data(struct sim *s);
+/* n now holds key's data / no longer holds it. A protocol reports every change, and from its
+ * `down` hook drops everything the departing node held. Counting only: costs O(log keys). */
+void sim_key_gained(struct sim *s, node_t n, uint64_t key);
+void sim_key_dropped(struct sim *s, node_t n, uint64_t key);
+
 /* ---- downloads (content distribution) -------------------------------------------------- */
 /* Node n starts downloading the content now, and later finishes it (download.time_s,
  * download.completed). A node that goes down before it finishes, by leaving or crashing, has

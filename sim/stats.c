@@ -44,6 +44,8 @@ int stats_init(struct stats *st, int64_t warmup_us, int64_t end_us, int64_t samp
         stats_free(st);
         return -1;
     }
+    for (size_t i = 0; i <= st->n_ts; i++)
+        st->ts[i].keys_lost = NAN;
     return 0;
 }
 
@@ -268,6 +270,17 @@ void stats_sample(struct stats *st, int64_t now, uint32_t live, double state_mea
         st->state_max = state_max;
 }
 
+void stats_keys_lost(struct stats *st, int64_t now, double share)
+{
+    struct ts_bucket *b = bucket_at(st, now - 1);
+    if (b)
+        b->keys_lost = share;
+    if (now <= st->warmup_us || now > st->end_us || isnan(share))
+        return;
+    st->keys_lost_sum += share;
+    st->keys_lost_samples++;
+}
+
 void stats_gauges(struct stats *st, int64_t now, const double *g, uint32_t n)
 {
     struct ts_bucket *b = bucket_at(st, now - 1);
@@ -380,6 +393,8 @@ void stats_finish(struct stats *st, uint64_t events, double m[M_COUNT])
         m[M_LOOKUP_BYTES] = (double)st->lookup_bytes / st->live_integral_s;
         m[M_LIVE_MEAN] = st->live_integral_s / ((double)(st->end_us - st->warmup_us) / 1e6);
     }
+    if (st->keys_lost_samples)
+        m[M_KEYS_LOST] = st->keys_lost_sum / st->keys_lost_samples;
     if (st->state_samples) {
         m[M_STATE_MEAN] = st->state_sum / st->state_samples;
         m[M_STATE_MAX] = st->state_max;

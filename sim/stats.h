@@ -15,7 +15,8 @@
 /* The run's metrics: enum, YAML/CSV name, and what it means. */
 #define STATS_METRICS(X)                                                                       \
     X(M_LOOKUPS, "lookup.count", "lookups issued after the warm-up")                           \
-    X(M_SUCCESS, "lookup.success_rate", "share of judged lookups that found the true owner")   \
+    X(M_SUCCESS, "lookup.success_rate",                                                       \
+      "share of judged lookups that found the true owner or the data")                         \
     X(M_HOPS_MEAN, "lookup.hops.mean", "overlay hops of successful lookups, mean")             \
     X(M_HOPS_P50, "lookup.hops.p50", "overlay hops of successful lookups, median")             \
     X(M_HOPS_P99, "lookup.hops.p99", "overlay hops of successful lookups, 99th percentile")    \
@@ -27,11 +28,14 @@
     X(M_STRETCH_MEAN, "lookup.stretch.mean", "latency / direct RTT to the owner, mean")        \
     X(M_ROUTE_MEAN, "lookup.route_ratio.mean", "route distance / direct distance to the owner, mean") \
     X(M_FAIL_TIMEOUT, "lookup.failures.timeout", "share of judged lookups that timed out")     \
-    X(M_FAIL_WRONG, "lookup.failures.wrong_owner", "share answered with a wrong owner")        \
+    X(M_FAIL_WRONG, "lookup.failures.wrong_owner",                                            \
+      "share answered with a wrong owner or a node without the data")                          \
     X(M_FAIL_NOTFOUND, "lookup.failures.not_found", "share that reported not found")           \
     X(M_FAIL_TTL, "lookup.failures.ttl", "share whose TTL or hop limit expired")               \
     X(M_ORIGIN_LEFT, "lookup.origin_left", "share of lookups whose origin left (not judged)")  \
     X(M_ANSWERABLE, "lookup.answerable", "share of file searches whose file had a live holder")\
+    X(M_KEYS_LOST, "keys.lost", "share of the workload's keys no live node holds, mean over "   \
+      "the samples after the warm-up (protocols that store data)")                            \
     X(M_MAINT_MSGS, "maint.msgs_per_node_s", "maintenance messages sent per live node per s")  \
     X(M_MAINT_BYTES, "maint.bytes_per_node_s", "maintenance bytes sent per live node per s")   \
     X(M_LOOKUP_BYTES, "lookup.bytes_per_node_s", "lookup bytes sent per live node per s")      \
@@ -86,6 +90,8 @@ struct ts_bucket {
     double live_integral_s;           /* node-seconds in the interval */
     double state_mean;                /* routing entries per live node at the interval's end */
     double gauge[STATS_GAUGES_MAX];   /* the protocol's gauges at the interval's end */
+    double keys_lost;                 /* share of keys no live node holds, at the interval's
+                                         end; NaN unless the protocol stores data */
 };
 
 struct lookup_rec {
@@ -140,6 +146,8 @@ struct stats {
     double gauge_sum[STATS_GAUGES_MAX];       /* over the samples in (warmup, end] where the
                                                  gauge was defined (not NaN) */
     uint32_t gauge_samples[STATS_GAUGES_MAX];
+    double keys_lost_sum;             /* over the samples in (warmup, end] */
+    uint32_t keys_lost_samples;
 
     struct ts_bucket *ts;
     size_t n_ts;
@@ -163,6 +171,8 @@ void stats_message(struct stats *st, int64_t now, uint8_t cat, uint32_t bytes, u
 void stats_timeout(struct stats *st, uint32_t lookup);
 void stats_live(struct stats *st, int64_t now, uint32_t live);   /* the live count changed */
 void stats_sample(struct stats *st, int64_t now, uint32_t live, double state_mean, double state_max);
+/* The share of keys no live node holds, now (NaN: the protocol stores no data). */
+void stats_keys_lost(struct stats *st, int64_t now, double share);
 void stats_gauges(struct stats *st, int64_t now, const double *g, uint32_t n);
 void stats_server_sample(struct stats *st, int64_t now, double entries_mean);
 void stats_server_message(struct stats *st, int64_t now);          /* a server received one */

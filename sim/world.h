@@ -12,6 +12,7 @@
 #include "sim/catalogue.h"
 #include "sim/engine.h"
 #include "sim/flow.h"
+#include "sim/holders.h"
 #include "sim/net.h"
 #include "sim/oracle.h"
 #include "sim/scenario.h"
@@ -49,6 +50,7 @@ struct sim {
     struct stats stats;
     struct introducer intro;
     struct catalogue cat;             /* KEYS_FILES protocols only */
+    struct holders hold;              /* protocols that store data (sim_store_data) only */
     bool files;                       /* the protocol searches the file catalogue */
     gsl_rng *rng_proto, *rng_churn;
     struct flow_table flows;          /* bulk transfers and every host's capacities */

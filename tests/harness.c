@@ -108,6 +108,12 @@ int harness_dir_remove(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+double harness_ts_keys_lost(const struct harness_cell *c, double t_s)
+{
+    size_t k = (size_t)(t_s * 1e6 / (double)c->sc.sample_us);
+    return k < c->r.n_ts ? c->r.ts[k].keys_lost : NAN;
+}
+
 double harness_ts_success(const struct harness_cell *c, double t_s)
 {
     size_t k = (size_t)(t_s * 1e6 / (double)c->sc.sample_us);

@@ -23,6 +23,9 @@ size_t harness_run(const char *rel, const char *const *sets, size_t n_sets,
 void harness_free(struct harness_cell *cells, size_t n);
 /* The success rate of the time-series interval containing t_s seconds. */
 double harness_ts_success(const struct harness_cell *c, double t_s);
+/* The share of keys no live node holds at the end of the interval containing t_s seconds
+ * (NaN unless the protocol stores data). */
+double harness_ts_keys_lost(const struct harness_cell *c, double t_s);
 /* The cell's value of its first protocol's parameter `name` (integers and durations, in us). */
 int64_t harness_param(const struct harness_cell *c, const char *name);
 

@@ -215,6 +215,118 @@ static void test_chord_e2e_loss_join(void **state)
     harness_free(cells, n);
 }
 
+/* ==== stored data (store: on) ============================================================= */
+
+/* Total bytes of a category over the run's window: a per-node-second rate times node-seconds. */
+static double window_bytes(const struct harness_cell *c, enum metric rate)
+{
+    double window_s = (double)(c->sc.duration_us - c->sc.warmup_us) / 1e6;
+    return metric(c, rate) * metric(c, M_LIVE_MEAN) * window_s;
+}
+
+/* On a stable ring that stores its keys (three copies), every lookup, iterative or recursive,
+ * returns the value from a node that holds it (the judge asks the answering node), no key is
+ * lost, and each lookup's traffic carries the value once: between value_size and value_size
+ * plus the routing messages (about 1 KB at N = 300; iterative lookups ask and are answered at
+ * each of ~½·log2 N hops). */
+static void test_chord_e2e_store_lookups_return_data(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-store.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);                           /* iterative, recursive */
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_cell *c = &cells[i];
+        double per_lookup = window_bytes(c, M_LOOKUP_BYTES) / metric(c, M_LOOKUPS);
+        print_message("chord store %s: success %.5f, keys lost %.4f, lookup bytes %.0f\n",
+                      harness_param(c, "mode") ? "recursive" : "iterative",
+                      metric(c, M_SUCCESS), metric(c, M_KEYS_LOST), per_lookup);
+        assert_true(metric(c, M_LOOKUPS) > 1000);
+        assert_true(metric(c, M_SUCCESS) == 1.0);
+        assert_true(metric(c, M_KEYS_LOST) == 0.0);
+        assert_true(per_lookup >= 8192 && per_lookup <= 8192 + 2000);
+    }
+    harness_free(cells, n);
+}
+
+/* Half of a ring that stores its keys crashes at once (maintenance on). A key survives if one
+ * of its copies does: keys.lost must be within 0.04 of 0.5 with one copy (the Chord paper's
+ * §6.4 setting, no replication) and of 0.5^3 = 0.125 with three, and in both cases the share
+ * of lookups after the crash that fail (NOT_FOUND: no live node returned the value) within
+ * 0.03 of keys.lost. The time series shows keys.lost at 0 before the crash. */
+static void test_chord_e2e_store_crash_loses_keys(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-store-crash.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);                           /* replicas 1, 3 */
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_cell *c = &cells[i];
+        int64_t r = harness_param(c, "replicas");
+        double expect = pow(0.5, (double)r), lost = metric(c, M_KEYS_LOST);
+        double failed = 1.0 - metric(c, M_SUCCESS);
+        double crash_s = (double)c->sc.churn.events[0].at_us / 1e6;
+        double sample_s = (double)c->sc.sample_us / 1e6;
+        print_message("chord store crash r=%lld: failed %.4f, keys lost %.4f (0.5^r = %.3f), "
+                      "not found %.4f\n", (long long)r, failed, lost, expect,
+                      metric(c, M_FAIL_NOTFOUND));
+        assert_true(fabs(lost - expect) <= 0.04);
+        assert_true(fabs(failed - lost) <= 0.03);
+        assert_true(harness_ts_keys_lost(c, crash_s - 2 * sample_s) == 0.0);
+        assert_true(fabs(harness_ts_keys_lost(c, crash_s + sample_s) - expect) <= 0.04);
+    }
+    harness_free(cells, n);
+}
+
+/* Keys moved between nodes, from two runs that differ only in value_size (0 and 8,192 bytes):
+ * every value on the wire is charged, so the difference in maintenance bytes is 8,192 bytes
+ * per key moved. */
+static double keys_moved(const struct harness_cell *zero, const struct harness_cell *full)
+{
+    assert_int_equal(harness_param(zero, "value_size"), 0);
+    assert_int_equal(harness_param(full, "value_size"), 8192);
+    assert_true(metric(zero, M_LOOKUPS) == metric(full, M_LOOKUPS));   /* the same run */
+    return (window_bytes(full, M_MAINT_BYTES) - window_bytes(zero, M_MAINT_BYTES)) / 8192;
+}
+
+/* J = 100 nodes join a ring of N = 200 holding K = 4,000 keys (one copy, local maintenance
+ * off): each new node receives from its successor the keys it now owns (SIGCOMM 2001 §4.4), about
+ * K/(N + j) for the j-th, so K·ln((N + J)/N) ≈ 1,622 keys move in all; the values moved must be
+ * charged within 25% of that, and no key is lost. */
+static void test_chord_e2e_store_join_transfers(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-store-join.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);
+    double moved = keys_moved(&cells[0], &cells[1]), expect = 4000 * log(300.0 / 200.0);
+    print_message("chord store join: keys moved %.0f, expected %.0f, keys lost %.4f\n", moved,
+                  expect, metric(&cells[1], M_KEYS_LOST));
+    assert_true(fabs(moved - expect) <= 0.25 * expect);
+    assert_true(metric(&cells[1], M_KEYS_LOST) == 0.0);
+    harness_free(cells, n);
+}
+
+/* Nodes leave gracefully and for good (D of N = 200, K = 4,000 keys, one copy, maintenance
+ * off): each hands every key it holds to its successor, about K/(N − j) for the j-th to go,
+ * K·ln(N/(N − D)) in all; the values moved must be charged within 25% of that, and no key may
+ * be lost (a leave that handed nothing over would lose about D/N of them). */
+static void test_chord_e2e_store_leave_transfers(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-store-leave.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);
+    double d = metric(&cells[1], M_DEPARTURES);
+    double moved = keys_moved(&cells[0], &cells[1]), expect = 4000 * log(200.0 / (200.0 - d));
+    print_message("chord store leave: %.0f departures, keys moved %.0f, expected %.0f, keys "
+                  "lost %.4f\n", d, moved, expect, metric(&cells[1], M_KEYS_LOST));
+    assert_true(d >= 30);
+    assert_true(fabs(moved - expect) <= 0.25 * expect);
+    assert_true(metric(&cells[1], M_KEYS_LOST) == 0.0);
+    harness_free(cells, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +337,10 @@ int main(void)
         cmocka_unit_test(test_chord_e2e_join_matches_converged),
         cmocka_unit_test(test_chord_e2e_virtual_nodes),
         cmocka_unit_test(test_chord_e2e_loss_join),
+        cmocka_unit_test(test_chord_e2e_store_lookups_return_data),
+        cmocka_unit_test(test_chord_e2e_store_crash_loses_keys),
+        cmocka_unit_test(test_chord_e2e_store_join_transfers),
+        cmocka_unit_test(test_chord_e2e_store_leave_transfers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

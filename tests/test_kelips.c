@@ -35,7 +35,7 @@ static void test_kelips_wire_sizes(void **state)
     assert_int_equal(kelips_wire_size(KELIPS_MSG_PING_REP, 0, 0, 0, 0), 36 + 4);   /* heartbeat */
     assert_int_equal(kelips_wire_size(KELIPS_MSG_GOSSIP, 0, 0, 0, 0), 36 + 18 + 2);
     assert_int_equal(kelips_wire_size(KELIPS_MSG_GOSSIP, 10, 0, 2, 0), 56 + 180 + 52);
-    assert_int_equal(kelips_wire_size(KELIPS_MSG_TUPLE, 0, 0, 1, 0), 36 + 26);
+    assert_int_equal(kelips_wire_size(KELIPS_MSG_TUPLE, 0, 0, 1, 0), 36 + 1 + 26);
     assert_int_equal(kelips_wire_size(KELIPS_MSG_FIND_REP, 0, 3, 0, 0), 36 + 2 + 14 + 1 + 42);
     assert_int_equal(kelips_wire_size(KELIPS_MSG_HOME_REQ, 0, 0, 0, 4), 36 + 9 + 24);
     assert_string_equal(kelips_msg_name[KELIPS_MSG_GOSSIP], "KELIPS_MSG_GOSSIP");
