@@ -35,7 +35,7 @@
  * Memory. Each node's slab record is struct chord_node (1,072 bytes: own contact, predecessor,
  * 64 fingers of 16 bytes, cursors, the join back-off) followed by its successor list, r
  * contacts of 16 bytes whose length r is a parameter: 1,072 + 16·r bytes per node, so 1,328
- * with the default r = 16. Lookups in flight live in a kit pool (struct chord_rec, 208 bytes,
+ * with the default r = 16. Lookups in flight live in a kit pool (struct chord_rec, 344 bytes,
  * plus a list of max(r, 16) contacts), named in the RPC context by index and generation and
  * freed when their node goes down; the pool keeps 4 bytes per slot (the head of the node's
  * records) and no record per node.
@@ -118,8 +118,8 @@ static const struct param chord_params[] = {
       .max = CHORD_SUCC_MAX,
       .doc = "proximity neighbour selection: each finger is the node of lowest measured RTT "
              "among the first pns successors of its start that lie in its interval (at most r; "
-             "Gummadi et al., SIGCOMM 2003, PNS(k); p2psim ChordFingerPNS); 0: off, the "
-             "paper's fingers" },
+             "Gummadi et al., SIGCOMM 2003, PNS(k); p2psim ChordFingerPNS); 0 or 1: off, "
+             "the paper's fingers" },
     { .name = NULL },
 };
 
@@ -266,16 +266,18 @@ struct chord_rec {
     uint8_t finger;                   /* FINGER: the finger looked up */
     uint8_t ndead;                    /* entries in dead[] (a ring once full) */
     uint8_t dead_next;
+    uint8_t nasked, asked_next;       /* entries in asked[] (a ring once full), the next slot */
     uint8_t tries;                    /* re-sends of the RPC in flight so far */
-    uint8_t outcome;                  /* DONE: enum outcome */
+    uint8_t outcome;                  /* DONE: enum outcome; PNS: 1 once the owner answered */
     struct addr dead[CHORD_DEAD_MAX]; /* contacts that timed out during this lookup */
+    struct addr asked[CHORD_DEAD_MAX];    /* iterative: the last nodes that answered a step */
     uint32_t best_rtt_us;             /* PNS: the lowest RTT measured so far */
     struct peer fallback;             /* said "not mine, ask my predecessor": the owner if that
                                          predecessor turns out dead; DONE: the answer;
                                          PNS: the nearest candidate so far */
     struct peer list[];               /* g->stride contacts */
 };
-_Static_assert(sizeof(struct chord_rec) == 208, "update the figure in the opening comment");
+_Static_assert(sizeof(struct chord_rec) == 344, "update the figure in the opening comment");
 
 /* The protocol's global data for one run. */
 struct chord_global {
@@ -680,8 +682,15 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
         iter_finish(s, i, b->peer[0]);    /* the owner itself answered: not a routing hop */
         return;
     }
-    r->hops++;                        /* every node that answered a routing step was visited,
-                                         including one fallen back to after a timeout */
+    if (!addr_in(r->asked, r->nasked, m->rpc->dst)) {
+        r->hops++;                    /* a node traversed: each counts once, though the lookup
+                                         asks it again after a timeout (the paper's path length
+                                         counts nodes, ToN 2003 §V) */
+        r->asked[r->asked_next] = m->rpc->dst;
+        r->asked_next = (uint8_t)((r->asked_next + 1) % CHORD_DEAD_MAX);
+        if (r->nasked < CHORD_DEAD_MAX)
+            r->nasked++;
+    }
     r->fallback = chord_peer_none;
     struct peer *l = rec_list(s, i);
     unsigned count = b->count;
