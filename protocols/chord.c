@@ -25,8 +25,11 @@
  *
  * Timers run the paper's maintenance (ToN §IV-E, Fig. 7), each period jittered uniformly in
  * [0.5, 1.5]x its mean: stabilize asks the successor for its predecessor and successor list and
- * notifies it; check_predecessor pings the predecessor; a
- * fix_fingers round re-looks-up every distinct finger (about log2 N lookups). Lookups are
+ * notifies it; check_predecessor pings the predecessor; each fix_fingers call refreshes the
+ * next finger in turn with one lookup (the paper's `next`; the variant finger_refresh: all
+ * re-looks-up every distinct finger per call, about log2 N lookups). With pns > 1, proximity
+ * neighbour selection (Gummadi et al., SIGCOMM 2003) makes each finger the node nearest by
+ * measured RTT among the first pns successors of its start. Lookups are
  * iterative (the origin asks each hop for its closest preceding node) or recursive (each hop
  * forwards, acknowledged hop by hop); both end with an owner check at the key's successor,
  * which answers whether the key lies in (its predecessor, itself] and otherwise names that
@@ -35,7 +38,8 @@
  * 1-2, as Pastry's `retries`): the dead contact is dropped from fingers, successor list and
  * predecessor, and routing continues with the next-best contact. An iterative step carries the
  * addresses that have timed out during the lookup, and the asked node answers as if they were
- * absent (it does not drop them itself).
+ * absent (it does not drop them itself); its reply names next_hops candidates (the paper: one),
+ * and when they time out the origin asks the node that named them again, for its next best.
  *
  * Beyond the ToN pseudocode, as the SIGCOMM'01 join does, a joining node takes its successor's
  * predecessor for its own; and a stabilize that finds a closer successor asks it at once, so a
@@ -50,7 +54,7 @@
  * 64 fingers of 16 bytes, cursors, the join back-off, the vector of stored keys) followed by
  * its successor list, r contacts of 16 bytes whose length r is a parameter: 1,088 + 16·r bytes
  * per node, so 1,344 with the default r = 16; with store: on, 8 bytes per key held besides.
- * Lookups in flight live in a kit pool (struct chord_rec, 208 bytes, plus a list of max(r, 16)
+ * Lookups in flight live in a kit pool (struct chord_rec, 344 bytes, plus a list of max(r, 16)
  * contacts), named in the RPC context by index and generation and
  * freed when their node goes down; the pool keeps 4 bytes per slot (the head of the node's
  * records) and no record per node.
@@ -72,13 +76,12 @@
 
 #define CHORD_BITS 64                 /* identifier bits m */
 #define CHORD_SUCC_MAX 64             /* the `successors` parameter's maximum */
-#define CHORD_NEXT_MAX 4              /* next-hop candidates in an iterative step's reply */
 #define CHORD_CANDS 16                /* candidates an iterative lookup keeps at its origin */
 #define CHORD_DEAD_MAX 16             /* contacts a lookup remembers as timed out */
 #define CHORD_HOP_LIMIT (2 * CHORD_BITS)  /* routing loop guard: requests per lookup */
 #define CHORD_STAB_CHAIN 32           /* follow-up stabilizes in one round (see on_stab_rep) */
-#define CHORD_FF_IDLE 0xFF            /* no fix_fingers round running */
 #define CHORD_XFER_MAX 64             /* keys per STORE or SYNC message */
+#define CHORD_NEXT_HOPS_MAX 16        /* the `next_hops` parameter's maximum */
 
 /* ==== parameters ========================================================================== */
 
@@ -94,9 +97,13 @@ enum chord_param {
     CHORD_P_REPLICAS,
     CHORD_P_VALUE_SIZE,
     CHORD_P_REPAIR,
+    CHORD_P_FINGER_REFRESH,
+    CHORD_P_NEXT_HOPS,
+    CHORD_P_PNS,
 };
 
 enum chord_mode { CHORD_ITERATIVE, CHORD_RECURSIVE };
+enum chord_refresh { CHORD_REFRESH_ONE, CHORD_REFRESH_ALL };
 
 static const struct param chord_params[] = {
     [CHORD_P_SUCCESSORS] = { .name = "successors", .type = PARAM_INT, .def = "16", .min = 1,
@@ -107,8 +114,8 @@ static const struct param chord_params[] = {
       .doc = "mean stabilize period, each round jittered in [0.5, 1.5]x (paper: randomized, 30 s mean)" },
     [CHORD_P_FIX_FINGERS] = { .name = "fix_fingers", .type = PARAM_DURATION, .def = "60s",
       .min = 0.001, .max = 86400,
-      .doc = "mean period of a finger-refresh round that re-looks-up every distinct finger, "
-             "each jittered in [0.5, 1.5]x" },
+      .doc = "mean period of fix_fingers, each jittered in [0.5, 1.5]x; what one call "
+             "refreshes is finger_refresh" },
     [CHORD_P_CHECK_PRED] = { .name = "check_predecessor", .type = PARAM_DURATION, .def = "30s",
       .min = 0.001, .max = 86400,
       .doc = "mean period of the predecessor liveness ping, each jittered in [0.5, 1.5]x" },
@@ -139,7 +146,38 @@ static const struct param chord_params[] = {
       .doc = "store: on: mean period of local maintenance (DHash; Cates, MEng thesis 2003): a "
              "node checks that its replicas - 1 successors hold its keys and pushes the missing ones; not "
              "given in the papers, the stabilize period by default" },
+    [CHORD_P_FINGER_REFRESH] = { .name = "finger_refresh", .type = PARAM_ENUM, .def = "one",
+      .choices = "one|all",
+      .doc = "what a fix_fingers call refreshes: one: the next finger in turn, one lookup "
+             "(SIGCOMM 2001 Fig. 6 and ToN 2003 Fig. 7, `next = next + 1`); all: every distinct "
+             "finger, about log2 N lookups one after another (a variant: p2plab's earlier round)" },
+    [CHORD_P_NEXT_HOPS] = { .name = "next_hops", .type = PARAM_INT, .def = "1", .min = 1,
+      .max = CHORD_NEXT_HOPS_MAX,
+      .doc = "next-hop candidates in an iterative step's reply, closest preceding first; the "
+             "paper's step returns one node, closest_preceding_node (ToN 2003 Fig. 5), and after "
+             "a timeout the lookup asks again for the next best (ToN §IV-E.3) (1)" },
+    [CHORD_P_PNS] = { .name = "pns", .type = PARAM_INT, .def = "0", .min = 0,
+      .max = CHORD_SUCC_MAX,
+      .doc = "proximity neighbour selection: each finger is the node of lowest measured RTT "
+             "among the first pns successors of its start that lie in its interval (at most r; "
+             "Gummadi et al., SIGCOMM 2003, PNS(k); p2psim ChordFingerPNS); 0 or 1: off, "
+             "the paper's fingers" },
     { .name = NULL },
+};
+
+/* Counters (sim_count), reported per run. */
+enum chord_counter {
+    CHORD_C_FINGER_LOOKUPS,           /* fix_fingers lookups started */
+    CHORD_C_NEXT_REPLIES,             /* iterative replies naming next hops (CHORD_FIND_NEXT) */
+    CHORD_C_NEXT_CONTACTS,            /* next-hop contacts those replies carried */
+    CHORD_C_PNS_PINGS,                /* RTT probes sent to finger candidates */
+};
+static const char *const chord_counters[] = {
+    [CHORD_C_FINGER_LOOKUPS] = "finger_lookups",
+    [CHORD_C_NEXT_REPLIES] = "next_hop_replies",
+    [CHORD_C_NEXT_CONTACTS] = "next_hop_contacts",
+    [CHORD_C_PNS_PINGS] = "pns_pings",
+    NULL,
 };
 
 /* ==== messages ============================================================================ */
@@ -240,6 +278,7 @@ enum chord_phase { CHORD_OUT, CHORD_JOINING, CHORD_JOINED };
 
 #define CHORD_F_TIMERS 0x01           /* periodic timers armed for this incarnation */
 #define CHORD_F_KNEW_OTHERS 0x02      /* has had a successor other than itself */
+#define CHORD_F_FF_BUSY 0x04          /* a fix_fingers lookup for finger ff_next is in flight */
 
 /* One node, its slab record: the fixed part, then its successor list (state_size). */
 struct chord_node {
@@ -249,7 +288,8 @@ struct chord_node {
     uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
     uint8_t nsucc;                    /* entries in the successor list */
     uint8_t phase;                    /* enum chord_phase */
-    uint8_t ff_next;                  /* finger being looked up by the running round */
+    uint8_t ff_next;                  /* fix_fingers' `next`: the finger being looked up
+                                         (CHORD_F_FF_BUSY), else the next one to refresh */
     uint8_t flags;                    /* CHORD_F_* */
     struct kit_join join;             /* join back-off and introducer watchdog */
     struct kit_vec keys;              /* store: on: the keys whose values n holds (uint64_t,
@@ -274,6 +314,7 @@ enum chord_rec_phase {
     CHORD_REC_DONE,                   /* recursive: the answer is on its way to the origin */
     CHORD_REC_FETCH,                  /* store: on: asking the owner, then the replicas, for
                                          the value (the list holds them) */
+    CHORD_REC_PNS,                    /* FINGER with pns: measuring the RTT to the candidates */
 };
 
 /* A lookup in flight at one node (op.owner), a record of the kit pool. Its list (g->stride
@@ -293,15 +334,20 @@ struct chord_rec {
     uint8_t finger;                   /* FINGER: the finger looked up */
     uint8_t ndead;                    /* entries in dead[] (a ring once full) */
     uint8_t dead_next;
+    uint8_t nasked, asked_next;       /* entries in asked[] (a ring once full), the next slot */
     uint8_t tries;                    /* re-sends of the RPC in flight so far */
     uint8_t outcome;                  /* DONE: enum outcome; FETCH: the outcome if no one
-                                         returns the value (NOT_FOUND once one answered) */
+                                         returns the value (NOT_FOUND once one answered);
+                                         PNS: 1 once the owner answered */
     struct addr dead[CHORD_DEAD_MAX]; /* contacts that timed out during this lookup */
+    struct addr asked[CHORD_DEAD_MAX];    /* iterative: the last nodes that answered a step */
+    uint32_t best_rtt_us;             /* PNS: the lowest RTT measured so far */
     struct peer fallback;             /* said "not mine, ask my predecessor": the owner if that
-                                         predecessor turns out dead; DONE: the answer */
+                                         predecessor turns out dead; DONE: the answer;
+                                         PNS: the nearest candidate so far */
     struct peer list[];               /* g->stride contacts */
 };
-_Static_assert(sizeof(struct chord_rec) == 208, "update the figure in the opening comment");
+_Static_assert(sizeof(struct chord_rec) == 344, "update the figure in the opening comment");
 
 /* The protocol's global data for one run. */
 struct chord_global {
@@ -313,6 +359,9 @@ struct chord_global {
     uint32_t replicas;                /* copies of each key (store: on) */
     uint32_t value_size;              /* bytes of a value on the wire */
     int64_t repair_us;                /* mean local-maintenance period */
+    enum chord_refresh refresh;       /* what one fix_fingers call refreshes */
+    uint32_t next_hops;               /* candidates in an iterative step's reply */
+    uint32_t pns;                     /* PNS candidates per finger; 0 or 1: off */
     uint32_t stride;                  /* contacts per record list: max(r, CHORD_CANDS) */
     struct kit_pool rec;              /* lookups in flight: struct chord_rec + stride contacts */
 };
@@ -726,6 +775,10 @@ static void iter_send(struct sim *s, uint32_t i);
 static void rec_step(struct sim *s, uint32_t i);
 static void lookup_begin(struct sim *s, uint32_t i);
 static void ff_continue(struct sim *s, node_t n, unsigned i);
+static bool ff_current(const struct chord_node *nd, unsigned f);
+static void ff_done(struct sim *s, node_t n, unsigned j);
+static void ff_apply(struct sim *s, node_t n, unsigned f, struct peer owner, struct peer pick);
+static bool pns_start(struct sim *s, uint32_t i, struct peer owner);
 static void stabilize(struct sim *s, node_t n, bool joining, unsigned depth);
 static void join_retry(struct sim *s, node_t n);
 static void join_ask(struct sim *s, node_t n);
@@ -735,6 +788,8 @@ static void join_ask(struct sim *s, node_t n);
 /* The lookup found `owner` after `hops` routing hops. */
 static void iter_finish(struct sim *s, uint32_t i, struct peer owner)
 {
+    if (rec_at(s, i)->purpose == CHORD_FOR_FINGER && chord_g(s)->pns > 1 && pns_start(s, i, owner))
+        return;                       /* the finger is chosen when the RTTs are in */
     struct chord_rec r = *rec_at(s, i);
     rec_free(s, i);
     node_t n = r.op.owner;
@@ -757,24 +812,10 @@ static void iter_finish(struct sim *s, uint32_t i, struct peer owner)
         set_successors(s, n, owner, NULL, 0);
         stabilize(s, n, true, 0);
         break;
-    case CHORD_FOR_FINGER: {
-        unsigned f = r.finger;
-        if (nd->ff_next != f)
-            break;                    /* a newer round took over */
-        if (addr_eq(owner.addr, nd->self.addr)) {
-            /* nobody in [target, n): every later finger wraps round to n itself */
-            for (unsigned j = f; j < CHORD_BITS; j++)
-                nd->finger[j] = chord_peer_none;
-            nd->ff_next = CHORD_FF_IDLE;
-            break;
-        }
-        nd->finger[f] = owner;
-        unsigned j = f + 1;
-        while (j < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, j), nd->self.id, owner.id))
-            nd->finger[j++] = owner;
-        ff_continue(s, n, j);
+    case CHORD_FOR_FINGER:
+        if (ff_current(nd, r.finger))
+            ff_apply(s, n, r.finger, owner, owner);
         break;
-    }
     default:
         SIM_ASSERT(!"iterative record of a recursive lookup");
     }
@@ -793,8 +834,8 @@ static void iter_fail(struct sim *s, uint32_t i, enum outcome o)
         join_retry(s, n);
         break;
     case CHORD_FOR_FINGER:
-        if (chord_node(s, n)->ff_next == r.finger)
-            ff_continue(s, n, r.finger + 1u);
+        if (ff_current(chord_node(s, n), r.finger))
+            ff_done(s, n, r.finger + 1u);
         break;
     case CHORD_FOR_INSERT:
         break;                        /* not stored: keys.lost shows it */
@@ -963,15 +1004,28 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
         return;
     r->tries = 0;
     if (b->done == CHORD_FIND_MINE && b->count) {
+        if (r->purpose == CHORD_FOR_FINGER && g->pns > 1) {
+            unsigned k = b->count < g->stride ? b->count : g->stride;  /* owner, successors */
+            memcpy(rec_list(s, i), b->peer, k * sizeof b->peer[0]);
+            r->nlist = (uint16_t)k;
+        }
         iter_found(s, i, b->peer, b->count);  /* the owner itself answered: not a routing hop */
         return;
     }
-    r->hops++;                        /* every node that answered a routing step was visited,
-                                         including one fallen back to after a timeout */
+    if (!addr_in(r->asked, r->nasked, m->rpc->dst)) {
+        r->hops++;                    /* a node traversed: each counts once, though the lookup
+                                         asks it again after a timeout (the paper's path length
+                                         counts nodes, ToN 2003 §V) */
+        r->asked[r->asked_next] = m->rpc->dst;
+        r->asked_next = (uint8_t)((r->asked_next + 1) % CHORD_DEAD_MAX);
+        if (r->nasked < CHORD_DEAD_MAX)
+            r->nasked++;
+    }
     r->fallback = chord_peer_none;
-    rec_list_remove(s, i, m->rpc->dst);
     struct peer *l = rec_list(s, i);
     unsigned count = b->count;
+    if (b->done == CHORD_FIND_SUCC)
+        rec_list_remove(s, i, m->rpc->dst);
     if (b->done == CHORD_FIND_SUCC) {
         unsigned k = 0;
         for (unsigned j = 0; j < count && k < g->stride; j++)
@@ -981,11 +1035,25 @@ static void iter_on_find_rep(struct sim *s, node_t n, const struct msg *m, uint3
         r->pos = 0;
         r->phase = CHORD_REC_CHECK;
     } else {
+        /* The answering node stays in the list behind the nodes it named, which are closer to
+         * the key: if they time out, the lookup asks it again, and it answers with its next
+         * best (ToN §IV-E.3: "the lookup proceeds, after a timeout, by trying the next best
+         * predecessor"); it leaves the list when it names nobody new. */
         unsigned k = r->nlist;
-        for (unsigned j = 0; j < count; j++)
-            if (!rec_is_dead(r, b->peer[j].addr) && !addr_eq(b->peer[j].addr, sim_addr(s, n)))
-                cand_insert(l, &k, CHORD_CANDS, b->peer[j], r->key);
+        bool named = false;
+        for (unsigned j = 0; j < count; j++) {
+            struct peer p = b->peer[j];
+            if (rec_is_dead(r, p.addr) || addr_eq(p.addr, sim_addr(s, n)))
+                continue;
+            bool known = false;
+            for (unsigned q = 0; q < k && !known; q++)
+                known = addr_eq(l[q].addr, p.addr);
+            named |= !known;
+            cand_insert(l, &k, CHORD_CANDS, p, r->key);
+        }
         r->nlist = (uint16_t)k;
+        if (!named)
+            rec_list_remove(s, i, m->rpc->dst);
     }
     iter_send(s, i);
 }
@@ -1247,27 +1315,190 @@ static void chord_insert(struct sim *s, node_t origin, uint64_t key)
 
 /* ==== fix_fingers ========================================================================= */
 
-/* Continues n's finger round at finger i: fingers whose start falls in (n, successor] are the
- * successor itself; the first beyond is looked up, and its answer covers every later finger
- * whose start it also succeeds (iter_finish), so a round costs about log2 N lookups. */
+/* SIGCOMM 2001 Fig. 6 / ToN 2003 Fig. 7: each call of fix_fingers refreshes finger `next` and
+ * advances it (finger_refresh: one). Fingers whose start falls in (n, successor] are the
+ * successor itself, which find_successor answers at n without a message, so a call skips them
+ * and looks up the first finger beyond; its answer also covers every later finger whose start
+ * it succeeds, and `next` moves past those: each call costs one lookup, and each distinct finger
+ * is refreshed once in about log2 N calls. With finger_refresh: all, a call runs every lookup of
+ * a round one after another (about log2 N per call). */
+
+/* Is the fix_fingers lookup of finger f still the one n is waiting for? */
+static bool ff_current(const struct chord_node *nd, unsigned f)
+{
+    return (nd->flags & CHORD_F_FF_BUSY) && nd->ff_next == f;
+}
+
+/* Starts the lookup of finger i, or of the first finger after it that needs one. With
+ * finger_refresh: one, a call that runs past the last finger starts again at the first. */
 static void ff_continue(struct sim *s, node_t n, unsigned i)
 {
+    struct chord_global *g = chord_g(s);
     struct chord_node *nd = chord_node(s, n);
-    nd->ff_next = CHORD_FF_IDLE;
+    nd->flags &= (uint8_t)~CHORD_F_FF_BUSY;
+    nd->ff_next = 0;
     if (nd->nsucc == 0) {
         for (unsigned j = 0; j < CHORD_BITS; j++)
             nd->finger[j] = chord_peer_none;
         return;
     }
     struct peer succ0 = nd->succ[0];
-    while (i < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, i), nd->self.id, succ0.id))
-        nd->finger[i++] = succ0;
-    if (i >= CHORD_BITS)
-        return;
+    for (bool wrapped = i == 0;; wrapped = true, i = 0) {
+        while (i < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, i), nd->self.id, succ0.id))
+            nd->finger[i++] = succ0;
+        if (i < CHORD_BITS)
+            break;
+        if (g->refresh == CHORD_REFRESH_ALL || wrapped)
+            return;                   /* the round is over, or the successor is every finger */
+    }
     nd->ff_next = (uint8_t)i;
+    nd->flags |= CHORD_F_FF_BUSY;
+    sim_count(s, CHORD_C_FINGER_LOOKUPS, 1);
     uint32_t r = rec_alloc(s, n, CHORD_FOR_FINGER, chord_finger_target(nd->self.id, i), LOOKUP_NONE);
     rec_at(s, r)->finger = (uint8_t)i;
     lookup_begin(s, r);
+}
+
+/* n is done with the lookup it was running; j is the first finger its answer did not cover:
+ * the round goes on there (all), or the next call starts there (one). */
+static void ff_done(struct sim *s, node_t n, unsigned j)
+{
+    struct chord_node *nd = chord_node(s, n);
+    nd->flags &= (uint8_t)~CHORD_F_FF_BUSY;
+    if (chord_g(s)->refresh == CHORD_REFRESH_ALL && j < CHORD_BITS) {
+        ff_continue(s, n, j);
+        return;
+    }
+    nd->ff_next = (uint8_t)(j < CHORD_BITS ? j : 0);
+}
+
+/* The lookup of finger f found owner = successor(start of f); `pick` is the finger chosen (the
+ * owner, or with pns the nearest node of the finger's interval). */
+static void ff_apply(struct sim *s, node_t n, unsigned f, struct peer owner, struct peer pick)
+{
+    struct chord_node *nd = chord_node(s, n);
+    if (addr_eq(owner.addr, nd->self.addr)) {
+        /* nobody in [start, n): every later finger wraps round to n itself */
+        for (unsigned j = f; j < CHORD_BITS; j++)
+            nd->finger[j] = chord_peer_none;
+        ff_done(s, n, CHORD_BITS);
+        return;
+    }
+    nd->finger[f] = pick;
+    unsigned j = f + 1;
+    while (j < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, j), nd->self.id, owner.id))
+        nd->finger[j++] = owner;      /* empty intervals: their successor is the owner */
+    ff_done(s, n, j);
+}
+
+/* ==== proximity neighbour selection ======================================================= */
+
+/* PNS (Gummadi et al., SIGCOMM 2003, PNS(k); p2psim's ChordFingerPNS): finger f may be any node
+ * of its interval [start_f, start_f+1); n takes the one nearest to it among the first `pns`
+ * successors of start_f. The finger's lookup returns them (the key's predecessor answers with
+ * its successor list, or the owner with itself and its list); n pings each and keeps the lowest
+ * round trip it measured itself (the reply's arrival less the request's departure). */
+
+#define CHORD_CTX_PNS (UINT64_C(1) << 32)     /* ctx1 of a PNS probe: this flag | list index */
+
+/* x in finger f's interval [start_f, start_f+1) of a node with identifier self; the last
+ * interval ends at self. */
+static bool in_finger_interval(uint64_t x, uint64_t self, unsigned f)
+{
+    uint64_t a = chord_finger_target(self, f);
+    uint64_t end = f + 1 < CHORD_BITS ? chord_finger_target(self, f + 1) : self;
+    return x - a < end - a;
+}
+
+/* Finger record i found `owner`: with two candidates or more in the interval, probes them and
+ * returns true (the record lives on in CHORD_REC_PNS); else false. */
+static bool pns_start(struct sim *s, uint32_t i, struct peer owner)
+{
+    struct chord_global *g = chord_g(s);
+    struct chord_rec *r = rec_at(s, i);
+    node_t n = r->op.owner;
+    const struct chord_node *nd = chord_node(s, n);
+    unsigned f = r->finger;
+    if (!ff_current(nd, f) || addr_eq(owner.addr, nd->self.addr) ||
+        !in_finger_interval(owner.id, nd->self.id, f))
+        return false;
+    struct peer *l = rec_list(s, i);
+    unsigned at = r->nlist;           /* the owner's place in the list; its successors follow */
+    for (unsigned k = 0; k < r->nlist && at == r->nlist; k++)
+        if (addr_eq(l[k].addr, owner.addr))
+            at = k;
+    unsigned m = 0;
+    l[m++] = owner;
+    for (unsigned k = at + 1; k < r->nlist && m < g->pns; k++) {
+        struct peer p = l[k];
+        if (!in_finger_interval(p.id, nd->self.id, f))
+            break;                    /* successors in ring order: the rest lie beyond */
+        if (!addr_eq(p.addr, nd->self.addr) && !rec_is_dead(r, p.addr))
+            l[m++] = p;
+    }
+    if (m < 2)
+        return false;
+    r->phase = CHORD_REC_PNS;
+    r->nlist = (uint16_t)m;
+    r->pos = (uint16_t)m;             /* probes outstanding */
+    r->outcome = 0;                   /* 1 once the owner has answered */
+    r->fallback = chord_peer_none;
+    r->best_rtt_us = UINT32_MAX;
+    uint64_t ctx = rec_ctx(s, i);
+    for (unsigned k = 0; k < m; k++)
+        send_rpc(s, n, l[k].addr, CHORD_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, 0, ctx, CHORD_CTX_PNS | k);
+    sim_count(s, CHORD_C_PNS_PINGS, m);
+    return true;
+}
+
+/* One probe of record i has been answered or has timed out; after the last, the finger is
+ * set to the nearest candidate that answered. */
+static void pns_settle(struct sim *s, uint32_t i)
+{
+    struct chord_rec *r = rec_at(s, i);
+    if (--r->pos)
+        return;
+    struct chord_rec c = *r;
+    struct peer owner = rec_list(s, i)[0];
+    rec_free(s, i);
+    node_t n = c.op.owner;
+    struct chord_node *nd = chord_node(s, n);
+    if (!ff_current(nd, c.finger))
+        return;
+    if (!peer_ok(c.fallback)) {
+        ff_done(s, n, c.finger + 1u);         /* nobody answered */
+    } else if (c.outcome) {
+        ff_apply(s, n, c.finger, owner, c.fallback);
+    } else {
+        nd->finger[c.finger] = c.fallback;    /* the owner is gone: its successor is unsure */
+        ff_done(s, n, c.finger + 1u);
+    }
+}
+
+static void pns_on_reply(struct sim *s, node_t n, const struct msg *m)
+{
+    uint32_t i = rec_from_ctx(s, n, m->rpc->ctx[0]);
+    if (i == KIT_NONE || rec_at(s, i)->phase != CHORD_REC_PNS)
+        return;
+    struct chord_rec *r = rec_at(s, i);
+    unsigned k = (unsigned)(m->rpc->ctx[1] & 0xFF);
+    int64_t rtt = sim_now(s) - m->rpc->sent_us;
+    if (k == 0)
+        r->outcome = 1;
+    if (k < r->nlist && rtt < (int64_t)r->best_rtt_us) {
+        r->best_rtt_us = rtt < (int64_t)UINT32_MAX ? (uint32_t)rtt : UINT32_MAX - 1;
+        r->fallback = rec_list(s, i)[k];
+    }
+    pns_settle(s, i);
+}
+
+static void pns_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
+{
+    if (chord_g(s)->retries == 0)
+        forget(s, n, rpc->dst);       /* silent: taken as failed, as after any timeout */
+    uint32_t i = rec_from_ctx(s, n, rpc->ctx[0]);
+    if (i != KIT_NONE && rec_at(s, i)->phase == CHORD_REC_PNS)
+        pns_settle(s, i);
 }
 
 /* ==== stabilization ======================================================================= */
@@ -1397,8 +1628,8 @@ static void finish_join(struct sim *s, node_t n)
     nd->join.tries = 0;
     sim_introducer_register(s, n);
     start_timers(s, n);
-    if (nd->ff_next == CHORD_FF_IDLE)
-        ff_continue(s, n, 0);
+    if (chord_g(s)->refresh == CHORD_REFRESH_ALL && !(nd->flags & CHORD_F_FF_BUSY))
+        ff_continue(s, n, 0);         /* one: the fingers wait for fix_fingers (SIGCOMM Fig. 6) */
     for (uint32_t w; (w = kit_unpark(&chord_g(s)->rec, &nd->wait_head)) != KIT_NONE;)
         lookup_begin(s, w);
 }
@@ -1422,7 +1653,7 @@ static void chord_join(struct sim *s, node_t n)
     struct chord_node *nd = chord_node(s, n);
     *nd = (struct chord_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
                                .pred = chord_peer_none, .wait_head = KIT_NONE,
-                               .phase = CHORD_JOINING, .ff_next = CHORD_FF_IDLE };
+                               .phase = CHORD_JOINING };
     for (unsigned i = 0; i < CHORD_BITS; i++)
         nd->finger[i] = chord_peer_none;
     join_ask(s, n);
@@ -1521,7 +1752,9 @@ static void on_find_req(struct sim *s, node_t n, const struct msg *m)
         count = nlive;
     } else {
         rep.done = CHORD_FIND_NEXT;
-        count = closest_preceding(s, n, b->key, b->dead, ndead, rep.peer, CHORD_NEXT_MAX);
+        count = closest_preceding(s, n, b->key, b->dead, ndead, rep.peer, g->next_hops);
+        sim_count(s, CHORD_C_NEXT_REPLIES, 1);
+        sim_count(s, CHORD_C_NEXT_CONTACTS, count);
     }
     rep.count = (uint8_t)count;
     reply_msg(s, n, m, CHORD_MSG_FIND_REP, &rep, CHORD_LIST_LEN(count), count);
@@ -1609,8 +1842,12 @@ static void chord_on_message(struct sim *s, node_t n, const struct msg *m)
         case CHORD_MSG_SYNC_REQ:
             on_sync_rep(s, n, m);
             break;
+        case CHORD_MSG_PING_REQ:
+            if (m->rpc->ctx[1] & CHORD_CTX_PNS)
+                pns_on_reply(s, n, m);
+            break;                    /* check_predecessor: alive, nothing to do */
         default:
-            break;                    /* PING_REQ: alive, nothing to do */
+            break;
         }
         return;
     }
@@ -1700,6 +1937,10 @@ static void chord_on_timeout(struct sim *s, node_t n, const struct rpc *rpc)
         forget(s, n, rpc->dst);
         break;
     default: {                        /* PING_REQ: the predecessor is gone */
+        if (rpc->ctx[1] & CHORD_CTX_PNS) {
+            pns_on_timeout(s, n, rpc);
+            break;
+        }
         uint32_t tries = (uint32_t)(rpc->ctx[0] >> CHORD_CTX_TRY_SHIFT) & CHORD_CTX_TRY_MASK;
         if (tries < chord_g(s)->retries)
             send_rpc(s, n, rpc->dst, CHORD_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, 0,
@@ -1728,8 +1969,8 @@ static void chord_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg)
         sim_timer(s, n, kind, sim_jitter(s, g->check_us), 0);
         break;
     case CHORD_TIMER_FIX_FINGERS:
-        if (work && nd->ff_next == CHORD_FF_IDLE)
-            ff_continue(s, n, 0);
+        if (work && !(nd->flags & CHORD_F_FF_BUSY))
+            ff_continue(s, n, g->refresh == CHORD_REFRESH_ALL ? 0 : nd->ff_next);
         sim_timer(s, n, kind, sim_jitter(s, g->fix_us), 0);
         break;
     case CHORD_TIMER_REPAIR:
@@ -1794,13 +2035,13 @@ static void chord_converge(struct sim *s)
     size_t len = sim_converge_live(s, live, cap);
     size_t sorted = sim_converge_sorted(s, v, cap);
     SIM_ASSERT(sorted == len);
+    size_t pns = g->pns < g->r ? g->pns : g->r;       /* a lookup returns at most r successors */
 #define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
     for (size_t k = 0; k < len; k++) {
         node_t n = v[k].slot;
         struct chord_node *nd = chord_node(s, n);
         *nd = (struct chord_node){ .self = CHORD_PEER_AT(k), .pred = chord_peer_none,
-                                   .wait_head = KIT_NONE, .phase = CHORD_JOINED,
-                                   .ff_next = CHORD_FF_IDLE };
+                                   .wait_head = KIT_NONE, .phase = CHORD_JOINED };
         unsigned m = 0;
         for (size_t j = 1; j < len && m < g->r; j++)
             nd->succ[m++] = CHORD_PEER_AT((k + j) % len);
@@ -1812,6 +2053,21 @@ static void chord_converge(struct sim *s)
         for (unsigned i = 0; i < CHORD_BITS; i++) {
             size_t f = successor_index(v, len, chord_finger_target(v[k].id, i));
             nd->finger[i] = f == k ? chord_peer_none : CHORD_PEER_AT(f);
+            if (f == k || pns < 2 || !in_finger_interval(v[f].id, v[k].id, i))
+                continue;
+            /* PNS: the nearest of the first pns successors of the start in the interval, by
+             * the round trip n would measure */
+            int64_t best = sim_converge_rtt(s, n, v[f].slot);
+            for (size_t j = 1; j < pns; j++) {
+                size_t c = (f + j) % len;
+                if (c == k || !in_finger_interval(v[c].id, v[k].id, i))
+                    break;
+                int64_t rtt = sim_converge_rtt(s, n, v[c].slot);
+                if (rtt < best) {
+                    best = rtt;
+                    nd->finger[i] = CHORD_PEER_AT(c);
+                }
+            }
         }
     }
 #undef CHORD_PEER_AT
@@ -1838,7 +2094,7 @@ static size_t chord_msg_body_max(const struct proto_config *cfg)
     size_t max = sizeof(struct chord_check_rep);
     size_t cand[] = { sizeof(struct chord_find_req), sizeof(struct chord_fwd_req),
                       sizeof(struct chord_done), sizeof(struct chord_peer_msg),
-                      CHORD_LIST_LEN(r + 1), CHORD_LIST_LEN(CHORD_NEXT_MAX), CHORD_STAB_LEN(r),
+                      CHORD_LIST_LEN(r + 1), CHORD_LIST_LEN(CHORD_NEXT_HOPS_MAX), CHORD_STAB_LEN(r),
                       cfg->v[CHORD_P_STORE].i ? sizeof(struct chord_sync) : 0 };
     for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
         if (cand[k] > max)
@@ -1869,6 +2125,10 @@ static int chord_setup(struct sim *s, const struct proto_config *cfg)
         g->replicas = r;              /* the copies live on the successor list */
     g->value_size = (uint32_t)cfg->v[CHORD_P_VALUE_SIZE].i;
     g->repair_us = cfg->v[CHORD_P_REPAIR].i;
+    g->refresh = cfg->v[CHORD_P_FINGER_REFRESH].i == CHORD_REFRESH_ALL ? CHORD_REFRESH_ALL
+                                                                         : CHORD_REFRESH_ONE;
+    g->next_hops = (uint32_t)cfg->v[CHORD_P_NEXT_HOPS].i;
+    g->pns = (uint32_t)cfg->v[CHORD_P_PNS].i;
     g->stride = r > CHORD_CANDS ? r : CHORD_CANDS;
     kit_pool_init(&g->rec, sizeof(struct chord_rec) + g->stride * sizeof(struct peer), 1024,
                   sim_capacity(s), "chord: lookup records");
@@ -1915,6 +2175,7 @@ const struct protocol chord_protocol = {
     .summary = "Chord: 64-bit ring, fingers, successor list, stabilization",
     .paper = "Stoica et al., Chord: a scalable peer-to-peer lookup service, SIGCOMM 2001",
     .params = chord_params,
+    .counters = chord_counters,
     .keys = KEYS_SUCCESSOR,
     .node_state_size = sizeof(struct chord_node),
     .state_size = chord_state_size,

@@ -4,8 +4,10 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -85,17 +87,30 @@ static void test_chord_e2e_churn(void **state)
     }
 }
 
+static void mass_crash(const char *set, bool latency_bound);
+
 /* Half of a stable 2,000-node ring crashes at 8 min. With successor lists of r = O(log N)
  * lookups keep finding the closest live successor (ToN 2003 §IV-E, the successor-list
  * theorem; §V-D, massive failure) and stabilization repairs the ring within a few rounds.
- * From three rounds (90 s) after the crash every time-series
- * interval must show at least 99% success and a mean latency within 1.5x of the one before the
- * crash (no more waiting on dead contacts); the interval of the crash itself at least 95%. */
+ * From three rounds (90 s) after the crash every time-series interval must show at least 99%
+ * success; the interval of the crash itself at least 95%. With finger_refresh: all, the first
+ * fix_fingers round after the crash (60 s mean) also replaces every dead finger, so from then on
+ * the mean latency must be within 1.5x of the one before the crash (no more waiting on dead
+ * contacts). With the paper's one finger per call, dead fingers go one per call, over about
+ * log2 N calls, and lookups keep meeting some of them for that long: no latency bound. */
 static void test_chord_e2e_mass_crash(void **state)
 {
     (void)state;
+    static const char *const refresh[][1] = { { "protocols.chord.finger_refresh=one" },
+                                              { "protocols.chord.finger_refresh=all" } };
+    for (size_t k = 0; k < 2; k++)
+        mass_crash(refresh[k][0], k == 1);
+}
+
+static void mass_crash(const char *set, bool latency_bound)
+{
     struct harness_cell *cells;
-    size_t n = harness_run("tests/scenarios/chord-crash.yaml", NULL, 0, &cells);
+    size_t n = harness_run("tests/scenarios/chord-crash.yaml", &set, 1, &cells);
     assert_int_equal(n, 1);
     const struct harness_cell *c = cells;
     double crash_s = (double)c->sc.churn.events[0].at_us / 1e6;
@@ -109,15 +124,16 @@ static void test_chord_e2e_mass_crash(void **state)
         double ok = harness_ts_success(c, t);
         const struct ts_bucket *b = &c->r.ts[(size_t)(t / sample_s)];
         double lat = b->ok ? b->lat_ms_sum / b->ok : NAN;
-        print_message("chord crash: t = %4.0f s  success %.4f  latency %6.0f ms (before: %.0f)\n",
-                      t, ok, lat, lat_before);
+        print_message("chord crash %s: t = %4.0f s  success %.4f  latency %6.0f ms (before: %.0f)\n",
+                      set, t, ok, lat, lat_before);
         assert_false(isnan(ok));
         if (t < crash_s + sample_s)
             assert_true(ok >= 0.95);
         if (t >= crash_s + 3 * round_s) {
             assert_true(ok >= 0.99);
             /* repaired: lookups no longer wait out timeouts on dead fingers and successors */
-            assert_true(lat <= 1.5 * lat_before);
+            if (latency_bound)
+                assert_true(lat <= 1.5 * lat_before);
         }
         if (ok >= 0.99 && isnan(recovered))
             recovered = t - crash_s;
@@ -327,6 +343,100 @@ static void test_chord_e2e_store_leave_transfers(void **state)
     harness_free(cells, n);
 }
 
+static double counter(const struct harness_cell *c, const char *name)
+{
+    for (int k = 0; c->r.counter_name && c->r.counter_name[k]; k++)
+        if (strcmp(c->r.counter_name[k], name) == 0)
+            return (double)c->r.counter[k];
+    fail_msg("no counter %s", name);
+    return NAN;
+}
+
+/* fix_fingers refreshes one finger per call, `next = next + 1` (SIGCOMM 2001 Fig. 6, ToN 2003
+ * Fig. 7): in a stable ring each call is exactly one lookup, so over the run a node makes one
+ * lookup per fix_fingers period (within 10%: the periods are jittered and the first call comes
+ * at a random phase). The variant finger_refresh: all looks up every distinct finger per call,
+ * about log2 N - 1 = 7 of them at N = 256 (the successor covers the rest): between 5 and 9. */
+static void test_chord_e2e_one_finger_per_call(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-fixfingers.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);                           /* finger_refresh in {one, all} */
+    double per[2];
+    for (size_t k = 0; k < 2; k++) {
+        const struct harness_cell *c = &cells[k];
+        double calls = (double)c->sc.nodes.count * (double)c->sc.duration_us /
+                       (double)harness_param(c, "fix_fingers");
+        per[k] = counter(c, "finger_lookups") / calls;
+        print_message("chord fix_fingers %s: %.3f lookups per node per call, maintenance %.3f "
+                      "msgs/node/s\n", k ? "all" : "one", per[k], metric(c, M_MAINT_MSGS));
+    }
+    assert_true(per[0] >= 0.9 && per[0] <= 1.1);
+    assert_true(per[1] >= 5.0 && per[1] <= 9.0);
+    harness_free(cells, n);
+}
+
+/* An iterative step's reply carries next_hops candidates: the paper's step returns one node,
+ * closest_preceding_node (ToN 2003 Fig. 5). In a stable ring of 1,024 nodes a node has at least
+ * four contacts preceding almost any key (not always close to the key), so with next_hops = 4
+ * the replies carry 3.5 to 4 contacts on average, with next_hops = 1 exactly one; the first
+ * candidate is the same, so the paths are the same. */
+static void test_chord_e2e_next_hops(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-nexthops.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 2);                           /* next_hops in {1, 4} */
+    for (size_t k = 0; k < 2; k++) {
+        const struct harness_cell *c = &cells[k];
+        double replies = counter(c, "next_hop_replies"), contacts = counter(c, "next_hop_contacts");
+        print_message("chord next_hops %lld: %.0f replies, %.3f contacts each, hops %.3f, "
+                      "success %.4f\n", (long long)harness_param(c, "next_hops"), replies,
+                      contacts / replies, metric(c, M_HOPS_MEAN), metric(c, M_SUCCESS));
+        assert_true(replies > 1000);
+        assert_true(metric(c, M_SUCCESS) == 1.0);
+    }
+    assert_float_equal(counter(&cells[0], "next_hop_contacts") / counter(&cells[0], "next_hop_replies"),
+                       1.0, 1e-9);
+    double four = counter(&cells[1], "next_hop_contacts") / counter(&cells[1], "next_hop_replies");
+    assert_true(four >= 3.5 && four <= 4.0);
+    assert_float_equal(metric(&cells[0], M_HOPS_MEAN), metric(&cells[1], M_HOPS_MEAN), 1e-9);
+    harness_free(cells, n);
+}
+
+/* Proximity neighbour selection (Gummadi et al., SIGCOMM 2003): each finger is the nearest, by
+ * the node's own RTT probes, of the first 16 successors of its start within its interval. The
+ * paper finds PNS cuts lookup latency substantially at equal hops (p2psim's ChordFingerPNS
+ * likewise); on this euclidean network PNS must bring the mean latency below 0.8x that of plain
+ * fingers, with hops within 15%. Built by join and maintenance, the PNS fingers must give the
+ * latency that the converged start lays down (within 10%). */
+static void test_chord_e2e_pns(void **state)
+{
+    (void)state;
+    struct harness_cell *cells;
+    size_t n = harness_run("tests/scenarios/chord-pns.yaml", NULL, 0, &cells);
+    assert_int_equal(n, 4);                           /* pns {0, 16} x start {converged, join} */
+    for (size_t k = 0; k < 4; k++)
+        print_message("chord pns %lld start %s: hops %.3f latency %.1f ms success %.4f, %.0f "
+                      "probes\n", (long long)harness_param(&cells[k], "pns"),
+                      k % 2 ? "join" : "converged", metric(&cells[k], M_HOPS_MEAN),
+                      metric(&cells[k], M_LAT_MEAN), metric(&cells[k], M_SUCCESS),
+                      counter(&cells[k], "pns_pings"));
+    for (size_t k = 0; k < 2; k++) {
+        const struct harness_cell *plain = &cells[k], *pns = &cells[2 + k];
+        assert_int_equal(harness_param(pns, "pns"), 16);
+        assert_true(metric(pns, M_SUCCESS) >= 0.999 && metric(plain, M_SUCCESS) >= 0.999);
+        assert_true(metric(pns, M_LAT_MEAN) < 0.8 * metric(plain, M_LAT_MEAN));
+        assert_true(fabs(metric(pns, M_HOPS_MEAN) - metric(plain, M_HOPS_MEAN)) <=
+                    0.15 * metric(plain, M_HOPS_MEAN));
+    }
+    assert_true(counter(&cells[3], "pns_pings") > 0);  /* the joined ring measured its fingers */
+    assert_true(fabs(metric(&cells[3], M_LAT_MEAN) - metric(&cells[2], M_LAT_MEAN)) <=
+                0.1 * metric(&cells[2], M_LAT_MEAN));
+    harness_free(cells, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +451,9 @@ int main(void)
         cmocka_unit_test(test_chord_e2e_store_crash_loses_keys),
         cmocka_unit_test(test_chord_e2e_store_join_transfers),
         cmocka_unit_test(test_chord_e2e_store_leave_transfers),
+        cmocka_unit_test(test_chord_e2e_one_finger_per_call),
+        cmocka_unit_test(test_chord_e2e_next_hops),
+        cmocka_unit_test(test_chord_e2e_pns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
