@@ -393,12 +393,14 @@ static const struct peer kelips_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } 
  * out. Each departure is dropped so by at most the ~N/k members of its group; more means that
  * live members are being taken for failed. */
 enum kelips_counter { KELIPS_C_HB_DROPS, KELIPS_C_RPC_DROPS, KELIPS_C_CONTACT_DROPS,
-                      KELIPS_C_REVIVALS };
+                      KELIPS_C_REVIVALS, KELIPS_C_HANDOFFS };
 static const char *const kelips_counters[] = {
     [KELIPS_C_HB_DROPS] = "hb_drops",
     [KELIPS_C_RPC_DROPS] = "rpc_drops",      /* members dropped because an RPC to them timed out */
     [KELIPS_C_CONTACT_DROPS] = "contact_hb_drops",     /* contacts dropped by heartbeat timeout */
     [KELIPS_C_REVIVALS] = "hb_revivals",     /* tombstones re-admitted: their heartbeat advanced */
+    [KELIPS_C_HANDOFFS] = "file_handoffs",   /* TUPLEs that carry a file from a holder to a new
+                                                home (hand-overs; inserts are not counted) */
     NULL,
 };
 
@@ -634,6 +636,8 @@ static void handoff_to(struct sim *s, node_t n, struct peer p)
         t[i].ver++;
         t[i].fresh = (uint8_t)g->tuple_sends;
         send_tuple(s, n, p.addr, &t[i], t[i].has);   /* the file goes with it, if n has it */
+        if (t[i].has)
+            sim_count(s, KELIPS_C_HANDOFFS, 1);
         file_drop(s, n, &t[i]);
     }
 }
@@ -1185,6 +1189,7 @@ static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home,
     if (t->has && !home_self) {       /* n held the file and another node is home now (a
                                          joiner took the key over): the file moves there */
         send_tuple(s, n, home.addr, t, true);
+        sim_count(s, KELIPS_C_HANDOFFS, 1);
         file_drop(s, n, t);
     }
 }
