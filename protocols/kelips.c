@@ -310,7 +310,8 @@ struct kelips_tuple {
     uint32_t ver;                     /* bumped by every hand-over */
     uint8_t fresh;                    /* rounds left to gossip it */
     uint8_t has;                      /* n holds the file itself (it is, or was, its home) */
-    uint8_t pad[2];
+    uint8_t gave;                     /* n handed the file on (measurement: file_returns) */
+    uint8_t pad;
 };
 _Static_assert(sizeof(struct kelips_tuple) == KELIPS_TUPLE_BYTES, "update kelips_internal.h");
 
@@ -393,7 +394,7 @@ static const struct peer kelips_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } 
  * out. Each departure is dropped so by at most the ~N/k members of its group; more means that
  * live members are being taken for failed. */
 enum kelips_counter { KELIPS_C_HB_DROPS, KELIPS_C_RPC_DROPS, KELIPS_C_CONTACT_DROPS,
-                      KELIPS_C_REVIVALS, KELIPS_C_HANDOFFS };
+                      KELIPS_C_REVIVALS, KELIPS_C_HANDOFFS, KELIPS_C_RETURNS };
 static const char *const kelips_counters[] = {
     [KELIPS_C_HB_DROPS] = "hb_drops",
     [KELIPS_C_RPC_DROPS] = "rpc_drops",      /* members dropped because an RPC to them timed out */
@@ -401,6 +402,8 @@ static const char *const kelips_counters[] = {
     [KELIPS_C_REVIVALS] = "hb_revivals",     /* tombstones re-admitted: their heartbeat advanced */
     [KELIPS_C_HANDOFFS] = "file_handoffs",   /* TUPLEs that carry a file from a holder to a new
                                                 home (hand-overs; inserts are not counted) */
+    [KELIPS_C_RETURNS] = "file_returns",     /* files handed back to a node that had handed them
+                                                on: two would-be homes passing a file to and fro */
     NULL,
 };
 
@@ -611,6 +614,8 @@ static void file_gain(struct sim *s, node_t n, struct kelips_tuple *t)
 {
     if (t->has)
         return;
+    if (t->gave)
+        sim_count(s, KELIPS_C_RETURNS, 1);
     t->has = 1;
     sim_key_gained(s, n, t->key);
 }
@@ -636,8 +641,10 @@ static void handoff_to(struct sim *s, node_t n, struct peer p)
         t[i].ver++;
         t[i].fresh = (uint8_t)g->tuple_sends;
         send_tuple(s, n, p.addr, &t[i], t[i].has);   /* the file goes with it, if n has it */
-        if (t[i].has)
+        if (t[i].has) {
             sim_count(s, KELIPS_C_HANDOFFS, 1);
+            t[i].gave = 1;
+        }
         file_drop(s, n, &t[i]);
     }
 }
@@ -1190,6 +1197,7 @@ static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home,
                                          joiner took the key over): the file moves there */
         send_tuple(s, n, home.addr, t, true);
         sim_count(s, KELIPS_C_HANDOFFS, 1);
+        t->gave = 1;
         file_drop(s, n, t);
     }
 }
