@@ -11,9 +11,10 @@
  * contact in the key's group, which picks the home from its view, tells the home (TUPLE) and
  * starts the tuple's gossip. Homes follow membership: a home that learns of a new member closer
  * to one of its keys hands the key over (version + 1, TUPLE to the new home, re-gossiped); a
- * joining node takes over the keys it is closer to when it copies the group's tuples (and tells
- * the old home); when a home's heartbeat times out, every member re-homes the tuple locally to
- * the closest member it still knows (the same rule everywhere, so no message is needed).
+ * joining node takes over the keys it is the closest known member to when it copies the group's
+ * tuples (and tells the old home); when a home's heartbeat times out, every member re-homes the
+ * tuple locally to the closest member it still knows (the same rule everywhere, so no message is
+ * needed).
  *
  * Gossip (paper §2, §4). Every round (2 s) a node bumps its own heartbeat and sends one message
  * to each of `group_fanout` random group members (its own entry, then the tuples and members
