@@ -11,9 +11,10 @@
  * contact in the key's group, which picks the home from its view, tells the home (TUPLE) and
  * starts the tuple's gossip. Homes follow membership: a home that learns of a new member closer
  * to one of its keys hands the key over (version + 1, TUPLE to the new home, re-gossiped); a
- * joining node takes over the keys it is closer to when it copies the group's tuples (and tells
- * the old home); when a home's heartbeat times out, every member re-homes the tuple locally to
- * the closest member it still knows (the same rule everywhere, so no message is needed).
+ * joining node takes over the keys it is the closest known member to when it copies the group's
+ * tuples (and tells the old home); when a home's heartbeat times out, every member re-homes the
+ * tuple locally to the closest member it still knows (the same rule everywhere, so no message is
+ * needed).
  *
  * Gossip (paper §2, §4). Every round (2 s) a node bumps its own heartbeat and sends one message
  * to each of `group_fanout` random group members (its own entry, then the tuples and members
@@ -310,7 +311,8 @@ struct kelips_tuple {
     uint32_t ver;                     /* bumped by every hand-over */
     uint8_t fresh;                    /* rounds left to gossip it */
     uint8_t has;                      /* n holds the file itself (it is, or was, its home) */
-    uint8_t pad[2];
+    uint8_t gave;                     /* n handed the file on (measurement: file_returns) */
+    uint8_t pad;
 };
 _Static_assert(sizeof(struct kelips_tuple) == KELIPS_TUPLE_BYTES, "update kelips_internal.h");
 
@@ -393,12 +395,16 @@ static const struct peer kelips_peer_none = { .id = 0, .addr = { NODE_NONE, 0 } 
  * out. Each departure is dropped so by at most the ~N/k members of its group; more means that
  * live members are being taken for failed. */
 enum kelips_counter { KELIPS_C_HB_DROPS, KELIPS_C_RPC_DROPS, KELIPS_C_CONTACT_DROPS,
-                      KELIPS_C_REVIVALS };
+                      KELIPS_C_REVIVALS, KELIPS_C_HANDOFFS, KELIPS_C_RETURNS };
 static const char *const kelips_counters[] = {
     [KELIPS_C_HB_DROPS] = "hb_drops",
     [KELIPS_C_RPC_DROPS] = "rpc_drops",      /* members dropped because an RPC to them timed out */
     [KELIPS_C_CONTACT_DROPS] = "contact_hb_drops",     /* contacts dropped by heartbeat timeout */
     [KELIPS_C_REVIVALS] = "hb_revivals",     /* tombstones re-admitted: their heartbeat advanced */
+    [KELIPS_C_HANDOFFS] = "file_handoffs",   /* TUPLEs that carry a file from a holder to a new
+                                                home (hand-overs; inserts are not counted) */
+    [KELIPS_C_RETURNS] = "file_returns",     /* files handed back to a node that had handed them
+                                                on: two would-be homes passing a file to and fro */
     NULL,
 };
 
@@ -609,6 +615,8 @@ static void file_gain(struct sim *s, node_t n, struct kelips_tuple *t)
 {
     if (t->has)
         return;
+    if (t->gave)
+        sim_count(s, KELIPS_C_RETURNS, 1);
     t->has = 1;
     sim_key_gained(s, n, t->key);
 }
@@ -634,6 +642,10 @@ static void handoff_to(struct sim *s, node_t n, struct peer p)
         t[i].ver++;
         t[i].fresh = (uint8_t)g->tuple_sends;
         send_tuple(s, n, p.addr, &t[i], t[i].has);   /* the file goes with it, if n has it */
+        if (t[i].has) {
+            sim_count(s, KELIPS_C_HANDOFFS, 1);
+            t[i].gave = 1;
+        }
         file_drop(s, n, &t[i]);
     }
 }
@@ -1185,6 +1197,8 @@ static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home,
     if (t->has && !home_self) {       /* n held the file and another node is home now (a
                                          joiner took the key over): the file moves there */
         send_tuple(s, n, home.addr, t, true);
+        sim_count(s, KELIPS_C_HANDOFFS, 1);
+        t->gave = 1;
         file_drop(s, n, t);
     }
 }
@@ -1623,7 +1637,13 @@ static void join_ask(struct sim *s, node_t n, struct peer to, enum kelips_page k
     send_rpc(s, n, to.addr, KELIPS_MSG_JOIN_REQ, LOOKUP_NONE, &body, sizeof body, KW_NONE, 0, 0);
 }
 
-/* The snapshot is complete: take over the keys n is closer to, and go live. */
+/* The snapshot is complete: take over the keys n is now home for, and go live. n is home for a
+ * key when it is the closest to it of the members it knows (its view, from the snapshot), the
+ * rule every member applies: being closer than the home its copy of the tuple names is not
+ * enough, as that copy may be stale (a member closer still holds the file, at the same version,
+ * after the named home failed or handed it on). A joiner that claimed such a key took the file
+ * from its holder with the higher version, and handed it back once it heard the holder (measured
+ * on tests/scenarios/kelips-churn.yaml: 4 files, counter file_returns). */
 static void join_finish(struct sim *s, node_t n)
 {
     struct kelips_global *g = kg(s);
@@ -1631,7 +1651,8 @@ static void join_finish(struct sim *s, node_t n)
     struct kelips_tuple *t = tup_of(nd);
     for (uint32_t i = 0; i < nd->tup.n; i++) {
         struct peer old = t[i].home;
-        if (addr_eq(old.addr, nd->self.addr) || !kelips_closer(nd->self.id, old.id, t[i].key))
+        if (addr_eq(old.addr, nd->self.addr) || !kelips_closer(nd->self.id, old.id, t[i].key) ||
+            !addr_eq(closest_member(s, n, t[i].key, NULL, 0).addr, nd->self.addr))
             continue;
         t[i].home = nd->self;
         t[i].ver++;
