@@ -21,6 +21,7 @@ static const struct {
     { "lookup.failures.", "share of judged lookups (%)", 100 },
     { "lookup.origin_left", "share of lookups (%)", 100 },
     { "lookup.answerable", "searches whose file had a live holder (%)", 100 },
+    { "keys.lost", "keys no live node holds (%)", 100 },
     { "maint.msgs_per_node_s", "maintenance messages per node (msg/s)", 1 },
     { "maint.bytes_per_node_s", "maintenance traffic per node (bytes/s)", 1 },
     { "lookup.bytes_per_node_s", "lookup traffic per node (bytes/s)", 1 },

@@ -12,7 +12,7 @@
 
 /* The metrics that get a table, when the results hold them. */
 static const char *const key_metrics[] = {
-    "lookup.success_rate", "lookup.answerable", "lookup.hops.mean", "lookup.latency_ms.mean", "lookup.messages.mean",
+    "lookup.success_rate", "lookup.answerable", "keys.lost", "lookup.hops.mean", "lookup.latency_ms.mean", "lookup.messages.mean",
     "maint.bytes_per_node_s", "state.entries.mean", "download.time_s.mean", "download.completed",
 };
 #define N_KEY_METRICS (sizeof key_metrics / sizeof key_metrics[0])
