@@ -865,7 +865,7 @@ static void start_timers(struct sim *s, node_t n)
 }
 
 static void lookup_start(struct sim *s, uint32_t i);
-static void join_refine(struct sim *s, node_t n);
+static void ask_rows(struct sim *s, node_t n, bool every);
 
 /* Every distinct contact in nd's state into out (room for PASTRY_ENTRIES_MAX): the table's
  * entries, then the leaves and neighbours not already there; their count. Reads only. */
@@ -908,7 +908,7 @@ static void finish_join(struct sim *s, node_t n)
     for (unsigned k = 0; k < c; k++)
         send_msg(s, n, all[k].addr, PASTRY_MSG_ANNOUNCE, LOOKUP_NONE, &body, sizeof body, 0);
     if (g->refine)
-        join_refine(s, n);
+        ask_rows(s, n, true);
     for (uint32_t w; (w = kit_unpark(&pastry_g(s)->recs, &nd->wait_head)) != KIT_NONE;)
         lookup_start(s, w);
 }
@@ -1086,7 +1086,10 @@ static void keepalive(struct sim *s, node_t n)
     }
 }
 
-static void table_maintenance(struct sim *s, node_t n)
+/* Asks entries of each row r of n's table for their row r: one at random (the periodic table
+ * maintenance of MSPastry) or every one (the join's second phase, Castro et al. 2002); the
+ * candidates in the replies are probed and the nearest kept (consider). */
+static void ask_rows(struct sim *s, node_t n, bool every)
 {
     struct pastry_global *g = pastry_g(s);
     const struct peer *t = TAB(pastry_node(s, n));
@@ -1095,9 +1098,12 @@ static void table_maintenance(struct sim *s, node_t n)
         unsigned m = row_entries(g, t, r, cand);
         if (m == 0)
             continue;
-        struct peer p = cand[gsl_rng_uniform_int(sim_rng(s), m)];
         struct pastry_row_req body = { .row = (uint8_t)r, .col = 0 };
-        send_rpc(s, n, p, PASTRY_MSG_ROW_REQ, LOOKUP_NONE, &body, sizeof body, 0, (uint64_t)r << 8);
+        unsigned first = every ? 0 : (unsigned)gsl_rng_uniform_int(sim_rng(s), m);
+        unsigned last = every ? m : first + 1;
+        for (unsigned k = first; k < last; k++)
+            send_rpc(s, n, cand[k], PASTRY_MSG_ROW_REQ, LOOKUP_NONE, &body, sizeof body, 0,
+                     (uint64_t)r << 8);
     }
 }
 
@@ -1125,21 +1131,6 @@ static void table_probe(struct sim *s, node_t n)
     }
 }
 
-/* The join's second phase (Castro et al. 2002): ask every entry of row r for its row r; the
- * candidates in the replies are probed and the nearest kept (consider). */
-static void join_refine(struct sim *s, node_t n)
-{
-    struct pastry_global *g = pastry_g(s);
-    const struct peer *t = TAB(pastry_node(s, n));
-    for (unsigned r = 0; r < g->rows; r++) {
-        struct peer cand[PASTRY_COLS_MAX];
-        unsigned m = row_entries(g, t, r, cand);
-        struct pastry_row_req body = { .row = (uint8_t)r, .col = 0 };
-        for (unsigned k = 0; k < m; k++)
-            send_rpc(s, n, cand[k], PASTRY_MSG_ROW_REQ, LOOKUP_NONE, &body, sizeof body, 0,
-                     (uint64_t)r << 8);
-    }
-}
 
 /* ==== the protocol's entry points ========================================================= */
 
@@ -1316,7 +1307,7 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
         break;
     case PASTRY_TIMER_TABLE:
         if (work)
-            table_maintenance(s, n);
+            ask_rows(s, n, false);
         sim_timer(s, n, kind, sim_jitter(s, g->table_us), 0);
         break;
     case PASTRY_TIMER_PROBE:
