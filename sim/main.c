@@ -16,6 +16,7 @@
 #include "sim/rng.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/scnerr.h"
 #include "sim/scnkeys.h"
 #include "sim/trace.h"
 #include "sim/units.h"
@@ -662,8 +663,18 @@ static int cmd_list(int argc, char **argv)
         return 0;
     }
     const struct protocol *p = protocol_find(what);
-    if (!p)
-        return fail_usage("no protocol, key list or metric list named '%s' (see 'p2plab list')", what);
+    if (!p) {
+        const char *names[16] = { "keys", "metrics" };
+        size_t n = 2;
+        for (const struct protocol *const *q = protocol_registry; *q && n < 16; q++)
+            names[n++] = (*q)->name;
+        const char *near = scn_closest(what, names, n);
+        char msg[160];
+        snprintf(msg, sizeof msg, "no protocol, key list or metric list named '%.40s'%s%s%s "
+                 "(see 'p2plab list')", what, near ? "; did you mean '" : "", near ? near : "",
+                 near ? "'?" : "");
+        return fail_usage("%s", msg);
+    }
     list_protocol(p, md);
     return 0;
 }
@@ -683,6 +694,14 @@ int main(int argc, char **argv)
         printf("p2plab %s\n", P2PLAB_VERSION);
         return 0;
     }
+    static const char *const commands[] = { "run", "check", "plot", "trace", "list", "bench" };
+    size_t n_commands = sizeof commands / sizeof commands[0];
+    for (size_t c = 0; c < n_commands; c++)
+        for (int i = 2; strcmp(cmd, commands[c]) == 0 && i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                fputs(usage, stdout);     /* `p2plab run --help` asks for help, not a run */
+                return 0;
+            }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
@@ -695,5 +714,11 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 1, argv + 1);
+    const char *near = scn_closest(cmd, commands, n_commands);
+    if (near) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown command '%.40s' (did you mean '%s'?)", cmd, near);
+        return fail_usage("%s", msg);
+    }
     return fail_usage("unknown command '%s'", cmd);
 }
