@@ -77,6 +77,10 @@ int scn_sweep_check(struct scn_ctx *c)
     for (size_t a = 0; a < d->n_axes; a++) {
         const struct ytree *key = d->axes[a].key;
         const char *path = key->text;
+        if (strcmp(path, "seed") == 0)   /* runs.csv has one seed column: each replica's own */
+            return scn_fail(c, key, "sweep: seed is not an axis; replicas already run with seeds "
+                        "of their own: raise replicas for more, or change the base seed with "
+                        "seed: or --seed");
         bool ok = false;
         for (size_t i = 0; i < n_paths && !ok; i++)
             ok = strcmp(path, paths[i]) == 0;

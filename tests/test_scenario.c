@@ -350,6 +350,9 @@ static void test_scenario_more_diagnostics(void **state)
           "sweep a key such as nodes, churn.session.median or protocols.chord.successors" },
         { "protocols: { chord: {} }\nsweep: { nodes: [1, 2], nodes.count: [3] }",
           "test.yaml:2:25: error: sweep: nodes.count is already swept as nodes" },
+        { "protocols: { chord: {} }\nsweep: { seed: [1, 2] }",
+          "test.yaml:2:10: error: sweep: seed is not an axis; replicas already run with seeds of "
+          "their own: raise replicas for more, or change the base seed with seed: or --seed" },
         { "protocols: { chord: {} }\nsweep: { nodes: [] }",
           "test.yaml:2:17: error: sweep.nodes: give at least one value" },
         { "protocols: { chord: {} }\nsweep: { nodes: [1, [2]] }",
