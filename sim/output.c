@@ -88,15 +88,16 @@ int out_begin(struct out_dir *d, const char *dir, bool force, char *err, size_t 
     }
     if (mkdir_p(dir, err, errlen) != 0)
         return -1;
-    if (!force) {
-        for (size_t i = 0; i < N_OUT_FILES; i++) {
-            char path[1200];
-            snprintf(path, sizeof path, "%s/%s", dir, out_files[i]);
-            if (access(path, F_OK) == 0) {
-                snprintf(err, errlen, "%s: error: already holds results (%s); pass --force to "
-                         "replace them, or choose another -o", dir, out_files[i]);
-                return -1;
-            }
+    /* what a run writes: its files, then the report and figures that `plot` draws from them */
+    static const char *const drawn[] = { "report.md", "plots" };
+    for (size_t i = 0; !force && i < N_OUT_FILES + 2; i++) {
+        const char *name = i < N_OUT_FILES ? out_files[i] : drawn[i - N_OUT_FILES];
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (access(path, F_OK) == 0) {
+            snprintf(err, errlen, "%s: error: already holds results (%s); pass --force to "
+                     "replace them, or choose another -o", dir, name);
+            return -1;
         }
     }
     snprintf(d->tmp, sizeof d->tmp, "%s/.p2plab-staging-%ld", dir, (long)getpid());

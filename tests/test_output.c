@@ -81,6 +81,26 @@ static void test_output_refuses_existing_results(void **state)
     assert_int_not_equal(stat(tmp, &st), 0);
 }
 
+/* A report.md or plots/ of the user's own is results too: `run` would replace it. */
+static void test_output_refuses_own_report_and_plots(void **state)
+{
+    (void)state;
+    char path[128], err[512];
+    snprintf(path, sizeof path, "%s/report.md", harness_dir);
+    FILE *f = fopen(path, "w");
+    fputs("my notes\n", f);
+    fclose(f);
+    struct out_dir d;
+    assert_int_equal(out_begin(&d, harness_dir, false, err, sizeof err), -1);
+    assert_non_null(strstr(err, "report.md"));
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/plots", harness_dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    assert_int_equal(out_begin(&d, harness_dir, false, err, sizeof err), -1);
+    assert_non_null(strstr(err, "(plots)"));
+    assert_int_equal(rmdir(path), 0);
+}
+
 static void test_output_creates_nested_dirs(void **state)
 {
     (void)state;
@@ -113,6 +133,8 @@ int main(void)
         cmocka_unit_test(test_output_ci_skips_nan_and_needs_two),
         cmocka_unit_test(test_output_numbers),
         cmocka_unit_test_setup_teardown(test_output_refuses_existing_results, harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_output_refuses_own_report_and_plots, harness_dir_make,
+                                        harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_output_creates_nested_dirs, harness_dir_make, harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_output_unwritable_dir, harness_dir_make, harness_dir_remove),
     };
