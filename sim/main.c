@@ -301,8 +301,8 @@ static int run_jobs(struct job_queue *q, unsigned threads, bool tty)
 
 static int render(const char *dir, bool quiet);
 
-/* Checks, before anything runs, that each companion scenario loads and that its results
- * folder (outdir/FOLDER) may be written. */
+/* Checks, before anything runs or any folder is made, that each companion scenario loads and
+ * that its results folder (outdir/FOLDER) may be written. */
 static int check_companions(const struct run_args *a, const struct scenario *base,
                             const char *outdir)
 {
@@ -315,12 +315,10 @@ static int check_companions(const struct run_args *a, const struct scenario *bas
         scn_free(d);
         char dir[1160];
         snprintf(dir, sizeof dir, "%s/%s", outdir, base->also[i].folder);
-        struct out_dir od;
-        if (out_begin(&od, dir, a->force, err, sizeof err) != 0) {
+        if (out_check(dir, a->force, err, sizeof err) != 0) {
             fprintf(stderr, "p2plab: %s\n", err);
             return EXIT_USAGE;
         }
-        out_abort(&od);
     }
     return 0;
 }
@@ -344,7 +342,13 @@ static int run_scenario(const struct run_args *a, const char *out, bool top)
         snprintf(outdir, sizeof outdir, "%s", out);
     else
         snprintf(outdir, sizeof outdir, "results/%s", base.name);
-    int rc = top ? check_companions(a, &base, outdir) : 0;
+    int rc = 0;
+    if (out_check(outdir, a->force, err, sizeof err) != 0) {
+        fprintf(stderr, "p2plab: %s\n", err);
+        rc = EXIT_USAGE;
+    }
+    if (rc == 0 && top)
+        rc = check_companions(a, &base, outdir);
     struct out_dir od;
     if (rc == 0 && out_begin(&od, outdir, a->force, err, sizeof err) != 0) {
         fprintf(stderr, "p2plab: %s\n", err);

@@ -79,15 +79,15 @@ fail:
     return -1;
 }
 
-int out_begin(struct out_dir *d, const char *dir, bool force, char *err, size_t errlen)
+int out_check(const char *dir, bool force, char *err, size_t errlen)
 {
-    memset(d, 0, sizeof *d);
-    if (snprintf(d->dir, sizeof d->dir, "%s", dir) >= (int)sizeof d->dir) {
-        snprintf(err, errlen, "%s: error: output path too long", dir);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return 0;                     /* created when the run starts */
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: error: exists and is not a directory; choose another -o", dir);
         return -1;
     }
-    if (mkdir_p(dir, err, errlen) != 0)
-        return -1;
     /* what a run writes: its files, then the report and figures that `plot` draws from them */
     static const char *const drawn[] = { "report.md", "plots" };
     for (size_t i = 0; !force && i < N_OUT_FILES + 2; i++) {
@@ -100,6 +100,18 @@ int out_begin(struct out_dir *d, const char *dir, bool force, char *err, size_t 
             return -1;
         }
     }
+    return 0;
+}
+
+int out_begin(struct out_dir *d, const char *dir, bool force, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof *d);
+    if (snprintf(d->dir, sizeof d->dir, "%s", dir) >= (int)sizeof d->dir) {
+        snprintf(err, errlen, "%s: error: output path too long", dir);
+        return -1;
+    }
+    if (out_check(dir, force, err, errlen) != 0 || mkdir_p(dir, err, errlen) != 0)
+        return -1;
     snprintf(d->tmp, sizeof d->tmp, "%s/.p2plab-staging-%ld", dir, (long)getpid());
     if (mkdir(d->tmp, 0777) != 0) {
         snprintf(err, errlen, "%s: error: cannot write here (%s); choose another -o", dir,

@@ -39,6 +39,9 @@ struct out_dir {
     char tmp[1100];                   /* staging folder inside it */
 };
 
+/* Whether a run may write its results into dir, creating nothing: dir does not exist yet, or
+ * is a folder without results (any with force). 0, or -1 with a message in err. */
+int out_check(const char *dir, bool force, char *err, size_t errlen);
 /* Prepares `dir` (created if missing). Fails, with a message saying what to do, if the folder
  * cannot be written or already holds result files and !force. 0 or -1. */
 int out_begin(struct out_dir *d, const char *dir, bool force, char *err, size_t errlen);

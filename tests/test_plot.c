@@ -416,6 +416,16 @@ static void test_plot_companions_run_into_subfolders(void **state)
     assert_int_equal(p2plab(NULL, args), 2);
     snprintf(args, sizeof args, "run '%s/main.yaml' -q --force -o '%s'", harness_dir, dir);
     assert_int_equal(p2plab(NULL, args), 0);
+    /* a run refused because its folder holds results of the user's makes no folder at all,
+     * not even its companion's */
+    char mine[300];
+    snprintf(mine, sizeof mine, "%s/mine", harness_dir);
+    assert_int_equal(mkdir(mine, 0777), 0);
+    put(harness_dir, "mine/report.md", "my notes\n");
+    snprintf(args, sizeof args, "run '%s/main.yaml' -q -o '%s'", harness_dir, mine);
+    assert_int_equal(p2plab(NULL, args), 2);
+    assert_false(exists(mine, "side", NULL));
+    assert_false(exists(mine, "summary.yaml", NULL));
 }
 
 /* ==== the CSV reader ====================================================================== */
