@@ -700,7 +700,7 @@ int main(int argc, char **argv)
     }
     static const char *const commands[] = { "run", "check", "plot", "trace", "list", "bench" };
     size_t n_commands = sizeof commands / sizeof commands[0];
-    for (size_t c = 0; c < n_commands; c++)
+    for (size_t c = 0; c + 1 < n_commands; c++)   /* bench answers --help per benchmark */
         for (int i = 2; strcmp(cmd, commands[c]) == 0 && i < argc; i++)
             if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
                 fputs(usage, stdout);     /* `p2plab run --help` asks for help, not a run */
