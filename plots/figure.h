@@ -88,5 +88,9 @@ const char *plot_color(const char *proto, size_t i);
 /* Writes NAME.csv and NAME.gp. The script reads and writes in its own folder. */
 void plot_figure_write_data(const struct plot_figure *f, FILE *out);
 void plot_figure_write_script(const struct plot_figure *f, FILE *out);
+/* Pipes the figure's script into gnuplot, run in folder `dir`, which then holds NAME.png and
+ * NAME.svg (render.c). 0; -1 when gnuplot reported an error (its message is already on
+ * stderr); -2 when it could not be started. */
+int plot_figure_draw(const char *dir, const struct plot_figure *f);
 
 #endif

@@ -52,9 +52,7 @@ static void fill_script(const void *f, FILE *out)
     plot_figure_write_script(f, out);
 }
 
-/* Pipes the figure's script into gnuplot, in the staging folder. 0; -1 when gnuplot reported
- * an error (its message is already on stderr); -2 when it could not be started. */
-static int draw(const char *stage, const struct plot_figure *f)
+int plot_figure_draw(const char *stage, const struct plot_figure *f)
 {
     FILE *p = popen("gnuplot", "w");
     if (!p)
@@ -188,7 +186,7 @@ enum plot_status plot_render(const char *dir, struct plot_done *done, char *err,
             rc = PLOT_FAILED;
             break;
         }
-        int drawn = gnuplot ? draw(stage, f) : 0;
+        int drawn = gnuplot ? plot_figure_draw(stage, f) : 0;
         if (drawn == -2)
             gnuplot = false;          /* as good as absent: say so once, below */
         if (drawn == -1) {
