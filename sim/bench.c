@@ -18,6 +18,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "sim/bench_scale.h"
 #include "sim/engine.h"
 #include "sim/units.h"
 
@@ -34,6 +35,8 @@ static int phold_main(int argc, char **argv);
 static const struct bench benches[] = {
     { "phold", "classic PHOLD: LPs exchanging timestamped events; measures events/s of the "
                "engine loop", phold_main },
+    { "scale", "CPU time and peak memory of whole runs against N, each protocol alone; "
+               "a table and log-log figures", scale_main },
     { NULL, NULL, NULL },
 };
 

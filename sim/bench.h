@@ -1,4 +1,4 @@
-/* bench.h — `p2plab bench`: micro-benchmarks of the simulator's own machinery (PHOLD). */
+/* bench.h — `p2plab bench`: benchmarks of the simulator itself (PHOLD, scale). */
 #ifndef P2PLAB_BENCH_H
 #define P2PLAB_BENCH_H
 
