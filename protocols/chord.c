@@ -2017,11 +2017,20 @@ static size_t chord_state_entries(const struct sim *s, node_t n)
 
 /* ==== converged start ===================================================================== */
 
-/* Index in v[0..len) of the first id >= key, wrapping to 0. */
-static size_t successor_index(const struct converge_node *v, size_t len, uint64_t key)
+/* The first index in [lo, len] whose id is >= key, every index below lo being known to hold a
+ * smaller id: converge_lower_bound's answer, found by galloping from lo (a node's fingers lie
+ * mostly a few places after it, so this costs a few comparisons rather than log2 N). */
+static size_t gallop_lower_bound(const struct converge_node *v, size_t len, size_t lo, uint64_t key)
 {
-    size_t i = converge_lower_bound(v, len, key);
-    return i == len ? 0 : i;
+    size_t step = 1, hi = lo;
+    while (hi < len && v[hi].id < key) {
+        lo = hi + 1;
+        hi = lo + step;
+        step *= 2;
+    }
+    if (hi > len)
+        hi = len;
+    return lo + converge_lower_bound(v + lo, hi - lo, key);
 }
 
 /* Lays down exactly the state join and stabilization converge to: predecessor, r successors,
@@ -2036,7 +2045,10 @@ static void chord_converge(struct sim *s)
     size_t sorted = sim_converge_sorted(s, v, cap);
     SIM_ASSERT(sorted == len);
     size_t pns = g->pns < g->r ? g->pns : g->r;       /* a lookup returns at most r successors */
-#define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
+    struct addr *addr = mem_calloc(len ? len : 1, sizeof *addr, "chord: converging addresses");
+    for (size_t k = 0; k < len; k++)
+        addr[k] = sim_addr(s, v[k].slot);
+#define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = addr[k] })
     for (size_t k = 0; k < len; k++) {
         node_t n = v[k].slot;
         struct chord_node *nd = chord_node(s, n);
@@ -2050,8 +2062,15 @@ static void chord_converge(struct sim *s)
             nd->pred = CHORD_PEER_AT((k + len - 1) % len);
             nd->flags |= CHORD_F_KNEW_OTHERS;
         }
+        /* finger i = successor(id + 2^i): the targets grow with i until they wrap round
+         * past 2^64 (once at most), and their lower bounds with them */
+        size_t lo = k;
         for (unsigned i = 0; i < CHORD_BITS; i++) {
-            size_t f = successor_index(v, len, chord_finger_target(v[k].id, i));
+            uint64_t target = chord_finger_target(v[k].id, i);
+            if (target < v[k].id && lo >= k)
+                lo = 0;                       /* wrapped: the rest lie from index 0 on */
+            lo = gallop_lower_bound(v, len, lo, target);
+            size_t f = lo == len ? 0 : lo;
             nd->finger[i] = f == k ? chord_peer_none : CHORD_PEER_AT(f);
             if (f == k || pns < 2 || !in_finger_interval(v[f].id, v[k].id, i))
                 continue;
@@ -2075,13 +2094,15 @@ static void chord_converge(struct sim *s)
         uint32_t nkeys;
         const uint64_t *keys = sim_converge_keys(s, &nkeys);
         for (uint32_t q = 0; q < nkeys; q++) {
-            size_t f = successor_index(v, len, keys[q]);
+            size_t f = converge_lower_bound(v, len, keys[q]);
+            f = f == len ? 0 : f;
             for (size_t j = 0; j < g->replicas && j < len; j++)
                 keys_add(s, v[(f + j) % len].slot, keys[q]);
         }
     }
     for (size_t k = 0; k < len; k++)
         start_timers(s, live[k]);
+    free(addr);
     free(v);
     free(live);
 }
