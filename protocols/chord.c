@@ -280,11 +280,13 @@ enum chord_phase { CHORD_OUT, CHORD_JOINING, CHORD_JOINED };
 #define CHORD_F_KNEW_OTHERS 0x02      /* has had a successor other than itself */
 #define CHORD_F_FF_BUSY 0x04          /* a fix_fingers lookup for finger ff_next is in flight */
 
-/* One node, its slab record: the fixed part, then its successor list (state_size). */
+/* One node, its slab record: the fixed part, then its successor list (state_size). What every
+ * event reads (self, predecessor, counts, phase, flags) shares the record's first 64 bytes, so
+ * that a timer or a stabilize request touches that line and the successor list, not the
+ * fingers between them. */
 struct chord_node {
     struct peer self;
     struct peer pred;                 /* addr.slot == NODE_NONE: unknown */
-    struct peer finger[CHORD_BITS];   /* successor(id + 2^i); NODE_NONE: none but itself */
     uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
     uint8_t nsucc;                    /* entries in the successor list */
     uint8_t phase;                    /* enum chord_phase */
@@ -294,10 +296,12 @@ struct chord_node {
     struct kit_join join;             /* join back-off and introducer watchdog */
     struct kit_vec keys;              /* store: on: the keys whose values n holds (uint64_t,
                                          sorted); the buffer is n's, freed when it goes down */
+    struct peer finger[CHORD_BITS];   /* successor(id + 2^i); NODE_NONE: none but itself */
     struct peer succ[];               /* the successor list: r contacts, nsucc of them valid */
 };
 #define CHORD_NODE_BYTES 1088
 _Static_assert(sizeof(struct chord_node) == CHORD_NODE_BYTES, "update the figure in the opening comment");
+_Static_assert(offsetof(struct chord_node, finger) == 64, "the fields every event reads fill one cache line");
 
 enum chord_purpose {
     CHORD_FOR_LOOKUP,                 /* a workload lookup, iterative, at its origin */
@@ -678,12 +682,52 @@ static void cand_insert(struct peer *out, unsigned *m, unsigned k, struct peer p
         (*m)++;
 }
 
+/* closest_preceding for k = 1 (recursive steps, and iterative ones with next_hops 1): the
+ * contact nearest before key, the first met of equals, in the scan order of the general case
+ * and with its result; a contact is checked against skip[] only if it would be the best so
+ * far. */
+static unsigned closest_preceding_one(const struct chord_node *nd, uint64_t key,
+                                      const struct addr *skip, unsigned nskip, struct peer *out)
+{
+    uint64_t self = nd->self.id, span = key - self - 1;     /* in (self, key): p.id - self - 1 < span */
+    bool whole = key == self;                              /* (self, self): all but self */
+    uint64_t best_d = 0;
+    bool found = false;
+    struct addr last = ADDR_NONE;
+    for (unsigned i = CHORD_BITS; i-- > 0;) {
+        struct peer p = nd->finger[i];
+        if (!peer_ok(p) || addr_eq(p.addr, last))
+            continue;
+        last = p.addr;
+        uint64_t d = key - p.id;
+        if ((found && d >= best_d) || addr_eq(p.addr, nd->self.addr) ||
+            !(whole ? p.id != self : p.id - self - 1 < span) || addr_in(skip, nskip, p.addr))
+            continue;
+        *out = p;
+        best_d = d;
+        found = true;
+    }
+    for (unsigned j = 0; j < nd->nsucc; j++) {
+        struct peer p = nd->succ[j];
+        uint64_t d = key - p.id;
+        if ((found && d >= best_d) || !(whole ? p.id != self : p.id - self - 1 < span) ||
+            addr_in(skip, nskip, p.addr))
+            continue;
+        *out = p;
+        best_d = d;
+        found = true;
+    }
+    return found;
+}
+
 /* Up to k distinct contacts of n in (n, key), closest preceding first (fingers and successor
  * list, ToN Fig. 5 closest_preceding_node), leaving out the addresses in skip[]. */
 static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
                                   unsigned nskip, struct peer *out, unsigned k)
 {
     const struct chord_node *nd = chord_node(s, n);
+    if (k == 1)
+        return closest_preceding_one(nd, key, skip, nskip, out);
     unsigned m = 0;
     struct addr last = ADDR_NONE;
     for (unsigned i = CHORD_BITS; i-- > 0;) {
