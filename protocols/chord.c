@@ -280,11 +280,13 @@ enum chord_phase { CHORD_OUT, CHORD_JOINING, CHORD_JOINED };
 #define CHORD_F_KNEW_OTHERS 0x02      /* has had a successor other than itself */
 #define CHORD_F_FF_BUSY 0x04          /* a fix_fingers lookup for finger ff_next is in flight */
 
-/* One node, its slab record: the fixed part, then its successor list (state_size). */
+/* One node, its slab record: the fixed part, then its successor list (state_size). What every
+ * event reads (self, predecessor, counts, phase, flags) shares the record's first 64 bytes, so
+ * that a timer or a stabilize request touches that line and the successor list, not the
+ * fingers between them. */
 struct chord_node {
     struct peer self;
     struct peer pred;                 /* addr.slot == NODE_NONE: unknown */
-    struct peer finger[CHORD_BITS];   /* successor(id + 2^i); NODE_NONE: none but itself */
     uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
     uint8_t nsucc;                    /* entries in the successor list */
     uint8_t phase;                    /* enum chord_phase */
@@ -294,10 +296,12 @@ struct chord_node {
     struct kit_join join;             /* join back-off and introducer watchdog */
     struct kit_vec keys;              /* store: on: the keys whose values n holds (uint64_t,
                                          sorted); the buffer is n's, freed when it goes down */
+    struct peer finger[CHORD_BITS];   /* successor(id + 2^i); NODE_NONE: none but itself */
     struct peer succ[];               /* the successor list: r contacts, nsucc of them valid */
 };
 #define CHORD_NODE_BYTES 1088
 _Static_assert(sizeof(struct chord_node) == CHORD_NODE_BYTES, "update the figure in the opening comment");
+_Static_assert(offsetof(struct chord_node, finger) == 64, "the fields every event reads fill one cache line");
 
 enum chord_purpose {
     CHORD_FOR_LOOKUP,                 /* a workload lookup, iterative, at its origin */
@@ -678,12 +682,52 @@ static void cand_insert(struct peer *out, unsigned *m, unsigned k, struct peer p
         (*m)++;
 }
 
+/* closest_preceding for k = 1 (recursive steps, and iterative ones with next_hops 1): the
+ * contact nearest before key, the first met of equals, in the scan order of the general case
+ * and with its result; a contact is checked against skip[] only if it would be the best so
+ * far. */
+static unsigned closest_preceding_one(const struct chord_node *nd, uint64_t key,
+                                      const struct addr *skip, unsigned nskip, struct peer *out)
+{
+    uint64_t self = nd->self.id, span = key - self - 1;     /* in (self, key): p.id - self - 1 < span */
+    bool whole = key == self;                              /* (self, self): all but self */
+    uint64_t best_d = 0;
+    bool found = false;
+    struct addr last = ADDR_NONE;
+    for (unsigned i = CHORD_BITS; i-- > 0;) {
+        struct peer p = nd->finger[i];
+        if (!peer_ok(p) || addr_eq(p.addr, last))
+            continue;
+        last = p.addr;
+        uint64_t d = key - p.id;
+        if ((found && d >= best_d) || addr_eq(p.addr, nd->self.addr) ||
+            !(whole ? p.id != self : p.id - self - 1 < span) || addr_in(skip, nskip, p.addr))
+            continue;
+        *out = p;
+        best_d = d;
+        found = true;
+    }
+    for (unsigned j = 0; j < nd->nsucc; j++) {
+        struct peer p = nd->succ[j];
+        uint64_t d = key - p.id;
+        if ((found && d >= best_d) || !(whole ? p.id != self : p.id - self - 1 < span) ||
+            addr_in(skip, nskip, p.addr))
+            continue;
+        *out = p;
+        best_d = d;
+        found = true;
+    }
+    return found;
+}
+
 /* Up to k distinct contacts of n in (n, key), closest preceding first (fingers and successor
  * list, ToN Fig. 5 closest_preceding_node), leaving out the addresses in skip[]. */
 static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const struct addr *skip,
                                   unsigned nskip, struct peer *out, unsigned k)
 {
     const struct chord_node *nd = chord_node(s, n);
+    if (k == 1)
+        return closest_preceding_one(nd, key, skip, nskip, out);
     unsigned m = 0;
     struct addr last = ADDR_NONE;
     for (unsigned i = CHORD_BITS; i-- > 0;) {
@@ -2017,11 +2061,20 @@ static size_t chord_state_entries(const struct sim *s, node_t n)
 
 /* ==== converged start ===================================================================== */
 
-/* Index in v[0..len) of the first id >= key, wrapping to 0. */
-static size_t successor_index(const struct converge_node *v, size_t len, uint64_t key)
+/* The first index in [lo, len] whose id is >= key, every index below lo being known to hold a
+ * smaller id: converge_lower_bound's answer, found by galloping from lo (a node's fingers lie
+ * mostly a few places after it, so this costs a few comparisons rather than log2 N). */
+static size_t gallop_lower_bound(const struct converge_node *v, size_t len, size_t lo, uint64_t key)
 {
-    size_t i = converge_lower_bound(v, len, key);
-    return i == len ? 0 : i;
+    size_t step = 1, hi = lo;
+    while (hi < len && v[hi].id < key) {
+        lo = hi + 1;
+        hi = lo + step;
+        step *= 2;
+    }
+    if (hi > len)
+        hi = len;
+    return lo + converge_lower_bound(v + lo, hi - lo, key);
 }
 
 /* Lays down exactly the state join and stabilization converge to: predecessor, r successors,
@@ -2036,7 +2089,10 @@ static void chord_converge(struct sim *s)
     size_t sorted = sim_converge_sorted(s, v, cap);
     SIM_ASSERT(sorted == len);
     size_t pns = g->pns < g->r ? g->pns : g->r;       /* a lookup returns at most r successors */
-#define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = sim_addr(s, v[k].slot) })
+    struct addr *addr = mem_calloc(len ? len : 1, sizeof *addr, "chord: converging addresses");
+    for (size_t k = 0; k < len; k++)
+        addr[k] = sim_addr(s, v[k].slot);
+#define CHORD_PEER_AT(k) ((struct peer){ .id = v[k].id, .addr = addr[k] })
     for (size_t k = 0; k < len; k++) {
         node_t n = v[k].slot;
         struct chord_node *nd = chord_node(s, n);
@@ -2050,8 +2106,15 @@ static void chord_converge(struct sim *s)
             nd->pred = CHORD_PEER_AT((k + len - 1) % len);
             nd->flags |= CHORD_F_KNEW_OTHERS;
         }
+        /* finger i = successor(id + 2^i): the targets grow with i until they wrap round
+         * past 2^64 (once at most), and their lower bounds with them */
+        size_t lo = k;
         for (unsigned i = 0; i < CHORD_BITS; i++) {
-            size_t f = successor_index(v, len, chord_finger_target(v[k].id, i));
+            uint64_t target = chord_finger_target(v[k].id, i);
+            if (target < v[k].id && lo >= k)
+                lo = 0;                       /* wrapped: the rest lie from index 0 on */
+            lo = gallop_lower_bound(v, len, lo, target);
+            size_t f = lo == len ? 0 : lo;
             nd->finger[i] = f == k ? chord_peer_none : CHORD_PEER_AT(f);
             if (f == k || pns < 2 || !in_finger_interval(v[f].id, v[k].id, i))
                 continue;
@@ -2075,13 +2138,15 @@ static void chord_converge(struct sim *s)
         uint32_t nkeys;
         const uint64_t *keys = sim_converge_keys(s, &nkeys);
         for (uint32_t q = 0; q < nkeys; q++) {
-            size_t f = successor_index(v, len, keys[q]);
+            size_t f = converge_lower_bound(v, len, keys[q]);
+            f = f == len ? 0 : f;
             for (size_t j = 0; j < g->replicas && j < len; j++)
                 keys_add(s, v[(f + j) % len].slot, keys[q]);
         }
     }
     for (size_t k = 0; k < len; k++)
         start_timers(s, live[k]);
+    free(addr);
     free(v);
     free(live);
 }

@@ -261,11 +261,13 @@ void world_start_population(struct sim *s)
     node_t was = world_act_as(s, SIM_ACTING_ALL);    /* t = 0: converge may use global knowledge */
     s->proto->converge(s);
     s->acting = was;
+    oracle_bulk_begin(&s->oracle);                   /* one sort, not N sorted inserts */
     for (node_t n = 0; n < s->used; n++) {
         world_mark_ready(s, n);
         if (n + INTRODUCER_MEMORY >= s->used)
             world_introducer_remember(&s->intro, (struct peer){ .id = s->id[n], .addr = world_addr(s, n) });
     }
+    oracle_bulk_end(&s->oracle);
     for (node_t h = 0; h < sc->nodes.count; h++)
         schedule_churn(s, h, CHURN_DOWN, churn_sample(s->rng_churn, &sc->churn.session));
 }

@@ -50,16 +50,24 @@ static uint32_t lower_bound(const struct oracle_set *o, uint64_t id, node_t slot
     return lo;
 }
 
-static void set_add(struct oracle_set *o, uint64_t id, node_t slot)
+static void set_add(struct oracle_set *o, uint64_t id, node_t slot, bool bulk)
 {
     if (o->n == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 16;
         o->e = mem_realloc(o->e, o->cap, sizeof *o->e, "the oracle's group members");
     }
-    uint32_t i = lower_bound(o, id, slot);
+    uint32_t i = bulk ? o->n : lower_bound(o, id, slot);   /* bulk: sorted at the end */
     memmove(&o->e[i + 1], &o->e[i], (size_t)(o->n - i) * sizeof *o->e);
     o->e[i] = (struct oracle_entry){ id, slot };
     o->n++;
+}
+
+static int by_id_slot(const void *a, const void *b)
+{
+    const struct oracle_entry *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
 }
 
 static void set_remove(struct oracle_set *o, uint64_t id, node_t slot)
@@ -73,13 +81,27 @@ static void set_remove(struct oracle_set *o, uint64_t id, node_t slot)
 void oracle_add(struct oracle *o, uint64_t id, node_t slot)
 {
     SIM_ASSERT(o->all.n < o->all.cap);
-    set_add(&o->all, id, slot);
+    set_add(&o->all, id, slot, o->bulk);
     if (o->n_groups)
-        set_add(&o->group[id % o->n_groups], id, slot);
+        set_add(&o->group[id % o->n_groups], id, slot, o->bulk);
+}
+
+void oracle_bulk_begin(struct oracle *o)
+{
+    o->bulk = true;
+}
+
+void oracle_bulk_end(struct oracle *o)
+{
+    o->bulk = false;
+    qsort(o->all.e, o->all.n, sizeof *o->all.e, by_id_slot);
+    for (uint32_t g = 0; g < o->n_groups; g++)
+        qsort(o->group[g].e, o->group[g].n, sizeof *o->group[g].e, by_id_slot);
 }
 
 void oracle_remove(struct oracle *o, uint64_t id, node_t slot)
 {
+    SIM_ASSERT(!o->bulk);
     set_remove(&o->all, id, slot);
     if (o->n_groups)
         set_remove(&o->group[id % o->n_groups], id, slot);
@@ -157,6 +179,7 @@ static node_t xor_owner(const struct oracle_set *o, uint64_t key, uint32_t rank)
 node_t oracle_owner(const struct oracle *o, uint64_t key, uint32_t rank)
 {
     const struct oracle_set *set = &o->all;
+    SIM_ASSERT(!o->bulk);
     if (o->metric == KEYS_GROUP) {
         SIM_ASSERT(o->n_groups > 0);
         set = &o->group[key % o->n_groups];
@@ -201,6 +224,7 @@ static uint64_t xor_closer(const struct oracle_set *o, uint64_t key, uint64_t d)
 bool oracle_owns(const struct oracle *o, uint64_t key, node_t slot, uint64_t id,
                  uint32_t replicas)
 {
+    SIM_ASSERT(!o->bulk);
     if (o->metric == KEYS_XOR && replicas > 1) {
         uint32_t i = lower_bound(&o->all, id, slot);
         if (i >= o->all.n || o->all.e[i].id != id || o->all.e[i].slot != slot)

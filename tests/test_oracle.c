@@ -46,16 +46,21 @@ static node_t brute(enum key_metric m, uint64_t key, uint32_t rank, node_t live)
     return who;
 }
 
-static void check_metric(enum key_metric m)
+/* bulk: the members are loaded between oracle_bulk_begin and _end, as a converged start does */
+static void check_metric(enum key_metric m, bool bulk)
 {
     struct oracle o;
     assert_int_equal(oracle_init(&o, m, N), 0);
     if (m == KEYS_GROUP)
         assert_int_equal(oracle_set_groups(&o, 7), 0);
+    if (bulk)
+        oracle_bulk_begin(&o);
     for (node_t i = 0; i < N; i++) {
         ids[i] = rng_mix(i * 7919u + (uint64_t)m);
         oracle_add(&o, ids[i], i);
     }
+    if (bulk)
+        oracle_bulk_end(&o);
     /* remove the last 100 again: membership changes must keep the order */
     for (node_t i = N - 100; i < N; i++)
         oracle_remove(&o, ids[i], i);
@@ -77,10 +82,19 @@ static void check_metric(enum key_metric m)
     oracle_free(&o);
 }
 
-static void test_oracle_successor(void **state) { (void)state; check_metric(KEYS_SUCCESSOR); }
-static void test_oracle_numeric(void **state) { (void)state; check_metric(KEYS_NUMERIC); }
-static void test_oracle_xor(void **state) { (void)state; check_metric(KEYS_XOR); }
-static void test_oracle_group(void **state) { (void)state; check_metric(KEYS_GROUP); }
+static void test_oracle_successor(void **state) { (void)state; check_metric(KEYS_SUCCESSOR, false); }
+static void test_oracle_numeric(void **state) { (void)state; check_metric(KEYS_NUMERIC, false); }
+static void test_oracle_xor(void **state) { (void)state; check_metric(KEYS_XOR, false); }
+static void test_oracle_group(void **state) { (void)state; check_metric(KEYS_GROUP, false); }
+
+/* Loading in bulk gives the same answers as one member at a time, for every metric. */
+static void test_oracle_bulk(void **state)
+{
+    (void)state;
+    check_metric(KEYS_SUCCESSOR, true);
+    check_metric(KEYS_GROUP, true);
+    check_metric(KEYS_XOR, true);
+}
 
 static void test_oracle_replicas(void **state)
 {
@@ -106,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_oracle_xor),
         cmocka_unit_test(test_oracle_group),
         cmocka_unit_test(test_oracle_replicas),
+        cmocka_unit_test(test_oracle_bulk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
