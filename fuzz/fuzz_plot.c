@@ -17,6 +17,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[64];
 
+/* The scratch folder goes when the fuzzer exits. */
+static void remove_dir(void)
+{
+    const char *names[] = { "summary.yaml", "runs.csv" };
+    char path[128];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
 static void put(const char *name, const uint8_t *p, size_t n)
 {
     char path[128];
@@ -34,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(dir, sizeof dir, "/tmp/p2plab-fuzz-plot-XXXXXX");
         if (!mkdtemp(dir))
             abort();
+        atexit(remove_dir);
     }
     static const char sep[] = "\n--- runs.csv\n";
     const uint8_t *cut = NULL;
