@@ -571,6 +571,8 @@ static void fmt_bytes(double b, char *buf, size_t len)
  * session shorter than one message's trip never lets a node join. */
 static int check_rates(struct scn_ctx *c, const struct ytree *root, const struct scenario *out)
 {
+    if (c->values_only)
+        return 0;
     const struct scn_workload *w = &out->workload;
     const struct ytree *rate = ytree_path(root, "workload.lookups.rate");
     double hosts = (double)out->nodes.count;
@@ -668,7 +670,7 @@ static int check_protocols(struct scn_ctx *c, const struct ytree *root, const st
  * measured, unless --force. */
 static int check_cost(struct scn_ctx *c, const struct ytree *root, const struct scenario *out)
 {
-    if (scn_cost_forced())
+    if (scn_cost_forced() || c->values_only)
         return 0;
     double limit = scn_cost_memory_limit();
     for (size_t pi = 0; pi < out->n_protocols; pi++) {
@@ -918,7 +920,7 @@ static int resolve_tree(struct scn_ctx *c, const struct ytree *root, struct scen
 int scn_resolve(const struct scn_doc *d, size_t point, struct scenario *out, char *err,
                 size_t errlen)
 {
-    struct scn_ctx c = { d, err, errlen };
+    struct scn_ctx c = { d, err, errlen, false };
     memset(out, 0, sizeof *out);
     snprintf(out->file, sizeof out->file, "%s", d->path);
     if (point >= scn_points(d))
@@ -959,7 +961,7 @@ static int check_swept_bases(const struct scn_doc *d, struct scenario *s, char *
         char blocked[256], msg[2048], here[1024];
         if (scn_doc_put(tree, path, value, base, &blocker, blocked, sizeof blocked) != 0)
             ytree_free(value);
-        struct scn_ctx c = { d, msg, sizeof msg }, h = { d, here, sizeof here };
+        struct scn_ctx c = { d, msg, sizeof msg, true }, h = { d, here, sizeof here, false };
         int rc = resolve_tree(&c, tree, s);
         ytree_free(tree);
         if (rc == 0)

@@ -223,6 +223,17 @@ static void test_scenario_bad_files_from_string(void **state)
     }
 }
 
+/* A swept key's value in the file never runs: it is checked for what it says (the catalogue's
+ * sweep_base_* cases), not for what running it would cost. */
+static void test_scenario_swept_base_is_not_costed(void **state)
+{
+    (void)state;
+    struct scn_doc *d = load_ok("nodes: 50000000\nprotocols: { kelips: {} }\n"
+                                "sweep: { nodes: [100, 200] }\n");
+    assert_int_equal(scn_points(d), 2);
+    scn_free(d);
+}
+
 static void test_scenario_missing_file(void **state)
 {
     (void)state;
@@ -1271,6 +1282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario_bad_files_from_file),
         cmocka_unit_test(test_scenario_bad_files_from_string),
+        cmocka_unit_test(test_scenario_swept_base_is_not_costed),
         cmocka_unit_test(test_scenario_missing_file),
         cmocka_unit_test(test_scenario_missing_protocols),
         cmocka_unit_test(test_scenario_more_diagnostics),
