@@ -21,6 +21,7 @@ static bool read_line(struct plot_csv *c)
     }
     if (ch == EOF && n == 0)
         return false;
+    c->lineno++;
     if (n + 1 > c->cap) {
         c->cap = n + 1;
         c->line = mem_realloc(c->line, c->cap, 1, "a CSV line");

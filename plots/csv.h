@@ -18,6 +18,7 @@ struct plot_csv {
     char **head;                      /* the header's names (owned copies) */
     size_t n_head;
     size_t row;                       /* rows read so far, header excluded */
+    size_t lineno;                    /* the current row's line in the file, 1-based */
 };
 
 /* Opens `path` and reads its header. 0, or -1 (file missing or empty). */

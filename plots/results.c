@@ -3,6 +3,7 @@
 #include "plots/results.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,136 @@ bool plot_metric_present(const struct plot_results *r, int m)
     return false;
 }
 
+/* ==== strict reading ====================================================================== *
+ *
+ * Every file p2plab run writes is read as strictly as a scenario: a damaged row (cut short, a
+ * word where a number belongs, a swept value the scenario never had) is one error at
+ * file:line:col that says to run the scenario again, never a partial report. */
+
+#define DAMAGED "the results folder is damaged: run the scenario again"
+
+/* Column `col` of the current row, 1-based, for messages. */
+static size_t column_of(const struct plot_csv *c, int col)
+{
+    size_t at = 1;
+    for (int k = 0; k < col && (size_t)k < c->n_field; k++)
+        at += strlen(c->field[k]) + 1;          /* p2plab writes these fields unquoted */
+    return at;
+}
+
+/* Whether s is a number as p2plab writes one ("12.5", "1e-05", "nan", "inf"). */
+static bool is_number(const char *s)
+{
+    if (!*s)
+        return false;
+    char *end;
+    strtod(s, &end);
+    return *end == '\0';
+}
+
+static bool is_whole(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* The values of the summary's sweep over `path` (scenario.sweep), or NULL. */
+static const struct ytree *swept_values(const struct plot_results *r, const char *path)
+{
+    const struct ytree *sweep = plot_yaml_get(r->scenario, "sweep");
+    for (size_t i = 0; sweep && sweep->kind == YTREE_MAP && i + 1 < sweep->n; i += 2) {
+        const char *k = sweep->kid[i]->text;
+        bool same = strcmp(k, path) == 0 ||
+                    (strcmp(k, "nodes") == 0 && strcmp(path, "nodes.count") == 0) ||
+                    (strcmp(k, "nodes.count") == 0 && strcmp(path, "nodes") == 0);
+        if (same && sweep->kid[i + 1]->kind == YTREE_SEQ)
+            return sweep->kid[i + 1];
+    }
+    return NULL;
+}
+
+/* Checks one row of runs.csv: as many fields as the header, a protocol, swept values the
+ * summary's sweep lists (empty: another protocol's parameter), whole replica and seed, and a
+ * number in every metric. 0, or -1 with the message. */
+static int check_run_row(const struct plot_results *r, const struct plot_csv *c,
+                         const char *path, int scol, char *err, size_t errlen)
+{
+    if (c->n_field != c->n_head) {
+        snprintf(err, errlen, "%s:%zu:1: error: %zu fields where the header has %zu; " DAMAGED,
+                 path, c->lineno, c->n_field, c->n_head);
+        return -1;
+    }
+    if (!*c->field[0]) {
+        snprintf(err, errlen, "%s:%zu:1: error: no protocol; " DAMAGED, path, c->lineno);
+        return -1;
+    }
+    for (size_t a = 0; a < r->n_axes; a++) {
+        const char *v = c->field[a + 1];
+        const struct ytree *list = swept_values(r, r->axis[a].path);
+        bool ok = !*v && strncmp(r->axis[a].path, "protocols.", 10) == 0;
+        for (size_t k = 0; list && !ok && k < list->n; k++)
+            ok = list->kid[k]->text && strcmp(list->kid[k]->text, v) == 0;
+        if (!ok) {
+            snprintf(err, errlen, "%s:%zu:%zu: error: %s is \"%.40s\", which the scenario in "
+                     "summary.yaml does not sweep over; " DAMAGED, path, c->lineno,
+                     column_of(c, (int)a + 1), r->axis[a].path, v);
+            return -1;
+        }
+    }
+    for (int k = scol - 1; k <= scol; k++)
+        if (!is_whole(c->field[k])) {
+            snprintf(err, errlen, "%s:%zu:%zu: error: %s must be a whole number (got \"%.40s\"); "
+                     DAMAGED, path, c->lineno, column_of(c, k), c->head[k], c->field[k]);
+            return -1;
+        }
+    for (size_t k = (size_t)scol + 1; k < c->n_field; k++)
+        if (!is_number(c->field[k])) {
+            snprintf(err, errlen, "%s:%zu:%zu: error: %s must be a number or nan (got "
+                     "\"%.40s\"); " DAMAGED, path, c->lineno, column_of(c, (int)k), c->head[k],
+                     c->field[k]);
+            return -1;
+        }
+    return 0;
+}
+
+/* summary.yaml against runs.csv: one cell per cell, each with every metric (a summary cut
+ * short loses its last cells or metrics, and still parses as YAML). */
+static int check_summary(const struct plot_results *r, char *err, size_t errlen)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/summary.yaml", r->dir);
+    const struct ytree *cells = plot_yaml_get(r->summary, "cells");
+    if (!cells || cells->kind != YTREE_SEQ) {
+        snprintf(err, errlen, "%s: error: no cells: list; " DAMAGED, path);
+        return -1;
+    }
+    if (cells->n != r->n_cell) {
+        snprintf(err, errlen, "%s: error: %zu cells where runs.csv has %zu; " DAMAGED, path,
+                 cells->n, r->n_cell);
+        return -1;
+    }
+    for (size_t i = 0; i < cells->n; i++) {
+        const struct ytree *cell = cells->kid[i];
+        const struct ytree *m = cell->kind == YTREE_MAP ? plot_yaml_get(cell, "metrics") : NULL;
+        if (!m || m->kind != YTREE_MAP) {
+            snprintf(err, errlen, "%s:%d:%d: error: cells[%zu] has no metrics: mapping; " DAMAGED,
+                     path, cell->line, cell->col, i);
+            return -1;
+        }
+        for (size_t k = 0; k < r->n_metric; k++)
+            if (ytree_index(m, r->metric[k]) < 0) {
+                snprintf(err, errlen, "%s:%d:%d: error: cells[%zu].metrics has no %s; " DAMAGED,
+                         path, m->line, m->col, i, r->metric[k]);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 static int read_runs(struct plot_results *r, const char *path, char *err, size_t errlen)
 {
     struct plot_csv c;
@@ -176,9 +307,14 @@ static int read_runs(struct plot_results *r, const char *path, char *err, size_t
 
     struct cell_rows *rows = NULL;
     while (plot_csv_next(&c)) {
+        if (check_run_row(r, &c, path, scol, err, errlen) != 0) {
+            for (size_t i = 0; i < r->n_cell; i++)
+                free(rows[i].v);
+            free(rows);
+            plot_csv_close(&c);
+            return -1;
+        }
         const char *proto = plot_csv_str(&c, pcol);
-        if (!*proto)
-            continue;
         int p = plot_proto_find(r, proto);
         if (p < 0) {
             r->proto = mem_realloc(r->proto, r->n_proto + 1, sizeof *r->proto, "protocol names");
@@ -261,7 +397,7 @@ int plot_results_load(struct plot_results *r, const char *dir, char *err, size_t
     }
     snprintf(r->name, sizeof r->name, "%s", plot_yaml_text(r->scenario, "name", "results"));
     snprintf(path, sizeof path, "%s/runs.csv", dir);
-    if (read_runs(r, path, err, errlen) != 0) {
+    if (read_runs(r, path, err, errlen) != 0 || check_summary(r, err, errlen) != 0) {
         plot_results_free(r);
         return -1;
     }

@@ -1311,6 +1311,21 @@ static double bt_gauge(struct sim *s, uint32_t k)
     return w->cache[k];
 }
 
+/* Rules the table cannot say, checked when the scenario is loaded (see protocol.h). */
+static int bt_validate(const struct proto_config *cfg, const struct proto_env *env,
+                       const char **param, char *why, size_t len)
+{
+    (void)env;
+    long long psize = (long long)cfg->v[BT_P_PIECE_SIZE].i;
+    if (psize % BT_BLOCK == 0)
+        return 0;
+    *param = "piece_size";
+    snprintf(why, len, "protocols.bittorrent.piece_size must be a multiple of the %u-byte block "
+             "(got %lld): use %lld or %lld", BT_BLOCK, psize, psize / BT_BLOCK * BT_BLOCK,
+             (psize / BT_BLOCK + 1) * BT_BLOCK);
+    return -1;
+}
+
 const struct protocol bittorrent_protocol = {
     .msg_names = bt_msg_name,
     .n_msg_names = BT_MSG_COUNT,
@@ -1336,4 +1351,5 @@ const struct protocol bittorrent_protocol = {
     .gauges = bt_gauges,
     .gauge = bt_gauge,
     .servers = bt_servers,
+    .validate = bt_validate,
 };

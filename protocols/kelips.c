@@ -2213,6 +2213,31 @@ static void kelips_teardown(struct sim *s)
     sim_set_protocol_data(s, NULL);
 }
 
+/* Rules the table cannot say, checked when the scenario is loaded (see protocol.h). */
+static int kelips_validate(const struct proto_config *cfg, const struct proto_env *env,
+                           const char **param, char *why, size_t len)
+{
+    long long k = (long long)cfg->v[KELIPS_P_GROUPS].i;
+    if (k > 0 && (uint64_t)k > env->nodes) {
+        *param = "groups";
+        snprintf(why, len, "protocols.kelips.groups is %lld but the scenario starts with %u "
+                 "nodes: some groups would be empty, and lookups of their keys could never "
+                 "succeed; use groups: auto (ceil(sqrt(N)), the paper's) or at most %u", k,
+                 env->nodes, env->nodes);
+        return -1;
+    }
+    uint32_t bytes = msg_bytes_of(cfg);
+    size_t least = kelips_wire_size(KELIPS_MSG_GOSSIP, 0, 0, 0, 0);
+    if (bytes < least) {
+        *param = "budget";
+        snprintf(why, len, "protocols.kelips.budget of %lld B per round leaves %u B per gossip "
+                 "message, below the %zu B of an empty one: raise budget or lower group_fanout "
+                 "and contact_fanout", (long long)cfg->v[KELIPS_P_BUDGET].i, bytes, least);
+        return -1;
+    }
+    return 0;
+}
+
 const struct protocol kelips_protocol = {
     .name = "kelips",
     .summary = "Kelips: sqrt(N) affinity groups, gossiped views and file tuples, O(1) lookups",
@@ -2239,4 +2264,5 @@ const struct protocol kelips_protocol = {
     .gauge = kelips_gauge,
     .msg_names = kelips_msg_name,
     .n_msg_names = KELIPS_MSG_COUNT,
+    .validate = kelips_validate,
 };

@@ -1639,6 +1639,20 @@ static void pastry_teardown(struct sim *s)
     sim_set_protocol_data(s, NULL);
 }
 
+/* Rules the table cannot say, checked when the scenario is loaded (see protocol.h). */
+static int pastry_validate(const struct proto_config *cfg, const struct proto_env *env,
+                           const char **param, char *why, size_t len)
+{
+    (void)env;
+    long long l = (long long)cfg->v[PASTRY_P_LEAF].i;
+    if (l % 2 == 0)
+        return 0;
+    *param = "leaf_set";
+    snprintf(why, len, "protocols.pastry.leaf_set must be even, l/2 on each side of the node "
+             "(got %lld): use %lld or %lld", l, l - 1, l + 1);
+    return -1;
+}
+
 const struct protocol pastry_protocol = {
     .msg_names = pastry_msg_name,
     .n_msg_names = PASTRY_MSG_COUNT,
@@ -1666,4 +1680,5 @@ const struct protocol pastry_protocol = {
     .insert = NULL,
     .teardown = pastry_teardown,
     .down = pastry_down,
+    .validate = pastry_validate,
 };

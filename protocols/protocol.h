@@ -26,6 +26,12 @@ enum key_metric {
 /* KEYS_GROUP only: the number of groups k, from setup (before any node exists). */
 void sim_set_key_groups(struct sim *s, uint32_t k);
 
+/* The scenario as a protocol's validate hook sees it. */
+struct proto_env {
+    uint32_t nodes;                   /* overlay nodes at t = 0: nodes.count x nodes.vnodes */
+    bool converged;                   /* nodes.start: converged */
+};
+
 struct protocol {
     const char *name;                 /* "chord" */
     const char *summary;              /* one line for `p2plab list` */
@@ -78,6 +84,13 @@ struct protocol {
     uint32_t n_msg_names;
     /* optional: dedicated server nodes this configuration needs (sim_servers); NULL = none */
     uint32_t (*servers)(const struct proto_config *cfg);
+    /* optional: rules that tie parameters to each other or to the scenario, which a range in
+     * the table cannot say (pastry's leaf_set is even). Run when the scenario is loaded, so
+     * `p2plab check` refuses what setup would: 0 if cfg is fine, else -1 with why (and what to
+     * do) in `why` and *param the parameter it is about (NULL: the protocol as a whole); the
+     * loader adds file:line:col. */
+    int (*validate)(const struct proto_config *cfg, const struct proto_env *env,
+                    const char **param, char *why, size_t len);
 };
 
 #define PROTO_COUNTERS_MAX 16

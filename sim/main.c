@@ -15,6 +15,7 @@
 #include "sim/output.h"
 #include "sim/rng.h"
 #include "sim/run.h"
+#include "sim/scncost.h"
 #include "sim/scenario.h"
 #include "sim/scnerr.h"
 #include "sim/scnkeys.h"
@@ -32,8 +33,10 @@ static const char usage[] =
     "        cells at once (default: every core), with the same results as -j 1;\n"
     "        then draws the figures into DIR/plots/ and writes DIR/report.md\n"
     "        (unless --no-plots)\n"
-    "  check FILE [--set KEY=VALUE]...\n"
-    "        validate a scenario and say what it would run\n"
+    "  check FILE [--set KEY=VALUE]... [--force]\n"
+    "        validate a scenario and its companions and say what it would run;\n"
+    "        run and check refuse what cannot fit in memory or finish in a day\n"
+    "        (the estimate is in the message) unless --force\n"
     "  plot DIR [-q]\n"
     "        draw the figures and report.md again from the results folder DIR\n"
     "        (needs gnuplot; without it, writes the data and .gp scripts only)\n"
@@ -98,7 +101,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run
             if (*end || j < 1 || j > 256)
                 return fail_usage("-j takes a number of threads from 1 to 256 (got '%s')", argv[i]);
             a->jobs = (unsigned)j;
-        } else if (is_run && strcmp(s, "--force") == 0) {
+        } else if (strcmp(s, "--force") == 0) {
             a->force = true;
         } else if (is_run && (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0)) {
             a->quiet = true;
@@ -120,6 +123,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, bool is_run
 static struct scn_doc *load(const struct run_args *a)
 {
     char err[2048];
+    scn_cost_force(a->force);
     struct scn_doc *d = scn_load(a->file, err, sizeof err);
     if (!d) {
         fprintf(stderr, "%s\n", err);
@@ -134,6 +138,8 @@ static struct scn_doc *load(const struct run_args *a)
     for (size_t i = 0; i < a->n_sets; i++)
         if (scn_set(d, a->sets[i], err, sizeof err) != 0)
             goto fail;
+    if ((a->seed || a->n_sets) && scn_check(d, err, sizeof err) != 0)
+        goto fail;
     return d;
 fail:
     fprintf(stderr, "%s\n", err);
@@ -160,6 +166,15 @@ static int cmd_check(int argc, char **argv)
             return EXIT_USAGE;
         }
     scn_resolve(d, 0, &sc, err, sizeof err);
+    for (size_t i = 0; i < sc.n_also; i++) {      /* each companion is checked the same way */
+        struct run_args c = { .file = sc.also[i].path, .force = a.force };
+        struct scn_doc *cd = load(&c);
+        if (!cd) {
+            scn_free(d);
+            return EXIT_USAGE;
+        }
+        scn_free(cd);
+    }
     size_t cells = 0;
     for (size_t p = 0; p < points; p++)
         for (size_t pi = 0; pi < sc.n_protocols; pi++)

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#define MAX_LINE 1024                 /* bytes of one line: "16383 16383 123.456" needs 20 */
 
 struct reader {
     const char *path;
@@ -44,14 +47,36 @@ static int fail_at(struct reader *r, int col, const char *fmt, ...)
     return -1;
 }
 
-/* Reads the next line; 1 if there is one, 0 at the end. */
+/* Reads the next line, at most MAX_LINE bytes; 1 if there is one, 0 at the end, -1 with the
+ * message if it is too long or holds a NUL byte (the file is not a matrix of text lines). */
 static int next_line(struct reader *r)
 {
-    ssize_t n = getline(&r->line, &r->cap, r->f);
-    if (n < 0)
+    if (!r->line) {
+        r->cap = MAX_LINE + 1;
+        r->line = malloc(r->cap);
+        if (!r->line) {
+            snprintf(r->err, r->errlen, "%s: error: out of memory reading a line", r->path);
+            return -1;
+        }
+    }
+    size_t n = 0;
+    int ch = EOF;
+    while ((ch = getc(r->f)) != EOF && ch != '\n') {
+        if (ch == '\0' || n == MAX_LINE) {
+            r->line[n] = '\0';
+            r->lineno++;
+            snprintf(r->err, r->errlen, "%s:%d:%zu: error: %s: is it really a latency matrix "
+                     "of \"i j ms\" lines?", r->path, r->lineno, n + 1, ch == '\0' ? "a NUL byte"
+                     : "a line longer than 1024 bytes");
+            return -1;
+        }
+        r->line[n++] = (char)ch;
+    }
+    if (ch == EOF && n == 0)
         return 0;
-    while (n > 0 && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r'))
-        r->line[--n] = '\0';
+    while (n > 0 && r->line[n - 1] == '\r')
+        n--;
+    r->line[n] = '\0';
     r->lineno++;
     return 1;
 }
@@ -134,7 +159,7 @@ static int first_line_of(const char *path, uint32_t i, uint32_t j)
     r.errlen = sizeof scratch;
     int found = 0;
     struct entry e;
-    while (r.f && !found && next_line(&r))
+    while (r.f && !found && next_line(&r) == 1)
         if (parse_line(&r, &e) == 1 && e.i == i && e.j == j)
             found = r.lineno;
     if (r.f)
@@ -157,7 +182,14 @@ int matrix_load(const char *path, struct latency_matrix *m, char *err, size_t er
     struct entry e;
     uint32_t hosts = 0;
     size_t lines = 0;
-    while (next_line(&r)) {
+    struct stat st;
+    if (fstat(fileno(r.f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: error: not a regular file: a latency matrix is a text file of "
+                 "\"i j ms\" lines", path);
+        goto out;
+    }
+    int got_line;
+    while ((got_line = next_line(&r)) == 1) {
         int got = parse_line(&r, &e);
         if (got < 0)
             goto out;
@@ -167,6 +199,8 @@ int matrix_load(const char *path, struct latency_matrix *m, char *err, size_t er
             hosts = top > hosts ? top : hosts;
         }
     }
+    if (got_line < 0)
+        goto out;
     if (lines == 0) {
         snprintf(err, errlen, "%s: error: no latencies: expected lines of \"i j ms\" (0-based "
                               "host indices, milliseconds)", path);
@@ -184,7 +218,7 @@ int matrix_load(const char *path, struct latency_matrix *m, char *err, size_t er
     m->hosts = hosts;
     rewind(r.f);
     r.lineno = 0;
-    while (next_line(&r)) {
+    while (next_line(&r) == 1) {
         if (parse_line(&r, &e) != 1)
             continue;
         size_t c = (size_t)e.i * hosts + e.j;

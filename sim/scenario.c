@@ -4,22 +4,27 @@
  *
  * The file is loaded by sim/scndoc.c, its sweep read by sim/sweep.c, and the result written
  * back by sim/scnemit.c. Every error is one message at the node it is about (sim/scnerr.c). */
+#define _DEFAULT_SOURCE                    /* realpath */
 #include "sim/scenario.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "protocols/protocol.h"
 #include "sim/matrix.h"
 #include "sim/mem.h"
+#include "sim/scncost.h"
 #include "sim/scndoc.h"
 #include "sim/scnerr.h"
 #include "sim/scnkeys.h"
+#include "sim/stats.h"
 #include "sim/sweep.h"
 
 #define MAX_SAMPLES 1000000           /* duration / sample */
@@ -187,6 +192,11 @@ static int resolve_network(struct scn_ctx *c, const struct ytree *root, struct s
         if ((size_t)snprintf(net->matrix, sizeof net->matrix, "%s%s", dir, net->matrix_given) >=
             sizeof net->matrix)
             return scn_fail(c, file_at, "network.latency.file: the path is too long");
+        struct stat st;               /* before opening: a pipe would block the open */
+        if (stat(net->matrix, &st) == 0 && !S_ISREG(st.st_mode))
+            return scn_fail(c, file_at, "network.latency.file: \"%s\" is %s, not a text file of "
+                            "\"i j ms\" lines", net->matrix, S_ISDIR(st.st_mode) ? "a directory"
+                            : "a device or a pipe");
         FILE *f = fopen(net->matrix, "r");
         if (!f)
             return scn_fail(c, file_at, "network.latency.file: cannot open \"%s\": %s (a "
@@ -532,6 +542,169 @@ static int resolve_protocols(struct scn_ctx *c, const struct ytree *root, struct
     return 0;
 }
 
+/* ==== rules across sections: what setup and the run would otherwise find =================== */
+
+/* The node a message about the node count points at: nodes (a number) or nodes.count. */
+static const struct ytree *count_node(const struct ytree *root)
+{
+    const struct ytree *v = ytree_get(root, "nodes");
+    if (v && v->kind == YTREE_MAP) {
+        const struct ytree *k = ytree_get(v, "count");
+        return k ? k : ytree_key(root, "nodes");
+    }
+    return v ? v : NULL;
+}
+
+/* "1.5 GiB" */
+static void fmt_bytes(double b, char *buf, size_t len)
+{
+    static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    int u = 0;
+    while (b >= 1024 && u < 6) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+/* The clock counts whole microseconds: lookups come at most one per microsecond, and a
+ * session shorter than one message's trip never lets a node join. */
+static int check_rates(struct scn_ctx *c, const struct ytree *root, const struct scenario *out)
+{
+    if (c->values_only)
+        return 0;
+    const struct scn_workload *w = &out->workload;
+    const struct ytree *rate = ytree_path(root, "workload.lookups.rate");
+    double hosts = (double)out->nodes.count;
+    for (size_t i = 0; i < out->churn.n_events; i++)
+        if (out->churn.events[i].kind == CHURN_JOIN)
+            hosts += out->churn.events[i].count;
+    double per_s = w->lookups.per_s * (w->lookups.per_node ? hosts : 1);
+    if (per_s > 1e6) {
+        char given[64];
+        units_format_rate(w->lookups, given, sizeof given);
+        if (!rate)                    /* the default rate, over very many nodes */
+            return scn_fail(c, count_node(root), "nodes: at the default workload.lookups.rate, "
+                            "%s, up to %.0f nodes (nodes.count and join events) issue %g lookups a second, more than one a "
+                            "microsecond, the clock's resolution: set workload.lookups.rate to "
+                            "at most %g/node/s", given, hosts, per_s, 1e6 / hosts);
+        if (w->lookups.per_node)
+            return scn_fail(c, rate, "workload.lookups.rate: %g lookups a second in all (with up "
+                            "to %.0f nodes) is more than one a microsecond, the clock's resolution: "
+                            "at most %g/node/s here (got \"%s\")", per_s, hosts, 1e6 / hosts,
+                            rate->text);
+        return scn_fail(c, rate, "workload.lookups.rate: more than one lookup a microsecond, the "
+                        "clock's resolution: at most 1000000/s (got \"%s\")", rate->text);
+    }
+    const struct dist *sess = &out->churn.session;
+    const struct scn_network *net = &out->network;
+    if (sess->kind != DIST_NONE && net->model != LAT_MATRIX && sess->mean_us < net->mean_us) {
+        char m[40], l[40];
+        fmt_duration(sess->mean_us, m, sizeof m);
+        fmt_duration(net->mean_us, l, sizeof l);
+        const struct ytree *at = ytree_path(root, "churn.session");
+        const struct ytree *v = at ? ytree_get(at, sess->by_median ? "median" : "mean") : NULL;
+        return scn_fail(c, v ? v : at, "churn.session: a mean session of %s is shorter than one "
+                        "message's mean delay, %s (network.latency.mean): a node would leave "
+                        "before its join could be answered; give sessions of at least %s",
+                        m, l, l);
+    }
+    return 0;
+}
+
+/* What setup and the run check, said here with a place: start: converged needs a converge
+ * hook, a file search needs a catalogue, the protocol's own rules (its validate hook), and
+ * crash: servers needs a protocol with servers. */
+static int check_protocols(struct scn_ctx *c, const struct ytree *root, const struct scenario *out)
+{
+    const struct ytree *pmap = ytree_get(root, "protocols");
+    const struct ytree *nodes = ytree_get(root, "nodes");
+    const struct ytree *start = nodes && nodes->kind == YTREE_MAP ? ytree_get(nodes, "start") : NULL;
+    bool any_servers = false;
+    for (size_t pi = 0; pi < out->n_protocols; pi++) {
+        const struct scn_protocol *sp = &out->protocols[pi];
+        const struct protocol *p = protocol_find(sp->name);
+        const struct ytree *key = ytree_key(pmap, sp->name), *params = ytree_get(pmap, sp->name);
+        if (out->nodes.start == START_CONVERGED && !p->converge)
+            return scn_fail(c, start ? start : key, "%s cannot start converged: it has no "
+                            "converged state to lay down (its state is what the run measures); "
+                            "set nodes: { start: join }", sp->name);
+        if (p->keys == KEYS_FILES && out->workload.files == 0)
+            return scn_fail(c, key, "%s searches a file catalogue: set workload.files.count "
+                            "(e.g. workload: { files: { count: 10000, per_node: 20 } })", sp->name);
+        if (p->validate) {
+            struct proto_env env = {
+                .nodes = out->nodes.count * (out->nodes.vnodes ? out->nodes.vnodes : 1),
+                .converged = out->nodes.start == START_CONVERGED,
+            };
+            const char *param = NULL;
+            char why[512];
+            if (p->validate(&sp->cfg, &env, &param, why, sizeof why) != 0) {
+                const struct ytree *at = param && params && params->kind == YTREE_MAP
+                                         ? ytree_get(params, param) : NULL;
+                return scn_fail(c, at ? at : key, "%s", why);
+            }
+        }
+        any_servers = any_servers || (p->servers && p->servers(&sp->cfg) > 0);
+    }
+    /* crash: servers is a no-op for a protocol without servers: in a comparison (napster and
+     * chord) that is the point; with no server anywhere the event would do nothing at all */
+    const struct ytree *events = ytree_path(root, "churn.events");
+    for (size_t i = 0; !any_servers && events && events->kind == YTREE_SEQ && i < events->n; i++) {
+        const struct ytree *item = events->kid[i];
+        const char *kinds[] = { "crash", "restart" };
+        for (int k = 0; k < 2; k++) {
+            const struct ytree *v = ytree_get(item, kinds[k]);
+            if (v && v->kind == YTREE_SCALAR && strcmp(v->text, "servers") == 0)
+                return scn_fail(c, v, "churn.events[%zu]: %s: servers, but no protocol here has "
+                                "servers (napster's directory, bittorrent's tracker and seeds): "
+                                "the event would do nothing; use e.g. crash: 10%% for peers",
+                                i, kinds[k]);
+        }
+    }
+    return 0;
+}
+
+/* The cost of each cell, before anything is allocated (sim/scncost.h): refuse what cannot fit
+ * in this machine's memory or could not finish in a day even at the fastest event rate
+ * measured, unless --force. */
+static int check_cost(struct scn_ctx *c, const struct ytree *root, const struct scenario *out)
+{
+    if (scn_cost_forced() || c->values_only)
+        return 0;
+    double limit = scn_cost_memory_limit();
+    for (size_t pi = 0; pi < out->n_protocols; pi++) {
+        struct scn_cost k;
+        scn_cost(out, pi, &k);
+        const char *name = out->protocols[pi].name;
+        if (limit > 0 && k.bytes > limit) {
+            char need[32], have[32];
+            fmt_bytes(k.bytes, need, sizeof need);
+            fmt_bytes(limit, have, sizeof have);
+            double per = k.proto_per_slot + k.engine_per_slot;
+            return scn_fail(c, count_node(root) ? count_node(root) : ytree_key(root, "protocols"),
+                            "%s at %llu node slots (nodes.count, join events and servers) needs at least %s (%.0f B per node: %.0f of "
+                            "its state, %.0f of the engine's), more than this machine's %s of "
+                            "memory: use at most about %.0f nodes, or --force to try anyway",
+                            name, (unsigned long long)k.slots, need, per, k.proto_per_slot,
+                            k.engine_per_slot, have, limit / per * 0.9);
+        }
+        double secs = k.events / SCN_COST_EVENTS_PER_S;
+        if (secs > SCN_COST_DAY_S) {
+            bool churn = k.churn > 2 * k.lookups;
+            const struct ytree *at = churn ? ytree_path(root, "churn.session")
+                                           : ytree_path(root, "workload.lookups.rate");
+            return scn_fail(c, at ? at : ytree_key(root, "duration"),
+                            "%s would process at least %.3g events (%.3g lookups, %.3g churn "
+                            "departures and returns): more than a day even at %.3g M events/s, "
+                            "the fastest measured; shorten duration or lower %s, or --force",
+                            name, k.events, k.lookups, k.churn, SCN_COST_EVENTS_PER_S / 1e6,
+                            churn ? "the churn (longer sessions)" : "workload.lookups.rate");
+        }
+    }
+    return 0;
+}
+
 /* ==== plots and companions ================================================================ */
 
 static bool is_axis(const struct scenario *s, const char *name)
@@ -540,6 +713,48 @@ static bool is_axis(const struct scenario *s, const char *name)
         if (strcmp(scn_canonical_path(s->sweep[a].path), scn_canonical_path(name)) == 0)
             return true;
     return false;
+}
+
+/* The metrics timeseries.csv carries (sim/output.c writes them, plots/labels.c maps them to
+ * its columns; test_scenario checks the three agree): what an x: time figure can show. */
+static const char *const over_time[] = {
+    "lookup.count", "lookup.success_rate", "lookup.hops.mean", "lookup.latency_ms.mean",
+    "maint.msgs_per_node_s", "maint.bytes_per_node_s", "lookup.bytes_per_node_s",
+    "state.entries.mean", "lookup.timeouts.mean", "keys.lost", "nodes.live.mean",
+};
+
+bool scn_metric_over_time(const char *metric)
+{
+    for (size_t i = 0; i < COUNT(over_time); i++)
+        if (strcmp(metric, over_time[i]) == 0)
+            return true;
+    return false;
+}
+
+/* y is a metric of runs.csv (p2plab list metrics), and one of timeseries.csv for x: time: a
+ * figure the plot module could not draw is refused here rather than silently left out. */
+static int check_plot_y(struct scn_ctx *c, const struct ytree *at, const char *P,
+                        const struct scn_plot *pl)
+{
+    char got[64];
+    if (stats_metric_find(pl->y) < 0) {
+        const char *near = scn_closest(pl->y, stats_metric_name, M_COUNT);
+        if (near)
+            return scn_fail(c, at, "%s.y: unknown metric \"%s\" (did you mean \"%s\"?)", P,
+                            scn_shown(pl->y, got, sizeof got), near);
+        return scn_fail(c, at, "%s.y must be a metric such as lookup.hops.mean (p2plab list "
+                        "metrics shows them all) (got \"%s\")", P, scn_shown(pl->y, got, sizeof got));
+    }
+    if (strcmp(pl->x, "time") == 0 && !scn_metric_over_time(pl->y)) {
+        char list[512];
+        size_t len = 0;
+        for (size_t i = 0; i < COUNT(over_time) && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                    over_time[i]);
+        return scn_fail(c, at, "%s.y: %s is not sampled over time; with x: time, y is one of %s",
+                        P, pl->y, list);
+    }
+    return 0;
 }
 
 static int resolve_plots(struct scn_ctx *c, const struct ytree *root, struct scenario *out)
@@ -577,6 +792,7 @@ static int resolve_plots(struct scn_ctx *c, const struct ytree *root, struct sce
             return -1;
         if (rc == 0)
             return scn_fail(c, item, "%s needs y: a metric such as lookup.hops.mean", P);
+        const struct ytree *y_at = at;
         if (scn_get(c, item, "plots[].by", P, pl, &at) < 0)
             return -1;
         if (strcmp(pl->by, "protocol") != 0 && strcmp(pl->by, "none") != 0 && !is_axis(out, pl->by))
@@ -584,10 +800,40 @@ static int resolve_plots(struct scn_ctx *c, const struct ytree *root, struct sce
                         pl->by);
         if (scn_get(c, item, "plots[].logx", P, pl, NULL) < 0 ||
             scn_get(c, item, "plots[].logy", P, pl, NULL) < 0 ||
-            scn_get(c, item, "plots[].title", P, pl, NULL) < 0)
+            scn_get(c, item, "plots[].title", P, pl, NULL) < 0 ||
+            check_plot_y(c, y_at, P, pl) < 0)
             return -1;
     }
     return 0;
+}
+
+/* A companion is a scenario file other than this one, without companions of its own (they
+ * would not be run: companions run one level deep, so a cycle would run a scenario as its own
+ * companion). */
+static int check_companion(struct scn_ctx *c, const struct ytree *v, size_t i,
+                           const struct scn_also *a)
+{
+    char self[PATH_MAX], other[PATH_MAX];
+    if (realpath(c->d->path, self) && realpath(a->path, other) && strcmp(self, other) == 0)
+        return scn_fail(c, v, "also[%zu]: \"%s\" is this scenario itself: a companion is "
+                        "another scenario, run after this one", i, a->given);
+    FILE *f = fopen(a->path, "rb");
+    if (!f)
+        return 0;
+    size_t max = 16u << 20, n;
+    char *text = mem_calloc(1, max + 1, "a companion's text");
+    n = fread(text, 1, max, f);
+    fclose(f);
+    struct ytree *tree = NULL;
+    struct ytree_error e;
+    int rc = 0;
+    if (memchr(text, '\0', n) == NULL && ytree_parse(text, n, NULL, 100000, &tree, &e) == 0 &&
+        tree && tree->kind == YTREE_MAP && !ytree_null(ytree_get(tree, "also")))
+        rc = scn_fail(c, v, "also[%zu]: %s has companions of its own (also:), which would not "
+                      "run: companions run one level deep; list them here instead", i, a->given);
+    ytree_free(tree);
+    free(text);
+    return rc;
 }
 
 static int resolve_also(struct scn_ctx *c, const struct ytree *root, struct scenario *out)
@@ -621,11 +867,20 @@ static int resolve_also(struct scn_ctx *c, const struct ytree *root, struct scen
         if (len == 0 || len >= sizeof a->folder || base[0] == '.')
             return scn_fail(c, v, "also[%zu]: \"%s\" does not name a scenario file", i, a->given);
         snprintf(a->folder, sizeof a->folder, "%.*s", (int)len, base);
+        if (strcmp(a->folder, "plots") == 0)
+            return scn_fail(c, v, "also[%zu]: a companion named plots would write its results "
+                        "into this scenario's plots/ folder: rename the file", i);
+        struct stat st;               /* before opening: a pipe would block the open */
+        if (stat(a->path, &st) == 0 && !S_ISREG(st.st_mode))
+            return scn_fail(c, v, "also[%zu]: \"%s\" is %s, not a scenario file", i, a->path,
+                            S_ISDIR(st.st_mode) ? "a directory" : "a device or a pipe");
         FILE *f = fopen(a->path, "r");
         if (!f)
             return scn_fail(c, v, "also[%zu]: cannot open \"%s\": %s (a relative path is taken from "
                         "the scenario file's directory)", i, a->path, strerror(errno));
         fclose(f);
+        if (check_companion(c, v, i, a) < 0)
+            return -1;
         for (size_t k = 0; k + 1 < out->n_also; k++)
             if (strcmp(out->also[k].folder, a->folder) == 0)
                 return scn_fail(c, v, "also[%zu]: two companions would share the results folder "
@@ -645,7 +900,10 @@ static int resolve_tree(struct scn_ctx *c, const struct ytree *root, struct scen
         resolve_nodes(c, root, out) < 0 ||
         resolve_churn(c, root, out) < 0 ||
         resolve_workload(c, root, out) < 0 ||
-        resolve_protocols(c, root, out) < 0)
+        resolve_protocols(c, root, out) < 0 ||
+        check_rates(c, root, out) < 0 ||
+        check_protocols(c, root, out) < 0 ||
+        check_cost(c, root, out) < 0)
         return -1;
     const struct scn_doc *d = c->d;
     out->n_sweep = d->n_axes;
@@ -662,7 +920,7 @@ static int resolve_tree(struct scn_ctx *c, const struct ytree *root, struct scen
 int scn_resolve(const struct scn_doc *d, size_t point, struct scenario *out, char *err,
                 size_t errlen)
 {
-    struct scn_ctx c = { d, err, errlen };
+    struct scn_ctx c = { d, err, errlen, false };
     memset(out, 0, sizeof *out);
     snprintf(out->file, sizeof out->file, "%s", d->path);
     if (point >= scn_points(d))
@@ -677,6 +935,49 @@ int scn_resolve(const struct scn_doc *d, size_t point, struct scenario *out, cha
     return rc;
 }
 
+/* The value a swept key has in the file itself, which the sweep replaces: nodes: 1000 is
+ * nodes.count's. NULL if the file gives none. */
+static const struct ytree *base_value(const struct ytree *root, const char *path)
+{
+    const struct ytree *v = ytree_path(root, path);
+    if (!v && strcmp(scn_canonical_path(path), "nodes.count") == 0) {
+        v = ytree_get(root, "nodes");
+        v = v && v->kind == YTREE_SCALAR ? v : ytree_path(root, "nodes.count");
+    }
+    return v && v->kind == YTREE_SCALAR && !ytree_null(v) ? v : NULL;
+}
+
+/* A swept key's value in the file is never run, but a wrong one is still a mistake (median:
+ * banana under a sweep over it): resolve the first point with that value put back, and refuse
+ * if the message is about that value. */
+static int check_swept_bases(const struct scn_doc *d, struct scenario *s, char *err, size_t errlen)
+{
+    for (size_t a = 0; a < d->n_axes; a++) {
+        const char *path = d->axes[a].key->text;
+        const struct ytree *base = base_value(d->root, path), *blocker;
+        if (!base)
+            continue;
+        struct ytree *tree = scn_sweep_tree(d, 0), *value = ytree_copy(base);
+        char blocked[256], msg[2048], here[1024];
+        if (scn_doc_put(tree, path, value, base, &blocker, blocked, sizeof blocked) != 0)
+            ytree_free(value);
+        struct scn_ctx c = { d, msg, sizeof msg, true }, h = { d, here, sizeof here, false };
+        int rc = resolve_tree(&c, tree, s);
+        ytree_free(tree);
+        if (rc == 0)
+            continue;
+        scn_fail(&h, base, "%s", "");
+        size_t at = strcspn(here, " ");          /* "FILE:LINE:COL:" */
+        if (strncmp(msg, here, at) != 0)
+            continue;                             /* about another key: the points say */
+        size_t nl = strcspn(msg, "\n");
+        snprintf(err, errlen, "%.*s (%s is swept, so this value is never run, but it must be "
+                 "valid too: fix it or leave it out)%s", (int)nl, msg, path, msg + nl);
+        return -1;
+    }
+    return 0;
+}
+
 int scn_check(const struct scn_doc *d, char *err, size_t errlen)
 {
     struct scenario *s = mem_calloc(1, sizeof *s, "a resolved scenario");
@@ -684,6 +985,8 @@ int scn_check(const struct scn_doc *d, char *err, size_t errlen)
     int rc = 0;
     for (size_t p = 0; p < scn_points(d) && rc == 0; p++) {
         rc = scn_resolve(d, p, s, err, errlen);
+        if (rc == 0 && p == 0)
+            rc = check_swept_bases(d, s, err, errlen);
         if (rc == 0 && s->network.model == LAT_MATRIX && strcmp(checked, s->network.matrix) != 0) {
             struct latency_matrix m;
             rc = matrix_load(s->network.matrix, &m, err, errlen);

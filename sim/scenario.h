@@ -200,6 +200,9 @@ bool scn_axis_applies(const char *path, const char *protocol);
 bool scn_point_runs(const struct scn_doc *d, size_t point, const struct scenario *base,
                     const char *protocol);
 
+/* Whether timeseries.csv carries the metric, so that a figure with x: time can show it. */
+bool scn_metric_over_time(const char *metric);
+
 /* The sweep: the number of points (cartesian product of the axes; 1 without a sweep). */
 size_t scn_points(const struct scn_doc *d);
 /* Resolves sweep point `point` into `out` (every default filled). 0 or -1 with err. */

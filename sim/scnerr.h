@@ -6,6 +6,7 @@
 #ifndef P2PLAB_SCNERR_H
 #define P2PLAB_SCNERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sim/yamltree.h"
@@ -17,6 +18,8 @@ struct scn_ctx {
     const struct scn_doc *d;
     char *err;
     size_t errlen;
+    bool values_only;                 /* a swept key's value in the file, which never runs:
+                                         check what it says, not what running it would cost */
 };
 
 /* Writes the message for place (set, line, col) of d into err. Returns -1. */

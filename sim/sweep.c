@@ -18,7 +18,7 @@
 /* Reads the sweep's shape from the doc's tree into d->axes (no schema checks yet). */
 int scn_sweep_read(struct scn_doc *d, char *err, size_t errlen)
 {
-    struct scn_ctx cx = { d, err, errlen }, *c = &cx;
+    struct scn_ctx cx = { d, err, errlen, false }, *c = &cx;
     const struct ytree *map;
     d->n_axes = 0;
     int rc = scn_get_map(c, d->root, "sweep", "sweep", "{ nodes: [1000, 2000, 4000] }", &map);

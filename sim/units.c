@@ -261,7 +261,11 @@ int units_int(const char *s, int64_t *v, const char **err)
     bool point;
     size_t n = s ? scan_number(s, false, &point) : 0;
     if (n == 0 || point || s[n] != '\0') {
-        *err = "must be a whole number";
+        bool real;
+        size_t m = s ? scan_number(s, true, &real) : 0;
+        bool exp = m > 0 && s[m] == '\0' && (strchr(s, 'e') || strchr(s, 'E'));
+        *err = exp ? "must be a whole number written in digits, such as 1000000, not with an "
+                     "exponent" : "must be a whole number";
         return -1;
     }
     errno = 0;

@@ -1,12 +1,16 @@
-/* test_cli.c — the command line itself: help for every command, and a "did you mean" for a
- * mistyped command or list name. */
+/* test_cli.c — the command line itself: help for every command, a "did you mean" for a
+ * mistyped command or list name, and the bad-input catalogue (tests/bad-scenarios/) through
+ * p2plab check and p2plab run. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -19,8 +23,9 @@ static int p2plab(const char *args)
 {
     const char *bin = getenv("P2PLAB_BINARY");
     assert_non_null(bin);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s/out' 2>&1", bin, args, harness_dir);
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "'%s' %s >'%s/out' 2>&1", bin, args, harness_dir);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -81,12 +86,110 @@ static void test_cli_did_you_mean(void **state)
     free(o);
 }
 
+/* The first line of the output, in a static buffer. */
+static const char *first_line(const char *text)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof buf, "%.*s", (int)strcspn(text, "\n"), text);
+    return buf;
+}
+
+/* Whether the first line of the output is what the case expects: FILE + its "# expect: "
+ * text ({DIR}: the file's folder; a text beginning with {DIR} is the whole line; a text
+ * ending in "..." is a prefix, for a message that names this machine's memory). */
+static bool matches(const char *path, const char *expect, const char *line)
+{
+    char want[4096];
+    size_t dirlen = (size_t)(strrchr(path, '/') - path) + 1;
+    const char *mark = strstr(expect, "{DIR}");
+    int w = mark ? snprintf(want, sizeof want, "%s%.*s%.*s%s", mark == expect ? "" : path,
+                            (int)(mark - expect), expect, (int)dirlen, path, mark + 5)
+                 : snprintf(want, sizeof want, "%s%s", path, expect);
+    assert_true(w > 0 && (size_t)w < sizeof want);
+    size_t n = strlen(want);
+    if (n > 3 && strcmp(want + n - 3, "...") == 0)
+        return strncmp(line, want, n - 3) == 0;
+    return strcmp(line, want) == 0;
+}
+
+/* Every file of the catalogue is refused by check and by run, with exit 2, its message (at
+ * file:line:col) first, and no results folder left behind. */
+static void test_cli_bad_scenarios(void **state)
+{
+    (void)state;
+    char dirpath[1024];
+    snprintf(dirpath, sizeof dirpath, "%s/tests/bad-scenarios", getenv("P2PLAB_SOURCE_DIR"));
+    DIR *dir = opendir(dirpath);
+    assert_non_null(dir);
+    struct dirent *e;
+    size_t cases = 0;
+    while ((e = readdir(dir)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+            continue;
+        char path[1280], expect[1024], args[4096], res[512];
+        snprintf(path, sizeof path, "%s/%s", dirpath, e->d_name);
+        char *text = harness_slurp(path, NULL);
+        assert_non_null(text);
+        if (strncmp(text, "# expect: ", 10) != 0)
+            fail_msg("%s: the first line must be \"# expect: MESSAGE\"", e->d_name);
+        snprintf(expect, sizeof expect, "%.*s", (int)strcspn(text + 10, "\n"), text + 10);
+        free(text);
+        /* the place: file:line:col, or another file's (a matrix) with its own */
+        assert_true(expect[0] == ':' || strncmp(expect, "{DIR}", 5) == 0);
+        snprintf(res, sizeof res, "%s/results", harness_dir);
+        const char *cmds[] = { "check '%s'", "run '%s' -q --no-plots -o '%s'" };
+        for (int k = 0; k < 2; k++) {
+            snprintf(args, sizeof args, cmds[k], path, res);
+            int rc = p2plab(args);
+            char *o = out();
+            if (rc != 2 || !matches(path, expect, first_line(o)))
+                fail_msg("%s: %s\n  exit %d (want 2)\n  got  %s\n  want %s", e->d_name,
+                         k ? "run" : "check", rc, first_line(o), expect);
+            free(o);
+            struct stat st;
+            if (stat(res, &st) == 0)
+                fail_msg("%s: run left %s behind", e->d_name, res);
+        }
+        cases++;
+    }
+    closedir(dir);
+    assert_true(cases >= 80);
+}
+
+/* What only the command line can say: a --set value is refused at the assignment, and
+ * --force lifts the memory estimate (check only: nothing is allocated). */
+static void test_cli_set_and_force(void **state)
+{
+    (void)state;
+    char args[1024];
+    const char *src = getenv("P2PLAB_SOURCE_DIR");
+    snprintf(args, sizeof args, "check '%s/tests/scenarios/determinism.yaml' --set "
+             "workload.lookups.rate=1e9/s", src);
+    assert_int_equal(p2plab(args), 2);
+    char *o = out();
+    assert_string_equal(first_line(o), "--set workload.lookups.rate=1e9/s: error: "
+                        "workload.lookups.rate: more than one lookup a microsecond, the clock's "
+                        "resolution: at most 1000000/s (got \"1e9/s\")");
+    free(o);
+    snprintf(args, sizeof args, "check '%s/tests/bad-scenarios/too_big_for_memory.yaml' --force",
+             src);
+    assert_int_equal(p2plab(args), 0);
+    o = out();
+    assert_non_null(strstr(o, ": ok: "));
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cli_help_for_every_command, harness_dir_make,
                                         harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_cli_did_you_mean, harness_dir_make,
+                                        harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_cli_bad_scenarios, harness_dir_make,
+                                        harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_cli_set_and_force, harness_dir_make,
                                         harness_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -219,8 +219,7 @@ static const char synthetic_summary[] =
     "    churn.session.median: [30min, 1h]\n"
     "    protocols.chord.successors: [4, 8]\n"
     "  plots:\n"
-    "  - {x: protocol, y: download.time_s.mean, by: protocol, logx: 0, logy: 0, title: ''}\n"
-    "cells: []\n";
+    "  - {x: protocol, y: download.time_s.mean, by: protocol, logx: 0, logy: 0, title: ''}\n";
 
 /* Chord's four cells sit at (maintenance B/s, latency ms) = (10, 100), (20, 50), (25, 48) and
  * (30, 45): all four are Pareto-optimal, but (25, 48) lies above the segment from (20, 50) to
@@ -248,7 +247,22 @@ static const char synthetic_runs[] =
 static void write_synthetic(const char *dir)
 {
     assert_int_equal(mkdir(dir, 0777), 0);
-    put(dir, "summary.yaml", synthetic_summary);
+    /* one cell per (protocol, sweep point) of runs.csv, each with every metric, as p2plab
+     * writes them (plot checks the summary against runs.csv; the values come from runs.csv) */
+    char summary[8192];
+    size_t n = (size_t)snprintf(summary, sizeof summary, "%scells:\n", synthetic_summary);
+    const char *protos[] = { "chord", "bittorrent" }, *points[][2] = {
+        { "30min", "4" }, { "30min", "8" }, { "1h", "4" }, { "1h", "8" } };
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 4; k++)
+            n += (size_t)snprintf(summary + n, sizeof summary - n, "- protocol: %s\n"
+                    "  churn.session.median: %s\n  protocols.chord.successors: %s\n"
+                    "  replicas: 2\n  metrics:\n    lookup.success_rate: {mean: 0}\n"
+                    "    lookup.latency_ms.mean: {mean: 0}\n    maint.bytes_per_node_s: {mean: 0}\n"
+                    "    download.time_s.mean: {mean: 0}\n    download.completed: {mean: 0}\n",
+                    protos[p], points[k][0], points[k][1]);
+    assert_true(n < sizeof summary);
+    put(dir, "summary.yaml", summary);
     put(dir, "runs.csv", synthetic_runs);
     put(dir, "timeseries.csv", "protocol,churn.session.median,protocols.chord.successors,"
         "replica,t_s,success_rate\n");
@@ -373,6 +387,77 @@ static void test_plot_bad_folder_is_one_clear_error(void **state)
     assert_int_equal(p2plab(NULL, "plot"), 2);
 }
 
+/* Replaces the first `from` in dir/name by `to`, or, with to NULL, cuts the file at from. */
+static void damage(const char *dir, const char *name, const char *from, const char *to)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = harness_slurp(path, NULL);
+    assert_non_null(text);
+    char *at = strstr(text, from);
+    assert_non_null(at);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(text, 1, (size_t)(at - text), f);
+    if (to)
+        fprintf(f, "%s%s", to, at + strlen(from));
+    assert_int_equal(fclose(f), 0);
+    free(text);
+}
+
+/* plot reads every file strictly: a damaged runs.csv or summary.yaml is one error at
+ * file:line:col (or at the file, for a summary cut short), exit 2, and no figures. */
+static void test_plot_damaged_files_are_refused(void **state)
+{
+    (void)state;
+    char dir[512], args[1024], path[512];
+    snprintf(dir, sizeof dir, "%s/res", harness_dir);
+    snprintf(path, sizeof path, "%s/stderr", harness_dir);
+    static const struct { const char *file, *from, *to, *want; } cases[] = {
+        { "runs.csv", "\nchord,64,1,", "\nchord,6x,1,",        /* a swept value never swept */
+          "/runs.csv:3:7: error: nodes is \"6x\", which the scenario in summary.yaml does not "
+          "sweep over; the results folder is damaged: run the scenario again" },
+        { "runs.csv", "\nchord,64,1,4,", "\nchord,64,1,4,many",  /* a word for a number */
+          "/runs.csv:3:14: error: lookup.count must be a number or nan (got \"many323\"); the "
+          "results folder is damaged: run the scenario again" },
+        { "runs.csv", "\nchord,128,0,", NULL,                  /* cut after row 6 */
+          "/summary.yaml: error: 12 cells where runs.csv has 4; the results folder is damaged: run "
+          "the scenario again" },
+        { "runs.csv", ",1.900621118,", NULL,                    /* cut inside row 3 */
+          "/runs.csv:3:1: error: 6 fields where the header has" },
+        { "summary.yaml", "lookup.hops.p99:", NULL,             /* cut inside the first cell */
+          "/summary.yaml:" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(args, sizeof args, "run '%s' -q --no-plots --force -o '%s'",
+                 harness_path("tests/scenarios/plot-sweep.yaml"), dir);
+        if (i == 0)
+            assert_int_equal(p2plab(NULL, args), 0);
+        else {                        /* the run's files again, without re-running */
+            char cmd[2048];
+            snprintf(cmd, sizeof cmd, "cp '%s/keep/runs.csv' '%s/keep/summary.yaml' '%s/'",
+                     harness_dir, harness_dir, dir);
+            assert_int_equal(system(cmd), 0);
+        }
+        if (i == 0) {
+            char cmd[2048];
+            snprintf(cmd, sizeof cmd, "mkdir '%s/keep' && cp '%s/runs.csv' '%s/summary.yaml' "
+                     "'%s/keep/'", harness_dir, dir, dir, harness_dir);
+            assert_int_equal(system(cmd), 0);
+        }
+        damage(dir, cases[i].file, cases[i].from, cases[i].to);
+        snprintf(args, sizeof args, "plot '%s' -q", dir);
+        assert_int_equal(p2plab(NULL, args), 2);
+        char *err = harness_slurp(path, NULL), want[1024];
+        snprintf(want, sizeof want, "p2plab: %s%s", dir, cases[i].want);
+        if (strncmp(err, want, strlen(want)) != 0)
+            fail_msg("case %zu:\n  got  %s  want %s", i, err, want);
+        free(err);
+        assert_false(exists(dir, "plots", NULL));
+        assert_false(exists(dir, "report", "md"));
+    }
+}
+
 static void test_plot_run_no_plots_leaves_them_out(void **state)
 {
     (void)state;
@@ -462,6 +547,8 @@ int main(void)
                                         harness_dir_make, harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_plot_bad_folder_is_one_clear_error,
                                         harness_dir_make, harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_plot_damaged_files_are_refused, harness_dir_make,
+                                        harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_plot_run_no_plots_leaves_them_out,
                                         harness_dir_make, harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_plot_companions_run_into_subfolders,

@@ -259,12 +259,20 @@ static void test_units_int(void **state)
     assert_int_equal(v, INT64_MIN);
     assert_int_equal(units_int("9223372036854775808", &v, &err), -1);
     assert_string_equal(err, "is out of range");
-    static const char *const bad[] = { "", "many", "1.0", "1e3", " 1", "1 ", "0x10", "1_000",
+    static const char *const bad[] = { "", "many", "1.0", " 1", "1 ", "0x10", "1_000",
                                        "1,000", "+", "-" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err = NULL;
         assert_int_equal(units_int(bad[i], &v, &err), -1);
         assert_string_equal(err, "must be a whole number");
+    }
+    /* a whole number with an exponent is one, but not written as p2plab reads it */
+    static const char *const exp[] = { "1e3", "1e12", "2.5E6" };
+    for (size_t i = 0; i < sizeof exp / sizeof exp[0]; i++) {
+        err = NULL;
+        assert_int_equal(units_int(exp[i], &v, &err), -1);
+        assert_string_equal(err, "must be a whole number written in digits, such as 1000000, "
+                                 "not with an exponent");
     }
 }
 
