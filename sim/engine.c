@@ -21,6 +21,7 @@
 
 #define ENGINE_NONE UINT32_MAX
 #define ENGINE_MAX_RECORDS (UINT32_MAX - 1)  /* UINT32_MAX is "none" */
+#define ENGINE_PREFETCH 4                    /* records fetched this many events ahead */
 
 _Noreturn static void out_of_memory(size_t records, size_t rec_size)
 {
@@ -45,8 +46,7 @@ int engine_init(struct engine *e, size_t body_max, size_t cap_hint)
     if (!e->pool)
         out_of_memory(cap, e->rec_size);
     mem_advise_huge(e->pool, cap * e->rec_size);
-    if (queue_init(&e->q, cap) != 0)
-        out_of_memory(cap, sizeof(struct qkey));
+    queue_init(&e->q, cap);
     e->cap = (uint32_t)cap;
     e->used = 0;
     e->free_head = ENGINE_NONE;
@@ -105,8 +105,7 @@ void engine_schedule(struct engine *e, uint32_t i, int64_t t)
         abort();
     }
     struct qkey k = { .time = t < QUEUE_TIME_MAX ? t : QUEUE_TIME_MAX, .seq = e->seq++, .ev = i };
-    if (queue_push(&e->q, k) != 0)
-        out_of_memory(e->q.cap * 2, sizeof(qslot));
+    queue_push(&e->q, k);                /* cannot fail: the time is in range */
 }
 
 void engine_release(struct engine *e, uint32_t i)
@@ -122,9 +121,9 @@ uint32_t engine_next(struct engine *e, int64_t until)
     struct qkey k;
     while (queue_peek(&e->q, &k) && k.time <= until) {
         queue_pop(&e->q, &k);
-        struct qkey next;
-        if (queue_peek(&e->q, &next)) {   /* its header may straddle two lines */
-            const char *r = (const char *)engine_ev(e, next.ev);
+        uint32_t ahead = queue_ahead(&e->q, ENGINE_PREFETCH);
+        if (ahead != UINT32_MAX) {        /* its header may straddle two lines */
+            const char *r = (const char *)engine_ev(e, ahead);
             __builtin_prefetch(r);
             __builtin_prefetch(r + sizeof(struct event) - 1);
         }
