@@ -113,7 +113,7 @@ struct phold_opt {
     const char *doc;
 };
 
-#define PHOLD_MAX_PENDING INT64_C(4000000000)   /* engine records are 32-bit indices */
+#define PHOLD_MAX_PENDING ((int64_t)ENGINE_SLOT_MASK)  /* records of one engine size class */
 
 static const struct phold_opt phold_opts[] = {
     { "lps", OPT_COUNT, offsetof(struct phold_config, lps), 1, UINT32_MAX - 1,
@@ -235,7 +235,7 @@ static inline void phold_send(struct engine *e, gsl_rng *rng, const struct phold
         to = lp < (double)(cfg->lps - 1) ? (node_t)lp : (node_t)(cfg->lps - 1);
     }
     int64_t delay = cfg->lookahead + (int64_t)(gsl_ran_exponential(rng, mean) + 0.5);
-    uint32_t i = engine_alloc(e);
+    uint32_t i = engine_alloc(e, 0);
     struct event *ev = engine_ev(e, i);
     ev->kind = EV_BENCH;
     ev->node = to;
@@ -288,7 +288,7 @@ static int phold_main(int argc, char **argv)
     /* The initial population: every LP sends itself `population` events, as in PHOLD. */
     for (int64_t lp = 0; lp < cfg.lps; lp++)
         for (int64_t k = 0; k < cfg.population; k++) {
-            uint32_t i = engine_alloc(&e);
+            uint32_t i = engine_alloc(&e, 0);
             struct event *ev = engine_ev(&e, i);
             ev->kind = EV_BENCH;
             ev->node = (node_t)lp;
@@ -317,7 +317,7 @@ static int phold_main(int argc, char **argv)
     printf("delay           %lld us + Exp(mean %lld us)\n", (long long)cfg.lookahead,
            (long long)cfg.mean);
     printf("seed            %lld\n", (long long)cfg.seed);
-    printf("event record    %zu bytes; queue slot %zu bytes\n", e.rec_size, sizeof(qslot));
+    printf("event record    %zu bytes; queue slot %zu bytes\n", e.pool[0].size, sizeof(qslot));
     printf("warm-up         %llu events in %.3f s (not timed)\n",
            (unsigned long long)pending, warm);
     printf("events          %llu\n", (unsigned long long)done);
