@@ -145,7 +145,13 @@ uint32_t engine_next(struct engine *e, int64_t until)
     struct qkey k;
     while (queue_peek(&e->q, &k) && k.time <= until) {
         queue_pop(&e->q, &k);
+        /* Prefetch a record a few events ahead when bucket 0 holds it; else the next one,
+         * found by the split the next pop would make anyway (in a real run most times hold
+         * one event, so bucket 0 is often empty here). */
         uint32_t ahead = queue_ahead(&e->q, ENGINE_PREFETCH);
+        struct qkey next;
+        if (ahead == UINT32_MAX && queue_peek(&e->q, &next))
+            ahead = next.ev;
         if (ahead != UINT32_MAX) {        /* its header may straddle two lines */
             const char *r = (const char *)engine_ev(e, ahead);
             __builtin_prefetch(r);

@@ -4,7 +4,7 @@
  * in size classes, each a pool of equal records with its own free list: class 0 has no body
  * (timers, RPC timeouts, churn, workload), class c >= 1 holds bodies up to 8 * 2^(c-1) bytes,
  * and the last class the run's largest body. So a pending event costs its header plus at most
- * twice its body, not the largest body of the run. A record's 32-bit index carries its class in
+ * twice its body (8 bytes at least), not the largest body of the run. A record's 32-bit index carries its class in
  * the top ENGINE_CLASS_BITS bits and its place in that pool below, so the queue's keys stay
  * (time, seq, index) in 16 bytes. Each record has a generation, bumped when the record is
  * freed or cancelled, so a handle (index, generation) names one event for lazy cancellation. */

@@ -192,8 +192,11 @@ static bool refill(struct queue *q)
         }
     }
     q->last = (int64_t)m;
-    /* the lower buckets take at most the keys' blocks and one partial block each */
-    reserve(q, (from.len + QUEUE_BLOCK - 1) / QUEUE_BLOCK + i);
+    /* Each block read is freed before the next: while block r + 1 is read, the lower buckets
+     * hold at most r + 1 blocks of keys plus one partial block each (i - 1 buckets), and r
+     * blocks have come back, so i + 1 free blocks at the start are enough for the pool never
+     * to move while the split reads it. */
+    reserve(q, i + 1);
     for (uint32_t k = from.head, next; k != NONE; k = next) {
         const qslot *a = q->blocks + (size_t)k * QUEUE_BLOCK;
         uint32_t n = k == from.tail ? from.tail_len : QUEUE_BLOCK;
