@@ -1,9 +1,13 @@
-/* engine.h — the clock, the event pool and the dispatch loop.
+/* engine.h — the clock, the event pools and the dispatch loop.
  *
- * Events live in a pool of fixed-size records (header + the largest message body of the run)
- * with a free list; the queue holds (time, seq, index) keys. Each record has a generation,
- * bumped when the record is freed or cancelled, so a handle (index, generation) names one event
- * for lazy cancellation. */
+ * An event is a record: the 56-byte header (struct event), then its message body. Records come
+ * in size classes, each a pool of equal records with its own free list: class 0 has no body
+ * (timers, RPC timeouts, churn, workload), class c >= 1 holds bodies up to 8 * 2^(c-1) bytes,
+ * and the last class the run's largest body. So a pending event costs its header plus at most
+ * twice its body (8 bytes at least), not the largest body of the run. A record's 32-bit index carries its class in
+ * the top ENGINE_CLASS_BITS bits and its place in that pool below, so the queue's keys stay
+ * (time, seq, index) in 16 bytes. Each record has a generation, bumped when the record is
+ * freed or cancelled, so a handle (index, generation) names one event for lazy cancellation. */
 #ifndef P2PLAB_ENGINE_H
 #define P2PLAB_ENGINE_H
 
@@ -49,12 +53,22 @@ struct event {
     uint64_t arg;                     /* timer argument / misc */
 };
 
-struct engine {
-    struct queue q;
-    unsigned char *pool;              /* records of rec_size bytes */
-    size_t rec_size, body_max;
+#define ENGINE_CLASS_BITS 4
+#define ENGINE_CLASSES (1u << ENGINE_CLASS_BITS)
+#define ENGINE_SLOT_BITS (32 - ENGINE_CLASS_BITS)
+#define ENGINE_SLOT_MASK ((UINT32_C(1) << ENGINE_SLOT_BITS) - 1)
+
+struct engine_pool {                  /* the records of one size class */
+    unsigned char *rec;               /* cap records of size bytes */
+    size_t size;                      /* bytes per record: header + body room, a multiple of 8 */
     uint32_t cap, used;               /* records allocated, records ever handed out */
     uint32_t free_head;               /* free list through the record's `arg`; UINT32_MAX = none */
+};
+
+struct engine {
+    struct queue q;
+    struct engine_pool pool[ENGINE_CLASSES];
+    size_t body_max;                  /* the largest body a record may hold */
     uint64_t seq;                     /* next insertion sequence */
     int64_t now;                      /* microseconds */
     uint64_t processed;               /* events popped and dispatched */
@@ -65,22 +79,26 @@ struct engine {
 #define ENGINE_CANCELLED 0x80u
 _Static_assert(EV_KIND_COUNT <= ENGINE_CANCELLED, "enum ev_kind collides with ENGINE_CANCELLED");
 
-/* 0, or -1 when body_max is absurd (> 1 GiB). Exits with a message when memory runs out. */
+/* 0, or -1 when body_max is absurd (> 1 GiB). cap_hint: records of class 0 to make room for.
+ * Exits with a message when memory runs out. */
 int engine_init(struct engine *e, size_t body_max, size_t cap_hint);
 void engine_free(struct engine *e);
-/* A fresh record (gen kept, kind 0, the other fields as last left); returns its index, or
- * exits with a message when memory runs out. The pool may move when it grows: a pointer from
- * engine_ev or engine_body is valid only until the next engine_alloc; keep indices or handles
- * across it, never pointers. */
-uint32_t engine_alloc(struct engine *e);
+/* A fresh record with room for a body of `len` <= body_max bytes (gen kept, kind 0, the other
+ * fields as last left); returns its index, or exits with a message when memory runs out. A pool
+ * may move when it grows: a pointer from engine_ev or engine_body is valid only until the next
+ * engine_alloc; keep indices or handles across it, never pointers. */
+uint32_t engine_alloc(struct engine *e, size_t len);
 static inline struct event *engine_ev(struct engine *e, uint32_t i)
 {
-    return (struct event *)(e->pool + (size_t)i * e->rec_size);
+    const struct engine_pool *p = &e->pool[i >> ENGINE_SLOT_BITS];
+    return (struct event *)(p->rec + (size_t)(i & ENGINE_SLOT_MASK) * p->size);
 }
 static inline void *engine_body(struct engine *e, uint32_t i)
 {
-    return e->pool + (size_t)i * e->rec_size + sizeof(struct event);
+    return (unsigned char *)engine_ev(e, i) + sizeof(struct event);
 }
+/* Bytes of record room the pools hold (allocated, touched or not), for reports. */
+size_t engine_pool_bytes(const struct engine *e);
 /* Queues record i at absolute time t >= 0 (negative: an internal error, aborts). A time past
  * QUEUE_TIME_MAX (2^48 - 1 us, about 8.9 years) is queued as QUEUE_TIME_MAX. */
 void engine_schedule(struct engine *e, uint32_t i, int64_t t);

@@ -126,7 +126,7 @@ static double share(const struct flow_table *t, const struct flow_rec *f)
 
 static void schedule_end(struct engine *e, struct flow_rec *f, uint32_t i)
 {
-    uint32_t k = engine_alloc(e);
+    uint32_t k = engine_alloc(e, 0);
     struct event *ev = engine_ev(e, k);
     uint32_t g = ev->gen;
     *ev = (struct event){ .gen = g, .kind = EV_FLOW_END, .node = f->m.dst.slot, .inc = f->m.dst.inc,

@@ -1,17 +1,15 @@
-/* queue.c — the pending-event set: an implicit 4-ary min-heap of packed (time, seq, ev) keys.
+/* queue.c — the pending-event set: a radix heap of packed (time, seq, ev) keys (see queue.h).
  *
- * Layout: heap[0] is the minimum; the children of slot i are 4i+1 .. 4i+4, its parent
- * (i-1)/4. Invariant: no slot is smaller than its parent. A 4-ary heap is half as deep as a
- * binary one, and with 16-byte slots and &heap[1] on a 64-byte boundary every family of four
- * children is exactly one cache line (LaMarca & Ladner, "The influence of caches on the
- * performance of heaps", 1996), so a pop touches one line per level.
+ * Invariants: every slot of bucket 0 has time <= last, and z[head .. z_len) is sorted by
+ * (time, seq); every slot of b[i], i >= 1, has time > last with the highest bit of time ^ last
+ * at position i - 1, so all of b[i] is smaller than all of b[i + 1], and b[0] smaller than both.
+ * `full` has bit i set exactly when b[i] is not empty (i >= 1).
  *
- * Sifting moves a hole, not the key: each step copies one slot into the hole and the key being
- * placed is written once, at the end. The four children are compared without branches (their
- * order is data, not something a predictor can learn), and while a pop compares one family it
- * prefetches the four families below it, so the next level is on its way from memory.
- *
- * Slots are unsigned 128-bit numbers time : seq : ev (see queue.h), so `<` is the order. */
+ * Order within a bucket costs nothing when seq grows with every push, as the engine's does:
+ * a bucket is split only when every bucket below it is empty, so each lower bucket receives a
+ * subsequence of it, in order, and later pushes append larger seqs. By induction every bucket
+ * is in seq order, and the slots that land in b[0] (one time) are already sorted. refill checks
+ * this in one pass and sorts when a caller pushed seqs out of order. */
 #include "sim/queue.h"
 
 #include <stdlib.h>
@@ -19,9 +17,8 @@
 
 #include "sim/mem.h"
 
-#define ARITY 4
-#define LINE 64                            /* bytes in a cache line: one family of 4 slots */
-_Static_assert(ARITY * sizeof(qslot) == LINE, "a family of children must fill one line");
+#define NONE UINT32_MAX
+#define FIRST_CAP 64                       /* slots of bucket 0's first allocation */
 
 static inline qslot pack(struct qkey k)
 {
@@ -30,100 +27,213 @@ static inline qslot pack(struct qkey k)
     return (qslot)hi << 64 | lo;
 }
 
-/* Sets the room to `cap` slots, keeping the keys and the line alignment of &heap[1]. */
-static int resize(struct queue *q, size_t cap)
+static inline uint64_t slot_time(qslot s) { return (uint64_t)(s >> 80); }
+
+/* The bucket of a time t > last: one more than the highest bit where they differ. */
+static inline unsigned bucket_of(uint64_t t, uint64_t last)
 {
-    if (cap > (SIZE_MAX - LINE) / sizeof(qslot))
-        return -1;
-    size_t old_off = q->mem ? (size_t)((char *)q->heap - (char *)q->mem) : 0;
-    size_t bytes = cap * sizeof(qslot) + LINE;
-    char *mem = realloc(q->mem, bytes);
-    if (!mem)
-        return -1;
-    /* heap + 1 on a line boundary: heap sits one slot before it. malloc aligns to 16 bytes. */
-    size_t off = (LINE - ((uintptr_t)mem + sizeof(qslot)) % LINE) % LINE;
-    if (off != old_off && q->len > 0)
-        memmove(mem + off, mem + old_off, q->len * sizeof(qslot));
-    mem_advise_huge(mem, bytes);
-    q->mem = mem;
-    q->heap = (qslot *)(void *)(mem + off);
-    q->cap = cap;
-    return 0;
+    return 64u - (unsigned)__builtin_clzll(t ^ last);
 }
+
+/* ---- the block pool ------------------------------------------------------------------------ */
+
+/* Makes sure `want` blocks are free, so that no allocation moves the pool while a split reads
+ * it. */
+static void reserve(struct queue *q, size_t want)
+{
+    if (q->n_free >= want)
+        return;
+    size_t n = q->n_blocks ? (size_t)q->n_blocks : 16;
+    while (n - q->n_blocks + q->n_free < want)
+        n *= 2;
+    if (n > NONE)
+        n = NONE;                          /* 2^32 blocks: 64 TiB of keys */
+    q->blocks = mem_realloc(q->blocks, n * QUEUE_BLOCK, sizeof(qslot), "the event queue");
+    mem_advise_huge(q->blocks, n * QUEUE_BLOCK * sizeof(qslot));
+    q->next = mem_realloc(q->next, n, sizeof *q->next, "the event queue");
+    for (size_t k = q->n_blocks; k < n; k++) {
+        q->next[k] = q->free;
+        q->free = (uint32_t)k;
+    }
+    q->n_free += (uint32_t)(n - q->n_blocks);
+    q->n_blocks = (uint32_t)n;
+}
+
+static inline void block_free(struct queue *q, uint32_t k)
+{
+    q->next[k] = q->free;
+    q->free = k;
+    q->n_free++;
+}
+
+static inline void append(struct queue *q, unsigned i, qslot s)
+{
+    struct qbucket *b = &q->b[i];
+    if (b->tail_len == QUEUE_BLOCK) {
+        if (q->n_free == 0)
+            reserve(q, 1);
+        uint32_t k = q->free;
+        q->free = q->next[k];
+        q->n_free--;
+        q->next[k] = NONE;
+        if (b->len == 0)
+            b->head = k;
+        else
+            q->next[b->tail] = k;
+        b->tail = k;
+        b->tail_len = 0;
+    }
+    q->blocks[(size_t)b->tail * QUEUE_BLOCK + b->tail_len++] = s;
+    b->len++;
+}
+
+/* ---- bucket 0 ------------------------------------------------------------------------------ */
+
+static inline void append0(struct queue *q, qslot s)
+{
+    if (q->z_len == q->z_cap) {
+        q->z_cap = q->z_cap ? 2 * q->z_cap : FIRST_CAP;
+        q->z = mem_realloc(q->z, q->z_cap, sizeof(qslot), "the event queue");
+    }
+    q->z[q->z_len++] = s;
+}
+
+/* A slot with time <= last joins bucket 0 in order: from the end, as it is nearly always the
+ * largest (the engine pushes a time equal to last with the largest seq yet). */
+static void insert_sorted(struct queue *q, qslot s)
+{
+    if (q->z_len == q->z_cap && q->head > 0) {   /* reuse the room before head first */
+        memmove(q->z, q->z + q->head, (q->z_len - q->head) * sizeof(qslot));
+        q->z_len -= q->head;
+        q->head = 0;
+    }
+    append0(q, s);
+    size_t j = q->z_len - 1;
+    while (j > q->head && s < q->z[j - 1]) {
+        q->z[j] = q->z[j - 1];
+        j--;
+    }
+    q->z[j] = s;
+}
+
+static void sort_slots(qslot *a, size_t n)     /* insertion sort: the rare out-of-order case */
+{
+    for (size_t i = 1; i < n; i++) {
+        qslot s = a[i];
+        size_t j = i;
+        while (j > 0 && s < a[j - 1]) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = s;
+    }
+}
+
+/* ---- the interface ------------------------------------------------------------------------- */
 
 int queue_init(struct queue *q, size_t cap_hint)
 {
-    q->heap = NULL;
-    q->mem = NULL;
-    q->len = q->cap = 0;
-    return resize(q, cap_hint < ARITY ? ARITY : cap_hint);
+    (void)cap_hint;                        /* the pool grows as buckets fill */
+    memset(q, 0, sizeof *q);
+    q->free = NONE;
+    for (int i = 0; i < QUEUE_BUCKETS; i++)
+        q->b[i] = (struct qbucket){ .head = NONE, .tail = NONE, .tail_len = QUEUE_BLOCK };
+    return 0;
 }
 
 void queue_free(struct queue *q)
 {
-    free(q->mem);
-    q->mem = NULL;
-    q->heap = NULL;
-    q->len = q->cap = 0;
+    free(q->z);
+    free(q->blocks);
+    free(q->next);
+    memset(q, 0, sizeof *q);
+}
+
+size_t queue_bytes(const struct queue *q)
+{
+    return (q->z_cap + (size_t)q->n_blocks * QUEUE_BLOCK) * sizeof(qslot);
 }
 
 int queue_push(struct queue *q, struct qkey k)
 {
     if (k.time < 0 || k.time > QUEUE_TIME_MAX)
         return -1;
-    if (q->len == q->cap && (q->cap > SIZE_MAX / 2 || resize(q, 2 * q->cap) != 0))
-        return -1;
-    qslot *h = q->heap, s = pack(k);
-    size_t hole = q->len++;
-    while (hole > 0) {
-        size_t parent = (hole - 1) / ARITY;
-        if (!(s < h[parent]))
-            break;
-        h[hole] = h[parent];
-        hole = parent;
+    qslot s = pack(k);
+    uint64_t t = (uint64_t)k.time, last = (uint64_t)q->last;
+    if (t > last) {
+        unsigned i = bucket_of(t, last);
+        append(q, i, s);
+        q->full |= UINT64_C(1) << i;
+    } else {
+        insert_sorted(q, s);
     }
-    h[hole] = s;
+    q->len++;
     return 0;
+}
+
+/* Bucket 0 is used up: splits the lowest non-empty bucket around its smallest time. False when
+ * the queue is empty. */
+static bool refill(struct queue *q)
+{
+    q->head = q->z_len = 0;
+    if (q->full == 0)
+        return false;
+    unsigned i = (unsigned)__builtin_ctzll(q->full);
+    struct qbucket from = q->b[i];
+    q->b[i] = (struct qbucket){ .head = NONE, .tail = NONE, .tail_len = QUEUE_BLOCK };
+    q->full &= ~(UINT64_C(1) << i);
+    uint64_t m = UINT64_MAX;
+    for (uint32_t k = from.head; k != NONE; k = q->next[k]) {
+        const qslot *a = q->blocks + (size_t)k * QUEUE_BLOCK;
+        uint32_t n = k == from.tail ? from.tail_len : QUEUE_BLOCK;
+        for (uint32_t j = 0; j < n; j++) {
+            uint64_t t = slot_time(a[j]);
+            m = t < m ? t : m;
+        }
+    }
+    q->last = (int64_t)m;
+    /* Each block read is freed before the next: while block r + 1 is read, the lower buckets
+     * hold at most r + 1 blocks of keys plus one partial block each (i - 1 buckets), and r
+     * blocks have come back, so i + 1 free blocks at the start are enough for the pool never
+     * to move while the split reads it. */
+    reserve(q, i + 1);
+    for (uint32_t k = from.head, next; k != NONE; k = next) {
+        const qslot *a = q->blocks + (size_t)k * QUEUE_BLOCK;
+        uint32_t n = k == from.tail ? from.tail_len : QUEUE_BLOCK;
+        for (uint32_t j = 0; j < n; j++) {
+            uint64_t t = slot_time(a[j]);
+            if (t == m)
+                append0(q, a[j]);
+            else
+                append(q, bucket_of(t, m), a[j]);
+        }
+        next = q->next[k];
+        block_free(q, k);
+    }
+    for (unsigned j = 1; j < i; j++)
+        if (q->b[j].len)
+            q->full |= UINT64_C(1) << j;
+    for (size_t k = 1; k < q->z_len; k++)
+        if (q->z[k] < q->z[k - 1]) {
+            sort_slots(q->z, q->z_len);
+            break;
+        }
+    return true;
 }
 
 bool queue_pop(struct queue *q, struct qkey *out)
 {
-    if (q->len == 0)
+    if (q->head == q->z_len && !refill(q))
         return false;
-    qslot *h = q->heap;
-    *out = queue_unpack(h[0]);
-    size_t n = --q->len;
-    if (n == 0)
-        return true;
-    qslot last = h[n];                     /* re-placed from the root down */
-    size_t hole = 0;
-    for (;;) {
-        size_t c = ARITY * hole + 1, m;    /* first child; the smallest child */
-        if (c + ARITY <= n) {
-            size_t g = ARITY * c + 1;      /* the grandchildren: four lines */
-            if (g < n) {
-                const char *below = (const char *)&h[g];
-                __builtin_prefetch(below);
-                __builtin_prefetch(below + LINE);
-                __builtin_prefetch(below + 2 * LINE);
-                __builtin_prefetch(below + 3 * LINE);
-            }
-            size_t m01 = h[c + 1] < h[c] ? c + 1 : c;
-            size_t m23 = h[c + 3] < h[c + 2] ? c + 3 : c + 2;
-            m = h[m23] < h[m01] ? m23 : m01;
-        } else if (c < n) {                /* the last family, partly filled */
-            m = c;
-            for (size_t j = c + 1; j < n; j++)
-                if (h[j] < h[m])
-                    m = j;
-        } else {
-            break;
-        }
-        if (!(h[m] < last))
-            break;
-        h[hole] = h[m];
-        hole = m;
-    }
-    h[hole] = last;
+    *out = queue_unpack(q->z[q->head++]);
+    q->len--;
+    return true;
+}
+
+bool queue_peek(struct queue *q, struct qkey *out)
+{
+    if (q->head == q->z_len && !refill(q))
+        return false;
+    *out = queue_unpack(q->z[q->head]);
     return true;
 }

@@ -212,14 +212,20 @@ void world_download_end(struct sim *s, node_t n, bool completed)
 
 void sim_download_done(struct sim *s, node_t n) { world_download_end(s, n, true); }
 
-uint32_t world_ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc)
+/* A fresh event with room for a body of len bytes. */
+static uint32_t ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc, size_t len)
 {
-    uint32_t i = engine_alloc(&s->eng);
+    uint32_t i = engine_alloc(&s->eng, len);
     struct event *e = engine_ev(&s->eng, i);
     uint32_t gen = e->gen;
     *e = (struct event){ .gen = gen, .kind = kind, .node = node, .inc = inc, .src = ADDR_NONE,
                          .lookup = LOOKUP_NONE };
     return i;
+}
+
+uint32_t world_ev_new(struct sim *s, uint8_t kind, node_t node, uint32_t inc)
+{
+    return ev_new(s, kind, node, inc, 0);
 }
 
 /* ---- messages and RPCs ------------------------------------------------------------------ */
@@ -237,7 +243,7 @@ static void send_raw(struct sim *s, node_t from, struct addr to, const struct ou
         s->stats.lost++;
         return;
     }
-    uint32_t i = world_ev_new(s, EV_MESSAGE, to.slot, to.inc);
+    uint32_t i = ev_new(s, EV_MESSAGE, to.slot, to.inc, o->len);
     struct event *e = engine_ev(&s->eng, i);
     e->src = world_addr(s, from);
     e->type = o->type;
@@ -355,7 +361,7 @@ static void flow_end(struct sim *s, const struct event *e)
     struct flow_msg m;
     if (!flow_finish(&s->flows, &s->eng, (uint32_t)e->arg, e->rpc_gen, &m, s->flow_body))
         return;
-    uint32_t i = world_ev_new(s, EV_MESSAGE, m.dst.slot, m.dst.inc);
+    uint32_t i = ev_new(s, EV_MESSAGE, m.dst.slot, m.dst.inc, m.len);
     struct event *d = engine_ev(&s->eng, i);
     d->src = m.src;
     d->type = m.type;
@@ -491,7 +497,7 @@ static void introducer_receive(struct sim *s, const struct event *e)
         s->stats.lost++;
         return;
     }
-    uint32_t i = world_ev_new(s, EV_MESSAGE, e->src.slot, e->src.inc);
+    uint32_t i = ev_new(s, EV_MESSAGE, e->src.slot, e->src.inc, sizeof rep);
     struct event *r = engine_ev(&s->eng, i);
     r->type = MSG_INTRODUCER_REPLY;
     r->cat = CAT_MAINT;

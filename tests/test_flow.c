@@ -76,7 +76,7 @@ static void run(struct bed *b, int64_t until, const struct later *lt)
 
 static void at(struct bed *b, int64_t t, uint64_t arg)
 {
-    uint32_t i = engine_alloc(&b->e);
+    uint32_t i = engine_alloc(&b->e, 0);
     struct event *ev = engine_ev(&b->e, i);
     uint32_t g = ev->gen;
     *ev = (struct event){ .gen = g, .kind = EV_TIMER, .arg = arg };
