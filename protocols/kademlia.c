@@ -465,34 +465,55 @@ static void closest_insert(struct peer *list, unsigned *m, unsigned max, struct 
         (*m)++;
 }
 
-/* Adds the contacts of bucket i of n to out, sorted by distance to key, but `skip`. */
-static void closest_scan(struct sim *s, node_t n, unsigned i, uint64_t key, struct addr skip,
-                         struct peer *out, unsigned *m, unsigned max)
+/* Appends bucket i of nd to out[*m..max), but `skip`, sorted by XOR distance to key, ties in
+ * bucket order; if the bucket holds more than fit, the closest are kept. The caller visits the
+ * buckets in order of distance, so every contact already in out is strictly closer than these:
+ * an insertion sort of this bucket alone gives closest_insert's list. No address is in two
+ * bucket entries (seen, on_ping_done and converge_seen check before they append), so no
+ * duplicate check is needed. */
+static void closest_scan(const struct kad_global *g, const struct kad_node *nd, unsigned i,
+                         uint64_t key, struct addr skip, struct peer *out, unsigned *m,
+                         unsigned max)
 {
-    struct kad_global *g = kad_g(s);
-    const struct kad_node *nd = kad_node(s, n);
     const struct peer *b = bucket(g, nd, i);
-    for (unsigned j = 0; j < nd->count[i]; j++)
-        if (!addr_eq(b[j].addr, skip))
-            closest_insert(out, m, max, b[j], key);
+    struct peer *list = out + *m;
+    unsigned room = max - *m, cnt = 0;
+    for (unsigned j = 0; j < nd->count[i]; j++) {
+        if (addr_eq(b[j].addr, skip))
+            continue;
+        uint64_t d = b[j].id ^ key;
+        if (cnt == room && d >= (list[cnt - 1].id ^ key))
+            continue;
+        unsigned q = cnt < room ? cnt : room - 1;
+        while (q > 0 && (list[q - 1].id ^ key) > d) {
+            list[q] = list[q - 1];
+            q--;
+        }
+        list[q] = b[j];
+        if (cnt < room)
+            cnt++;
+    }
+    *m += cnt;
 }
 
 /* Up to max contacts of n closest to key, leaving out the address `skip`. */
 static unsigned closest_known(struct sim *s, node_t n, uint64_t key, struct addr skip,
                               struct peer *out, unsigned max)
 {
-    uint64_t d = kad_node(s, n)->self.id ^ key;
+    const struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    uint64_t d = nd->self.id ^ key;
     unsigned m = 0;
     /* bucket i lies at distance [2^i, 2^(i+1)) from n, so its contacts' distances to key share
      * the bits of d above i and differ from d at bit i: the buckets where d has a 1, from the
      * highest down, hold contacts ever farther from key, then those where d has a 0, from the
      * lowest up. Each is a block of distances: once max are found, no later bucket helps. */
     for (unsigned i = KAD_BITS; i-- > 0 && m < max;)
-        if (d >> i & 1)
-            closest_scan(s, n, i, key, skip, out, &m, max);
+        if ((d >> i & 1) && nd->count[i])
+            closest_scan(g, nd, i, key, skip, out, &m, max);
     for (unsigned i = 0; i < KAD_BITS && m < max; i++)
-        if (!(d >> i & 1))
-            closest_scan(s, n, i, key, skip, out, &m, max);
+        if (!(d >> i & 1) && nd->count[i])
+            closest_scan(g, nd, i, key, skip, out, &m, max);
     return m;
 }
 
@@ -568,6 +589,53 @@ static bool rec_is_dead(const struct kad_rec *r, struct addr a)
     return false;
 }
 
+/* A shortlist c[0..n) is sorted by XOR distance to key, ties in the order of arrival. An
+ * address always comes with the same id (a node's id is fixed for its incarnation, and every
+ * contact a node stores or sends was heard from that node), so an address in the list lies
+ * among the entries at its id's distance: a binary search finds it. */
+
+/* The first position in c[0..n) at distance >= d from key (> d if `past`). */
+static unsigned cand_bound(const struct kad_cand *c, unsigned n, uint64_t key, uint64_t d,
+                           bool past)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        uint64_t dm = c[mid].p.id ^ key;
+        if (dm < d || (past && dm == d))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The position of p's address in c[0..n), or -1. */
+static int cand_find(const struct kad_cand *c, unsigned n, uint64_t key, struct peer p)
+{
+    uint64_t d = p.id ^ key;
+    for (unsigned j = cand_bound(c, n, key, d, false); j < n && (c[j].p.id ^ key) == d; j++)
+        if (addr_eq(c[j].p.addr, p.addr))
+            return (int)j;
+    return -1;
+}
+
+/* Inserts e (not in the list) after the entries no farther from key, keeping at most max: a
+ * full list drops its farthest entry, or e if e is no closer than it. */
+static void cand_insert(struct kad_cand *c, unsigned *n, unsigned max, uint64_t key,
+                        struct kad_cand e)
+{
+    uint64_t d = e.p.id ^ key;
+    if (*n == max && d >= (c[max - 1].p.id ^ key))
+        return;
+    unsigned j = cand_bound(c, *n, key, d, true);   /* after the ties */
+    unsigned keep = *n < max ? *n : max - 1;
+    memmove(&c[j + 1], &c[j], (keep - j) * sizeof *c);
+    c[j] = e;
+    if (*n < max)
+        (*n)++;
+}
+
 /* Adds p to record i's shortlist (sorted by XOR distance to the target), unless known. */
 static void cand_add(struct sim *s, uint32_t i, struct peer p, uint8_t depth)
 {
@@ -576,25 +644,19 @@ static void cand_add(struct sim *s, uint32_t i, struct peer p, uint8_t depth)
     struct kad_cand *c = rec_cand(s, i);
     if (addr_eq(p.addr, sim_addr(s, r->op.owner)) || rec_is_dead(r, p.addr))
         return;
-    uint64_t d = p.id ^ r->target;
-    for (unsigned j = 0; j < r->ncand; j++)
-        if (addr_eq(c[j].p.addr, p.addr)) {
-            if (c[j].state == KAD_C_NEW && depth < c[j].depth)
-                c[j].depth = depth;   /* named again, by an earlier round */
-            return;
-        }
-    if (r->ncand == g->stride && d >= (c[r->ncand - 1].p.id ^ r->target))
+    int j = cand_find(c, r->ncand, r->target, p);
+    if (j >= 0) {
+        if (c[j].state == KAD_C_NEW && depth < c[j].depth)
+            c[j].depth = depth;       /* named again, by an earlier round */
         return;
-    unsigned j = r->ncand < g->stride ? r->ncand : g->stride - 1;
-    while (j > 0 && (c[j - 1].p.id ^ r->target) > d) {
-        c[j] = c[j - 1];
-        j--;
     }
-    c[j] = (struct kad_cand){ .p = p, .state = KAD_C_NEW, .depth = depth };
-    if (r->ncand < g->stride)
-        r->ncand++;
+    unsigned nc = r->ncand;
+    cand_insert(c, &nc, g->stride, r->target,
+                (struct kad_cand){ .p = p, .state = KAD_C_NEW, .depth = depth });
+    r->ncand = (uint16_t)nc;
 }
 
+/* The position of address a in record i's shortlist, or -1. */
 static int cand_pos(struct sim *s, uint32_t i, struct addr a)
 {
     const struct kad_rec *r = rec_at(s, i);
@@ -757,7 +819,7 @@ static void on_nodes_rep(struct sim *s, const struct msg *m, uint32_t i)
     struct kad_rec *r = rec_at(s, i);
     uint8_t depth = (uint8_t)m->rpc->ctx[1];
     r->inflight--;
-    int j = cand_pos(s, i, m->rpc->dst);
+    int j = cand_find(rec_cand(s, i), r->ncand, r->target, (struct peer){ .id = b->from, .addr = m->rpc->dst });
     if (j >= 0)
         rec_cand(s, i)[j].state = KAD_C_DONE;
     unsigned count = b->count < KAD_K_MAX ? b->count : KAD_K_MAX;
@@ -1122,28 +1184,13 @@ static void converge_lookup(struct sim *s, node_t n, uint64_t target)
         converge_seen(s, r.addr.slot, self);
         unsigned cnt = closest_known(s, r.addr.slot, target, self.addr, named, g->k);
         converge_seen(s, n, r);
-        for (unsigned j = 0; j < nc; j++)
-            if (addr_eq(c[j].p.addr, r.addr))
-                c[j].state = KAD_C_DONE;
-        for (unsigned q = 0; q < cnt; q++) {
-            struct peer p = named[q];
-            uint64_t d = p.id ^ target;
-            if (nc == g->stride && d >= (c[nc - 1].p.id ^ target))
-                continue;
-            bool known = addr_eq(p.addr, self.addr);
-            for (unsigned j = 0; j < nc && !known; j++)
-                known = addr_eq(c[j].p.addr, p.addr);
-            if (known)
-                continue;
-            unsigned j = nc < g->stride ? nc : g->stride - 1;
-            while (j > 0 && (c[j - 1].p.id ^ target) > d) {
-                c[j] = c[j - 1];
-                j--;
-            }
-            c[j] = (struct kad_cand){ .p = p, .state = KAD_C_NEW };
-            if (nc < g->stride)
-                nc++;
-        }
+        int at = cand_find(c, nc, target, r);
+        if (at >= 0)
+            c[at].state = KAD_C_DONE;
+        for (unsigned q = 0; q < cnt; q++)
+            if (!addr_eq(named[q].addr, self.addr) && cand_find(c, nc, target, named[q]) < 0)
+                cand_insert(c, &nc, g->stride, target,
+                            (struct kad_cand){ .p = named[q], .state = KAD_C_NEW });
     }
 }
 
