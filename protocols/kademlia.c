@@ -47,10 +47,10 @@
  * for `refresh` (1 h) gets a node lookup for a random id in its range. Maintenance checks run on
  * a per-node tick every quarter of min(refresh, republish), jittered in [0.5, 1.5]x.
  *
- * Memory. A node's state is its slab record, struct kad_node, 472 bytes (own contact,
- * ping-pending mask, last own publication, 64 last-lookup times in seconds, 64 bucket fill
- * counts, 64 block numbers, the join back-off, phase, and three vectors), and the buffers of
- * those vectors, which only the node reaches: its buckets, a block per non-empty bucket of k
+ * Memory. A node's state is its slab record, struct kad_node, 480 bytes (own contact, the
+ * bucket blocks' vector, ping-pending and non-empty bucket masks, 64 bucket fill counts, 64
+ * block numbers, two more vectors, last own publication, 64 last-lookup times in seconds, the
+ * join back-off and phase), and the buffers of those vectors, which only the node reaches: its buckets, a block per non-empty bucket of k
  * contacts plus k failure counts, 17·k bytes rounded up to 8 (344 with k = 20; about log2 N
  * non-empty buckets, room reserved in doublings from 8 blocks; 132 contacts per node at
  * N = 1,024, 212 at 16,384); the values it holds, 16 bytes each (key, time of the last STORE,
@@ -167,20 +167,21 @@ struct kad_val {
 _Static_assert(sizeof(struct kad_val) == 16, "update the figure in the opening comment");
 
 /* One node, its slab record: all of its state, the vectors' buffers included. */
-struct kad_node {
+struct kad_node {                     /* what seen() and closest_known() read comes first */
     struct peer self;
+    struct kit_vec blocks;            /* bucket blocks: k contacts, then k timeouts in a row */
     uint64_t ping_pending;            /* bit i: an eviction ping for bucket i is out */
-    int64_t published_us;             /* when this node last (re-)published its own keys */
-    int32_t used_s[KAD_BITS];         /* last lookup into bucket i's range, s of sim. time */
+    uint64_t filled;                  /* bit i: bucket i holds a contact (count[i] > 0) */
     uint8_t count[KAD_BITS];          /* contacts in bucket i */
     uint8_t blk[KAD_BITS];            /* 1 + bucket i's block in `blocks`; 0: none yet */
-    struct kit_vec blocks;            /* bucket blocks: k contacts, then k timeouts in a row */
     struct kit_vec vals;              /* struct kad_val: values held, sorted by key */
     struct kit_vec pubs;              /* struct kad_val: values this node published */
+    int64_t published_us;             /* when this node last (re-)published its own keys */
+    int32_t used_s[KAD_BITS];         /* last lookup into bucket i's range, s of sim. time */
     struct kit_join join;             /* the join back-off and introducer watchdog */
     uint8_t phase;                    /* enum kad_phase */
 };
-#define KAD_NODE_BYTES 472
+#define KAD_NODE_BYTES 480
 _Static_assert(sizeof(struct kad_node) == KAD_NODE_BYTES, "update the figure in the opening comment");
 
 enum kad_purpose {
@@ -356,7 +357,8 @@ static void bucket_drop(const struct kad_global *g, struct kad_node *nd, unsigne
     unsigned c = nd->count[i];
     memmove(&b[j], &b[j + 1], (c - j - 1) * sizeof *b);
     memmove(&f[j], &f[j + 1], c - j - 1);
-    nd->count[i]--;
+    if (--nd->count[i] == 0)
+        nd->filled &= ~(UINT64_C(1) << i);
 }
 
 /* Appends p to bucket i (which has room) as most recently seen. */
@@ -367,6 +369,7 @@ static void bucket_append(const struct kad_global *g, struct kad_node *nd, unsig
     b[nd->count[i]] = p;
     bucket_fail(g, nd, i)[nd->count[i]] = 0;
     nd->count[i]++;
+    nd->filled |= UINT64_C(1) << i;
 }
 
 static void handoff(struct sim *s, node_t n, struct peer w);
@@ -508,12 +511,14 @@ static unsigned closest_known(struct sim *s, node_t n, uint64_t key, struct addr
      * the bits of d above i and differ from d at bit i: the buckets where d has a 1, from the
      * highest down, hold contacts ever farther from key, then those where d has a 0, from the
      * lowest up. Each is a block of distances: once max are found, no later bucket helps. */
-    for (unsigned i = KAD_BITS; i-- > 0 && m < max;)
-        if ((d >> i & 1) && nd->count[i])
-            closest_scan(g, nd, i, key, skip, out, &m, max);
-    for (unsigned i = 0; i < KAD_BITS && m < max; i++)
-        if (!(d >> i & 1) && nd->count[i])
-            closest_scan(g, nd, i, key, skip, out, &m, max);
+    uint64_t far = d & nd->filled, near = ~d & nd->filled;   /* non-empty buckets only */
+    while (far && m < max) {
+        unsigned i = 63u - (unsigned)__builtin_clzll(far);
+        closest_scan(g, nd, i, key, skip, out, &m, max);
+        far ^= UINT64_C(1) << i;
+    }
+    for (; near && m < max; near &= near - 1)
+        closest_scan(g, nd, (unsigned)__builtin_ctzll(near), key, skip, out, &m, max);
     return m;
 }
 
@@ -907,10 +912,7 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
 static void refresh_far(struct sim *s, node_t n)
 {
     struct kad_node *nd = kad_node(s, n);
-    unsigned low = KAD_BITS;
-    for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
-        if (nd->count[i])
-            low = i;
+    unsigned low = nd->filled ? (unsigned)__builtin_ctzll(nd->filled) : KAD_BITS;
     for (unsigned i = low + 1; i < KAD_BITS; i++)
         lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
                                     kad_bucket_random(nd->self.id, i, kit_rand64(s)), LOOKUP_NONE));
@@ -961,10 +963,7 @@ static void tick(struct sim *s, node_t n)
         for (uint32_t j = 0; j < nd->pubs.n; j++)
             publish(s, n, p[j].key, now);
     }
-    unsigned low = KAD_BITS;
-    for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
-        if (nd->count[i])
-            low = i;
+    unsigned low = nd->filled ? (unsigned)__builtin_ctzll(nd->filled) : KAD_BITS;
     for (unsigned i = low; i < KAD_BITS; i++)
         if (now - nd->used_s[i] >= refresh)
             lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
@@ -1156,6 +1155,25 @@ static void converge_seen(struct sim *s, node_t n, struct peer p)
     bucket_append(g, nd, i, tail);
 }
 
+/* Converge visits nodes in a random order, each far in memory: ask for what converge_seen and
+ * closest_known will read of a node (its first cache lines, then a bucket) steps ahead. */
+static void prefetch_node(struct sim *s, node_t n)
+{
+    const char *p = (const char *)kad_node(s, n);
+    for (size_t off = 0; off < offsetof(struct kad_node, vals); off += 64)
+        __builtin_prefetch(p + off);
+}
+
+static void prefetch_bucket(struct sim *s, node_t n, unsigned i)
+{
+    const struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    const char *b = (const char *)bucket(g, nd, i);
+    if (b)
+        for (size_t off = 0; off < g->blk_bytes; off += 64)
+            __builtin_prefetch(b + off);
+}
+
 /* lookup_step's node lookup, run at once over the current tables: the α requests in flight
  * are answered in the order sent; the responder hears from n, then answers with its k closest
  * contacts (but n), and n hears from the responder. */
@@ -1175,12 +1193,19 @@ static void converge_lookup(struct sim *s, node_t n, uint64_t target)
             if (c[j].state == KAD_C_NEW) {
                 c[j].state = KAD_C_ASKED;
                 fifo[(head + inflight++) % KAD_ALPHA_MAX] = c[j].p;
+                prefetch_node(s, c[j].p.addr.slot);
             }
         if (inflight == 0)
             break;
         struct peer r = fifo[head];
         head = (head + 1) % KAD_ALPHA_MAX;
         inflight--;
+        if (inflight > 0) {           /* the next responder's buckets for self and target */
+            struct peer next = fifo[head];
+            prefetch_bucket(s, next.addr.slot, kad_bucket_index(next.id, self.id));
+            if (next.id != target)
+                prefetch_bucket(s, next.addr.slot, kad_bucket_index(next.id, target));
+        }
         converge_seen(s, r.addr.slot, self);
         unsigned cnt = closest_known(s, r.addr.slot, target, self.addr, named, g->k);
         converge_seen(s, n, r);
@@ -1236,10 +1261,7 @@ static void kad_converge(struct sim *s)
             converge_seen(s, n, kad_node(s, pick[j])->self);
         struct kad_node *nd = kad_node(s, n);
         converge_lookup(s, n, nd->self.id);
-        unsigned low = KAD_BITS;
-        for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
-            if (nd->count[i])
-                low = i;
+        unsigned low = nd->filled ? (unsigned)__builtin_ctzll(nd->filled) : KAD_BITS;
         for (unsigned i = low + 1; i < KAD_BITS; i++)
             converge_lookup(s, n, kad_bucket_random(nd->self.id, i, kit_rand64(s)));
     }
