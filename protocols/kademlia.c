@@ -50,13 +50,14 @@
  * Memory. A node's state is its slab record, struct kad_node, 480 bytes (own contact, the
  * bucket blocks' vector, ping-pending and non-empty bucket masks, 64 bucket fill counts, 64
  * block numbers, two more vectors, last own publication, 64 last-lookup times in seconds, the
- * join back-off and phase), and the buffers of those vectors, which only the node reaches: its buckets, a block per non-empty bucket of k
- * contacts plus k failure counts, 17·k bytes rounded up to 8 (344 with k = 20; about log2 N
- * non-empty buckets, room reserved in doublings from 8 blocks; 132 contacts per node at
- * N = 1,024, 212 at 16,384); the values it holds, 16 bytes each (key, time of the last STORE,
- * publication time), k·keys/N on average; and the keys it published, 16 bytes each. Lookups
- * in flight live in a kit pool of records (struct kad_rec, 184 bytes, plus a shortlist of 2k
- * entries of 24 bytes) named in RPC contexts by index and generation. */
+ * join back-off and phase), and the buffers of those vectors, which only the node reaches:
+ * its buckets, a block per non-empty bucket of k contacts plus k failure counts, 17·k bytes
+ * rounded up to 8 (344 with k = 20; about log2 N non-empty buckets, room reserved in
+ * doublings from 8 blocks; 132 contacts per node at N = 1,024, 212 at 16,384); the values it
+ * holds, 16 bytes each (key, time of the last STORE, publication time), k·keys/N on average;
+ * and the keys it published, 16 bytes each. Lookups in flight live in a kit pool of records
+ * (struct kad_rec, 184 bytes, plus a shortlist of 2k entries of 24 bytes) named in RPC
+ * contexts by index and generation. */
 #include "protocols/kademlia_internal.h"
 
 #include <stddef.h>
