@@ -47,16 +47,17 @@
  * for `refresh` (1 h) gets a node lookup for a random id in its range. Maintenance checks run on
  * a per-node tick every quarter of min(refresh, republish), jittered in [0.5, 1.5]x.
  *
- * Memory. A node's state is its slab record, struct kad_node, 472 bytes (own contact,
- * ping-pending mask, last own publication, 64 last-lookup times in seconds, 64 bucket fill
- * counts, 64 block numbers, the join back-off, phase, and three vectors), and the buffers of
- * those vectors, which only the node reaches: its buckets, a block per non-empty bucket of k
- * contacts plus k failure counts, 17·k bytes rounded up to 8 (344 with k = 20; about log2 N
- * non-empty buckets, room reserved in doublings from 8 blocks; 132 contacts per node at
- * N = 1,024, 212 at 16,384); the values it holds, 16 bytes each (key, time of the last STORE,
- * publication time), k·keys/N on average; and the keys it published, 16 bytes each. Lookups
- * in flight live in a kit pool of records (struct kad_rec, 184 bytes, plus a shortlist of 2k
- * entries of 24 bytes) named in RPC contexts by index and generation. */
+ * Memory. A node's state is its slab record, struct kad_node, 480 bytes (own contact, the
+ * bucket blocks' vector, ping-pending and non-empty bucket masks, 64 bucket fill counts, 64
+ * block numbers, two more vectors, last own publication, 64 last-lookup times in seconds, the
+ * join back-off and phase), and the buffers of those vectors, which only the node reaches:
+ * its buckets, a block per non-empty bucket of k contacts plus k failure counts, 17·k bytes
+ * rounded up to 8 (344 with k = 20; about log2 N non-empty buckets, room reserved in
+ * doublings from 8 blocks; 132 contacts per node at N = 1,024, 212 at 16,384); the values it
+ * holds, 16 bytes each (key, time of the last STORE, publication time), k·keys/N on average;
+ * and the keys it published, 16 bytes each. Lookups in flight live in a kit pool of records
+ * (struct kad_rec, 184 bytes, plus a shortlist of 2k entries of 24 bytes) named in RPC
+ * contexts by index and generation. */
 #include "protocols/kademlia_internal.h"
 
 #include <stddef.h>
@@ -167,20 +168,21 @@ struct kad_val {
 _Static_assert(sizeof(struct kad_val) == 16, "update the figure in the opening comment");
 
 /* One node, its slab record: all of its state, the vectors' buffers included. */
-struct kad_node {
+struct kad_node {                     /* what seen() and closest_known() read comes first */
     struct peer self;
+    struct kit_vec blocks;            /* bucket blocks: k contacts, then k timeouts in a row */
     uint64_t ping_pending;            /* bit i: an eviction ping for bucket i is out */
-    int64_t published_us;             /* when this node last (re-)published its own keys */
-    int32_t used_s[KAD_BITS];         /* last lookup into bucket i's range, s of sim. time */
+    uint64_t filled;                  /* bit i: bucket i holds a contact (count[i] > 0) */
     uint8_t count[KAD_BITS];          /* contacts in bucket i */
     uint8_t blk[KAD_BITS];            /* 1 + bucket i's block in `blocks`; 0: none yet */
-    struct kit_vec blocks;            /* bucket blocks: k contacts, then k timeouts in a row */
     struct kit_vec vals;              /* struct kad_val: values held, sorted by key */
     struct kit_vec pubs;              /* struct kad_val: values this node published */
+    int64_t published_us;             /* when this node last (re-)published its own keys */
+    int32_t used_s[KAD_BITS];         /* last lookup into bucket i's range, s of sim. time */
     struct kit_join join;             /* the join back-off and introducer watchdog */
     uint8_t phase;                    /* enum kad_phase */
 };
-#define KAD_NODE_BYTES 472
+#define KAD_NODE_BYTES 480
 _Static_assert(sizeof(struct kad_node) == KAD_NODE_BYTES, "update the figure in the opening comment");
 
 enum kad_purpose {
@@ -356,7 +358,8 @@ static void bucket_drop(const struct kad_global *g, struct kad_node *nd, unsigne
     unsigned c = nd->count[i];
     memmove(&b[j], &b[j + 1], (c - j - 1) * sizeof *b);
     memmove(&f[j], &f[j + 1], c - j - 1);
-    nd->count[i]--;
+    if (--nd->count[i] == 0)
+        nd->filled &= ~(UINT64_C(1) << i);
 }
 
 /* Appends p to bucket i (which has room) as most recently seen. */
@@ -367,6 +370,7 @@ static void bucket_append(const struct kad_global *g, struct kad_node *nd, unsig
     b[nd->count[i]] = p;
     bucket_fail(g, nd, i)[nd->count[i]] = 0;
     nd->count[i]++;
+    nd->filled |= UINT64_C(1) << i;
 }
 
 static void handoff(struct sim *s, node_t n, struct peer w);
@@ -465,34 +469,57 @@ static void closest_insert(struct peer *list, unsigned *m, unsigned max, struct 
         (*m)++;
 }
 
-/* Adds the contacts of bucket i of n to out, sorted by distance to key, but `skip`. */
-static void closest_scan(struct sim *s, node_t n, unsigned i, uint64_t key, struct addr skip,
-                         struct peer *out, unsigned *m, unsigned max)
+/* Appends bucket i of nd to out[*m..max), but `skip`, sorted by XOR distance to key, ties in
+ * bucket order; if the bucket holds more than fit, the closest are kept. The caller visits the
+ * buckets in order of distance, so every contact already in out is strictly closer than these:
+ * an insertion sort of this bucket alone gives closest_insert's list. No address is in two
+ * bucket entries (seen, on_ping_done and converge_seen check before they append), so no
+ * duplicate check is needed. */
+static void closest_scan(const struct kad_global *g, const struct kad_node *nd, unsigned i,
+                         uint64_t key, struct addr skip, struct peer *out, unsigned *m,
+                         unsigned max)
 {
-    struct kad_global *g = kad_g(s);
-    const struct kad_node *nd = kad_node(s, n);
     const struct peer *b = bucket(g, nd, i);
-    for (unsigned j = 0; j < nd->count[i]; j++)
-        if (!addr_eq(b[j].addr, skip))
-            closest_insert(out, m, max, b[j], key);
+    struct peer *list = out + *m;
+    unsigned room = max - *m, cnt = 0;
+    for (unsigned j = 0; j < nd->count[i]; j++) {
+        if (addr_eq(b[j].addr, skip))
+            continue;
+        uint64_t d = b[j].id ^ key;
+        if (cnt == room && d >= (list[cnt - 1].id ^ key))
+            continue;
+        unsigned q = cnt < room ? cnt : room - 1;
+        while (q > 0 && (list[q - 1].id ^ key) > d) {
+            list[q] = list[q - 1];
+            q--;
+        }
+        list[q] = b[j];
+        if (cnt < room)
+            cnt++;
+    }
+    *m += cnt;
 }
 
 /* Up to max contacts of n closest to key, leaving out the address `skip`. */
 static unsigned closest_known(struct sim *s, node_t n, uint64_t key, struct addr skip,
                               struct peer *out, unsigned max)
 {
-    uint64_t d = kad_node(s, n)->self.id ^ key;
+    const struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    uint64_t d = nd->self.id ^ key;
     unsigned m = 0;
     /* bucket i lies at distance [2^i, 2^(i+1)) from n, so its contacts' distances to key share
      * the bits of d above i and differ from d at bit i: the buckets where d has a 1, from the
      * highest down, hold contacts ever farther from key, then those where d has a 0, from the
      * lowest up. Each is a block of distances: once max are found, no later bucket helps. */
-    for (unsigned i = KAD_BITS; i-- > 0 && m < max;)
-        if (d >> i & 1)
-            closest_scan(s, n, i, key, skip, out, &m, max);
-    for (unsigned i = 0; i < KAD_BITS && m < max; i++)
-        if (!(d >> i & 1))
-            closest_scan(s, n, i, key, skip, out, &m, max);
+    uint64_t far = d & nd->filled, near = ~d & nd->filled;   /* non-empty buckets only */
+    while (far && m < max) {
+        unsigned i = 63u - (unsigned)__builtin_clzll(far);
+        closest_scan(g, nd, i, key, skip, out, &m, max);
+        far ^= UINT64_C(1) << i;
+    }
+    for (; near && m < max; near &= near - 1)
+        closest_scan(g, nd, (unsigned)__builtin_ctzll(near), key, skip, out, &m, max);
     return m;
 }
 
@@ -568,6 +595,53 @@ static bool rec_is_dead(const struct kad_rec *r, struct addr a)
     return false;
 }
 
+/* A shortlist c[0..n) is sorted by XOR distance to key, ties in the order of arrival. An
+ * address always comes with the same id (a node's id is fixed for its incarnation, and every
+ * contact a node stores or sends was heard from that node), so an address in the list lies
+ * among the entries at its id's distance: a binary search finds it. */
+
+/* The first position in c[0..n) at distance >= d from key (> d if `past`). */
+static unsigned cand_bound(const struct kad_cand *c, unsigned n, uint64_t key, uint64_t d,
+                           bool past)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        uint64_t dm = c[mid].p.id ^ key;
+        if (dm < d || (past && dm == d))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The position of p's address in c[0..n), or -1. */
+static int cand_find(const struct kad_cand *c, unsigned n, uint64_t key, struct peer p)
+{
+    uint64_t d = p.id ^ key;
+    for (unsigned j = cand_bound(c, n, key, d, false); j < n && (c[j].p.id ^ key) == d; j++)
+        if (addr_eq(c[j].p.addr, p.addr))
+            return (int)j;
+    return -1;
+}
+
+/* Inserts e (not in the list) after the entries no farther from key, keeping at most max: a
+ * full list drops its farthest entry, or e if e is no closer than it. */
+static void cand_insert(struct kad_cand *c, unsigned *n, unsigned max, uint64_t key,
+                        struct kad_cand e)
+{
+    uint64_t d = e.p.id ^ key;
+    if (*n == max && d >= (c[max - 1].p.id ^ key))
+        return;
+    unsigned j = cand_bound(c, *n, key, d, true);   /* after the ties */
+    unsigned keep = *n < max ? *n : max - 1;
+    memmove(&c[j + 1], &c[j], (keep - j) * sizeof *c);
+    c[j] = e;
+    if (*n < max)
+        (*n)++;
+}
+
 /* Adds p to record i's shortlist (sorted by XOR distance to the target), unless known. */
 static void cand_add(struct sim *s, uint32_t i, struct peer p, uint8_t depth)
 {
@@ -576,25 +650,19 @@ static void cand_add(struct sim *s, uint32_t i, struct peer p, uint8_t depth)
     struct kad_cand *c = rec_cand(s, i);
     if (addr_eq(p.addr, sim_addr(s, r->op.owner)) || rec_is_dead(r, p.addr))
         return;
-    uint64_t d = p.id ^ r->target;
-    for (unsigned j = 0; j < r->ncand; j++)
-        if (addr_eq(c[j].p.addr, p.addr)) {
-            if (c[j].state == KAD_C_NEW && depth < c[j].depth)
-                c[j].depth = depth;   /* named again, by an earlier round */
-            return;
-        }
-    if (r->ncand == g->stride && d >= (c[r->ncand - 1].p.id ^ r->target))
+    int j = cand_find(c, r->ncand, r->target, p);
+    if (j >= 0) {
+        if (c[j].state == KAD_C_NEW && depth < c[j].depth)
+            c[j].depth = depth;       /* named again, by an earlier round */
         return;
-    unsigned j = r->ncand < g->stride ? r->ncand : g->stride - 1;
-    while (j > 0 && (c[j - 1].p.id ^ r->target) > d) {
-        c[j] = c[j - 1];
-        j--;
     }
-    c[j] = (struct kad_cand){ .p = p, .state = KAD_C_NEW, .depth = depth };
-    if (r->ncand < g->stride)
-        r->ncand++;
+    unsigned nc = r->ncand;
+    cand_insert(c, &nc, g->stride, r->target,
+                (struct kad_cand){ .p = p, .state = KAD_C_NEW, .depth = depth });
+    r->ncand = (uint16_t)nc;
 }
 
+/* The position of address a in record i's shortlist, or -1. */
 static int cand_pos(struct sim *s, uint32_t i, struct addr a)
 {
     const struct kad_rec *r = rec_at(s, i);
@@ -757,7 +825,7 @@ static void on_nodes_rep(struct sim *s, const struct msg *m, uint32_t i)
     struct kad_rec *r = rec_at(s, i);
     uint8_t depth = (uint8_t)m->rpc->ctx[1];
     r->inflight--;
-    int j = cand_pos(s, i, m->rpc->dst);
+    int j = cand_find(rec_cand(s, i), r->ncand, r->target, (struct peer){ .id = b->from, .addr = m->rpc->dst });
     if (j >= 0)
         rec_cand(s, i)[j].state = KAD_C_DONE;
     unsigned count = b->count < KAD_K_MAX ? b->count : KAD_K_MAX;
@@ -845,10 +913,7 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
 static void refresh_far(struct sim *s, node_t n)
 {
     struct kad_node *nd = kad_node(s, n);
-    unsigned low = KAD_BITS;
-    for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
-        if (nd->count[i])
-            low = i;
+    unsigned low = nd->filled ? (unsigned)__builtin_ctzll(nd->filled) : KAD_BITS;
     for (unsigned i = low + 1; i < KAD_BITS; i++)
         lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
                                     kad_bucket_random(nd->self.id, i, kit_rand64(s)), LOOKUP_NONE));
@@ -899,10 +964,7 @@ static void tick(struct sim *s, node_t n)
         for (uint32_t j = 0; j < nd->pubs.n; j++)
             publish(s, n, p[j].key, now);
     }
-    unsigned low = KAD_BITS;
-    for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
-        if (nd->count[i])
-            low = i;
+    unsigned low = nd->filled ? (unsigned)__builtin_ctzll(nd->filled) : KAD_BITS;
     for (unsigned i = low; i < KAD_BITS; i++)
         if (now - nd->used_s[i] >= refresh)
             lookup_step(s, lookup_start(s, n, KAD_FOR_REFRESH,
@@ -1094,6 +1156,25 @@ static void converge_seen(struct sim *s, node_t n, struct peer p)
     bucket_append(g, nd, i, tail);
 }
 
+/* Converge visits nodes in a random order, each far in memory: ask for what converge_seen and
+ * closest_known will read of a node (its first cache lines, then a bucket) steps ahead. */
+static void prefetch_node(struct sim *s, node_t n)
+{
+    const char *p = (const char *)kad_node(s, n);
+    for (size_t off = 0; off < offsetof(struct kad_node, vals); off += 64)
+        __builtin_prefetch(p + off);
+}
+
+static void prefetch_bucket(struct sim *s, node_t n, unsigned i)
+{
+    const struct kad_global *g = kad_g(s);
+    const struct kad_node *nd = kad_node(s, n);
+    const char *b = (const char *)bucket(g, nd, i);
+    if (b)
+        for (size_t off = 0; off < g->blk_bytes; off += 64)
+            __builtin_prefetch(b + off);
+}
+
 /* lookup_step's node lookup, run at once over the current tables: the α requests in flight
  * are answered in the order sent; the responder hears from n, then answers with its k closest
  * contacts (but n), and n hears from the responder. */
@@ -1113,37 +1194,29 @@ static void converge_lookup(struct sim *s, node_t n, uint64_t target)
             if (c[j].state == KAD_C_NEW) {
                 c[j].state = KAD_C_ASKED;
                 fifo[(head + inflight++) % KAD_ALPHA_MAX] = c[j].p;
+                prefetch_node(s, c[j].p.addr.slot);
             }
         if (inflight == 0)
             break;
         struct peer r = fifo[head];
         head = (head + 1) % KAD_ALPHA_MAX;
         inflight--;
+        if (inflight > 0) {           /* the next responder's buckets for self and target */
+            struct peer next = fifo[head];
+            prefetch_bucket(s, next.addr.slot, kad_bucket_index(next.id, self.id));
+            if (next.id != target)
+                prefetch_bucket(s, next.addr.slot, kad_bucket_index(next.id, target));
+        }
         converge_seen(s, r.addr.slot, self);
         unsigned cnt = closest_known(s, r.addr.slot, target, self.addr, named, g->k);
         converge_seen(s, n, r);
-        for (unsigned j = 0; j < nc; j++)
-            if (addr_eq(c[j].p.addr, r.addr))
-                c[j].state = KAD_C_DONE;
-        for (unsigned q = 0; q < cnt; q++) {
-            struct peer p = named[q];
-            uint64_t d = p.id ^ target;
-            if (nc == g->stride && d >= (c[nc - 1].p.id ^ target))
-                continue;
-            bool known = addr_eq(p.addr, self.addr);
-            for (unsigned j = 0; j < nc && !known; j++)
-                known = addr_eq(c[j].p.addr, p.addr);
-            if (known)
-                continue;
-            unsigned j = nc < g->stride ? nc : g->stride - 1;
-            while (j > 0 && (c[j - 1].p.id ^ target) > d) {
-                c[j] = c[j - 1];
-                j--;
-            }
-            c[j] = (struct kad_cand){ .p = p, .state = KAD_C_NEW };
-            if (nc < g->stride)
-                nc++;
-        }
+        int at = cand_find(c, nc, target, r);
+        if (at >= 0)
+            c[at].state = KAD_C_DONE;
+        for (unsigned q = 0; q < cnt; q++)
+            if (!addr_eq(named[q].addr, self.addr) && cand_find(c, nc, target, named[q]) < 0)
+                cand_insert(c, &nc, g->stride, target,
+                            (struct kad_cand){ .p = named[q], .state = KAD_C_NEW });
     }
 }
 
@@ -1189,10 +1262,7 @@ static void kad_converge(struct sim *s)
             converge_seen(s, n, kad_node(s, pick[j])->self);
         struct kad_node *nd = kad_node(s, n);
         converge_lookup(s, n, nd->self.id);
-        unsigned low = KAD_BITS;
-        for (unsigned i = 0; i < KAD_BITS && low == KAD_BITS; i++)
-            if (nd->count[i])
-                low = i;
+        unsigned low = nd->filled ? (unsigned)__builtin_ctzll(nd->filled) : KAD_BITS;
         for (unsigned i = low + 1; i < KAD_BITS; i++)
             converge_lookup(s, n, kad_bucket_random(nd->self.id, i, kit_rand64(s)));
     }

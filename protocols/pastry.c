@@ -868,7 +868,10 @@ static void lookup_start(struct sim *s, uint32_t i);
 static void ask_rows(struct sim *s, node_t n, bool every);
 
 /* Every distinct contact in nd's state into out (room for PASTRY_ENTRIES_MAX): the table's
- * entries, then the leaves and neighbours not already there; their count. Reads only. */
+ * entries, then the leaves and neighbours not already there; their count. Reads only. A
+ * contact is in the table only at the slot of its id (consider_from puts it there, and an
+ * address always comes with the same id), so a leaf or neighbour is checked against that slot
+ * and against the leaves and neighbours taken before it. */
 static unsigned collect(const struct pastry_global *g, const struct pastry_node *nd, struct peer *out)
 {
     unsigned c = 0;
@@ -876,6 +879,7 @@ static unsigned collect(const struct pastry_global *g, const struct pastry_node 
     for (unsigned k = 0; k < g->rows * g->cols; k++)
         if (peer_ok(t[k]))
             out[c++] = t[k];
+    unsigned from_table = c;
     const struct peer *lists[3] = { LEFT(g, nd), RIGHT(g, nd), NBR(g, nd) };
     unsigned counts[3] = { nd->nleft, nd->nright, nd->nnbr };
     for (unsigned j = 0; j < 3; j++)
@@ -885,7 +889,7 @@ static unsigned collect(const struct pastry_global *g, const struct pastry_node 
             if (slot >= 0 && addr_eq(t[slot].addr, p.addr))
                 continue;
             bool dup = false;
-            for (unsigned q = 0; q < c && !dup; q++)
+            for (unsigned q = from_table; q < c && !dup; q++)
                 dup = addr_eq(out[q].addr, p.addr);
             if (!dup)
                 out[c++] = p;
