@@ -42,10 +42,11 @@
  *
  * Memory: a node's slab record is struct bt_node (80 bytes) followed by its tables, sized from
  * the configuration (struct bt_layout): max_conns connections of 440 bytes (room for 16 uploads
- * in flight per connection) with a bitfield of ⌈pieces/64⌉ words each, 16 bytes of block masks
- * and 2 bytes of availability per piece, its own bitfield, and `peer_list` known addresses of
- * 8 bytes: with the defaults (80 connections, 256 pieces, 50 known) 80 + 80·(440+32) + 256·18
- * + 32 + 400 = 42,880 bytes per node slot. The tracker's swarm, 24 bytes per member, is a
+ * in flight per connection) with a bitfield of ⌈pieces/64⌉ words each and the connection's
+ * address again in a packed table of 8 bytes each (searched for every message received), 16
+ * bytes of block masks and 2 bytes of availability per piece, its own bitfield, and
+ * `peer_list` known addresses of 8 bytes: with the defaults (80 connections, 256 pieces, 50
+ * known) 80 + 80·(440+32+8) + 256·18 + 32 + 400 = 43,520 bytes per node slot. The tracker's swarm, 24 bytes per member, is a
  * vector in the tracker's record. */
 #include "protocols/bittorrent_internal.h"
 
@@ -257,6 +258,9 @@ struct bt_layout {
     size_t have;                      /* ceil(pieces / 64) words: our bitfield */
     size_t peer_has;                  /* max_conns x ceil(pieces / 64) words: theirs */
     size_t known;                     /* peer_list x struct addr: addresses to try */
+    size_t caddr;                     /* max_conns x struct addr: each connection's peer, packed
+                                         so that finding a message's connection reads 8 bytes a
+                                         connection, not a 440-byte record */
     size_t avail;                     /* pieces x uint16_t: copies among our connections */
     size_t size;
 };
@@ -271,7 +275,8 @@ static struct bt_layout bt_layout(const struct proto_config *cfg)
     l.have = l.req + P * sizeof(uint64_t);
     l.peer_has = l.have + words * sizeof(uint64_t);
     l.known = l.peer_has + C * words * sizeof(uint64_t);
-    l.avail = l.known + K * sizeof(struct addr);
+    l.caddr = l.known + K * sizeof(struct addr);
+    l.avail = l.caddr + C * sizeof(struct addr);
     l.size = l.avail + P * sizeof(uint16_t);
     return l;
 }
@@ -337,6 +342,10 @@ static uint64_t *have_of(const struct bt_world *w, struct bt_node *b) { return t
 static struct addr *known_of(const struct bt_world *w, struct bt_node *b)
 {
     return tab(b, w->at.known);
+}
+static struct addr *caddr_of(const struct bt_world *w, struct bt_node *b)
+{
+    return tab(b, w->at.caddr);
 }
 static uint16_t *avail_of(const struct bt_world *w, struct bt_node *b)
 {
@@ -460,9 +469,9 @@ static void announce(struct sim *s, node_t n, enum bt_event ev)
 static uint32_t find_conn(struct sim *s, node_t n, struct addr a)
 {
     struct bt_node *b = node(s, n);
-    struct bt_conn *c = conns(W(s), b);
+    const struct addr *ca = caddr_of(W(s), b);
     for (uint32_t i = 0; i < b->n_conn; i++)
-        if (addr_eq(c[i].peer, a))
+        if (addr_eq(ca[i], a))
             return i;
     return BT_NONE;
 }
@@ -548,6 +557,7 @@ static void remove_conn(struct sim *s, node_t n, uint32_t ci, bool say_fin)
     uint32_t last = --b->n_conn;
     if (ci != last) {
         c[ci] = c[last];
+        caddr_of(w, b)[ci] = caddr_of(w, b)[last];
         memcpy(bits, peer_bits(w, b, last), w->words * sizeof *bits);
     }
 }
@@ -560,6 +570,7 @@ static struct bt_conn *add_conn(struct sim *s, node_t n, struct addr a)
     struct bt_conn *c = &conns(w, b)[ci];
     *c = (struct bt_conn){ .peer = a, .flags = BT_AM_CHOKING | BT_PEER_CHOKING,
                            .heard_us = sim_now(s), .sent_us = sim_now(s) };
+    caddr_of(w, b)[ci] = a;
     memset(peer_bits(w, b, ci), 0, w->words * sizeof(uint64_t));
     if (b->have) {
         struct bt_bitfield bf;

@@ -47,10 +47,10 @@
  * TTL_EXPIRED; hits from unusable holders only: NOT_FOUND; no probe answered: TIMEOUT. The
  * origin does not answer its own Query.
  *
- * Memory. A node's slab record (sim_state) is struct gnut_node, 40 bytes, followed by its
+ * Memory. A node's slab record (sim_state) is struct gnut_node, 56 bytes, followed by its
  * tables: max_degree neighbours (32 bytes each), host_cache Pong-cache entries (32 B) and
  * desc_cache descriptor-cache entries (24 B): with the defaults (d = 4, max 5, 32, 128)
- * 40 + 160 + 1,024 + 3,072 = 4,296 bytes per node. The gauges add 12 B per node slot of
+ * 56 + 160 + 1,024 + 3,072 = 4,312 bytes per node. The gauges add 12 B per node slot of
  * scratch. Searches in flight are records of a kit pool (struct gnut_search, 688 bytes).
  *
  * Not modelled: file transfers; the pong-caching scheme's exact rules (here: a few random
@@ -492,6 +492,10 @@ struct gnut_node {
     uint8_t pending;                  /* links the CONNECT in flight may bring (2: a split) */
     struct kit_join join;             /* tries: CONNECTs failed in a row (back-off); asking: an
                                          introducer request is in flight */
+    uint64_t files_bloom[2];          /* a Bloom filter of the peer's own shared files (2 bits
+                                         a file), built at its first Query: a Query for a file
+                                         it cannot share skips reading its file list; all 0:
+                                         not built yet */
 };
 _Static_assert(sizeof(struct gnut_node) == GNUT_NODE_BYTES, "update the opening comment's figure");
 
@@ -1240,10 +1244,34 @@ static void gnut_lookup(struct sim *s, node_t origin, uint64_t key, uint32_t loo
     sim_timer(s, origin, GNUT_TIMER_SEARCH_END, g->window_us, rec_ctx(s, i));
 }
 
+static void bloom_bits(uint64_t key, uint32_t *a, uint32_t *b)
+{
+    uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
+    *a = (uint32_t)(h >> 57);
+    *b = (uint32_t)(h >> 50) & 127;
+}
+
+static bool bloom_has(const uint64_t *bl, uint32_t k) { return bl[k / 64] >> (k % 64) & 1; }
+
+/* Does n share the file key? Its Bloom filter first (a false positive costs only the scan). */
 static bool shares(struct sim *s, node_t n, uint64_t key)
 {
-    uint32_t cnt = 0;
-    const uint64_t *f = sim_node_files(s, n, &cnt);
+    struct gnut_node *nd = gnode(s, n);
+    uint32_t cnt = 0, a, b;
+    const uint64_t *f = NULL;
+    if ((nd->files_bloom[0] | nd->files_bloom[1]) == 0) {
+        f = sim_node_files(s, n, &cnt);
+        for (uint32_t k = 0; k < cnt; k++) {
+            bloom_bits(f[k], &a, &b);
+            nd->files_bloom[a / 64] |= UINT64_C(1) << (a % 64);
+            nd->files_bloom[b / 64] |= UINT64_C(1) << (b % 64);
+        }
+    }
+    bloom_bits(key, &a, &b);
+    if (!bloom_has(nd->files_bloom, a) || !bloom_has(nd->files_bloom, b))
+        return false;
+    if (!f)
+        f = sim_node_files(s, n, &cnt);
     for (uint32_t k = 0; k < cnt; k++)
         if (f[k] == key)
             return true;

@@ -96,6 +96,6 @@ uint32_t gnut_powerlaw_graph(uint32_t n, uint32_t m, uint32_t cap, const uint8_t
 
 /* ==== bytes per node ====================================================================== */
 
-#define GNUT_NODE_BYTES 40            /* the fixed part of a node's slab record */
+#define GNUT_NODE_BYTES 56            /* the fixed part of a node's slab record */
 
 #endif
