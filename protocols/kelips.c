@@ -65,13 +65,20 @@
  * (start: join) go to a contact in the key's group, or through a member of the origin's group
  * that has one.
  *
- * Memory. The engine's slab holds struct kelips_node: 120 bytes per node slot, reached only
+ * Memory. The engine's slab holds struct kelips_node: 176 bytes per node slot, reached only
  * through sim_state. Each node up owns, besides, its contact table of k·c slots of 28 bytes
- * (16-byte peer, 4-byte RTT, 4-byte heartbeat, 4-byte time it advanced; allocated when it
- * joins, since k = auto depends on the scenario's N, which the state_size hook cannot see), its
- * group view at 32 bytes per member (tombstones too) and its tuples at 32 bytes each, all freed
- * when it goes down: with k = √N, c = 2 and keys = N that is about 120 + 56√N + 32√N + 32√N
- * bytes (≈ 15 KB at N = 16,384). Lookups in flight are records
+ * (8-byte identifier, 8-byte address, 4-byte RTT, 4-byte heartbeat, 4-byte time it advanced)
+ * and k one-byte counts of the slots held per group (allocated when it joins, since k = auto
+ * depends on the scenario's N, which the state_size hook cannot see), its group view at 32
+ * bytes per member (tombstones too) with an index of 4-byte buckets (a power of two, at most
+ * 3/4 full), and its tuples at 32 bytes each, all freed when it goes down: with k = √N, c = 2
+ * and keys = N that is about 176 + 57√N + 32√N + 4-8√N + 32√N bytes (≈ 16 KB at N = 16,384).
+ *
+ * Speed. Nothing scans a table per gossip entry: the view is found by address through its
+ * index; purge's scans run only when a lower bound on the oldest entry's age says one may have
+ * expired; counts of fresh entries, of tuples homed at the node and of contacts per group stop
+ * the other scans early. The view keeps its arrival order, so gossip draws the same members.
+ * Lookups in flight are records
  * of a kit pool (struct kelips_rec, 440 bytes), named in RPC contexts by index and generation.
  *
  * Files. The home holds the file itself (it arrives with the TUPLE of an insert or a hand-over
@@ -316,18 +323,37 @@ struct kelips_tuple {
 };
 _Static_assert(sizeof(struct kelips_tuple) == KELIPS_TUPLE_BYTES, "update kelips_internal.h");
 
+/* One contact slot: the peer (its identifier in two words, so that a slot packs to 28 bytes and
+ * a group's c slots share a cache line), its measured RTT, its heartbeat counter and when that
+ * counter last advanced. */
+struct kelips_contact {
+    uint32_t id_lo, id_hi;            /* the peer's identifier */
+    struct addr addr;                 /* slot NODE_NONE: the slot is empty */
+    uint32_t rtt;                     /* measured RTT, us; KELIPS_RTT_UNKNOWN until measured */
+    uint32_t hb;                      /* highest heartbeat counter heard */
+    uint32_t heard;                   /* when hb last advanced, ms mod 2^32 */
+};
+
 /* One node, in the engine's slab (zeroed when its slot comes up). The buffers it points to are
  * this incarnation's, freed when it goes down (kelips_down). */
 struct kelips_node {
     struct peer self;
     struct peer cand;                 /* a contact candidate offered by gossip, to probe */
     struct peer join_from;            /* the member the snapshot comes from */
-    struct peer *contacts;            /* k x c contacts (slot NODE_NONE: empty), then their k x c
-                                         measured RTTs in us, heartbeat counters and the times
-                                         (ms, mod 2^32) those last advanced: contacts_of,
-                                         crtt_of, chb_of, cheard_of */
+    struct kelips_contact *contacts;  /* k x c slots, group by group (contacts_of), then k
+                                         counts of the slots held per group (have_of) */
     struct kit_vec view;              /* struct kelips_member: the group view, tombstones too */
     struct kit_vec tup;               /* struct kelips_tuple: the group's tuples, sorted by key */
+    uint32_t *vidx;                   /* the view's index by address: open addressing, linear
+                                         probing; a bucket holds a view position + 1, 0 empty */
+    uint32_t vmask;                   /* index buckets - 1 (a power of two, at most 3/4 full) */
+    uint32_t nlive;                   /* view entries not dead */
+    uint32_t vfresh, tfresh;          /* view entries and tuples with fresh > 0 */
+    uint32_t nhome;                   /* tuples that name n itself as home */
+    int64_t live_since;               /* at most the oldest heard_ms of a live view entry, ms */
+    int64_t dead_since;               /* at most the oldest heard_ms of a tombstone, ms */
+    int64_t ct_since;                 /* at most the oldest time a held contact's heartbeat
+                                         advanced, ms (purge skips its scans before these) */
     uint32_t group;                   /* id mod k */
     uint32_t hb;                      /* own heartbeat counter */
     uint32_t ncontacts;               /* contacts held, all groups */
@@ -340,8 +366,7 @@ struct kelips_node {
     uint8_t timers;                   /* round timer armed */
 };
 _Static_assert(sizeof(struct kelips_node) == KELIPS_NODE_BYTES, "update kelips_internal.h");
-_Static_assert(sizeof(struct peer) + 3 * sizeof(uint32_t) == KELIPS_CONTACT_BYTES,
-               "update kelips_internal.h");
+_Static_assert(sizeof(struct kelips_contact) == KELIPS_CONTACT_BYTES, "update kelips_internal.h");
 
 enum kelips_rec_phase {
     KELIPS_REC_ASK = 1,               /* asking cand[pos] for its tuple */
@@ -382,6 +407,8 @@ struct kelips_global {
     node_t cap;
     struct kit_pool recs;             /* lookups in flight (struct kelips_rec) */
     unsigned char *scratch;           /* one gossip body */
+    uint64_t *picked;                 /* gossip_build's marks, one bit per view position */
+    uint32_t picked_bits;             /* bits allocated */
     /* gauges only (measurement): the live slots, a per-slot stamp marking them, the values */
     node_t *g_live;
     uint32_t *g_stamp, g_epoch;
@@ -429,22 +456,20 @@ static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 
 static struct kelips_member *view_of(const struct kelips_node *nd) { return nd->view.v; }
 static struct kelips_tuple *tup_of(const struct kelips_node *nd) { return nd->tup.v; }
-static struct peer *contacts_of(const struct kelips_global *g, const struct kelips_node *nd,
-                                uint32_t grp)
+static struct kelips_contact *contacts_of(const struct kelips_global *g,
+                                          const struct kelips_node *nd, uint32_t grp)
 {
     return nd->contacts + (size_t)grp * g->c;
 }
-static uint32_t *crtt_of(const struct kelips_global *g, const struct kelips_node *nd, uint32_t grp)
+/* The number of slots held in each group, k bytes after the k x c slots. */
+static uint8_t *have_of(const struct kelips_global *g, const struct kelips_node *nd)
 {
-    return (uint32_t *)(nd->contacts + (size_t)g->k * g->c) + (size_t)grp * g->c;
+    return (uint8_t *)(nd->contacts + (size_t)g->k * g->c);
 }
-static uint32_t *chb_of(const struct kelips_global *g, const struct kelips_node *nd, uint32_t grp)
+static bool ct_ok(const struct kelips_contact *c) { return c->addr.slot != NODE_NONE; }
+static struct peer ct_peer(const struct kelips_contact *c)
 {
-    return crtt_of(g, nd, grp) + (size_t)g->k * g->c;
-}
-static uint32_t *cheard_of(const struct kelips_global *g, const struct kelips_node *nd, uint32_t grp)
-{
-    return crtt_of(g, nd, grp) + 2 * (size_t)g->k * g->c;
+    return (struct peer){ .id = (uint64_t)c->id_hi << 32 | c->id_lo, .addr = c->addr };
 }
 
 uint64_t kelips_ring_dist(uint64_t a, uint64_t b)
@@ -460,6 +485,84 @@ bool kelips_closer(uint64_t a, uint64_t b, uint64_t key)
     if (da != db)
         return da < db;
     return a - key < b - key;
+}
+
+/* ---- uniform draws ---------------------------------------------------------------------------
+ * Gossip draws a dozen random view positions per message, which made GSL's generic
+ * gsl_rng_uniform_int (a library call and two divisions per draw) a tenth of a run. A `draw`
+ * gives exactly its results, from the same generator outputs, consumed in the same number: GSL
+ * takes k = (x - min) / scale with scale = range / n, and draws again while k >= n, i.e. while
+ * x - min >= n x scale; for a loop of draws below one n, the scale and its inverse are computed
+ * once, and the division is a multiplication by the inverse (exact for 32-bit generators). */
+__extension__ typedef unsigned __int128 kelips_u128;
+
+struct kelips_draw {
+    const gsl_rng *r;
+    unsigned long offset, n, scale, limit; /* limit = n x scale: outputs at or above are redrawn */
+    uint64_t inv;                     /* floor(2^64 / scale) + 1, if fast */
+    bool fast;                        /* the generator's range fits 32 bits and scale > 1 */
+};
+
+static struct kelips_draw draw_prep_rng(const gsl_rng *r, unsigned long n)
+{
+    unsigned long range = r->type->max - r->type->min;
+    struct kelips_draw d = { .r = r, .offset = r->type->min, .n = n };
+    SIM_ASSERT(n > 0 && n <= range);
+    d.scale = range / n;
+    d.limit = n * d.scale;
+    d.fast = range <= UINT32_MAX && d.scale > 1;
+    if (d.fast)
+        d.inv = (uint64_t)(((kelips_u128)1 << 64) / d.scale) + 1;
+    return d;
+}
+
+static unsigned long draw_next(const struct kelips_draw *d)
+{
+    unsigned long y;
+    do
+        y = d->r->type->get(d->r->state) - d->offset;
+    while (y >= d->limit);
+    return d->fast ? (unsigned long)(((kelips_u128)y * d->inv) >> 64) : y / d->scale;
+}
+
+static struct kelips_draw draw_prep(struct sim *s, unsigned long n)
+{
+    return draw_prep_rng(sim_rng(s), n);
+}
+
+/* One draw below n: gsl_rng_uniform_int(r, n), inline. */
+static unsigned long draw_below_rng(const gsl_rng *r, unsigned long n)
+{
+    unsigned long offset = r->type->min, range = r->type->max - offset;
+    SIM_ASSERT(n > 0 && n <= range);
+    unsigned long scale = range / n, y;
+    do
+        y = r->type->get(r->state) - offset;
+    while (y >= n * scale);
+    return y / scale;
+}
+
+static unsigned long draw_below(struct sim *s, unsigned long n) { return draw_below_rng(sim_rng(s), n); }
+
+/* Is a draw below n zero? (gsl_rng_uniform_int(r, n) == 0, without the division) */
+static bool draw_zero_rng(const gsl_rng *r, unsigned long n)
+{
+    unsigned long offset = r->type->min, range = r->type->max - offset;
+    SIM_ASSERT(n > 0 && n <= range);
+    unsigned long scale = range / n, y;
+    do
+        y = r->type->get(r->state) - offset;
+    while (y >= n * scale);
+    return y < scale;
+}
+
+static bool draw_zero(struct sim *s, unsigned long n) { return draw_zero_rng(sim_rng(s), n); }
+
+void kelips_draws(const gsl_rng *r, unsigned long n, unsigned long *out, size_t count, int how)
+{
+    struct kelips_draw d = draw_prep_rng(r, n);
+    for (size_t j = 0; j < count; j++)
+        out[j] = how == 0 ? draw_next(&d) : how == 1 ? draw_below_rng(r, n) : draw_zero_rng(r, n);
 }
 
 static bool addr_in(const struct addr *set, unsigned n, struct addr a)
@@ -504,13 +607,49 @@ static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum kelip
 
 /* ==== the group view ====================================================================== */
 
+/* The view keeps the order in which members arrived (gossip draws from it by position), and an
+ * index by address beside it (vidx): a hash table of view positions, rebuilt whenever positions
+ * move (purge's compaction) or the table fills past 3/4. */
+static uint32_t vidx_hash(struct addr a)
+{
+    uint32_t h = a.slot * 0x9E3779B1u ^ a.inc * 0x85EBCA77u;
+    return h ^ h >> 15;
+}
+
+static void vidx_put(struct kelips_node *nd, uint32_t i)
+{
+    uint32_t b = vidx_hash(view_of(nd)[i].p.addr) & nd->vmask;
+    while (nd->vidx[b])
+        b = (b + 1) & nd->vmask;
+    nd->vidx[b] = i + 1;
+}
+
+/* Rebuilds n's view index with room for `want` entries. */
+static void vidx_build(struct kelips_node *nd, uint32_t want)
+{
+    uint32_t cap = 16;
+    while ((uint64_t)cap * 3 < (uint64_t)want * 4)
+        cap *= 2;
+    if (!nd->vidx || cap != nd->vmask + 1) {
+        free(nd->vidx);
+        nd->vidx = mem_calloc(cap, sizeof *nd->vidx, "kelips view index");
+        nd->vmask = cap - 1;
+    } else {
+        memset(nd->vidx, 0, (size_t)cap * sizeof *nd->vidx);
+    }
+    for (uint32_t i = 0; i < nd->view.n; i++)
+        vidx_put(nd, i);
+}
+
 /* Index of a in n's view (tombstones included), or -1. */
 static int view_find(const struct kelips_node *nd, struct addr a)
 {
+    if (!nd->vidx)
+        return -1;
     const struct kelips_member *v = view_of(nd);
-    for (uint32_t i = 0; i < nd->view.n; i++)
-        if (addr_eq(v[i].p.addr, a))
-            return (int)i;
+    for (uint32_t b = vidx_hash(a) & nd->vmask; nd->vidx[b]; b = (b + 1) & nd->vmask)
+        if (addr_eq(v[nd->vidx[b] - 1].p.addr, a))
+            return (int)(nd->vidx[b] - 1);
     return -1;
 }
 
@@ -520,13 +659,37 @@ static bool view_live(const struct kelips_node *nd, struct addr a)
     return i >= 0 && !view_of(nd)[i].dead;
 }
 
-static uint32_t view_live_count(const struct kelips_node *nd)
+static uint32_t view_live_count(const struct kelips_node *nd) { return nd->nlive; }
+
+/* Grows a table to hold `want` elements: by half again its size (tables fill one entry at a
+ * time as news arrives; converge sizes them exactly). */
+static void vec_grow(struct kit_vec *v, uint32_t want, size_t elem, const char *what)
 {
-    const struct kelips_member *v = view_of(nd);
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < nd->view.n; i++)
-        m += !v[i].dead;
-    return m;
+    if (want <= v->cap)
+        return;
+    uint32_t cap = v->cap + v->cap / 2;
+    if (cap < 8)
+        cap = 8;
+    if (cap < want)
+        cap = want;
+    v->v = mem_realloc(v->v, cap, elem, what);
+    v->cap = cap;
+}
+
+/* A new entry at the end of n's view (uninitialised; the caller indexes it with vidx_put). */
+static struct kelips_member *view_append(struct kelips_node *nd)
+{
+    vec_grow(&nd->view, nd->view.n + 1, sizeof(struct kelips_member), "kelips views");
+    if ((uint64_t)(nd->view.n + 1) * 4 > (uint64_t)(nd->vmask + 1) * 3 || !nd->vidx)
+        vidx_build(nd, nd->view.n + 1);
+    return &view_of(nd)[nd->view.n++];
+}
+
+/* Sets a view entry's fresh rounds, keeping the count of fresh entries. */
+static void member_fresh(struct kelips_node *nd, struct kelips_member *m, uint8_t fresh)
+{
+    nd->vfresh += (fresh > 0) - (m->fresh > 0);
+    m->fresh = fresh;
 }
 
 /* The member of n's group (n itself included) closest to key among those n believes alive,
@@ -586,6 +749,20 @@ static struct kelips_tuple *tup_find(const struct kelips_node *nd, uint64_t key)
     return i < nd->tup.n && tup_of(nd)[i].key == key ? &tup_of(nd)[i] : NULL;
 }
 
+/* Names a tuple's home, keeping the count of tuples homed at n itself. */
+static void tup_home(struct kelips_node *nd, struct kelips_tuple *t, struct peer home)
+{
+    nd->nhome += (int)addr_eq(home.addr, nd->self.addr) - (int)addr_eq(t->home.addr, nd->self.addr);
+    t->home = home;
+}
+
+/* Sets a tuple's fresh sends, keeping the count of fresh tuples. */
+static void tup_fresh(struct kelips_node *nd, struct kelips_tuple *t, uint8_t fresh)
+{
+    nd->tfresh += (fresh > 0) - (t->fresh > 0);
+    t->fresh = fresh;
+}
+
 static struct kelips_tuple *tup_insert(struct kelips_node *nd, uint64_t key)
 {
     uint32_t i = kit_vec_lower_bound(&nd->tup, sizeof(struct kelips_tuple), key);
@@ -635,12 +812,15 @@ static void handoff_to(struct sim *s, node_t n, struct peer p)
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
     struct kelips_tuple *t = tup_of(nd);
-    for (uint32_t i = 0; i < nd->tup.n; i++) {
-        if (!addr_eq(t[i].home.addr, nd->self.addr) || !kelips_closer(p.id, nd->self.id, t[i].key))
+    for (uint32_t i = 0, left = nd->nhome; i < nd->tup.n && left; i++) {
+        if (!addr_eq(t[i].home.addr, nd->self.addr))
             continue;
-        t[i].home = p;
+        left--;
+        if (!kelips_closer(p.id, nd->self.id, t[i].key))
+            continue;
+        tup_home(nd, &t[i], p);
         t[i].ver++;
-        t[i].fresh = (uint8_t)g->tuple_sends;
+        tup_fresh(nd, &t[i], (uint8_t)g->tuple_sends);
         send_tuple(s, n, p.addr, &t[i], t[i].has);   /* the file goes with it, if n has it */
         if (t[i].has) {
             sim_count(s, KELIPS_C_HANDOFFS, 1);
@@ -695,7 +875,10 @@ static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool
             if (m->dead) {
                 m->dead = 0;          /* its heartbeat advanced past the drop: alive after all */
                 m->direct = 0;
-                m->fresh = (uint8_t)g->item_rounds;
+                member_fresh(nd, m, (uint8_t)g->item_rounds);
+                nd->nlive++;
+                if (m->heard_ms < nd->live_since)
+                    nd->live_since = m->heard_ms;
                 sim_count(s, KELIPS_C_REVIVALS, 1);
                 added = true;
             }
@@ -703,9 +886,13 @@ static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool
             return false;             /* no newer than the drop */
         }
     } else {
-        m = kit_vec_insert(&nd->view, nd->view.n, sizeof *m, "kelips views");
-        *m = (struct kelips_member){ .p = p, .hb = hb, .heard_ms = kit_now_ms(s),
-                                     .fresh = (uint8_t)g->item_rounds };
+        m = view_append(nd);
+        *m = (struct kelips_member){ .p = p, .hb = hb, .heard_ms = kit_now_ms(s) };
+        member_fresh(nd, m, (uint8_t)g->item_rounds);
+        nd->nlive++;
+        if (m->heard_ms < nd->live_since)
+            nd->live_since = m->heard_ms;
+        vidx_put(nd, nd->view.n - 1);
         added = true;
     }
     if (direct && !m->direct) {
@@ -724,11 +911,14 @@ static void view_drop(struct sim *s, node_t n, uint32_t i)
         return;
     m->dead = 1;
     m->heard_ms = kit_now_ms(s);
+    nd->nlive--;
+    if (m->heard_ms < nd->dead_since)
+        nd->dead_since = m->heard_ms;
     struct addr a = m->p.addr;
     struct kelips_tuple *t = tup_of(nd);
     for (uint32_t j = 0; j < nd->tup.n; j++)
         if (addr_eq(t[j].home.addr, a))
-            t[j].home = closest_member(s, n, t[j].key, NULL, 0);
+            tup_home(nd, &t[j], closest_member(s, n, t[j].key, NULL, 0));
 }
 
 /* ==== contacts ============================================================================ */
@@ -740,12 +930,13 @@ static void contact_remove(struct sim *s, node_t n, struct addr a)
     if (a.slot == NODE_NONE)
         return;
     /* the group is not known from an address alone: search every group */
-    struct peer *all = contacts_of(g, nd, 0);
-    uint32_t *rtt = crtt_of(g, nd, 0);
+    struct kelips_contact *all = contacts_of(g, nd, 0);
+    uint8_t *have = have_of(g, nd);
     for (size_t j = 0; j < (size_t)g->k * g->c; j++)
-        if (peer_ok(all[j]) && addr_eq(all[j].addr, a)) {
-            all[j] = kelips_peer_none;
-            rtt[j] = KELIPS_RTT_UNKNOWN;
+        if (addr_eq(all[j].addr, a)) {
+            all[j].addr = kelips_peer_none.addr;
+            all[j].rtt = KELIPS_RTT_UNKNOWN;
+            have[j / g->c]--;
             nd->ncontacts--;
         }
 }
@@ -762,37 +953,37 @@ static void contact_offer_hb(struct sim *s, node_t n, struct peer p, uint32_t rt
     uint32_t grp = (uint32_t)(p.id % g->k);
     if (grp == nd->group || addr_eq(p.addr, nd->self.addr))
         return;
-    struct peer *c = contacts_of(g, nd, grp);
-    uint32_t *r = crtt_of(g, nd, grp), *h = chb_of(g, nd, grp), *at = cheard_of(g, nd, grp);
+    struct kelips_contact *c = contacts_of(g, nd, grp);
     uint32_t now = (uint32_t)kit_now_ms(s);
     int free_j = -1, worst = -1;
     for (uint32_t j = 0; j < g->c; j++) {
-        if (!peer_ok(c[j])) {
+        if (!ct_ok(&c[j])) {
             if (free_j < 0)
                 free_j = (int)j;
             continue;
         }
         if (addr_eq(c[j].addr, p.addr)) {
             if (rtt != KELIPS_RTT_UNKNOWN)
-                r[j] = rtt;
-            if (hb > h[j]) {
-                h[j] = hb;
-                at[j] = now;
+                c[j].rtt = rtt;
+            if (hb > c[j].hb) {
+                c[j].hb = hb;
+                c[j].heard = now;
             }
             return;
         }
-        if (worst < 0 || r[j] > r[worst])
+        if (worst < 0 || c[j].rtt > c[worst].rtt)
             worst = (int)j;
     }
     int j = free_j >= 0 ? free_j
-          : rtt != KELIPS_RTT_UNKNOWN && worst >= 0 && rtt < r[worst] ? worst : -1;
+          : rtt != KELIPS_RTT_UNKNOWN && worst >= 0 && rtt < c[worst].rtt ? worst : -1;
     if (j < 0)
         return;
-    nd->ncontacts += free_j >= 0;
-    c[j] = p;
-    r[j] = rtt;
-    h[j] = hb;
-    at[j] = now;
+    if (free_j >= 0) {
+        nd->ncontacts++;
+        have_of(g, nd)[grp]++;
+    }
+    c[j] = (struct kelips_contact){ .id_lo = (uint32_t)p.id, .id_hi = (uint32_t)(p.id >> 32),
+                                    .addr = p.addr, .rtt = rtt, .hb = hb, .heard = now };
 }
 
 static void contact_offer(struct sim *s, node_t n, struct peer p, uint32_t rtt)
@@ -805,21 +996,20 @@ static unsigned contacts_sorted(struct sim *s, node_t n, uint32_t grp, struct pe
 {
     struct kelips_node *nd = knode(s, n);
     struct kelips_global *g = kg(s);
-    const struct peer *c = contacts_of(g, nd, grp);
-    const uint32_t *r = crtt_of(g, nd, grp);
+    const struct kelips_contact *c = contacts_of(g, nd, grp);
     uint32_t rr[KELIPS_CONTACTS_MAX];
     unsigned m = 0;
     for (uint32_t j = 0; j < g->c; j++) {
-        if (!peer_ok(c[j]))
+        if (!ct_ok(&c[j]))
             continue;
         unsigned i = m++;
-        while (i > 0 && rr[i - 1] > r[j]) {
+        while (i > 0 && rr[i - 1] > c[j].rtt) {
             out[i] = out[i - 1];
             rr[i] = rr[i - 1];
             i--;
         }
-        out[i] = c[j];
-        rr[i] = r[j];
+        out[i] = ct_peer(&c[j]);
+        rr[i] = c[j].rtt;
     }
     return m;
 }
@@ -1191,9 +1381,9 @@ static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home,
     }
     if (!home_self && hi < 0)
         view_heard(s, n, home, 0, false);   /* a member n had not heard of yet */
-    t->home = home;
+    tup_home(nd, t, home);
     t->ver = ver;
-    t->fresh = (uint8_t)g->tuple_sends;
+    tup_fresh(nd, t, (uint8_t)g->tuple_sends);
     if (t->has && !home_self) {       /* n held the file and another node is home now (a
                                          joiner took the key over): the file moves there */
         send_tuple(s, n, home.addr, t, true);
@@ -1212,9 +1402,9 @@ static struct peer insert_here(struct sim *s, node_t n, uint64_t key)
     struct kelips_tuple *t = tup_find(nd, key);
     uint32_t ver = t ? t->ver + 1 : 1;
     t = tup_insert(nd, key);
-    t->home = h;
+    tup_home(nd, t, h);
     t->ver = ver;
-    t->fresh = (uint8_t)g->tuple_sends;
+    tup_fresh(nd, t, (uint8_t)g->tuple_sends);
     if (!addr_eq(h.addr, nd->self.addr))
         send_tuple(s, n, h.addr, t, true);   /* the inserted file goes to its home with it */
     else
@@ -1285,28 +1475,47 @@ static size_t gossip_build(struct sim *s, node_t n, bool group, const uint32_t *
     bytes += tuple_bytes;
     const struct kelips_member *v = view_of(nd);
     uint32_t nv = nd->view.n;
-    /* fresh members first, from a random start, then random ones */
-    uint32_t start = nv ? (uint32_t)gsl_rng_uniform_int(sim_rng(s), nv) : 0;
-    for (uint32_t j = 0; j < nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes; j++) {
-        const struct kelips_member *x = &v[(start + j) % nv];
-        if (x->dead || !x->fresh)
-            continue;
-        b->item[nm++] = (struct kelips_item){ .p = x->p, .a = x->hb };
-        bytes += KELIPS_WIRE_MEMBER;
+    /* fresh members first, from a random start, then random ones; a member is carried once:
+     * view positions hold distinct addresses, so the positions taken are marked in g->picked
+     * (and unmarked at the end) */
+    uint32_t pos[KELIPS_MSG_MAX / KELIPS_WIRE_MEMBER + 1];
+    if (nv > g->picked_bits) {
+        size_t words = ((size_t)nv + 63) / 64;
+        g->picked = mem_realloc(g->picked, words, sizeof *g->picked, "kelips gossip marks");
+        memset(g->picked + g->picked_bits / 64, 0, (words - g->picked_bits / 64) * sizeof *g->picked);
+        g->picked_bits = (uint32_t)(words * 64);
     }
-    for (uint32_t tries = 0; nv && tries < 2 * nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes;
-         tries++) {
-        const struct kelips_member *x = &v[gsl_rng_uniform_int(sim_rng(s), nv)];
+    uint32_t start = nv ? (uint32_t)draw_below(s, nv) : 0;
+    for (uint32_t j = 0, left = nd->vfresh; j < nv && left && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes;
+         j++) {
+        uint32_t i = (start + j) % nv;
+        const struct kelips_member *x = &v[i];
+        if (!x->fresh)
+            continue;
+        left--;
         if (x->dead)
             continue;
-        bool dup = false;
-        for (unsigned j = 0; j < nm && !dup; j++)
-            dup = addr_eq(b->item[j].p.addr, x->p.addr);
-        if (dup)
-            continue;
+        g->picked[i / 64] |= UINT64_C(1) << (i % 64);
+        pos[nm] = i;
         b->item[nm++] = (struct kelips_item){ .p = x->p, .a = x->hb };
         bytes += KELIPS_WIRE_MEMBER;
     }
+    if (nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes) {
+        struct kelips_draw d = draw_prep(s, nv);
+        for (uint32_t tries = 0; tries < 2 * nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes;
+             tries++) {
+            uint32_t i = (uint32_t)draw_next(&d);
+            const struct kelips_member *x = &v[i];
+            if (x->dead || g->picked[i / 64] >> (i % 64) & 1)
+                continue;
+            g->picked[i / 64] |= UINT64_C(1) << (i % 64);
+            pos[nm] = i;
+            b->item[nm++] = (struct kelips_item){ .p = x->p, .a = x->hb };
+            bytes += KELIPS_WIRE_MEMBER;
+        }
+    }
+    for (unsigned j = 0; j < nm; j++)
+        g->picked[pos[j] / 64] = 0;
     memcpy(&b->item[nm], tuples, nt * sizeof tuples[0]);
     b->nm = (uint16_t)nm;
     b->nt = (uint16_t)nt;
@@ -1326,11 +1535,10 @@ static size_t gossip_add_contacts(struct sim *s, node_t n, uint32_t grp, struct 
     struct kelips_node *nd = knode(s, n);
     struct kelips_global *g = kg(s);
     struct kelips_gossip *b = (struct kelips_gossip *)g->scratch;
-    const struct peer *c = contacts_of(g, nd, grp);
-    const uint32_t *hb = chb_of(g, nd, grp), *rtt = crtt_of(g, nd, grp);
+    const struct kelips_contact *c = contacts_of(g, nd, grp);
     size_t bytes = kelips_wire_size(KELIPS_MSG_GOSSIP, b->nm, 0, b->nt, 0);
     for (uint32_t j = 0; j < g->c; j++) {
-        if (!peer_ok(c[j]) || rtt[j] == KELIPS_RTT_UNKNOWN)
+        if (!ct_ok(&c[j]) || c[j].rtt == KELIPS_RTT_UNKNOWN)
             continue;
         if (bytes + KELIPS_WIRE_MEMBER > g->msg_bytes) {
             if (b->nm == 0)
@@ -1338,7 +1546,7 @@ static size_t gossip_add_contacts(struct sim *s, node_t n, uint32_t grp, struct 
             b->nm--;                  /* replace the last random member */
             bytes -= KELIPS_WIRE_MEMBER;
         }
-        b->item[b->nm++] = (struct kelips_item){ .p = c[j], .a = hb[j] };
+        b->item[b->nm++] = (struct kelips_item){ .p = ct_peer(&c[j]), .a = c[j].hb };
         bytes += KELIPS_WIRE_MEMBER;
     }
     w->members = b->nm;
@@ -1352,7 +1560,7 @@ static struct peer random_member(struct sim *s, node_t n)
     uint32_t nv = nd->view.n;
     const struct kelips_member *v = view_of(nd);
     for (unsigned tries = 0; nv && tries < 8; tries++) {
-        const struct kelips_member *x = &v[gsl_rng_uniform_int(sim_rng(s), nv)];
+        const struct kelips_member *x = &v[draw_below(s, nv)];
         if (!x->dead)
             return x->p;
     }
@@ -1369,16 +1577,16 @@ static struct peer random_contact(struct sim *s, node_t n)
     if (nd->ncontacts == 0)
         return kelips_peer_none;
     size_t total = (size_t)g->k * g->c;
-    const struct peer *all = contacts_of(g, nd, 0);
+    const struct kelips_contact *all = contacts_of(g, nd, 0);
     for (unsigned tries = 0; tries < 16; tries++) {
-        size_t j = gsl_rng_uniform_int(sim_rng(s), total);
-        if (peer_ok(all[j]))
-            return all[j];
+        size_t j = draw_below(s, total);
+        if (ct_ok(&all[j]))
+            return ct_peer(&all[j]);
     }
-    size_t j0 = gsl_rng_uniform_int(sim_rng(s), total);
+    size_t j0 = draw_below(s, total);
     for (size_t j = 0; j < total; j++)
-        if (peer_ok(all[(j0 + j) % total]))
-            return all[(j0 + j) % total];
+        if (ct_ok(&all[(j0 + j) % total]))
+            return ct_peer(&all[(j0 + j) % total]);
     return kelips_peer_none;
 }
 
@@ -1448,26 +1656,57 @@ static void purge(struct sim *s, node_t n)
                                               g->gossip_members, g->k, g->c, live + 1);
     int64_t cycle = (int64_t)g->k * g->c * (g->round_us * 3 / 2) / 1000 + g->rpc_us / 1000;
     int64_t named = ctmo < cycle ? ctmo : cycle;
-    for (uint32_t j = 0; j < nd->view.n; j++) {
-        struct kelips_member *x = &view_of(nd)[j];
-        if (!x->dead && t - x->heard_ms > tmo) {
-            sim_count(s, KELIPS_C_HB_DROPS, 1);
-            view_drop(s, n, j);
+    /* Each scan below runs only when its bound says that an entry may have expired (no entry
+     * is older than the bound), and sets the bound to the oldest entry left. */
+    if (t - nd->live_since > tmo) {
+        int64_t oldest = INT64_MAX;
+        for (uint32_t j = 0; j < nd->view.n; j++) {
+            struct kelips_member *x = &view_of(nd)[j];
+            if (x->dead)
+                continue;
+            if (t - x->heard_ms > tmo) {
+                sim_count(s, KELIPS_C_HB_DROPS, 1);
+                view_drop(s, n, j);
+            } else if (x->heard_ms < oldest) {
+                oldest = x->heard_ms;
+            }
+        }
+        nd->live_since = oldest;
+    }
+    if (t - nd->dead_since > 2 * (int64_t)tmo + named) {
+        struct kelips_member *v = view_of(nd);
+        int64_t oldest = INT64_MAX;
+        uint32_t m = 0;
+        for (uint32_t j = 0; j < nd->view.n; j++) {
+            if (v[j].dead && t - v[j].heard_ms > 2 * (int64_t)tmo + named) {
+                nd->vfresh -= v[j].fresh > 0;
+                continue;
+            }
+            if (v[j].dead && v[j].heard_ms < oldest)
+                oldest = v[j].heard_ms;
+            v[m++] = v[j];
+        }
+        nd->dead_since = oldest;
+        if (m != nd->view.n) {
+            nd->view.n = m;
+            vidx_build(nd, m);        /* positions moved */
         }
     }
-    struct kelips_member *v = view_of(nd);
-    uint32_t m = 0;
-    for (uint32_t j = 0; j < nd->view.n; j++)
-        if (!v[j].dead || t - v[j].heard_ms <= 2 * (int64_t)tmo + named)
-            v[m++] = v[j];
-    nd->view.n = m;
-    struct peer *c = contacts_of(g, nd, 0);
-    const uint32_t *at = cheard_of(g, nd, 0);
-    for (size_t j = 0; j < (size_t)g->k * g->c && nd->ncontacts; j++)
-        if (peer_ok(c[j]) && (uint32_t)t - at[j] > ctmo) {
-            sim_count(s, KELIPS_C_CONTACT_DROPS, 1);
-            contact_remove(s, n, c[j].addr);
+    if ((uint64_t)(t - nd->ct_since) > ctmo) {
+        struct kelips_contact *c = contacts_of(g, nd, 0);
+        uint32_t age = 0;             /* of the oldest contact kept, ms */
+        for (size_t j = 0; j < (size_t)g->k * g->c && nd->ncontacts; j++) {
+            if (!ct_ok(&c[j]))
+                continue;
+            if ((uint32_t)t - c[j].heard > ctmo) {
+                sim_count(s, KELIPS_C_CONTACT_DROPS, 1);
+                contact_remove(s, n, c[j].addr);
+            } else if ((uint32_t)t - c[j].heard > age) {
+                age = (uint32_t)t - c[j].heard;
+            }
         }
+        nd->ct_since = t - age;
+    }
 }
 
 /* One gossip round of n. */
@@ -1482,10 +1721,13 @@ static void gossip_round(struct sim *s, node_t n)
     unsigned ntsel = 0;
     struct kelips_tuple *t = tup_of(nd);
     uint32_t nt = nd->tup.n;
-    uint32_t t0 = nt ? (uint32_t)gsl_rng_uniform_int(sim_rng(s), nt) : 0;
-    for (uint32_t j = 0; j < nt && ntsel < sizeof tsel / sizeof tsel[0]; j++)
-        if (t[(t0 + j) % nt].fresh)
+    uint32_t t0 = nt ? (uint32_t)draw_below(s, nt) : 0;
+    for (uint32_t j = 0, left = nd->tfresh; j < nt && left && ntsel < sizeof tsel / sizeof tsel[0];
+         j++)
+        if (t[(t0 + j) % nt].fresh) {
             tsel[ntsel++] = (t0 + j) % nt;
+            left--;
+        }
     /* each message carries the next fresh tuples in turn; a tuple is fresh for
      * item_rounds x group_fanout sends */
     struct kelips_wire_items w;
@@ -1501,14 +1743,16 @@ static void gossip_round(struct sim *s, node_t n)
         size_t len = gossip_build(s, n, true, sel, nsel, &w);
         for (unsigned j = 0; j < w.tuples; j++)
             if (t[sel[j]].fresh)
-                t[sel[j]].fresh--;
+                tup_fresh(nd, &t[sel[j]], (uint8_t)(t[sel[j]].fresh - 1));
         tat = ntsel ? (tat + w.tuples) % ntsel : 0;
         send_msg(s, n, to.addr, KELIPS_MSG_GOSSIP, LOOKUP_NONE, g->scratch, len, w);
     }
     struct kelips_member *v = view_of(nd);
-    for (uint32_t j = 0; j < nd->view.n; j++)
-        if (v[j].fresh)
-            v[j].fresh--;
+    for (uint32_t j = 0, left = nd->vfresh; j < nd->view.n && left; j++)
+        if (v[j].fresh) {
+            left--;
+            member_fresh(nd, &v[j], (uint8_t)(v[j].fresh - 1));
+        }
     for (uint32_t f = 0; f < g->cfan; f++) {
         struct peer to = random_contact(s, n);
         if (!peer_ok(to))
@@ -1519,13 +1763,13 @@ static void gossip_round(struct sim *s, node_t n)
     }
     /* proximity: check one contact (round robin) and probe one offered candidate */
     size_t total = (size_t)g->k * g->c;
-    const struct peer *all = contacts_of(g, nd, 0);
+    const struct kelips_contact *all = contacts_of(g, nd, 0);
     for (size_t j = 0; j < total && nd->ncontacts; j++) {
         size_t at = (nd->probe_next + j) % total;
-        if (peer_ok(all[at])) {
+        if (ct_ok(&all[at])) {
             nd->probe_next = (uint32_t)((at + 1) % total);
             send_rpc(s, n, all[at].addr, KELIPS_MSG_PING_REQ, LOOKUP_NONE, NULL, 0, KW_NONE,
-                     all[at].id, 0);
+                     ct_peer(&all[at]).id, 0);
             break;
         }
     }
@@ -1534,11 +1778,7 @@ static void gossip_round(struct sim *s, node_t n)
         uint32_t q = (nd->refill_next + j) % g->k;
         if (q == nd->group)
             continue;
-        const struct peer *c = contacts_of(g, nd, q);
-        unsigned have = 0;
-        for (uint32_t x = 0; x < g->c; x++)
-            have += peer_ok(c[x]);
-        if (have == g->c)
+        if (have_of(g, nd)[q] == g->c)
             continue;
         nd->refill_next = (q + 1) % g->k;
         /* alternately a member of n's group and a contact elsewhere: two groups that never
@@ -1560,6 +1800,32 @@ static void gossip_round(struct sim *s, node_t n)
     }
 }
 
+/* Asks the memory for the receiver's records that a gossip message's entries will touch (view
+ * entries, contact slots), all at once: they are cold (the receiver is a random node), and
+ * fetched one after the other they would cost one memory latency each. Changes nothing else. */
+static void gossip_prefetch(const struct kelips_global *g, const struct kelips_node *nd,
+                            const struct kelips_gossip *b)
+{
+    enum { AHEAD = KELIPS_MSG_MAX / KELIPS_WIRE_MEMBER + 2 };
+    const uint32_t *bucket[AHEAD];
+    unsigned nb = 0, nm = b->nm < AHEAD - 1 ? b->nm : AHEAD - 1;
+    for (unsigned j = 0; j <= nm; j++) {
+        struct peer p = j == nm ? b->from : b->item[j].p;
+        uint32_t grp = (uint32_t)(p.id % g->k);
+        if (grp != nd->group) {
+            __builtin_prefetch(contacts_of(g, nd, grp));
+            __builtin_prefetch(&have_of(g, nd)[grp]);
+        } else if (nd->vidx) {
+            bucket[nb] = &nd->vidx[vidx_hash(p.addr) & nd->vmask];
+            __builtin_prefetch(bucket[nb++]);
+        }
+    }
+    const struct kelips_member *v = view_of(nd);
+    for (unsigned j = 0; j < nb; j++)
+        if (*bucket[j])
+            __builtin_prefetch(&v[*bucket[j] - 1]);
+}
+
 static void on_gossip(struct sim *s, node_t n, const struct msg *m)
 {
     struct kelips_global *g = kg(s);
@@ -1567,6 +1833,7 @@ static void on_gossip(struct sim *s, node_t n, const struct msg *m)
     const struct kelips_gossip *b = m->body;
     if (nd->phase != KELIPS_JOINED)
         return;
+    gossip_prefetch(g, nd, b);
     bool same = b->from.id % g->k == nd->group;
     if (same)
         view_heard(s, n, b->from, b->hb, true);
@@ -1575,22 +1842,20 @@ static void on_gossip(struct sim *s, node_t n, const struct msg *m)
     unsigned offered = 0;
     for (unsigned j = 0; j < b->nm; j++) {
         const struct kelips_item *x = &b->item[j];
-        if (x->p.id % g->k == nd->group) {
+        uint32_t grp = (uint32_t)(x->p.id % g->k);
+        if (grp == nd->group) {
             view_heard(s, n, x->p, x->a, false);   /* second-hand: the sender's count */
             continue;
         }
-        uint32_t grp = (uint32_t)(x->p.id % g->k);
-        const struct peer *c = contacts_of(g, nd, grp);
-        unsigned have = 0;
+        const struct kelips_contact *c = contacts_of(g, nd, grp);
+        unsigned have = have_of(g, nd)[grp];
         bool known = false;
-        for (uint32_t q = 0; q < g->c; q++) {
-            have += peer_ok(c[q]);
-            known = known || (peer_ok(c[q]) && addr_eq(c[q].addr, x->p.addr));
-        }
+        for (uint32_t q = 0; q < g->c && !known; q++)
+            known = ct_ok(&c[q]) && addr_eq(c[q].addr, x->p.addr);
         if (known || have < g->c) {
             /* refresh a contact's heartbeat from gossip, or fill a free slot */
             contact_offer_hb(s, n, x->p, KELIPS_RTT_UNKNOWN, x->a);
-        } else if (gsl_rng_uniform_int(sim_rng(s), ++offered) == 0) {
+        } else if (draw_zero(s, ++offered)) {
             nd->cand = x->p;          /* one candidate per message, uniformly */
         }
     }
@@ -1654,9 +1919,9 @@ static void join_finish(struct sim *s, node_t n)
         if (addr_eq(old.addr, nd->self.addr) || !kelips_closer(nd->self.id, old.id, t[i].key) ||
             !addr_eq(closest_member(s, n, t[i].key, NULL, 0).addr, nd->self.addr))
             continue;
-        t[i].home = nd->self;
+        tup_home(nd, &t[i], nd->self);
         t[i].ver++;
-        t[i].fresh = (uint8_t)g->tuple_sends;
+        tup_fresh(nd, &t[i], (uint8_t)g->tuple_sends);
         send_tuple(s, n, old.addr, &t[i], false);
     }
     nd->phase = KELIPS_JOINED;
@@ -1672,16 +1937,17 @@ static void node_reset(struct sim *s, node_t n)
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
     size_t slots = (size_t)g->k * g->c;
-    SIM_ASSERT(!nd->contacts && !nd->view.v && !nd->tup.v);
+    SIM_ASSERT(!nd->contacts && !nd->view.v && !nd->tup.v && !nd->vidx);
+    /* the k counts (have_of) follow the slots; calloc zeroes them */
     *nd = (struct kelips_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
                                 .cand = kelips_peer_none, .phase = KELIPS_JOINING,
                                 .join_kind = KELIPS_PAGE_REDIRECT,
-                                .contacts = mem_calloc(slots, KELIPS_CONTACT_BYTES, "kelips contacts") };
+                                .contacts = mem_calloc(1, slots * KELIPS_CONTACT_BYTES + g->k,
+                                                       "kelips contacts") };
     nd->group = (uint32_t)(nd->self.id % g->k);
-    for (size_t j = 0; j < slots; j++) {
-        nd->contacts[j] = kelips_peer_none;
-        crtt_of(g, nd, 0)[j] = KELIPS_RTT_UNKNOWN;   /* chb_of, cheard_of: zeroed */
-    }
+    for (size_t j = 0; j < slots; j++)
+        nd->contacts[j] = (struct kelips_contact){ .addr = kelips_peer_none.addr,
+                                                   .rtt = KELIPS_RTT_UNKNOWN };
 }
 
 /* n's incarnation has ended: free its tables and its lookups in flight. */
@@ -1691,6 +1957,8 @@ static void kelips_down(struct sim *s, node_t n)
     free(nd->contacts);
     nd->contacts = NULL;
     kit_vec_free(&nd->view);
+    free(nd->vidx);
+    nd->vidx = NULL;
     struct kelips_tuple *t = tup_of(nd);
     for (uint32_t j = 0; j < nd->tup.n; j++)
         file_drop(s, n, &t[j]);       /* the files it was home for are gone with it */
@@ -1712,7 +1980,7 @@ static void on_introducer_reply(struct sim *s, node_t n, const struct intro_repl
     struct peer pick = kelips_peer_none;
     unsigned seen = 0;
     for (unsigned j = 0; j < b->count && j < INTRO_CONTACTS; j++)
-        if (b->contacts[j].addr.slot != n && gsl_rng_uniform_int(sim_rng(s), ++seen) == 0)
+        if (b->contacts[j].addr.slot != n && draw_zero(s, ++seen))
             pick = b->contacts[j];
     if (!peer_ok(pick)) {
         if (b->count == 0) {
@@ -1769,11 +2037,10 @@ static void on_join_req(struct sim *s, node_t n, const struct msg *m)
         w.members = rep.count;
     } else if (b->kind == KELIPS_PAGE_CONTACTS) {
         uint32_t total = g->k * g->c, j = off;
-        const struct peer *all = contacts_of(g, nd, 0);
-        const uint32_t *hb = chb_of(g, nd, 0);
+        const struct kelips_contact *all = contacts_of(g, nd, 0);
         for (; j < total && rep.count < KELIPS_PAGE; j++)
-            if (peer_ok(all[j]))
-                rep.item[rep.count++] = (struct kelips_item){ .p = all[j], .a = hb[j] };
+            if (ct_ok(&all[j]))
+                rep.item[rep.count++] = (struct kelips_item){ .p = ct_peer(&all[j]), .a = all[j].hb };
         rep.next = j;
         rep.total = total;
         w.members = rep.count;        /* contact + the heartbeat count held */
@@ -1811,7 +2078,7 @@ static void on_join_rep(struct sim *s, node_t n, const struct msg *m)
             contact_offer(s, n, nd->join_from, KELIPS_RTT_UNKNOWN);
             join_ask(s, n, nd->join_from, KELIPS_PAGE_CONTACTS, 0);
         } else {
-            join_ask(s, n, b->item[gsl_rng_uniform_int(sim_rng(s), cnt)].p, KELIPS_PAGE_VIEW, 0);
+            join_ask(s, n, b->item[draw_below(s, cnt)].p, KELIPS_PAGE_VIEW, 0);
         }
         return;
     case KELIPS_PAGE_VIEW:
@@ -2015,9 +2282,9 @@ static void kelips_gauge_sample(struct sim *s)
             view++;
             vdead += !gauge_up(s, v[i].p.addr);
         }
-        const struct peer *c = contacts_of(g, nd, 0);
+        const struct kelips_contact *c = contacts_of(g, nd, 0);
         for (size_t i = 0; i < (size_t)g->k * g->c; i++)
-            cdead += peer_ok(c[i]) && !gauge_up(s, c[i].addr);
+            cdead += ct_ok(&c[i]) && !gauge_up(s, c[i].addr);
         const struct kelips_tuple *t = tup_of(nd);
         for (uint32_t i = 0; i < nd->tup.n; i++)
             tdead += peer_ok(t[i].home) && !gauge_up(s, t[i].home.addr);
@@ -2074,18 +2341,19 @@ static void kelips_converge(struct sim *s)
         struct kelips_node *nd = knode(s, n);
         nd->phase = KELIPS_JOINED;
         uint32_t q = nd->group;
-        kit_vec_reserve(&nd->view, start[q + 1] - start[q], sizeof(struct kelips_member),
-                        "kelips views");
+        vec_grow(&nd->view, start[q + 1] - start[q], sizeof(struct kelips_member), "kelips views");
         for (uint32_t x = start[q]; x < start[q + 1]; x++)
             if (byg[x].slot != n)
                 view_of(nd)[nd->view.n++] = (struct kelips_member){ .p = KELIPS_PEER_OF(byg[x]) };
+        nd->nlive = nd->view.n;
+        vidx_build(nd, nd->view.n);
         for (uint32_t o = 0; o < g->k; o++) {
             uint32_t size = start[o + 1] - start[o];
             if (o == q || size == 0)
                 continue;
             for (uint32_t t = 0; t < 2 * g->c && t < 2 * size; t++) {
                 const struct converge_node *e =
-                    &byg[start[o] + (size <= 2 * g->c ? t % size : gsl_rng_uniform_int(sim_rng(s), size))];
+                    &byg[start[o] + (size <= 2 * g->c ? t % size : draw_below(s, size))];
                 contact_offer(s, n, KELIPS_PEER_OF(*e), (uint32_t)sim_converge_rtt(s, n, e->slot));
             }
         }
@@ -2103,9 +2371,8 @@ static void kelips_converge(struct sim *s)
         struct peer home = KELIPS_PEER_OF(*best);
         for (uint32_t x = start[q]; x < start[q + 1]; x++) {
             struct kelips_tuple *t = tup_insert(knode(s, byg[x].slot), keys[j]);
-            t->home = home;
+            tup_home(knode(s, byg[x].slot), t, home);
             t->ver = 1;
-            t->fresh = 0;
             if (byg[x].slot == best->slot)
                 file_gain(s, byg[x].slot, t);
         }
@@ -2203,10 +2470,12 @@ static void kelips_teardown(struct sim *s)
         struct kelips_node *nd = knode(s, n);
         free(nd->contacts);
         kit_vec_free(&nd->view);
+        free(nd->vidx);
         kit_vec_free(&nd->tup);
     }
     kit_pool_free(&g->recs);
     free(g->scratch);
+    free(g->picked);
     free(g->g_live);
     free(g->g_stamp);
     free(g);

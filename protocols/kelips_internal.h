@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "protocols/kit.h"
 #include "protocols/protocol.h"
 
@@ -60,9 +62,10 @@
     X(KELIPS_MSG_PING_REP, KELIPS_WIRE_HB, 0)
 
 /* Bytes per node: the slab record (struct kelips_node) and, per node up, its contact table of
- * k x c entries (a 16-byte peer, a 4-byte RTT, the 4-byte heartbeat counter and the 4-byte time
- * it last advanced); view members and tuples are 32 bytes. */
-#define KELIPS_NODE_BYTES 120
+ * k x c entries (an 8-byte identifier and an 8-byte address, a 4-byte RTT, the 4-byte heartbeat
+ * counter and the 4-byte time it last advanced) and k one-byte counts; view members and tuples
+ * are 32 bytes, and the view's index 4 bytes a bucket. */
+#define KELIPS_NODE_BYTES 176
 #define KELIPS_CONTACT_BYTES 28
 #define KELIPS_MEMBER_BYTES 32
 #define KELIPS_TUPLE_BYTES 32
@@ -85,5 +88,9 @@ uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, ui
 uint32_t kelips_contact_timeout_ms(uint32_t floor_ms, double detect, double round_ms,
                                    uint32_t cfan, uint32_t m, uint32_t k, uint32_t c,
                                    uint32_t group);
+/* `count` uniform draws below n from r, as gsl_rng_uniform_int(r, n) would give them (tests):
+ * how 0 by the loop path (draw_prep, draw_next), 1 one at a time (draw_below), 2 only whether
+ * each is zero (draw_zero: 1 or 0). */
+void kelips_draws(const gsl_rng *r, unsigned long n, unsigned long *out, size_t count, int how);
 
 #endif

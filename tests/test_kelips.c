@@ -42,20 +42,46 @@ static void test_kelips_wire_sizes(void **state)
     assert_string_equal(kelips_msg_name[KELIPS_MSG_PING_REP], "KELIPS_MSG_PING_REP");
 }
 
-/* The figures in kelips.c's opening comment: 120 bytes of slab per node slot; per node up, 28
- * bytes per contact slot and 32 per group member and per tuple, about 15 KB at N = 16,384
- * (k = 128 groups, c = 2, one key per node: 256 contact slots, 127 members, 128 tuples). */
+/* The figures in kelips.c's opening comment: 176 bytes of slab per node slot; per node up, 28
+ * bytes per contact slot and 1 per group (the slots held), 32 per group member and 4 per bucket
+ * of its index (256 buckets for 127 members, at most 3/4 full), and 32 per tuple: about 16 KB at
+ * N = 16,384 (k = 128 groups, c = 2, one key per node: 256 contact slots, 127 members, 128
+ * tuples). */
 static void test_kelips_node_bytes(void **state)
 {
     (void)state;
-    assert_int_equal(kelips_protocol.node_state_size, 120);
-    assert_int_equal(KELIPS_NODE_BYTES, 120);
+    assert_int_equal(kelips_protocol.node_state_size, 176);
+    assert_int_equal(KELIPS_NODE_BYTES, 176);
     assert_int_equal(KELIPS_CONTACT_BYTES, 28);
     assert_int_equal(KELIPS_MEMBER_BYTES, 32);
     assert_int_equal(KELIPS_TUPLE_BYTES, 32);
-    size_t bytes = KELIPS_NODE_BYTES + 128 * 2 * KELIPS_CONTACT_BYTES + 127 * KELIPS_MEMBER_BYTES +
-                   128 * KELIPS_TUPLE_BYTES;
-    assert_int_equal(bytes, 15448);
+    size_t bytes = KELIPS_NODE_BYTES + 128 * 2 * KELIPS_CONTACT_BYTES + 128 +
+                   127 * KELIPS_MEMBER_BYTES + 256 * 4 + 128 * KELIPS_TUPLE_BYTES;
+    assert_int_equal(bytes, 16656);
+}
+
+/* Gossip's own uniform draws give exactly gsl_rng_uniform_int's numbers, consuming the same
+ * generator outputs (the next draw after them agrees too), for small and large n. */
+static void test_kelips_draws_match_gsl(void **state)
+{
+    (void)state;
+    const unsigned long ns[] = { 1, 2, 3, 7, 100, 317, 1000, 65537, 2147483649UL, 4294967295UL };
+    enum { COUNT = 2000 };
+    static unsigned long got[COUNT];
+    for (int how = 0; how < 3; how++)
+        for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+            gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
+            gsl_rng_set(a, 42 + k);
+            gsl_rng_set(b, 42 + k);
+            kelips_draws(a, ns[k], got, COUNT, how);
+            for (size_t j = 0; j < COUNT; j++) {
+                unsigned long want = gsl_rng_uniform_int(b, ns[k]);
+                assert_int_equal(got[j], how == 2 ? want == 0 : want);
+            }
+            assert_int_equal(gsl_rng_get(a), gsl_rng_get(b));
+            gsl_rng_free(a);
+            gsl_rng_free(b);
+        }
 }
 
 static void test_kelips_params(void **state)
@@ -116,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_kelips_ring_distance),
         cmocka_unit_test(test_kelips_wire_sizes),
         cmocka_unit_test(test_kelips_node_bytes),
+        cmocka_unit_test(test_kelips_draws_match_gsl),
         cmocka_unit_test(test_kelips_params),
         cmocka_unit_test(test_kelips_contact_timeout),
         cmocka_unit_test(test_kelips_timeout_follows_group),
