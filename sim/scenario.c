@@ -687,7 +687,8 @@ static int check_cost(struct scn_ctx *c, const struct ytree *root, const struct 
                             "its state, %.0f of the engine's), more than this machine's %s of "
                             "memory: use at most about %.0f nodes, or --force to try anyway",
                             name, (unsigned long long)k.slots, need, per, k.proto_per_slot,
-                            k.engine_per_slot, have, limit / per * 0.9);
+                            k.engine_per_slot, have,
+                            (double)k.slots * limit / k.bytes * 0.9);
         }
         double secs = k.events / SCN_COST_EVENTS_PER_S;
         if (secs > SCN_COST_DAY_S) {

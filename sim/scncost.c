@@ -42,12 +42,11 @@ void scn_cost(const struct scenario *sc, size_t pi, struct scn_cost *out)
     /* as run_cell_with sizes them */
     size_t state = p->state_size ? p->state_size(cfg) : p->node_state_size;
     state = state ? (state + 7) & ~(size_t)7 : 8;
-    size_t body = p->msg_body_max ? p->msg_body_max(cfg) : 0;
-    double rec = (double)((sizeof(struct event) + body + 7) & ~(size_t)7);
+    double rec = (double)sizeof(struct event);   /* timers and deadlines: header-only records */
     double columns = sizeof(uint64_t) + sizeof(uint32_t) + sizeof(int64_t)   /* id, inc, dl_start */
                      + 2 * 2 * sizeof(node_t)                                 /* alive, ready */
                      + sizeof(struct oracle_entry);
-    double events = 4 * (rec + sizeof(struct qkey));                         /* the pool's start */
+    double events = 4 * rec;          /* the header pool's start; the queue grows as it fills */
     out->proto_per_slot = (double)state;
     out->engine_per_slot = columns + events;
 

@@ -12,7 +12,7 @@
 
 /* The fastest event rate measured on one core (PHOLD at 10^4 pending events,
  * docs/performance.md): no run goes faster, so events / this is a lower bound on its time. */
-#define SCN_COST_EVENTS_PER_S 11.5e6
+#define SCN_COST_EVENTS_PER_S 11.9e6
 #define SCN_COST_DAY_S 86400.0
 
 struct scn_cost {
