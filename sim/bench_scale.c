@@ -545,9 +545,12 @@ static int scale_run(struct scale_row *row, char *const *argv, const char *rundi
         row->status = SCALE_OK;
         return read_events(rundir, &row->events);
     }
+    /* SIGXCPU comes only from RLIMIT_CPU; the kernel counts CPU time more finely than the
+     * rusage it reports, which can fall short of the limit by a second or more */
     bool cpu = o->cpu_limit_s && WIFSIGNALED(r.status) &&
-               (WTERMSIG(r.status) == SIGXCPU || WTERMSIG(r.status) == SIGKILL) &&
-               row->user_s + row->sys_s >= (double)o->cpu_limit_s - 0.5;
+               (WTERMSIG(r.status) == SIGXCPU ||
+                (WTERMSIG(r.status) == SIGKILL &&
+                 row->user_s + row->sys_s >= (double)o->cpu_limit_s - 0.5));
     bool mem = !cpu && o->mem_limit_gb > 0 && out_of_memory(r.err);
     if (cpu || mem) {
         row->status = cpu ? SCALE_CPU_LIMIT : SCALE_MEM_LIMIT;
