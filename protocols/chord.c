@@ -2233,6 +2233,53 @@ static void chord_teardown(struct sim *s)
     sim_set_protocol_data(s, NULL);
 }
 
+/* ==== invariants (checked builds) ========================================================= */
+
+#ifdef P2PLAB_CHECK
+#include "sim/invariant.h"
+
+/* Once the ring is stable (a converged start, nothing since: sim_invariant_stable), each
+ * node's successor is the next live node clockwise and its predecessor the previous one, so
+ * the successor pointers form one ring through every live node (Stoica et al., SIGCOMM 2001,
+ * sec. 4.3: the invariant stabilization maintains). */
+static void chord_check_invariants(struct sim *s)
+{
+    if (!sim_invariant_stable(s))
+        return;
+    node_t cap = sim_capacity(s);
+    struct converge_node *v = mem_calloc(cap, sizeof *v, "chord: the ring, for its invariants");
+    size_t len = sim_invariant_sorted(s, v, cap);
+    node_t pick[SIM_INVARIANT_NODES];
+    node_t n_pick = sim_invariant_nodes(s, pick);
+    for (node_t q = 0; q < n_pick && len > 1; q++) {
+        const struct chord_node *nd = chord_node(s, pick[q]);
+        size_t k = converge_lower_bound(v, len, nd->self.id);
+        while (k < len && v[k].slot != pick[q])
+            k++;
+        if (k == len)
+            sim_invariant_fail(s, pick[q], "its own identifier is not the one it joined with");
+        const struct converge_node *next = &v[(k + 1) % len], *prev = &v[(k + len - 1) % len];
+        if (nd->nsucc == 0 || nd->succ[0].addr.slot != next->slot || nd->succ[0].id != next->id)
+            sim_invariant_fail(s, pick[q], "the ring is stable, but its successor is not the next "
+                               "live node clockwise (node %u, id %016llx)", next->slot,
+                               (unsigned long long)next->id);
+        if (nd->pred.addr.slot != prev->slot || nd->pred.id != prev->id)
+            sim_invariant_fail(s, pick[q], "the ring is stable, but its predecessor is not the "
+                               "previous live node (node %u, id %016llx)", prev->slot,
+                               (unsigned long long)prev->id);
+    }
+    free(v);
+}
+
+/* Test only: n's successor pointer skips its true successor, which check_invariants catches. */
+static void chord_invariant_break(struct sim *s, node_t n)
+{
+    struct chord_node *nd = chord_node(s, n);
+    if (nd->nsucc > 1)
+        nd->succ[0] = nd->succ[1];
+}
+#endif
+
 const struct protocol chord_protocol = {
     .msg_names = chord_msg_name,
     .n_msg_names = CHORD_MSG_COUNT,
@@ -2258,4 +2305,8 @@ const struct protocol chord_protocol = {
     .holds = chord_holds,
     .teardown = chord_teardown,
     .down = chord_down,
+#ifdef P2PLAB_CHECK
+    .check_invariants = chord_check_invariants,
+    .invariant_break = chord_invariant_break,
+#endif
 };

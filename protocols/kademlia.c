@@ -1372,6 +1372,57 @@ static int kad_setup(struct sim *s, const struct proto_config *cfg)
     return 0;
 }
 
+/* ==== invariants (checked builds) ========================================================= */
+
+#ifdef P2PLAB_CHECK
+#include "sim/invariant.h"
+
+/* Always: bucket i of a node holds at most k contacts, each at an XOR distance in
+ * [2^i, 2^(i+1)) from the node's id (so never the node itself), each once (Maymounkov &
+ * Mazières, IPTPS 2002, sec. 2.2). */
+static void kad_check_invariants(struct sim *s)
+{
+    const struct kad_global *g = kad_g(s);
+    node_t pick[SIM_INVARIANT_NODES];
+    node_t n_pick = sim_invariant_nodes(s, pick);
+    for (node_t q = 0; q < n_pick; q++) {
+        const struct kad_node *nd = kad_node(s, pick[q]);
+        for (unsigned i = 0; i < KAD_BITS; i++) {
+            if (nd->count[i] == 0)
+                continue;
+            const struct peer *b = bucket(g, nd, i);
+            if (!b || nd->count[i] > g->k)
+                sim_invariant_fail(s, pick[q], "bucket %u holds %u contacts, more than k = %u",
+                                   i, nd->count[i], g->k);
+            for (unsigned j = 0; j < nd->count[i]; j++) {
+                uint64_t d = nd->self.id ^ b[j].id;
+                if (d >> i != 1)
+                    sim_invariant_fail(s, pick[q], "bucket %u holds node %u (id %016llx) at XOR "
+                                       "distance %016llx, outside [2^%u, 2^%u)", i,
+                                       b[j].addr.slot, (unsigned long long)b[j].id,
+                                       (unsigned long long)d, i, i + 1);
+                for (unsigned h = 0; h < j; h++)
+                    if (addr_eq(b[h].addr, b[j].addr))
+                        sim_invariant_fail(s, pick[q], "bucket %u holds node %u twice", i,
+                                           b[j].addr.slot);
+            }
+        }
+    }
+}
+
+/* Test only: n's first bucket contact moves to the next bucket's range, which
+ * check_invariants catches. */
+static void kad_invariant_break(struct sim *s, node_t n)
+{
+    struct kad_node *nd = kad_node(s, n);
+    for (unsigned i = 0; i + 1 < KAD_BITS; i++)
+        if (nd->count[i] > 0) {
+            bucket(kad_g(s), nd, i)[0].id ^= (uint64_t)1 << (i + 1);
+            return;
+        }
+}
+#endif
+
 const struct protocol kademlia_protocol = {
     .msg_names = kad_msg_name,
     .n_msg_names = KAD_MSG_COUNT,
@@ -1395,4 +1446,8 @@ const struct protocol kademlia_protocol = {
     .holds = kad_holds,
     .teardown = kad_teardown,
     .down = kad_down,
+#ifdef P2PLAB_CHECK
+    .check_invariants = kad_check_invariants,
+    .invariant_break = kad_invariant_break,
+#endif
 };

@@ -2507,6 +2507,64 @@ static int kelips_validate(const struct proto_config *cfg, const struct proto_en
     return 0;
 }
 
+/* ==== invariants (checked builds) ========================================================= */
+
+#ifdef P2PLAB_CHECK
+#include "sim/invariant.h"
+
+/* Always, for every node that has started to join: its group is its id mod k, its view holds
+ * only members of that group (tombstones too) and not itself, its tuples are of keys of that
+ * group, and each contact slot for group q holds a member of q (Gupta et al., IPTPS 2003,
+ * sec. 2: "affinity group view", "contacts", "filetuples"). */
+static void kelips_check_invariants(struct sim *s)
+{
+    const struct kelips_global *g = kg(s);
+    node_t pick[SIM_INVARIANT_NODES];
+    node_t n_pick = sim_invariant_nodes(s, pick);
+    for (node_t q = 0; q < n_pick; q++) {
+        const struct kelips_node *nd = knode(s, pick[q]);
+        if (nd->phase == KELIPS_OUT)
+            continue;
+        if (nd->group != nd->self.id % g->k)
+            sim_invariant_fail(s, pick[q], "its group is %u, not its id mod k = %u", nd->group,
+                               (unsigned)(nd->self.id % g->k));
+        const struct kelips_member *m = view_of(nd);
+        for (uint32_t j = 0; j < nd->view.n; j++) {
+            if (m[j].p.id % g->k != nd->group)
+                sim_invariant_fail(s, pick[q], "its view of group %u holds node %u (id %016llx), "
+                                   "a member of group %u", nd->group, m[j].p.addr.slot,
+                                   (unsigned long long)m[j].p.id, (unsigned)(m[j].p.id % g->k));
+            if (addr_eq(m[j].p.addr, nd->self.addr))
+                sim_invariant_fail(s, pick[q], "its view holds itself");
+        }
+        const struct kelips_tuple *t = tup_of(nd);
+        for (uint32_t j = 0; j < nd->tup.n; j++)
+            if (t[j].key % g->k != nd->group)
+                sim_invariant_fail(s, pick[q], "it holds the tuple of key %016llx of group %u, "
+                                   "not of its own group %u", (unsigned long long)t[j].key,
+                                   (unsigned)(t[j].key % g->k), nd->group);
+        if (!nd->contacts)
+            continue;
+        for (uint32_t grp = 0; grp < g->k; grp++) {
+            const struct peer *c = contacts_of(g, nd, grp);
+            for (uint32_t j = 0; j < g->c; j++)
+                if (peer_ok(c[j]) && c[j].id % g->k != grp)
+                    sim_invariant_fail(s, pick[q], "its contact for group %u is node %u (id "
+                                       "%016llx), a member of group %u", grp, c[j].addr.slot,
+                                       (unsigned long long)c[j].id, (unsigned)(c[j].id % g->k));
+        }
+    }
+}
+
+/* Test only: a member of the next group slips into n's view, which check_invariants catches. */
+static void kelips_invariant_break(struct sim *s, node_t n)
+{
+    struct kelips_node *nd = knode(s, n);
+    if (nd->view.n > 0)
+        view_of(nd)[0].p.id += 1;
+}
+#endif
+
 const struct protocol kelips_protocol = {
     .name = "kelips",
     .summary = "Kelips: sqrt(N) affinity groups, gossiped views and file tuples, O(1) lookups",
@@ -2534,4 +2592,8 @@ const struct protocol kelips_protocol = {
     .msg_names = kelips_msg_name,
     .n_msg_names = KELIPS_MSG_COUNT,
     .validate = kelips_validate,
+#ifdef P2PLAB_CHECK
+    .check_invariants = kelips_check_invariants,
+    .invariant_break = kelips_invariant_break,
+#endif
 };

@@ -1657,6 +1657,60 @@ static int pastry_validate(const struct proto_config *cfg, const struct proto_en
     return -1;
 }
 
+/* ==== invariants (checked builds) ========================================================= */
+
+#ifdef P2PLAB_CHECK
+#include "sim/invariant.h"
+
+/* In a stable network (a converged start, nothing since: sim_invariant_stable) each node's
+ * leaf set holds the true neighbours: on each side, closest first, the min(l/2, N - 1) live
+ * nodes numerically next to it (Rowstron & Druschel, Middleware 2001, sec. 2.1). */
+static void pastry_check_invariants(struct sim *s)
+{
+    if (!sim_invariant_stable(s))
+        return;
+    const struct pastry_global *g = pastry_g(s);
+    node_t cap = sim_capacity(s);
+    struct converge_node *v = mem_calloc(cap, sizeof *v, "pastry: the ring, for its invariants");
+    size_t len = sim_invariant_sorted(s, v, cap);
+    size_t want = len - 1 < g->half ? len - 1 : g->half;
+    node_t pick[SIM_INVARIANT_NODES];
+    node_t n_pick = sim_invariant_nodes(s, pick);
+    for (node_t q = 0; q < n_pick && len > 0; q++) {
+        struct pastry_node *nd = pastry_node(s, pick[q]);
+        size_t k = converge_lower_bound(v, len, nd->self.id);
+        while (k < len && v[k].slot != pick[q])
+            k++;
+        if (k == len)
+            sim_invariant_fail(s, pick[q], "its own identifier is not the one it joined with");
+        if (nd->nleft != want || nd->nright != want)
+            sim_invariant_fail(s, pick[q], "the network is stable, but its leaf set holds %u left "
+                               "and %u right entries, not %zu each", nd->nleft, nd->nright, want);
+        const struct peer *left = LEFT(g, nd), *right = RIGHT(g, nd);
+        for (size_t j = 0; j < want; j++) {
+            const struct converge_node *l = &v[(k + len - 1 - j) % len], *r = &v[(k + 1 + j) % len];
+            if (left[j].addr.slot != l->slot || left[j].id != l->id)
+                sim_invariant_fail(s, pick[q], "the network is stable, but left leaf %zu is node "
+                                   "%u, not its true neighbour node %u (id %016llx)", j,
+                                   left[j].addr.slot, l->slot, (unsigned long long)l->id);
+            if (right[j].addr.slot != r->slot || right[j].id != r->id)
+                sim_invariant_fail(s, pick[q], "the network is stable, but right leaf %zu is node "
+                                   "%u, not its true neighbour node %u (id %016llx)", j,
+                                   right[j].addr.slot, r->slot, (unsigned long long)r->id);
+        }
+    }
+    free(v);
+}
+
+/* Test only: n forgets its closest right-hand leaf, which check_invariants catches. */
+static void pastry_invariant_break(struct sim *s, node_t n)
+{
+    struct pastry_node *nd = pastry_node(s, n);
+    if (nd->nright > 0)
+        nd->nright--;
+}
+#endif
+
 const struct protocol pastry_protocol = {
     .msg_names = pastry_msg_name,
     .n_msg_names = PASTRY_MSG_COUNT,
@@ -1685,4 +1739,8 @@ const struct protocol pastry_protocol = {
     .teardown = pastry_teardown,
     .down = pastry_down,
     .validate = pastry_validate,
+#ifdef P2PLAB_CHECK
+    .check_invariants = pastry_check_invariants,
+    .invariant_break = pastry_invariant_break,
+#endif
 };

@@ -91,6 +91,15 @@ struct protocol {
      * loader adds file:line:col. */
     int (*validate)(const struct proto_config *cfg, const struct proto_env *env,
                     const char **param, char *why, size_t len);
+#ifdef P2PLAB_CHECK
+    /* optional, checked builds only: judge the routing state's invariants at a sample, like
+     * the oracle (read every node, change nothing, route nothing); a broken rule stops the run
+     * through sim_invariant_fail (sim/invariant.h, which says when and which nodes) */
+    void (*check_invariants)(struct sim *s);
+    /* optional, tests only: break an invariant in n's state on purpose, so that a test can
+     * see check_invariants stop the run */
+    void (*invariant_break)(struct sim *s, node_t n);
+#endif
 };
 
 #define PROTO_COUNTERS_MAX 16

@@ -11,6 +11,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "sim/churn.h"
+#include "sim/invariant.h"
 #include "sim/mem.h"
 
 enum churn_kind { CHURN_DOWN, CHURN_UP };
@@ -231,6 +232,7 @@ void world_sample(struct sim *s)
         s->acting = was;
         stats_gauges(&s->stats, s->eng.now, g, k);
     }
+    sim_invariants(s);                /* checked builds: the protocol's invariants */
     /* the next sample, and one at the end if the period does not divide the duration, so that
      * the last interval of the time series is measured too */
     int64_t next = s->eng.now + s->sc->sample_us;
