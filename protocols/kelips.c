@@ -2546,12 +2546,14 @@ static void kelips_check_invariants(struct sim *s)
         if (!nd->contacts)
             continue;
         for (uint32_t grp = 0; grp < g->k; grp++) {
-            const struct peer *c = contacts_of(g, nd, grp);
-            for (uint32_t j = 0; j < g->c; j++)
-                if (peer_ok(c[j]) && c[j].id % g->k != grp)
+            const struct kelips_contact *c = contacts_of(g, nd, grp);
+            for (uint32_t j = 0; j < g->c; j++) {
+                struct peer p = ct_peer(&c[j]);
+                if (ct_ok(&c[j]) && p.id % g->k != grp)
                     sim_invariant_fail(s, pick[q], "its contact for group %u is node %u (id "
-                                       "%016llx), a member of group %u", grp, c[j].addr.slot,
-                                       (unsigned long long)c[j].id, (unsigned)(c[j].id % g->k));
+                                       "%016llx), a member of group %u", grp, p.addr.slot,
+                                       (unsigned long long)p.id, (unsigned)(p.id % g->k));
+            }
         }
     }
 }
