@@ -480,6 +480,14 @@ void chord_fingers_clear(struct chord_fingers *t)
 
 void chord_fingers_set(struct chord_fingers *t, unsigned lo, unsigned hi, struct peer p)
 {
+    if (lo >= hi)
+        return;
+    /* most calls (fix_fingers' successor fingers) change nothing: lo..hi-1 lie in one run of p */
+    uint64_t after = hi < CHORD_FINGERS ? t->start >> lo & ((UINT64_C(1) << (hi - lo)) - 1) : t->start >> lo;
+    uint64_t upto = lo + 1 < CHORD_FINGERS ? (UINT64_C(2) << lo) - 1 : UINT64_MAX;
+    if ((after >> 1) == 0 &&
+        peer_same(chord_fingers_run(t, (unsigned)__builtin_popcountll(t->start & upto) - 1), p))
+        return;
     struct peer f[CHORD_FINGERS];
     chord_fingers_load(t, f);
     bool changed = false;
