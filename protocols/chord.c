@@ -50,10 +50,13 @@
  * introducer's answer is a message that may be lost: a joining node that has no answer after
  * an RPC timeout asks again, backing off as failed joins do.
  *
- * Memory. Each node's slab record is struct chord_node (1,088 bytes: own contact, predecessor,
- * 64 fingers of 16 bytes, cursors, the join back-off, the vector of stored keys) followed by
- * its successor list, r contacts of 16 bytes whose length r is a parameter: 1,088 + 16·r bytes
- * per node, so 1,344 with the default r = 16; with store: on, 8 bytes per key held besides.
+ * Memory. Each node's slab record is struct chord_node (472 bytes: own contact, predecessor,
+ * cursors, the join back-off, the vector of stored keys, and the 64 fingers as runs of equal
+ * consecutive fingers, 24 of 16 bytes inline, since at N nodes only about log2 N fingers are
+ * distinct) followed by its successor list, r contacts of 16 bytes whose length r is a
+ * parameter: 472 + 16·r bytes per node, so 728 with the default r = 16; a node with more than
+ * 24 runs keeps the rest in a buffer of its own (128 bytes for up to 8 more, doubling); with
+ * store: on, 8 bytes per key held besides.
  * Lookups in flight live in a kit pool (struct chord_rec, 344 bytes, plus a list of max(r, 16)
  * contacts), named in the RPC context by index and generation and
  * freed when their node goes down; the pool keeps 4 bytes per slot (the head of the node's
@@ -296,10 +299,10 @@ struct chord_node {
     struct kit_join join;             /* join back-off and introducer watchdog */
     struct kit_vec keys;              /* store: on: the keys whose values n holds (uint64_t,
                                          sorted); the buffer is n's, freed when it goes down */
-    struct peer finger[CHORD_BITS];   /* successor(id + 2^i); NODE_NONE: none but itself */
+    struct chord_fingers finger;      /* successor(id + 2^i), as runs ("fingers" below) */
     struct peer succ[];               /* the successor list: r contacts, nsucc of them valid */
 };
-#define CHORD_NODE_BYTES 1088
+#define CHORD_NODE_BYTES 472
 _Static_assert(sizeof(struct chord_node) == CHORD_NODE_BYTES, "update the figure in the opening comment");
 _Static_assert(offsetof(struct chord_node, finger) == 64, "the fields every event reads fill one cache line");
 
@@ -405,6 +408,102 @@ static struct chord_node *chord_node(struct sim *s, node_t n) { return sim_state
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 static bool peer_is(struct peer p, struct addr a) { return peer_ok(p) && addr_eq(p.addr, a); }
 
+/* ==== fingers ============================================================================= */
+
+/* Consecutive fingers mostly name the same node: in a ring of N nodes the fingers below about
+ * 64 - log2 N all name the successor, and only about log2 N of the 64 are distinct. A node
+ * keeps them as runs, in finger order: bit i of `start` is set where finger i differs from
+ * finger i - 1 (bit 0 always), and run k, the contact of the fingers from the k-th set bit up
+ * to the next, is run[k], or element k - CHORD_RUNS_INLINE of `more`. Adjacent runs always
+ * differ (identifier or address), so a scan of the runs meets the contacts in the order and
+ * with the repetitions that a scan of the 64 fingers skipping a repeat of the previous finger
+ * meets. Readers scan the runs; writers change a copy of the 64 and store it back (fingers
+ * change a few times per maintenance call, lookups read them at every hop). */
+_Static_assert(CHORD_FINGERS == CHORD_BITS, "one finger per identifier bit");
+
+static bool peer_same(struct peer a, struct peer b)
+{
+    return a.id == b.id && addr_eq(a.addr, b.addr);
+}
+
+unsigned chord_fingers_nruns(const struct chord_fingers *t)
+{
+    return (unsigned)__builtin_popcountll(t->start);
+}
+
+struct peer chord_fingers_run(const struct chord_fingers *t, unsigned k)
+{
+    if (k < CHORD_RUNS_INLINE)
+        return t->run[k];
+    return ((const struct peer *)t->more.v)[k - CHORD_RUNS_INLINE];
+}
+
+void chord_fingers_load(const struct chord_fingers *t, struct peer f[CHORD_FINGERS])
+{
+    unsigned k = 0;
+    struct peer p = t->run[0];
+    for (unsigned i = 0; i < CHORD_FINGERS; i++) {
+        if (i && (t->start >> i & 1))
+            p = chord_fingers_run(t, ++k);
+        f[i] = p;
+    }
+}
+
+void chord_fingers_store(struct chord_fingers *t, const struct peer f[CHORD_FINGERS])
+{
+    uint64_t start = 1;
+    unsigned k = 0;
+    t->run[0] = f[0];
+    t->more.n = 0;
+    for (unsigned i = 1; i < CHORD_FINGERS; i++) {
+        if (peer_same(f[i], f[i - 1]))
+            continue;
+        start |= UINT64_C(1) << i;
+        if (++k < CHORD_RUNS_INLINE) {
+            t->run[k] = f[i];
+            continue;
+        }
+        uint32_t more = k + 1 - CHORD_RUNS_INLINE;
+        kit_vec_reserve(&t->more, more, sizeof(struct peer), "chord: finger runs");
+        ((struct peer *)t->more.v)[more - 1] = f[i];
+        t->more.n = more;
+    }
+    t->start = start;
+}
+
+void chord_fingers_clear(struct chord_fingers *t)
+{
+    t->start = 1;
+    t->run[0] = chord_peer_none;
+    t->more.n = 0;
+}
+
+void chord_fingers_set(struct chord_fingers *t, unsigned lo, unsigned hi, struct peer p)
+{
+    if (lo >= hi)
+        return;
+    /* most calls (fix_fingers' successor fingers) change nothing: lo..hi-1 lie in one run of p */
+    uint64_t after = hi < CHORD_FINGERS ? t->start >> lo & ((UINT64_C(1) << (hi - lo)) - 1) : t->start >> lo;
+    uint64_t upto = lo + 1 < CHORD_FINGERS ? (UINT64_C(2) << lo) - 1 : UINT64_MAX;
+    if ((after >> 1) == 0 &&
+        peer_same(chord_fingers_run(t, (unsigned)__builtin_popcountll(t->start & upto) - 1), p))
+        return;
+    struct peer f[CHORD_FINGERS];
+    chord_fingers_load(t, f);
+    bool changed = false;
+    for (unsigned i = lo; i < hi; i++) {
+        changed |= !peer_same(f[i], p);
+        f[i] = p;
+    }
+    if (changed)
+        chord_fingers_store(t, f);
+}
+
+void chord_fingers_free(struct chord_fingers *t)
+{
+    kit_vec_free(&t->more);
+}
+
 /* Does n hold key: key in (predecessor, n]? Unknown predecessor: n believes so. */
 static bool owns(const struct chord_node *nd, uint64_t key)
 {
@@ -470,8 +569,8 @@ static void refill_successor(struct sim *s, node_t n)
     if (nd->nsucc)
         return;
     struct peer best = chord_peer_none;
-    for (unsigned i = 0; i < CHORD_BITS; i++) {
-        struct peer f = nd->finger[i];
+    for (unsigned k = 0, nr = chord_fingers_nruns(&nd->finger); k < nr; k++) {
+        struct peer f = chord_fingers_run(&nd->finger, k);
         if (!peer_ok(f) || addr_eq(f.addr, nd->self.addr))
             continue;
         if (!peer_ok(best) || f.id - nd->self.id < best.id - nd->self.id)
@@ -492,9 +591,17 @@ static void forget(struct sim *s, node_t n, struct addr a)
         if (!addr_eq(nd->succ[k].addr, a))
             nd->succ[m++] = nd->succ[k];
     nd->nsucc = (uint8_t)m;
-    for (unsigned i = 0; i < CHORD_BITS; i++)
-        if (peer_is(nd->finger[i], a))
-            nd->finger[i] = chord_peer_none;
+    for (unsigned k = 0, nr = chord_fingers_nruns(&nd->finger); k < nr; k++) {
+        if (peer_is(chord_fingers_run(&nd->finger, k), a)) {
+            struct peer f[CHORD_BITS];
+            chord_fingers_load(&nd->finger, f);
+            for (unsigned i = 0; i < CHORD_BITS; i++)
+                if (peer_is(f[i], a))
+                    f[i] = chord_peer_none;
+            chord_fingers_store(&nd->finger, f);
+            break;
+        }
+    }
     if (peer_is(nd->pred, a))
         nd->pred = chord_peer_none;
     refill_successor(s, n);
@@ -694,8 +801,8 @@ static unsigned closest_preceding_one(const struct chord_node *nd, uint64_t key,
     uint64_t best_d = 0;
     bool found = false;
     struct addr last = ADDR_NONE;
-    for (unsigned i = CHORD_BITS; i-- > 0;) {
-        struct peer p = nd->finger[i];
+    for (unsigned k = chord_fingers_nruns(&nd->finger); k-- > 0;) {
+        struct peer p = chord_fingers_run(&nd->finger, k);
         if (!peer_ok(p) || addr_eq(p.addr, last))
             continue;
         last = p.addr;
@@ -730,8 +837,8 @@ static unsigned closest_preceding(struct sim *s, node_t n, uint64_t key, const s
         return closest_preceding_one(nd, key, skip, nskip, out);
     unsigned m = 0;
     struct addr last = ADDR_NONE;
-    for (unsigned i = CHORD_BITS; i-- > 0;) {
-        struct peer p = nd->finger[i];
+    for (unsigned r = chord_fingers_nruns(&nd->finger); r-- > 0;) {
+        struct peer p = chord_fingers_run(&nd->finger, r);
         if (!peer_ok(p) || addr_eq(p.addr, last))
             continue;
         last = p.addr;
@@ -1382,14 +1489,15 @@ static void ff_continue(struct sim *s, node_t n, unsigned i)
     nd->flags &= (uint8_t)~CHORD_F_FF_BUSY;
     nd->ff_next = 0;
     if (nd->nsucc == 0) {
-        for (unsigned j = 0; j < CHORD_BITS; j++)
-            nd->finger[j] = chord_peer_none;
+        chord_fingers_clear(&nd->finger);
         return;
     }
     struct peer succ0 = nd->succ[0];
     for (bool wrapped = i == 0;; wrapped = true, i = 0) {
+        unsigned lo = i;
         while (i < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, i), nd->self.id, succ0.id))
-            nd->finger[i++] = succ0;
+            i++;
+        chord_fingers_set(&nd->finger, lo, i, succ0);
         if (i < CHORD_BITS)
             break;
         if (g->refresh == CHORD_REFRESH_ALL || wrapped)
@@ -1423,15 +1531,15 @@ static void ff_apply(struct sim *s, node_t n, unsigned f, struct peer owner, str
     struct chord_node *nd = chord_node(s, n);
     if (addr_eq(owner.addr, nd->self.addr)) {
         /* nobody in [start, n): every later finger wraps round to n itself */
-        for (unsigned j = f; j < CHORD_BITS; j++)
-            nd->finger[j] = chord_peer_none;
+        chord_fingers_set(&nd->finger, f, CHORD_BITS, chord_peer_none);
         ff_done(s, n, CHORD_BITS);
         return;
     }
-    nd->finger[f] = pick;
+    chord_fingers_set(&nd->finger, f, f + 1, pick);
     unsigned j = f + 1;
     while (j < CHORD_BITS && chord_in_oc(chord_finger_target(nd->self.id, j), nd->self.id, owner.id))
-        nd->finger[j++] = owner;      /* empty intervals: their successor is the owner */
+        j++;                          /* empty intervals: their successor is the owner */
+    chord_fingers_set(&nd->finger, f + 1, j, owner);
     ff_done(s, n, j);
 }
 
@@ -1514,7 +1622,7 @@ static void pns_settle(struct sim *s, uint32_t i)
     } else if (c.outcome) {
         ff_apply(s, n, c.finger, owner, c.fallback);
     } else {
-        nd->finger[c.finger] = c.fallback;    /* the owner is gone: its successor is unsure */
+        chord_fingers_set(&nd->finger, c.finger, c.finger + 1u, c.fallback);  /* the owner is gone: its successor is unsure */
         ff_done(s, n, c.finger + 1u);
     }
 }
@@ -1698,8 +1806,7 @@ static void chord_join(struct sim *s, node_t n)
     *nd = (struct chord_node){ .self = { .id = sim_node_id(s, n), .addr = sim_addr(s, n) },
                                .pred = chord_peer_none, .wait_head = KIT_NONE,
                                .phase = CHORD_JOINING };
-    for (unsigned i = 0; i < CHORD_BITS; i++)
-        nd->finger[i] = chord_peer_none;
+    chord_fingers_clear(&nd->finger);
     join_ask(s, n);
 }
 
@@ -2043,8 +2150,8 @@ static size_t chord_state_entries(const struct sim *s, node_t n)
     struct addr seen[CHORD_BITS + CHORD_SUCC_MAX + 1];
     unsigned m = 0;
     struct addr last = ADDR_NONE;
-    for (unsigned i = 0; i < CHORD_BITS; i++) {
-        struct peer p = nd->finger[i];
+    for (unsigned k = 0, nr = chord_fingers_nruns(&nd->finger); k < nr; k++) {
+        struct peer p = chord_fingers_run(&nd->finger, k);
         if (!peer_ok(p) || addr_eq(p.addr, last))
             continue;
         last = p.addr;
@@ -2109,13 +2216,14 @@ static void chord_converge(struct sim *s)
         /* finger i = successor(id + 2^i): the targets grow with i until they wrap round
          * past 2^64 (once at most), and their lower bounds with them */
         size_t lo = k;
+        struct peer finger[CHORD_BITS];
         for (unsigned i = 0; i < CHORD_BITS; i++) {
             uint64_t target = chord_finger_target(v[k].id, i);
             if (target < v[k].id && lo >= k)
                 lo = 0;                       /* wrapped: the rest lie from index 0 on */
             lo = gallop_lower_bound(v, len, lo, target);
             size_t f = lo == len ? 0 : lo;
-            nd->finger[i] = f == k ? chord_peer_none : CHORD_PEER_AT(f);
+            finger[i] = f == k ? chord_peer_none : CHORD_PEER_AT(f);
             if (f == k || pns < 2 || !in_finger_interval(v[f].id, v[k].id, i))
                 continue;
             /* PNS: the nearest of the first pns successors of the start in the interval, by
@@ -2128,10 +2236,11 @@ static void chord_converge(struct sim *s)
                 int64_t rtt = sim_converge_rtt(s, n, v[c].slot);
                 if (rtt < best) {
                     best = rtt;
-                    nd->finger[i] = CHORD_PEER_AT(c);
+                    finger[i] = CHORD_PEER_AT(c);
                 }
             }
         }
+        chord_fingers_store(&nd->finger, finger);
     }
 #undef CHORD_PEER_AT
     if (g->store && len) {            /* every key at its successor and the next replicas - 1 */
@@ -2213,6 +2322,7 @@ static void chord_down(struct sim *s, node_t n)
     for (uint32_t j = 0; j < nd->keys.n; j++)
         sim_key_dropped(s, n, k[j]);
     kit_vec_free(&nd->keys);
+    chord_fingers_free(&nd->finger);
 }
 
 /* The judge's question (store: on): does n hold key's value? */
@@ -2227,8 +2337,10 @@ static void chord_teardown(struct sim *s)
     if (!g)
         return;
     kit_pool_free(&g->rec);
-    for (node_t n = 0; n < sim_capacity(s); n++)    /* a slot that never came up is zero */
+    for (node_t n = 0; n < sim_capacity(s); n++) {  /* a slot that never came up is zero */
         kit_vec_free(&chord_node(s, n)->keys);
+        chord_fingers_free(&chord_node(s, n)->finger);
+    }
     free(g);
     sim_set_protocol_data(s, NULL);
 }

@@ -76,4 +76,28 @@ uint64_t chord_finger_target(uint64_t id, unsigned i);
 /* Bytes on the wire of a message of `type` carrying `entries` list entries. */
 size_t chord_wire_size(unsigned type, size_t entries);
 
+/* A node's 64 fingers as runs of equal consecutive fingers (chord.c, "fingers"): at N nodes
+ * about log2 N runs, the first CHORD_RUNS_INLINE kept inline, the rest in a buffer of the
+ * node's own. A zeroed table holds no run: chord_fingers_clear or _store first. */
+#define CHORD_FINGERS 64
+#define CHORD_RUNS_INLINE 24          /* at 10^6 nodes a node has about log2 N + 1 = 21 */
+struct chord_fingers {
+    uint64_t start;                   /* bit i set: finger i starts a run; bit 0 always */
+    struct kit_vec more;              /* runs CHORD_RUNS_INLINE on (struct peer) */
+    struct peer run[CHORD_RUNS_INLINE];
+};
+unsigned chord_fingers_nruns(const struct chord_fingers *t);
+/* The contact of run k, k < nruns, in finger order. */
+struct peer chord_fingers_run(const struct chord_fingers *t, unsigned k);
+/* All 64 fingers into f. */
+void chord_fingers_load(const struct chord_fingers *t, struct peer f[CHORD_FINGERS]);
+/* Makes f[0..64) the table's fingers. */
+void chord_fingers_store(struct chord_fingers *t, const struct peer f[CHORD_FINGERS]);
+/* Every finger none (addr.slot NODE_NONE): none but the node itself. */
+void chord_fingers_clear(struct chord_fingers *t);
+/* Fingers lo..hi-1 become p. */
+void chord_fingers_set(struct chord_fingers *t, unsigned lo, unsigned hi, struct peer p);
+/* Frees the overflow buffer (the node went down). */
+void chord_fingers_free(struct chord_fingers *t);
+
 #endif

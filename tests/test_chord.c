@@ -100,17 +100,132 @@ static void test_chord_wire_sizes(void **state)
     assert_int_equal(CHORD_MSG_COUNT, 21);
 }
 
-/* The figures in chord.c's opening comment: 1,088 + 16·r bytes of slab per node, 1,344 with the
- * default r = 16. */
+/* The figures in chord.c's opening comment: 472 + 16·r bytes of slab per node, 728 with the
+ * default r = 16 (24 finger runs inline; more live in the node's own buffer). */
 static void test_chord_node_bytes(void **state)
 {
     (void)state;
     struct proto_config cfg;
     assert_int_equal(param_defaults(&cfg, chord_protocol.params), 0);
-    assert_int_equal(chord_protocol.node_state_size, 1088);
-    assert_int_equal(chord_protocol.state_size(&cfg), 1344);
+    assert_int_equal(chord_protocol.node_state_size, 472);
+    assert_int_equal(chord_protocol.state_size(&cfg), 728);
     cfg.v[param_find(chord_protocol.params, "successors")].i = 64;
-    assert_int_equal(chord_protocol.state_size(&cfg), 1088 + 64 * 16);
+    assert_int_equal(chord_protocol.state_size(&cfg), 472 + 64 * 16);
+    assert_int_equal(sizeof(struct chord_fingers), 8 + 16 + CHORD_RUNS_INLINE * 16);
+}
+
+static struct peer fpeer(uint64_t id, uint32_t slot)
+{
+    return (struct peer){ .id = id, .addr = { slot, 1 } };
+}
+
+static bool fsame(struct peer a, struct peer b)
+{
+    return a.id == b.id && a.addr.slot == b.addr.slot && a.addr.inc == b.addr.inc;
+}
+
+/* The table holds exactly the 64 fingers f: loading gives f back, and its runs are f with each
+ * repeat of the previous finger left out, in order. */
+static void assert_fingers_are(const struct chord_fingers *t, const struct peer f[CHORD_FINGERS])
+{
+    struct peer g[CHORD_FINGERS];
+    chord_fingers_load(t, g);
+    unsigned k = 0;
+    for (unsigned i = 0; i < CHORD_FINGERS; i++) {
+        assert_true(fsame(g[i], f[i]));
+        if (i == 0 || !fsame(f[i], f[i - 1])) {
+            assert_true(k < chord_fingers_nruns(t));
+            assert_true(fsame(chord_fingers_run(t, k), f[i]));
+            k++;
+        }
+    }
+    assert_int_equal(chord_fingers_nruns(t), k);
+    assert_int_equal(t->more.n, k > CHORD_RUNS_INLINE ? k - CHORD_RUNS_INLINE : 0);
+}
+
+/* Runs of equal fingers: a cleared table is one run of "none"; the low fingers naming the
+ * successor are one run; 64 distinct fingers overflow into the node's buffer and come back
+ * inline when a range is set; equal neighbours merge; the same address under another
+ * identifier (a rejoin) is another contact. */
+static void test_chord_fingers_runs(void **state)
+{
+    (void)state;
+    struct chord_fingers t = { 0 };
+    struct peer f[CHORD_FINGERS];
+    struct peer none = { .id = 0, .addr = { NODE_NONE, 0 } };
+
+    chord_fingers_clear(&t);
+    for (unsigned i = 0; i < CHORD_FINGERS; i++)
+        f[i] = none;
+    assert_int_equal(chord_fingers_nruns(&t), 1);
+    assert_fingers_are(&t, f);
+
+    /* a ring of about 2^20 nodes: fingers 0..43 the successor, then 20 distinct */
+    for (unsigned i = 0; i < CHORD_FINGERS; i++)
+        f[i] = fpeer(i < 44 ? 7 : 1000 + i, i < 44 ? 3 : 100 + i);
+    chord_fingers_store(&t, f);
+    assert_int_equal(chord_fingers_nruns(&t), 21);
+    assert_fingers_are(&t, f);
+
+    /* 64 distinct fingers: 24 runs inline, 40 in the buffer */
+    for (unsigned i = 0; i < CHORD_FINGERS; i++)
+        f[i] = fpeer(500 + i, 200 + i);
+    chord_fingers_store(&t, f);
+    assert_int_equal(chord_fingers_nruns(&t), 64);
+    assert_int_equal(t.more.n, 40);
+    assert_fingers_are(&t, f);
+    chord_fingers_set(&t, 0, 50, fpeer(9, 9));
+    for (unsigned i = 0; i < 50; i++)
+        f[i] = fpeer(9, 9);
+    assert_int_equal(chord_fingers_nruns(&t), 15);
+    assert_fingers_are(&t, f);
+
+    /* setting the runs between two equal ones merges all three */
+    chord_fingers_set(&t, 50, 60, fpeer(9, 9));
+    for (unsigned i = 50; i < 60; i++)
+        f[i] = fpeer(9, 9);
+    assert_int_equal(chord_fingers_nruns(&t), 5);
+    assert_fingers_are(&t, f);
+
+    /* the same address with another identifier is a run of its own */
+    chord_fingers_set(&t, 20, 21, fpeer(10, 9));
+    f[20] = fpeer(10, 9);
+    assert_int_equal(chord_fingers_nruns(&t), 7);
+    assert_fingers_are(&t, f);
+
+    chord_fingers_free(&t);
+    assert_null(t.more.v);
+}
+
+/* Random range writes from a palette of 48 contacts and "none" agree with a plain array of 64
+ * fingers after every write, through overflow and back. */
+static void test_chord_fingers_random_writes(void **state)
+{
+    (void)state;
+    struct chord_fingers t = { 0 };
+    struct peer f[CHORD_FINGERS];
+    struct peer none = { .id = 0, .addr = { NODE_NONE, 0 } };
+    chord_fingers_clear(&t);
+    for (unsigned i = 0; i < CHORD_FINGERS; i++)
+        f[i] = none;
+    uint64_t x = 88172645463325252u;
+    unsigned most = 0;
+    for (unsigned step = 0; step < 20000; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned lo = (unsigned)(x % CHORD_FINGERS);
+        unsigned len = (unsigned)(x >> 8) % (step % 3 ? 2 : 20);
+        unsigned hi = lo + len > CHORD_FINGERS ? CHORD_FINGERS : lo + len;
+        unsigned c = (unsigned)(x >> 20) % 49;
+        struct peer p = c == 48 ? none : fpeer(c, c % 40);
+        chord_fingers_set(&t, lo, hi, p);
+        for (unsigned i = lo; i < hi; i++)
+            f[i] = p;
+        assert_fingers_are(&t, f);
+        if (chord_fingers_nruns(&t) > most)
+            most = chord_fingers_nruns(&t);
+    }
+    assert_true(most > CHORD_RUNS_INLINE);              /* the buffer was used */
+    chord_fingers_free(&t);
 }
 
 static void test_chord_params(void **state)
@@ -149,6 +264,8 @@ int main(void)
         cmocka_unit_test(test_chord_finger_targets),
         cmocka_unit_test(test_chord_wire_sizes),
         cmocka_unit_test(test_chord_node_bytes),
+        cmocka_unit_test(test_chord_fingers_runs),
+        cmocka_unit_test(test_chord_fingers_random_writes),
         cmocka_unit_test(test_chord_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
