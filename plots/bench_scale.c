@@ -33,9 +33,9 @@ static const struct scale_fig scale_figs[] = {
     { "scale-rss", "Peak memory of one run against the number of nodes", "peak RSS (MB)",
       "peak_rss_mb", rss_of },
 };
-static const char *const scale_names[] = { PLOT_SCALE_FIGURES };
 _Static_assert(sizeof scale_figs / sizeof scale_figs[0] ==
-               sizeof scale_names / sizeof scale_names[0], "one description per figure");
+               sizeof((const char *const[]){ PLOT_SCALE_FIGURES }) / sizeof(const char *),
+               "one description per figure");
 
 /* gnuplot's filled circle, square, triangles, diamond, pentagon, then open ones */
 static const int scale_pt[] = { 7, 5, 9, 11, 13, 15, 6, 4 };
