@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -121,4 +122,24 @@ double harness_ts_success(const struct harness_cell *c, double t_s)
         return NAN;
     const struct ts_bucket *b = &c->r.ts[k];
     return b->judged ? (double)b->ok / b->judged : NAN;
+}
+
+int harness_cli(const char *args)
+{
+    const char *bin = getenv("P2PLAB_BINARY"), *src = getenv("P2PLAB_SOURCE_DIR");
+    assert_non_null(bin);
+    assert_non_null(src);
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s/out' 2>&1", src, bin, args,
+                     harness_dir);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *harness_cli_out(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/out", harness_dir);
+    return harness_slurp(path, NULL);
 }

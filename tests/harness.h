@@ -33,6 +33,12 @@ int64_t harness_param(const struct harness_cell *c, const char *name);
  * Fails the test if the file cannot be read. */
 char *harness_slurp(const char *path, size_t *len);
 
+/* Runs the p2plab binary (P2PLAB_BINARY) with `args` from the source tree, its stdout and
+ * stderr together into harness_dir/out; returns its exit status (-1 if it did not exit). */
+int harness_cli(const char *args);
+/* What the last harness_cli printed (free it). */
+char *harness_cli_out(void);
+
 /* A fresh temporary folder for a test (cmocka setup) and its removal (teardown). */
 extern char harness_dir[64];
 int harness_dir_make(void **state);

@@ -20,26 +20,6 @@
 
 #define SCENARIO "tests/scenarios/bench-scale.yaml"
 
-/* Runs p2plab with args from the source tree; stdout and stderr together into harness_dir/out;
- * the exit status. */
-static int p2plab(const char *args)
-{
-    const char *bin = getenv("P2PLAB_BINARY"), *src = getenv("P2PLAB_SOURCE_DIR");
-    assert_non_null(bin);
-    assert_non_null(src);
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s/out' 2>&1", src, bin, args, harness_dir);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *out(void)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/out", harness_dir);
-    return harness_slurp(path, NULL);
-}
-
 static bool exists(const char *rel)
 {
     char path[512];
@@ -135,21 +115,21 @@ static void test_bench_scale_bad_options(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char args[512];
         snprintf(args, sizeof args, "bench scale -o '%s/res' %s", harness_dir, cases[i].args);
-        int rc = p2plab(args);
-        char *o = out();
+        int rc = harness_cli(args);
+        char *o = harness_cli_out();
         if (rc != 2 || !strstr(o, cases[i].says))
             fail_msg("bench scale %s: exit %d, said:\n%s\n(expected exit 2 and \"%s\")",
                      cases[i].args, rc, o, cases[i].says);
         free(o);
         assert_false(exists("res"));
     }
-    assert_int_equal(p2plab("bench scale --help"), 0);
-    char *o = out();
+    assert_int_equal(harness_cli("bench scale --help"), 0);
+    char *o = harness_cli_out();
     assert_non_null(strstr(o, "usage: p2plab bench scale FILE"));
     assert_non_null(strstr(o, "--cpu-limit"));
     free(o);
-    assert_int_equal(p2plab("bench"), 0);
-    o = out();
+    assert_int_equal(harness_cli("bench"), 0);
+    o = harness_cli_out();
     assert_non_null(strstr(o, "  scale "));
     free(o);
 }
@@ -162,8 +142,8 @@ static void test_bench_scale_series(void **state)
     char args[512];
     snprintf(args, sizeof args, "bench scale " SCENARIO " --protocol chord -o '%s/res'",
              harness_dir);
-    int rc = p2plab(args);
-    char *o = out();
+    int rc = harness_cli(args);
+    char *o = harness_cli_out();
     if (rc != 0)
         fail_msg("exit %d:\n%s", rc, o);
     assert_non_null(strstr(o, "events/CPU-s"));
@@ -256,15 +236,15 @@ static void test_bench_scale_series(void **state)
     free(gp);
 
     /* the folder is not replaced without --force, and is with it */
-    rc = p2plab(args);
-    o = out();
+    rc = harness_cli(args);
+    o = harness_cli_out();
     assert_int_equal(rc, 2);
     assert_non_null(strstr(o, "already holds results (scale.csv); pass --force"));
     free(o);
     /* (the default N are the swept ones in increasing order, each once) */
     snprintf(args, sizeof args, "bench scale " SCENARIO " --protocol napster --set "
              "'sweep.nodes=[200, 100, 200]' --no-plots --force -o '%s/res'", harness_dir);
-    assert_int_equal(p2plab(args), 0);
+    assert_int_equal(harness_cli(args), 0);
     snprintf(path, sizeof path, "%s/res/scale.csv", harness_dir);
     csv = harness_slurp(path, NULL);
     assert_int_equal(lines(csv), 3);
@@ -284,8 +264,8 @@ static void test_bench_scale_cpu_limit(void **state)
     char args[512];
     snprintf(args, sizeof args, "bench scale " SCENARIO " --protocol chord --nodes 100000,200000 "
              "--set duration=1h --cpu-limit 1 --no-plots -o '%s/res'", harness_dir);
-    int rc = p2plab(args);
-    char *o = out();
+    int rc = harness_cli(args);
+    char *o = harness_cli_out();
     if (rc != 0)
         fail_msg("exit %d:\n%s", rc, o);
     assert_non_null(strstr(o, "> 1 s"));
@@ -321,8 +301,8 @@ static void test_bench_scale_mem_limit(void **state)
     char args[512];
     snprintf(args, sizeof args, "bench scale " SCENARIO " --protocol chord --nodes 100,4000000 "
              "--mem-limit 0.1 --no-plots -o '%s/res'", harness_dir);
-    int rc = p2plab(args);
-    char *o = out();
+    int rc = harness_cli(args);
+    char *o = harness_cli_out();
     if (rc != 0)
         fail_msg("exit %d:\n%s", rc, o);
     assert_non_null(strstr(o, "> 0.1 GB"));

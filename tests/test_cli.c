@@ -17,49 +17,29 @@
 
 #include "tests/harness.h"
 
-/* Runs p2plab with args; its stdout and stderr (together) into harness_dir/out; the exit
- * status. */
-static int p2plab(const char *args)
-{
-    const char *bin = getenv("P2PLAB_BINARY");
-    assert_non_null(bin);
-    char cmd[8192];
-    int n = snprintf(cmd, sizeof cmd, "'%s' %s >'%s/out' 2>&1", bin, args, harness_dir);
-    assert_true(n > 0 && (size_t)n < sizeof cmd);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *out(void)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/out", harness_dir);
-    return harness_slurp(path, NULL);
-}
-
 /* `p2plab CMD --help` prints the usage and succeeds, for every command, as `p2plab --help`. */
 static void test_cli_help_for_every_command(void **state)
 {
     (void)state;
-    assert_int_equal(p2plab("--help"), 0);
-    char *usage = out();
+    assert_int_equal(harness_cli("--help"), 0);
+    char *usage = harness_cli_out();
     assert_non_null(strstr(usage, "usage: p2plab"));
     const char *cmds[] = { "run --help", "check -h", "plot --help", "trace --help", "list --help",
                            "run scenarios/quickstart.yaml --help" };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        assert_int_equal(p2plab(cmds[i]), 0);
-        char *o = out();
+        assert_int_equal(harness_cli(cmds[i]), 0);
+        char *o = harness_cli_out();
         assert_string_equal(o, usage);
         free(o);
     }
     free(usage);
     /* bench answers for itself: the list of benchmarks, or one benchmark's options */
-    assert_int_equal(p2plab("bench --help"), 0);
-    char *o = out();
+    assert_int_equal(harness_cli("bench --help"), 0);
+    char *o = harness_cli_out();
     assert_non_null(strstr(o, "benchmarks:"));
     free(o);
-    assert_int_equal(p2plab("bench phold --help"), 0);
-    o = out();
+    assert_int_equal(harness_cli("bench phold --help"), 0);
+    o = harness_cli_out();
     assert_non_null(strstr(o, "usage: p2plab bench phold"));
     free(o);
 }
@@ -68,20 +48,20 @@ static void test_cli_help_for_every_command(void **state)
 static void test_cli_did_you_mean(void **state)
 {
     (void)state;
-    assert_int_equal(p2plab("list chrod"), 2);
-    char *o = out();
+    assert_int_equal(harness_cli("list chrod"), 2);
+    char *o = harness_cli_out();
     assert_non_null(strstr(o, "did you mean 'chord'?"));
     free(o);
-    assert_int_equal(p2plab("list metrcs"), 2);
-    o = out();
+    assert_int_equal(harness_cli("list metrcs"), 2);
+    o = harness_cli_out();
     assert_non_null(strstr(o, "did you mean 'metrics'?"));
     free(o);
-    assert_int_equal(p2plab("rnu x.yaml"), 2);
-    o = out();
+    assert_int_equal(harness_cli("rnu x.yaml"), 2);
+    o = harness_cli_out();
     assert_non_null(strstr(o, "did you mean 'run'?"));
     free(o);
-    assert_int_equal(p2plab("list zzzzzz"), 2);
-    o = out();
+    assert_int_equal(harness_cli("list zzzzzz"), 2);
+    o = harness_cli_out();
     assert_null(strstr(o, "did you mean"));
     free(o);
 }
@@ -141,8 +121,8 @@ static void test_cli_bad_scenarios(void **state)
         const char *cmds[] = { "check '%s'", "run '%s' -q --no-plots -o '%s'" };
         for (int k = 0; k < 2; k++) {
             snprintf(args, sizeof args, cmds[k], path, res);
-            int rc = p2plab(args);
-            char *o = out();
+            int rc = harness_cli(args);
+            char *o = harness_cli_out();
             if (rc != 2 || !matches(path, expect, first_line(o)))
                 fail_msg("%s: %s\n  exit %d (want 2)\n  got  %s\n  want %s", e->d_name,
                          k ? "run" : "check", rc, first_line(o), expect);
@@ -166,16 +146,16 @@ static void test_cli_set_and_force(void **state)
     const char *src = getenv("P2PLAB_SOURCE_DIR");
     snprintf(args, sizeof args, "check '%s/tests/scenarios/determinism.yaml' --set "
              "workload.lookups.rate=1e9/s", src);
-    assert_int_equal(p2plab(args), 2);
-    char *o = out();
+    assert_int_equal(harness_cli(args), 2);
+    char *o = harness_cli_out();
     assert_string_equal(first_line(o), "--set workload.lookups.rate=1e9/s: error: "
                         "workload.lookups.rate: more than one lookup a microsecond, the clock's "
                         "resolution: at most 1000000/s (got \"1e9/s\")");
     free(o);
     snprintf(args, sizeof args, "check '%s/tests/bad-scenarios/too_big_for_memory.yaml' --force",
              src);
-    assert_int_equal(p2plab(args), 0);
-    o = out();
+    assert_int_equal(harness_cli(args), 0);
+    o = harness_cli_out();
     assert_non_null(strstr(o, ": ok: "));
     free(o);
 }
