@@ -16,28 +16,57 @@
 
 #include <cmocka.h>
 
+#include "sim/help.h"
 #include "tests/harness.h"
 
-/* `p2plab CMD --help` prints the usage and succeeds, for every command, as `p2plab --help`. */
+/* Every command of the table answers `p2plab NAME --help` and `p2plab help NAME` alike: its
+ * usage, options and one example; `p2plab --help` lists them all. A --help anywhere on the
+ * line asks for help, not a run; a benchmark (`bench NAME --help`) answers for itself. */
 static void test_cli_help_for_every_command(void **state)
 {
     (void)state;
     assert_int_equal(harness_cli("--help"), 0);
     char *usage = harness_cli_out();
-    assert_non_null(strstr(usage, "usage: p2plab"));
-    const char *cmds[] = { "run --help", "check -h", "plot --help", "trace --help", "list --help",
-                           "run scenarios/quickstart.yaml --help" };
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        assert_int_equal(harness_cli(cmds[i]), 0);
+    assert_non_null(strstr(usage, "usage: p2plab COMMAND"));
+    size_t n = 0;
+    for (const struct help_command *c = help_commands; c->name; c++, n++) {
+        char args[128], want[128];
+        snprintf(want, sizeof want, "\n  %-7s %s\n", c->name, c->summary);
+        if (!strstr(usage, want))
+            fail_msg("p2plab --help does not list %s", c->name);
+        snprintf(args, sizeof args, "%s --help", c->name);
+        assert_int_equal(harness_cli(args), 0);
         char *o = harness_cli_out();
-        assert_string_equal(o, usage);
+        snprintf(want, sizeof want, "usage: p2plab %s ", c->name);
+        if (strncmp(o, want, strlen(want)) != 0)
+            fail_msg("p2plab %s --help begins \"%.60s\"", c->name, o);
+        snprintf(want, sizeof want, "\nexample:\n  p2plab %s ", c->name);
+        assert_non_null(strstr(o, "\noptions:\n  -"));
+        assert_non_null(strstr(o, want));
+        snprintf(args, sizeof args, "help %s", c->name);
+        assert_int_equal(harness_cli(args), 0);
+        char *h = harness_cli_out();
+        assert_string_equal(h, o);
+        free(h);
         free(o);
     }
+    assert_int_equal(n, 7);
+    const char *same[][2] = { { "run scenarios/quickstart.yaml --help", "run --help" },
+                              { "check -h", "check --help" }, { "help", "--help" },
+                              { "help --help", "help help" } };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        assert_int_equal(harness_cli(same[i][0]), 0);
+        char *a = harness_cli_out();
+        assert_int_equal(harness_cli(same[i][1]), 0);
+        char *b = harness_cli_out();
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
     free(usage);
-    /* bench answers for itself: the list of benchmarks, or one benchmark's options */
-    assert_int_equal(harness_cli("bench --help"), 0);
+    assert_int_equal(harness_cli("help rnu"), 2);
     char *o = harness_cli_out();
-    assert_non_null(strstr(o, "benchmarks:"));
+    assert_non_null(strstr(o, "did you mean 'run'?"));
     free(o);
     assert_int_equal(harness_cli("bench phold --help"), 0);
     o = harness_cli_out();
