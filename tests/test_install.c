@@ -1,6 +1,7 @@
 /* test_install.c — what `cmake --install` puts in a prefix works from there: the binary, the
  * man page p2plab(1) (written from the same tables as --help, `p2plab list` and the README
- * reference), the bash and zsh completion, the scenarios and the documents.
+ * reference), the bash and zsh completion, the scenarios and the documents; and tools/deps.sh
+ * trusts what pkg-config finds, on a system without apt too.
  *
  * The install goes once into a temporary prefix (group setup). The man and shell checks skip,
  * saying so, where man, bash or zsh is not installed (CI installs man-db). */
@@ -218,12 +219,50 @@ static void test_install_completion(void **state)
     }
 }
 
+/* deps.sh on a system that is not Debian (no apt), with every library pkg-config can find:
+ * nothing to do; with one missing: the packages for Debian, Fedora and Homebrew, exit 1.
+ * apt-get is a stub that says if it was called. */
+static void test_install_deps(void **state)
+{
+    (void)state;
+    const char *src = getenv("P2PLAB_SOURCE_DIR");
+    assert_non_null(src);
+    if (sh("pkg-config --exists gsl yaml-0.1 cmocka") != 0) {
+        print_message("pkg-config does not find gsl, yaml-0.1 and cmocka here\n");
+        skip();
+    }
+    assert_int_equal(sh("mkdir -p stub && echo ID=fedora > stub/os-release && "
+                        "printf '#!/bin/sh\\necho apt-get called\\nexit 1\\n' > stub/apt-get && "
+                        "printf '#!/bin/sh\\necho dpkg-query called >&2\\nexit 1\\n' > "
+                        "stub/dpkg-query && printf '#!/bin/sh\\n[ \"$2\" = cmocka ] && "
+                        "[ -e no-cmocka ] && exit 1\\nexec %s \"$@\"\\n' \"$(command -v "
+                        "pkg-config)\" > stub/pkg-config && chmod +x stub/*", "%s"), 0);
+    const char *run = "PATH=\"$PWD/stub:$PATH\" P2PLAB_OS_RELEASE=stub/os-release sh '%s/tools/"
+                      "deps.sh'";
+    char line[512];
+    snprintf(line, sizeof line, run, src);
+    assert_int_equal(sh("%s", line), 0);
+    char *o = out();
+    assert_string_equal(o, "");
+    free(o);
+    assert_int_equal(sh("touch no-cmocka && %s", line), 1);
+    o = out();
+    assert_non_null(strstr(o, "missing cmocka"));
+    assert_non_null(strstr(o, "sudo apt-get install libcmocka-dev"));
+    assert_non_null(strstr(o, "sudo dnf install libcmocka-devel"));
+    assert_non_null(strstr(o, "brew install cmocka"));
+    assert_null(strstr(o, "called"));
+    free(o);
+    assert_int_equal(sh("rm no-cmocka"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_files_and_binary),
         cmocka_unit_test(test_install_man_page),
         cmocka_unit_test(test_install_completion),
+        cmocka_unit_test(test_install_deps),
     };
     return cmocka_run_group_tests(tests, install, uninstall);
 }
