@@ -203,11 +203,19 @@ static const struct ytree *swept_values(const struct plot_results *r, const char
     return NULL;
 }
 
+/* Where runs.csv holds each axis's values, and its seconds (PATH_s beside a swept duration,
+ * since 0.1; -1 in older files). */
+struct run_cols {
+    int axis[PLOT_MAX_AXES];
+    int secs[PLOT_MAX_AXES];
+};
+
 /* Checks one row of runs.csv: as many fields as the header, a protocol, swept values the
- * summary's sweep lists (empty: another protocol's parameter), whole replica and seed, and a
- * number in every metric. 0, or -1 with the message. */
+ * summary's sweep lists (empty: another protocol's parameter), their seconds where the file
+ * has them, whole replica and seed, and a number in every metric. 0, or -1 with the message. */
 static int check_run_row(const struct plot_results *r, const struct plot_csv *c,
-                         const char *path, int scol, char *err, size_t errlen)
+                         const struct run_cols *rc, const char *path, int scol, char *err,
+                         size_t errlen)
 {
     if (c->n_field != c->n_head) {
         snprintf(err, errlen, "%s:%zu:1: error: %zu fields where the header has %zu; " DAMAGED,
@@ -219,7 +227,7 @@ static int check_run_row(const struct plot_results *r, const struct plot_csv *c,
         return -1;
     }
     for (size_t a = 0; a < r->n_axes; a++) {
-        const char *v = c->field[a + 1];
+        const char *v = c->field[rc->axis[a]];
         const struct ytree *list = swept_values(r, r->axis[a].path);
         bool ok = !*v && strncmp(r->axis[a].path, "protocols.", 10) == 0;
         for (size_t k = 0; list && !ok && k < list->n; k++)
@@ -227,7 +235,19 @@ static int check_run_row(const struct plot_results *r, const struct plot_csv *c,
         if (!ok) {
             snprintf(err, errlen, "%s:%zu:%zu: error: %s is \"%.40s\", which the scenario in "
                      "summary.yaml does not sweep over; " DAMAGED, path, c->lineno,
-                     column_of(c, (int)a + 1), r->axis[a].path, v);
+                     column_of(c, rc->axis[a]), r->axis[a].path, v);
+            return -1;
+        }
+        if (rc->secs[a] < 0)
+            continue;
+        const char *sv = c->field[rc->secs[a]];
+        double want = *v ? plot_seconds(v) : NAN;
+        char *end;
+        double got = strtod(sv, &end);
+        if (*v ? *end != '\0' || end == sv || fabs(got - want) > 1e-6 * fmax(1, want) : *sv) {
+            snprintf(err, errlen, "%s:%zu:%zu: error: %s is \"%.40s\", which is not %s in "
+                     "seconds; " DAMAGED, path, c->lineno, column_of(c, rc->secs[a]),
+                     c->head[rc->secs[a]], sv, *v ? v : "empty");
             return -1;
         }
     }
@@ -297,9 +317,20 @@ static int read_runs(struct plot_results *r, const char *path, char *err, size_t
         plot_csv_close(&c);
         return -1;
     }
-    r->n_axes = (size_t)rcol - 1;
-    for (size_t a = 0; a < r->n_axes; a++)
-        snprintf(r->axis[a].path, sizeof r->axis[a].path, "%s", c.head[a + 1]);
+    struct run_cols rc;
+    r->n_axes = 0;
+    for (int k = 1; k < rcol; k++) {
+        size_t last = r->n_axes - 1, n = r->n_axes ? strlen(r->axis[last].path) : 0;
+        if (n && rc.secs[last] < 0 && strncmp(c.head[k], r->axis[last].path, n) == 0 &&
+            strcmp(c.head[k] + n, "_s") == 0) {
+            rc.secs[last] = k;                    /* the previous axis in seconds */
+            continue;
+        }
+        rc.axis[r->n_axes] = k;
+        rc.secs[r->n_axes] = -1;
+        snprintf(r->axis[r->n_axes].path, sizeof r->axis[r->n_axes].path, "%s", c.head[k]);
+        r->n_axes++;
+    }
     r->n_metric = c.n_head - (size_t)scol - 1;
     r->metric = mem_calloc(r->n_metric + 1, sizeof *r->metric, "the metric names");
     for (size_t m = 0; m < r->n_metric; m++)
@@ -307,7 +338,7 @@ static int read_runs(struct plot_results *r, const char *path, char *err, size_t
 
     struct cell_rows *rows = NULL;
     while (plot_csv_next(&c)) {
-        if (check_run_row(r, &c, path, scol, err, errlen) != 0) {
+        if (check_run_row(r, &c, &rc, path, scol, err, errlen) != 0) {
             for (size_t i = 0; i < r->n_cell; i++)
                 free(rows[i].v);
             free(rows);
@@ -323,7 +354,7 @@ static int read_runs(struct plot_results *r, const char *path, char *err, size_t
         }
         size_t vi[PLOT_MAX_AXES] = { 0 };
         for (size_t a = 0; a < r->n_axes; a++)
-            vi[a] = axis_value(&r->axis[a], plot_csv_str(&c, (int)a + 1));
+            vi[a] = axis_value(&r->axis[a], plot_csv_str(&c, rc.axis[a]));
         size_t k = cell_of(r, &rows, (size_t)p, vi);
         struct cell_rows *cr = &rows[k];
         if (cr->n_rep == cr->cap) {

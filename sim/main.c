@@ -1,4 +1,4 @@
-/* main.c — the command line: p2plab run | check | plot | trace | list | bench. */
+/* main.c — the command line: p2plab run | check | plot | trace | list | bench | help. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 #include "plots/plot.h"
 #include "protocols/protocol.h"
 #include "sim/bench.h"
+#include "sim/help.h"
 #include "sim/mem.h"
 #include "sim/output.h"
 #include "sim/rng.h"
@@ -23,37 +24,6 @@
 #include "sim/units.h"
 
 #define EXIT_USAGE 2
-
-static const char usage[] =
-    "usage: p2plab COMMAND [ARGS]\n"
-    "\n"
-    "  run FILE [-o DIR] [--seed N] [--set KEY=VALUE]... [-j N] [--force] [-q]\n"
-    "      [--no-plots]\n"
-    "        run a scenario; results go to DIR (default results/NAME/); -j N runs N\n"
-    "        cells at once (default: every core), with the same results as -j 1;\n"
-    "        then draws the figures into DIR/plots/ and writes DIR/report.md\n"
-    "        (unless --no-plots)\n"
-    "  check FILE [--set KEY=VALUE]... [--force]\n"
-    "        validate a scenario and its companions and say what it would run;\n"
-    "        run and check refuse what cannot fit in memory or finish in a day\n"
-    "        (the estimate is in the message) unless --force\n"
-    "  plot DIR [-q]\n"
-    "        draw the figures and report.md again from the results folder DIR\n"
-    "        (needs gnuplot; without it, writes the data and .gp scripts only)\n"
-    "  trace FILE [--set KEY=VALUE]... [--seed N] [--protocol NAME] [--point K]\n"
-    "      [--lookups N] [--from TIME --to TIME]\n"
-    "        run one cell and print, event by event, the messages of the first N\n"
-    "        lookups after the warm-up (default 1), or of every node in a time window\n"
-    "  list [PROTOCOL | keys | metrics] [--markdown]\n"
-    "        the protocols, one protocol's parameters, the scenario keys, or the metrics\n"
-    "  bench [NAME [OPTIONS]]\n"
-    "        benchmarks of the simulator itself (bench alone lists them): phold, the\n"
-    "        event loop; scale FILE, CPU time and peak memory of whole runs against N\n"
-    "\n"
-    "  --help       this text\n"
-    "  --version    the version\n"
-    "\n"
-    "Scenario format, outputs and examples: README.md and scenarios/.\n";
 
 static int fail_usage(const char *fmt, const char *arg)
 {
@@ -598,18 +568,6 @@ static int cmd_plot(int argc, char **argv)
 
 /* ==== list ============================================================================ */
 
-static const char *type_name(const struct param *p)
-{
-    switch (p->type) {
-    case PARAM_INT: return p->choices ? "integer or word" : "integer";
-    case PARAM_DOUBLE: return "number";
-    case PARAM_DURATION: return "duration";
-    case PARAM_BOOL: return "bool";
-    case PARAM_ENUM: return p->choices;
-    }
-    return "?";
-}
-
 static void list_protocol(const struct protocol *p, bool md)
 {
     if (md) {
@@ -619,14 +577,11 @@ static void list_protocol(const struct protocol *p, bool md)
         printf("%s — %s\n  %s\n\n", p->name, p->summary, p->paper);
     }
     for (const struct param *q = p->params; q && q->name; q++) {
-        char range[64] = "";
-        if (q->type == PARAM_INT || q->type == PARAM_DOUBLE)
-            snprintf(range, sizeof range, "%g – %g", q->min, q->max);
-        else if (q->type == PARAM_DURATION)
-            snprintf(range, sizeof range, "%gs – %gs", q->min, q->max);
+        char range[64];
+        help_param_range(q, range, sizeof range);
         if (md) {
             char type[128];
-            snprintf(type, sizeof type, "%s", type_name(q));
+            snprintf(type, sizeof type, "%s", help_param_type(q));
             if (q->type == PARAM_ENUM)           /* a '|' would split the markdown cell */
                 for (char *c = type; *c; c++)
                     if (*c == '|')
@@ -635,7 +590,7 @@ static void list_protocol(const struct protocol *p, bool md)
                    q->def, range[0] ? range : "—", q->doc);
         }
         else
-            printf("  %-20s %-10s default %-10s %s\n", q->name, q->type == PARAM_ENUM ? "choice" : type_name(q),
+            printf("  %-20s %-10s default %-10s %s\n", q->name, q->type == PARAM_ENUM ? "choice" : help_param_type(q),
                    q->def, q->doc);
         if (!md && q->choices)
             printf("  %-20s %-10s %s %s\n", "", "", q->type == PARAM_ENUM ? "one of" : "or",
@@ -701,27 +656,74 @@ static int cmd_list(int argc, char **argv)
 
 /* ==== main ================================================================================ */
 
+/* The command nearest a mistyped word, or NULL. */
+static const char *closest_command(const char *word)
+{
+    const char *names[16];
+    size_t n = 0;
+    for (const struct help_command *k = help_commands; k->name && n < 16; k++)
+        names[n++] = k->name;
+    return scn_closest(word, names, n);
+}
+
+/* p2plab help [COMMAND | --man | --completion SHELL] */
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        help_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        help_command(stdout, help_find("help"));
+        return 0;
+    }
+    if (strcmp(argv[1], "--man") == 0 && argc == 2) {
+        help_manpage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--completion") == 0 && argc == 3) {
+        if (help_completion(stdout, argv[2]) == 0)
+            return 0;
+        return fail_usage("--completion takes bash or zsh (got '%s')", argv[2]);
+    }
+    if (strcmp(argv[1], "--completion") == 0)
+        return fail_usage("%s", "--completion takes a shell: bash or zsh");
+    const struct help_command *c = argc == 2 ? help_find(argv[1]) : NULL;
+    if (!c && argc == 2 && argv[1][0] != '-') {
+        const char *near = closest_command(argv[1]);
+        char msg[160];
+        snprintf(msg, sizeof msg, "no command named '%.40s'%s%s%s", argv[1],
+                 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        return fail_usage("%s", msg);
+    }
+    if (!c)
+        return fail_usage("%s", "help takes one command, --man or --completion SHELL");
+    help_command(stdout, c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return fail_usage("%s", "a command is needed");
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage, stdout);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        help_usage(stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("p2plab %s\n", P2PLAB_VERSION);
         return 0;
     }
-    static const char *const commands[] = { "run", "check", "plot", "trace", "list", "bench" };
-    size_t n_commands = sizeof commands / sizeof commands[0];
-    for (size_t c = 0; c + 1 < n_commands; c++)   /* bench answers --help per benchmark */
-        for (int i = 2; strcmp(cmd, commands[c]) == 0 && i < argc; i++)
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                fputs(usage, stdout);     /* `p2plab run --help` asks for help, not a run */
-                return 0;
-            }
+    if (strcmp(cmd, "help") == 0)
+        return cmd_help(argc - 1, argv + 1);
+    /* `p2plab run FILE --help` asks for help, not a run; a benchmark answers for itself */
+    const struct help_command *hc = help_find(cmd);
+    for (int i = 2; hc && i < argc && !(strcmp(cmd, "bench") == 0 && i > 2); i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            help_command(stdout, hc);
+            return 0;
+        }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
@@ -734,7 +736,7 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 1, argv + 1);
-    const char *near = scn_closest(cmd, commands, n_commands);
+    const char *near = closest_command(cmd);
     if (near) {
         char msg[128];
         snprintf(msg, sizeof msg, "unknown command '%.40s' (did you mean '%s'?)", cmd, near);

@@ -11,6 +11,10 @@
 #include <gsl/gsl_cdf.h>
 #include <yaml.h>
 
+#include "protocols/protocol.h"
+#include "sim/scnkeys.h"
+#include "sim/sweep.h"
+
 static const char *const out_files[] = { OUT_FILES };
 #define N_OUT_FILES (sizeof out_files / sizeof out_files[0])
 
@@ -190,9 +194,57 @@ static void csv_num(FILE *f, double v)
     fprintf(f, ",%s", buf);
 }
 
+/* Whether a swept key path holds a duration: a scenario key of that kind, or a protocol
+ * parameter of type duration. */
+static bool axis_is_duration(const char *path)
+{
+    if (strncmp(path, "protocols.", 10) == 0) {
+        const char *dot = strchr(path + 10, '.');
+        char name[64];
+        if (!dot || (size_t)(dot - path - 10) >= sizeof name)
+            return false;
+        snprintf(name, sizeof name, "%.*s", (int)(dot - path - 10), path + 10);
+        const struct protocol *p = protocol_find(name);
+        int k = p && p->params ? param_find(p->params, dot + 1) : -1;
+        return k >= 0 && p->params[k].type == PARAM_DURATION;
+    }
+    const struct scn_key *k = scn_key_find(scn_canonical_path(path));
+    return k && scn_key_target(k)->kind == SCN_DURATION;
+}
+
+/* runs.csv: the key columns, and beside each swept duration ("2h", as written) the same in
+ * seconds (PATH_s: 7200), for tools that cannot read units; empty where the axis is empty. */
+static void runs_key_columns(FILE *f, const struct out_set *set)
+{
+    fputs("protocol", f);
+    const struct scenario *b = set->base;
+    for (size_t a = 0; a < b->n_sweep; a++) {
+        fprintf(f, ",%s", b->sweep[a].path);
+        if (axis_is_duration(b->sweep[a].path))
+            fprintf(f, ",%s_s", b->sweep[a].path);
+    }
+}
+
+static void runs_key_values(FILE *f, const struct out_set *set, const struct out_cell *c)
+{
+    fputs(c->sc.protocols[c->proto].name, f);
+    for (size_t a = 0; a < set->base->n_sweep; a++) {
+        const char *v = axis_value(set, c, a);
+        fprintf(f, ",%s", v ? v : "");
+        if (!axis_is_duration(set->base->sweep[a].path))
+            continue;
+        int64_t us;
+        const char *why;
+        if (v && units_duration(v, &us, &why) == 0)
+            csv_num(f, (double)us / 1e6);
+        else
+            fputc(',', f);
+    }
+}
+
 static void write_runs(FILE *f, const struct out_set *set)
 {
-    csv_key_columns(f, set);
+    runs_key_columns(f, set);
     fputs(",replica,seed", f);
     for (int m = 0; m < M_COUNT; m++)
         fprintf(f, ",%s", stats_metric_name[m]);
@@ -200,7 +252,7 @@ static void write_runs(FILE *f, const struct out_set *set)
     for (size_t i = 0; i < set->n_cell; i++) {
         const struct out_cell *c = &set->cell[i];
         for (uint32_t r = 0; r < c->n_rep; r++) {
-            csv_key_values(f, set, c);
+            runs_key_values(f, set, c);
             fprintf(f, ",%u,%llu", r, (unsigned long long)c->seed[r]);
             for (int m = 0; m < M_COUNT; m++)
                 csv_num(f, c->rep[r].metric[m]);

@@ -200,8 +200,10 @@ static int resolve_network(struct scn_ctx *c, const struct ytree *root, struct s
         FILE *f = fopen(net->matrix, "r");
         if (!f)
             return scn_fail(c, file_at, "network.latency.file: cannot open \"%s\": %s (a "
-                            "relative path is taken from the scenario file's directory)",
-                            net->matrix, strerror(errno));
+                            "relative path is taken from the scenario file's directory%s)",
+                            net->matrix, strerror(errno), c->d->summary ? ", here the results "
+                            "folder: copy the matrix there or --set network.latency.file=PATH"
+                            : "");
         fclose(f);
     } else if (net->model == LAT_MATRIX) {
         const struct ytree *m = ytree_get(lat, "model");
@@ -856,8 +858,6 @@ static int resolve_also(struct scn_ctx *c, const struct ytree *root, struct scen
         if (strlen(v->text) >= sizeof a->given)
             return scn_fail(c, v, "also[%zu]: the path is too long", i);
         snprintf(a->given, sizeof a->given, "%s", v->text);
-        const char *dir = v->text[0] == '/' ? "" : c->d->dir;
-        snprintf(a->path, sizeof a->path, "%s%s", dir, v->text);
         const char *base = strrchr(a->given, '/');
         base = base ? base + 1 : a->given;
         size_t len = strlen(base);
@@ -868,6 +868,11 @@ static int resolve_also(struct scn_ctx *c, const struct ytree *root, struct scen
         if (len == 0 || len >= sizeof a->folder || base[0] == '.')
             return scn_fail(c, v, "also[%zu]: \"%s\" does not name a scenario file", i, a->given);
         snprintf(a->folder, sizeof a->folder, "%.*s", (int)len, base);
+        if (c->d->summary)            /* a rerun: the companion's own results, run with it */
+            snprintf(a->path, sizeof a->path, "%s%.*s/summary.yaml", c->d->dir, (int)len, base);
+        else
+            snprintf(a->path, sizeof a->path, "%s%s", v->text[0] == '/' ? "" : c->d->dir,
+                     v->text);
         if (strcmp(a->folder, "plots") == 0)
             return scn_fail(c, v, "also[%zu]: a companion named plots would write its results "
                         "into this scenario's plots/ folder: rename the file", i);
@@ -877,8 +882,10 @@ static int resolve_also(struct scn_ctx *c, const struct ytree *root, struct scen
                             S_ISDIR(st.st_mode) ? "a directory" : "a device or a pipe");
         FILE *f = fopen(a->path, "r");
         if (!f)
-            return scn_fail(c, v, "also[%zu]: cannot open \"%s\": %s (a relative path is taken from "
-                        "the scenario file's directory)", i, a->path, strerror(errno));
+            return scn_fail(c, v, "also[%zu]: cannot open \"%s\": %s %s", i, a->path,
+                            strerror(errno), c->d->summary ? "(a summary's companions are "
+                            "run again from their results, in the subfolder of the same name)"
+                            : "(a relative path is taken from the scenario file's directory)");
         fclose(f);
         if (check_companion(c, v, i, a) < 0)
             return -1;

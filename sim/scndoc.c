@@ -173,6 +173,26 @@ void scn_free(struct scn_doc *d)
     free(d);
 }
 
+/* A results folder's summary.yaml ("p2plab: VERSION", "scenario:", "cells:") runs again as
+ * the scenario it echoes: the scenario: block, every default filled, becomes the document, with
+ * its marks in summary.yaml for messages. 0, or -1 with the message. */
+static int from_summary(struct scn_doc *d, char *err, size_t errlen)
+{
+    long i = ytree_index(d->root, "scenario");
+    const struct ytree *s = i >= 0 ? d->root->kid[i + 1] : NULL;
+    if (!s || s->kind != YTREE_MAP) {
+        const struct ytree *at = s ? s : d->root->kid[ytree_index(d->root, "p2plab")];
+        return scn_fail_at(d, NULL, at->line, at->col, err, errlen, "this looks like a results "
+                           "summary (p2plab:), but it has no scenario: mapping to run again; "
+                           "give the summary.yaml that 'p2plab run' wrote, or a scenario file");
+    }
+    struct ytree *root = ytree_copy(s);
+    ytree_free(d->root);
+    d->root = root;
+    d->summary = true;
+    return 0;
+}
+
 static struct scn_doc *load_text(char *text, const char *path, char *err, size_t errlen)
 {
     struct scn_doc *d = alloc(sizeof *d, "a scenario");
@@ -200,6 +220,8 @@ static struct scn_doc *load_text(char *text, const char *path, char *err, size_t
                 "keys such as name, nodes and protocols, not %s", ytree_kind_name(d->root));
         goto fail;
     }
+    if (ytree_index(d->root, "p2plab") >= 0 && from_summary(d, err, errlen) != 0)
+        goto fail;
     if (scn_sweep_read(d, err, errlen) != 0 || scn_check(d, err, errlen) != 0)
         goto fail;
     return d;

@@ -3,6 +3,7 @@
 #ifndef P2PLAB_SCNDOC_H
 #define P2PLAB_SCNDOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sim/scenario.h"
@@ -21,6 +22,9 @@ struct scn_doc {
     char *defname;                    /* base name without .yaml: the default name */
     char *text;                       /* the source, to echo lines */
     struct ytree *root;               /* always a mapping */
+    bool summary;                     /* a results folder's summary.yaml: root is its scenario:
+                                         block, and companions are read from the summaries in
+                                         its subfolders */
     char **sets;                      /* "--set K=V", one per scn_set */
     char **set_paths;                 /* the key path each set, "nodes" read as "nodes.count" */
     size_t n_sets;

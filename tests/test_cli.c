@@ -1,6 +1,7 @@
 /* test_cli.c — the command line itself: help for every command, a "did you mean" for a
- * mistyped command or list name, and the bad-input catalogue (tests/bad-scenarios/) through
- * p2plab check and p2plab run. */
+ * mistyped command or list name, the bad-input catalogue (tests/bad-scenarios/) through
+ * p2plab check and p2plab run, a results folder run again from its summary.yaml, and runs.csv's
+ * seconds beside a swept duration. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,28 +16,57 @@
 
 #include <cmocka.h>
 
+#include "sim/help.h"
 #include "tests/harness.h"
 
-/* `p2plab CMD --help` prints the usage and succeeds, for every command, as `p2plab --help`. */
+/* Every command of the table answers `p2plab NAME --help` and `p2plab help NAME` alike: its
+ * usage, options and one example; `p2plab --help` lists them all. A --help anywhere on the
+ * line asks for help, not a run; a benchmark (`bench NAME --help`) answers for itself. */
 static void test_cli_help_for_every_command(void **state)
 {
     (void)state;
     assert_int_equal(harness_cli("--help"), 0);
     char *usage = harness_cli_out();
-    assert_non_null(strstr(usage, "usage: p2plab"));
-    const char *cmds[] = { "run --help", "check -h", "plot --help", "trace --help", "list --help",
-                           "run scenarios/quickstart.yaml --help" };
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        assert_int_equal(harness_cli(cmds[i]), 0);
+    assert_non_null(strstr(usage, "usage: p2plab COMMAND"));
+    size_t n = 0;
+    for (const struct help_command *c = help_commands; c->name; c++, n++) {
+        char args[128], want[128];
+        snprintf(want, sizeof want, "\n  %-7s %s\n", c->name, c->summary);
+        if (!strstr(usage, want))
+            fail_msg("p2plab --help does not list %s", c->name);
+        snprintf(args, sizeof args, "%s --help", c->name);
+        assert_int_equal(harness_cli(args), 0);
         char *o = harness_cli_out();
-        assert_string_equal(o, usage);
+        snprintf(want, sizeof want, "usage: p2plab %s ", c->name);
+        if (strncmp(o, want, strlen(want)) != 0)
+            fail_msg("p2plab %s --help begins \"%.60s\"", c->name, o);
+        snprintf(want, sizeof want, "\nexample:\n  p2plab %s ", c->name);
+        assert_non_null(strstr(o, "\noptions:\n  -"));
+        assert_non_null(strstr(o, want));
+        snprintf(args, sizeof args, "help %s", c->name);
+        assert_int_equal(harness_cli(args), 0);
+        char *h = harness_cli_out();
+        assert_string_equal(h, o);
+        free(h);
         free(o);
     }
+    assert_int_equal(n, 7);
+    const char *same[][2] = { { "run scenarios/quickstart.yaml --help", "run --help" },
+                              { "check -h", "check --help" }, { "help", "--help" },
+                              { "help --help", "help help" } };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        assert_int_equal(harness_cli(same[i][0]), 0);
+        char *a = harness_cli_out();
+        assert_int_equal(harness_cli(same[i][1]), 0);
+        char *b = harness_cli_out();
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
     free(usage);
-    /* bench answers for itself: the list of benchmarks, or one benchmark's options */
-    assert_int_equal(harness_cli("bench --help"), 0);
+    assert_int_equal(harness_cli("help rnu"), 2);
     char *o = harness_cli_out();
-    assert_non_null(strstr(o, "benchmarks:"));
+    assert_non_null(strstr(o, "did you mean 'run'?"));
     free(o);
     assert_int_equal(harness_cli("bench phold --help"), 0);
     o = harness_cli_out();
@@ -160,6 +190,104 @@ static void test_cli_set_and_force(void **state)
     free(o);
 }
 
+/* ---- a results folder runs again ---------------------------------------------------------- */
+
+/* Runs a shell command made as printf makes it; its exit status. */
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `p2plab run DIR/summary.yaml` runs the same scenario again, companions included (from their
+ * own summaries), and writes the same files but perf.csv: data, figures and report. */
+static void test_cli_summary_reruns(void **state)
+{
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "run tests/scenarios/rerun.yaml -q -o '%s/a'", harness_dir);
+    assert_int_equal(harness_cli(args), 0);
+    snprintf(args, sizeof args, "check '%s/a/summary.yaml'", harness_dir);
+    assert_int_equal(harness_cli(args), 0);
+    snprintf(args, sizeof args, "run '%s/a/summary.yaml' -q -o '%s/b'", harness_dir, harness_dir);
+    if (harness_cli(args) != 0) {
+        char *o = harness_cli_out();
+        fail_msg("the rerun failed: %s", o);
+    }
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/a", harness_dir);
+    snprintf(b, sizeof b, "%s/b", harness_dir);
+    assert_int_equal(sh("test -s '%s/rerun-companion/summary.yaml' && test -s "
+                        "'%s/rerun-companion/runs.csv'", b, b), 0);
+    if (sh("diff -r -x perf.csv '%s' '%s' >/dev/null", a, b) != 0) {
+        sh("diff -r -q -x perf.csv '%s' '%s' >&2", a, b);
+        fail_msg("the rerun's files differ from the first run's (above)");
+    }
+    /* a summary whose scenario: block is gone says so, at its place */
+    snprintf(args, sizeof args, "%s/broken.yaml", harness_dir);
+    FILE *f = fopen(args, "w");
+    assert_non_null(f);
+    fputs("p2plab: 0.1.0\ncells: []\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "check '%s/broken.yaml'", harness_dir);
+    assert_int_equal(harness_cli(args), 2);
+    char *o = harness_cli_out(), want[256];
+    snprintf(want, sizeof want, "%s/broken.yaml:1:1: error: this looks like a results summary "
+             "(p2plab:), but it has no scenario: mapping to run again", harness_dir);
+    if (strncmp(o, want, strlen(want)) != 0)
+        fail_msg("got %s", o);
+    free(o);
+}
+
+/* A swept duration is in runs.csv as written ("10min") and, beside it, in seconds (600); plot
+ * reads that file, and one without the seconds (older runs) the same way, and refuses a
+ * seconds value that is not the duration's. */
+static void test_cli_runs_csv_seconds(void **state)
+{
+    (void)state;
+    char args[1024], path[256];
+    snprintf(args, sizeof args, "run tests/scenarios/rerun.yaml -q --no-plots -o '%s/a'",
+             harness_dir);
+    assert_int_equal(harness_cli(args), 0);
+    snprintf(path, sizeof path, "%s/a/runs.csv", harness_dir);
+    char *csv = harness_slurp(path, NULL);
+    assert_non_null(csv);
+    assert_int_equal(strncmp(csv, "protocol,churn.session.mean,churn.session.mean_s,replica,seed,"
+                             "lookup.count,", 68), 0);
+    assert_non_null(strstr(csv, "\nchord,10min,600,0,3,"));
+    assert_non_null(strstr(csv, "\nkademlia,1h,3600,1,4,"));
+    free(csv);
+
+    /* the same folder as an older p2plab wrote it: no seconds column; and one damaged */
+    char a[128];
+    snprintf(a, sizeof a, "%s/a", harness_dir);
+    assert_int_equal(sh("mkdir '%s/../old' '%s/../bad'", a, a), 0);
+    assert_int_equal(sh("cp -R '%s/.' '%s/../old/' && cut -d, -f1,2,4- '%s/runs.csv' > "
+                        "'%s/../old/runs.csv'", a, a, a, a), 0);
+    assert_int_equal(sh("cp -R '%s/.' '%s/../bad/' && sed '3s/,600,/,601,/' '%s/runs.csv' > "
+                        "'%s/../bad/runs.csv'", a, a, a, a), 0);
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "plot -q '%s/%s'", harness_dir, k ? "old" : "a");
+        assert_int_equal(harness_cli(args), 0);
+    }
+    if (sh("diff -r -q -x runs.csv '%s' '%s/../old' >&2", a, a) != 0)
+        fail_msg("%s", "the figures and report from runs.csv without seconds differ (above)");
+    snprintf(args, sizeof args, "plot -q '%s/bad'", harness_dir);
+    assert_int_equal(harness_cli(args), 2);
+    char *o = harness_cli_out(), want[512];
+    snprintf(want, sizeof want, "p2plab: %s/bad/runs.csv:3:13: error: churn.session.mean_s is "
+             "\"601\", which is not 10min in seconds; the results folder is damaged", harness_dir);
+    if (strncmp(o, want, strlen(want)) != 0)
+        fail_msg("got %s", o);
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +298,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cli_bad_scenarios, harness_dir_make,
                                         harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_cli_set_and_force, harness_dir_make,
+                                        harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_cli_summary_reruns, harness_dir_make,
+                                        harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_cli_runs_csv_seconds, harness_dir_make,
                                         harness_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
