@@ -865,7 +865,7 @@ static void test_scenario_set_errors(void **state)
                                "it whole, e.g. --set 'churn.events=[...]'" },
         { "colour=red", "--set colour=red: error: unknown key \"colour\" (expected one of name, "
                         "seed, duration, warmup, sample, replicas, network, nodes, churn, "
-                        "workload, protocols, sweep, plots, also)" },
+                        "workload, protocols, sweep, plots, also, expect, quick)" },
         { "sweep.nodes=5", "--set sweep.nodes=5: error: sweep.nodes must be a list of values such "
                            "as [1000, 2000, 4000], not a single value" },
         { "protocols={}", "--set protocols={}: error: no protocols to run: add e.g. \"protocols: "
