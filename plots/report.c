@@ -325,8 +325,8 @@ static void against_paper(const struct plot_results *r, FILE *out)
         const struct ytree *x = list->kid[i];
         size_t row = table_row(&t);
         char paper[64], got[96], src[600];
-        double mean = strtod(plot_yaml_text(x, "p2plab.mean", "nan"), NULL);
-        double ci = strtod(plot_yaml_text(x, "p2plab.ci95", "nan"), NULL);
+        double mean = plot_yaml_number(x, "p2plab.mean");
+        double ci = plot_yaml_number(x, "p2plab.ci95");
         snprintf(paper, sizeof paper, "%s", plot_yaml_text(x, "paper", "?"));
         format_mean(mean, ci, got, sizeof got);
         const char *verdict = plot_yaml_text(x, "verdict", "?");

@@ -10,8 +10,8 @@
 /* "2.888 ± 0.17", or "—" without a value. */
 static void format_got(const struct ytree *x, char *buf, size_t len)
 {
-    double mean = strtod(plot_yaml_text(x, "p2plab.mean", "nan"), NULL);
-    double ci = strtod(plot_yaml_text(x, "p2plab.ci95", "nan"), NULL);
+    double mean = plot_yaml_number(x, "p2plab.mean");
+    double ci = plot_yaml_number(x, "p2plab.ci95");
     if (!isfinite(mean)) {
         snprintf(buf, len, "—");
         return;
