@@ -144,6 +144,28 @@ static void test_validate_refuses(void **state)
     assert_false(exists("%s/%s", "v"));
 }
 
+/* The shipped quick subset of scenarios/papers/ (CI runs it too): every figure within. */
+static void test_validate_papers_quick(void **state)
+{
+    (void)state;
+    char args[1200];
+    snprintf(args, sizeof args, "validate --quick -o '%s/v' -q --no-plots -j 2", harness_dir);
+    int rc = harness_cli(args);
+    char *o = harness_cli_out();
+    if (rc != 0)
+        fail_msg("validate --quick: exit %d:\n%s", rc, o);
+    const char *tail = strstr(o, " within tolerance; the table is in");
+    assert_non_null(tail);
+    const char *p = tail;
+    while (p > o && p[-1] != '\n')
+        p--;
+    unsigned within, all;
+    assert_int_equal(sscanf(p, "%u of %u", &within, &all), 2);
+    assert_int_equal(within, all);
+    assert_true(all >= 12);
+    free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +173,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_outside, harness_dir_make,
                                         harness_dir_remove),
         cmocka_unit_test_setup_teardown(test_validate_refuses, harness_dir_make,
+                                        harness_dir_remove),
+        cmocka_unit_test_setup_teardown(test_validate_papers_quick, harness_dir_make,
                                         harness_dir_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
