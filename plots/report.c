@@ -157,8 +157,8 @@ static void settings(const struct plot_results *r, FILE *out)
     for (size_t i = 0; i + 1 < s->n; i += 2) {
         const char *key = s->kid[i]->text ? s->kid[i]->text : "";
         const struct ytree *v = s->kid[i + 1];
-        if (strcmp(key, "name") == 0 || strcmp(key, "plots") == 0)
-            continue;                 /* the title above; the figures below */
+        if (strcmp(key, "name") == 0 || strcmp(key, "plots") == 0 || strcmp(key, "expect") == 0)
+            continue;                 /* the title above; the figures and the paper below */
         bool protocols = strcmp(key, "protocols") == 0 && v->kind == YTREE_MAP;
         for (size_t k = 0; protocols && k + 1 < v->n; k += 2) {
             char name[160], *buf = NULL;
@@ -302,6 +302,50 @@ static void tables(const struct plot_results *r, FILE *out)
     free(point);
 }
 
+/* The scenario's expect: list as judged in summary.yaml: paper against p2plab, cell by cell. */
+static void against_paper(const struct plot_results *r, FILE *out)
+{
+    const struct ytree *list = plot_yaml_get(r->summary, "expect");
+    if (!list || list->kind != YTREE_SEQ || list->n == 0)
+        return;
+    fputs("## Against the paper\n\nThe published figures this scenario states under `expect:`, "
+          "each against p2plab's mean over the cell's replicas (± the 95% half-width where there "
+          "are two or more). *Within* means the mean lies within the stated tolerance of the "
+          "paper's figure.\n\n", out);
+    struct table t;
+    table_init(&t, 7);
+    static const char *const head[] = { "metric", "cell", "paper", "p2plab", "tolerance",
+                                        "verdict", "source" };
+    size_t within = 0;
+    table_row(&t);
+    for (size_t k = 0; k < 7; k++)
+        table_set(&t, 0, k, head[k]);
+    t.right[2] = t.right[3] = true;
+    for (size_t i = 0; i < list->n; i++) {
+        const struct ytree *x = list->kid[i];
+        size_t row = table_row(&t);
+        char paper[64], got[96], src[600];
+        double mean = plot_yaml_number(x, "p2plab.mean");
+        double ci = plot_yaml_number(x, "p2plab.ci95");
+        snprintf(paper, sizeof paper, "%s", plot_yaml_text(x, "paper", "?"));
+        format_mean(mean, ci, got, sizeof got);
+        const char *verdict = plot_yaml_text(x, "verdict", "?");
+        within += strcmp(verdict, "within") == 0;
+        const char *note = plot_yaml_text(x, "note", "");
+        snprintf(src, sizeof src, "%s%s%s", plot_yaml_text(x, "source", ""), note[0] ? "; " : "",
+                 note);
+        table_set(&t, row, 0, plot_yaml_text(x, "metric", "?"));
+        table_set(&t, row, 1, plot_yaml_text(x, "cell", "?"));
+        table_set(&t, row, 2, paper);
+        table_set(&t, row, 3, got);
+        table_set(&t, row, 4, plot_yaml_text(x, "tolerance", "?"));
+        table_set(&t, row, 5, strcmp(verdict, "within") == 0 ? "within" : verdict);
+        table_set(&t, row, 6, src);
+    }
+    table_print(&t, out);
+    fprintf(out, "\n%zu of %zu within tolerance.\n\n", within, list->n);
+}
+
 static void figures(const struct plot_figs *figs, bool drawn, FILE *out)
 {
     fputs("## Figures\n\n", out);
@@ -391,9 +435,13 @@ void plot_report_write(const struct plot_results *r, const struct plot_figs *fig
     fprintf(out, "Results of the scenario `%s`, run by p2plab %s. Everything below was drawn "
             "from the files in this folder by `p2plab plot`, which re-draws it.\n\n", r->name,
             plot_yaml_text(r->summary, "p2plab", "?"));
-    fputs("- [Settings](#settings)\n- [Results](#results)\n- [Figures](#figures)\n\n", out);
+    const struct ytree *expect = plot_yaml_get(r->summary, "expect");
+    fprintf(out, "- [Settings](#settings)\n- [Results](#results)\n%s- [Figures](#figures)\n\n",
+            expect && expect->kind == YTREE_SEQ && expect->n ? "- [Against the paper]"
+            "(#against-the-paper)\n" : "");
     settings(r, out);
     tables(r, out);
+    against_paper(r, out);
     figures(figs, drawn, out);
     companions(r, drawn, out);
 }

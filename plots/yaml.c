@@ -2,6 +2,7 @@
  * messages: a summary that does not read is a damaged results folder. */
 #include "plots/yaml.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +75,12 @@ const char *plot_yaml_text(const struct ytree *y, const char *path, const char *
 {
     const struct ytree *n = plot_yaml_get(y, path);
     return n && n->kind == YTREE_SCALAR ? n->text : def;
+}
+
+double plot_yaml_number(const struct ytree *y, const char *path)
+{
+    const char *t = plot_yaml_text(y, path, "");
+    char *end;
+    double v = strtod(t, &end);
+    return t[0] && *end == '\0' ? v : NAN;
 }

@@ -14,5 +14,8 @@ void plot_yaml_free(struct ytree *y);
 const struct ytree *plot_yaml_get(const struct ytree *y, const char *path);
 /* The scalar at path, or `def` when it is absent or not a scalar. */
 const char *plot_yaml_text(const struct ytree *y, const char *path, const char *def);
+/* The number at path as summary.yaml writes one ("12.5", ".nan"), or NaN when it is absent,
+ * .nan or not a number. */
+double plot_yaml_number(const struct ytree *y, const char *path);
 
 #endif

@@ -54,6 +54,19 @@ static const struct help_option list_options[] = {
     { NULL, NULL, NULL },
 };
 
+static const struct help_option validate_options[] = {
+    { "--quick", NULL, "only the scenarios that say quick: on (about 15 CPU seconds in all)" },
+    { "-o, --output", "DIR", "where to write each scenario's results (DIR/NAME) and "
+      "validation.md (default results/validate)" },
+    { "-j, --jobs", "N", "runs at once, as with run (default: every core)" },
+    { "--force", NULL, "replace results and a validation.md already in DIR" },
+    { "-q, --quiet", NULL, "no progress line and no list of files after each scenario" },
+    { "--no-plots", NULL, "write the data files only: no figures, no report.md" },
+    { "--papers", "FOLDER", "the folder of paper scenarios (default scenarios/papers)" },
+    { "-h, --help", NULL, "this text" },
+    { NULL, NULL, NULL },
+};
+
 static const struct help_option bench_options[] = {
     { "-h, --help", NULL, "this text; p2plab bench NAME --help gives a benchmark's options" },
     { NULL, NULL, NULL },
@@ -101,6 +114,15 @@ const struct help_command help_commands[] = {
       "default, range, meaning); with keys, every scenario key and its default; with metrics, "
       "every metric of summary.yaml and runs.csv.",
       list_options, "p2plab list chord", "shows Chord's parameters and their defaults" },
+    { "validate", "[OPTIONS]", "run the papers' experiments and print paper against p2plab",
+      "Runs every scenario of scenarios/papers/ (with --quick, those that say quick: on), each "
+      "into DIR/NAME, and prints every published figure they state under expect: against "
+      "p2plab's mean, with the tolerance, a verdict and the source; the same table goes to "
+      "DIR/validation.md. Every scenario is loaded and every destination checked before "
+      "anything runs. Exits 1 when a figure lies outside its tolerance or has no data, 2 on "
+      "bad input.",
+      validate_options, "p2plab validate --quick",
+      "runs the quick subset of the papers' experiments and prints the table" },
     { "bench", "[NAME [OPTIONS]]", "benchmarks of the simulator itself",
       "Benchmarks of the simulator itself; p2plab bench alone lists them.\n"
       "benchmarks:\n"
@@ -130,7 +152,7 @@ void help_usage(FILE *f)
 {
     fputs("usage: p2plab COMMAND [ARGS]\n\ncommands:\n", f);
     for (const struct help_command *c = help_commands; c->name; c++)
-        fprintf(f, "  %-7s %s\n", c->name, c->summary);
+        fprintf(f, "  %-8s %s\n", c->name, c->summary);
     fputs("\n  --help       this text; p2plab COMMAND --help (or p2plab help COMMAND) for one "
           "command\n"
           "  --version    the version\n\n"

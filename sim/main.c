@@ -1,5 +1,8 @@
-/* main.c — the command line: p2plab run | check | plot | trace | list | bench | help. */
+/* main.c — the command line: p2plab run | check | plot | trace | list | validate | bench |
+ * help. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include <unistd.h>
 
 #include "plots/plot.h"
+#include "plots/validation.h"
 #include "protocols/protocol.h"
 #include "sim/bench.h"
 #include "sim/help.h"
@@ -415,6 +419,180 @@ static int cmd_run(int argc, char **argv)
     return run_scenario(&a, a.out, true);
 }
 
+/* ==== validate ========================================================================= */
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The scenario files (*.yaml) of folder, sorted; NULL if it cannot be read. */
+static char **papers_list(const char *folder, size_t *n)
+{
+    DIR *dir = opendir(folder);
+    if (!dir)
+        return NULL;
+    char **files = mem_calloc(1, sizeof *files, "the scenario list");
+    *n = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+            continue;
+        files = mem_realloc(files, *n + 1, sizeof *files, "the scenario list");
+        size_t size = strlen(folder) + len + 2;
+        files[*n] = mem_calloc(size, 1, "a scenario's path");
+        snprintf(files[(*n)++], size, "%s/%s", folder, e->d_name);
+    }
+    closedir(dir);
+    qsort(files, *n, sizeof *files, by_name);
+    return files;
+}
+
+/* Runs every scenario of the papers folder (only those with quick: on, with --quick) into
+ * DIR/NAME, then tabulates every expectation into DIR/validation.md. Exit 1 when one is
+ * outside its tolerance or has no data, 2 on bad input (before anything is written). */
+static int cmd_validate(int argc, char **argv)
+{
+    const char *folder = "scenarios/papers", *out = "results/validate";
+    struct run_args a = { .jobs = 1 };
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    a.jobs = cores > 256 ? 256 : cores > 0 ? (unsigned)cores : 1;
+    bool quick = false, folder_given = false;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        bool has_next = i + 1 < argc;
+        if (strcmp(s, "--quick") == 0) {
+            quick = true;
+        } else if ((strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) && has_next) {
+            out = argv[++i];
+        } else if (strcmp(s, "--papers") == 0 && has_next) {
+            folder = argv[++i];
+            folder_given = true;
+        } else if ((strcmp(s, "-j") == 0 || strcmp(s, "--jobs") == 0) && has_next) {
+            char *end;
+            long j = strtol(argv[++i], &end, 10);
+            if (*end || j < 1 || j > 256)
+                return fail_usage("-j takes a number of threads from 1 to 256 (got '%s')", argv[i]);
+            a.jobs = (unsigned)j;
+        } else if (strcmp(s, "--force") == 0) {
+            a.force = true;
+        } else if (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0) {
+            a.quiet = true;
+        } else if (strcmp(s, "--no-plots") == 0) {
+            a.no_plots = true;
+        } else {
+            return fail_usage("unknown or incomplete option '%s'", s);
+        }
+    }
+    size_t n_files = 0;
+    char **files = papers_list(folder, &n_files), installed[PATH_MAX + 64];
+    ssize_t len = files || folder_given ? -1 : readlink("/proc/self/exe", installed, PATH_MAX);
+    if (len > 0) {                    /* an installed p2plab: PREFIX/share/p2plab/scenarios */
+        installed[len] = '\0';
+        char *slash = strrchr(installed, '/');
+        if (slash) {
+            snprintf(slash, sizeof installed - (size_t)(slash - installed),
+                     "/../share/p2plab/scenarios/papers");
+            files = papers_list(installed, &n_files);
+            if (files)
+                folder = installed;
+        }
+    }
+    if (!files) {
+        fprintf(stderr, "p2plab: %s: error: cannot read the folder of paper scenarios; run from "
+                "the project's folder or give --papers FOLDER (an installed p2plab has them in "
+                "PREFIX/share/p2plab/scenarios/papers)\n", folder);
+        return EXIT_USAGE;
+    }
+    /* every scenario loaded, and every destination checked, before anything is written */
+    char **names = mem_calloc(n_files + 1, sizeof *names, "the scenario names");
+    const char **chosen = mem_calloc(n_files + 1, sizeof *chosen, "the scenarios");
+    size_t n = 0;
+    int rc = 0;
+    char err[2048];
+    for (size_t i = 0; i < n_files && rc == 0; i++) {
+        struct run_args f = a;
+        f.file = files[i];
+        struct scn_doc *d = load(&f);
+        struct scenario *base = mem_calloc(1, sizeof *base, "a scenario");
+        if (!d) {
+            rc = EXIT_USAGE;
+        } else if (scn_resolve(d, 0, base, err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", err);
+            rc = EXIT_USAGE;
+        } else if (base->n_expect == 0) {
+            fprintf(stderr, "p2plab: %s: error: a paper scenario states the figures it "
+                    "reproduces: add expect: (see README, \"expect\")\n", files[i]);
+            rc = EXIT_USAGE;
+        } else if (!quick || base->quick) {
+            char dir[1200];
+            snprintf(dir, sizeof dir, "%s/%s", out, base->name);
+            for (size_t k = 0; k < n && rc == 0; k++)
+                if (strcmp(names[k], base->name) == 0) {
+                    fprintf(stderr, "p2plab: %s: error: name %s is also %s's: give each paper "
+                            "scenario its own name\n", files[i], base->name, chosen[k]);
+                    rc = EXIT_USAGE;
+                }
+            if (rc == 0 && out_check(dir, a.force, err, sizeof err) != 0) {
+                fprintf(stderr, "p2plab: %s\n", err);
+                rc = EXIT_USAGE;
+            }
+            names[n] = mem_calloc(strlen(base->name) + 1, 1, "a name");
+            strcpy(names[n], base->name);
+            chosen[n++] = files[i];
+        }
+        free(base);
+        if (d)
+            scn_free(d);
+    }
+    char table[1200];
+    snprintf(table, sizeof table, "%s/validation.md", out);
+    if (rc == 0 && n == 0) {
+        fprintf(stderr, "p2plab: %s: error: no %sscenario to run%s\n", folder,
+                quick ? "quick " : "", quick ? " (none says quick: on)" : " (no *.yaml)");
+        rc = EXIT_USAGE;
+    }
+    if (rc == 0 && !a.force && access(table, F_OK) == 0) {
+        fprintf(stderr, "p2plab: %s: error: already there; use another -o or --force to "
+                "replace it\n", table);
+        rc = EXIT_USAGE;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct run_args f = a;
+        f.file = chosen[i];
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s/%s", out, names[i]);
+        if (!a.quiet)
+            printf("%s== %s (%zu of %zu)\n", i ? "\n" : "", chosen[i], i + 1, n);
+        fflush(stdout);
+        rc = run_scenario(&f, dir, true);
+    }
+    if (rc == 0) {
+        char how[PATH_MAX + 512];
+        snprintf(how, sizeof how, "Written by `p2plab validate%s` (p2plab %s) from the %zu "
+                 "scenario(s) in `%s/`%s.", quick ? " --quick" : "", P2PLAB_VERSION, n, folder,
+                 quick ? " that say quick: on" : "");
+        struct plot_validation v;
+        if (!a.quiet)
+            putchar('\n');
+        if (plot_validation_write(out, (const char *const *)names, n, how, stdout, &v, err,
+                                  sizeof err) != 0) {
+            fprintf(stderr, "p2plab: %s\n", err);
+            rc = 1;
+        } else {
+            rc = v.within == v.expectations ? 0 : 1;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    for (size_t i = 0; i < n_files; i++)
+        free(files[i]);
+    free(names);
+    free(chosen);
+    free(files);
+    return rc;
+}
+
 /* ==== trace ============================================================================ */
 
 /* One run of one cell (replica 0), told event by event on stdout. */
@@ -734,6 +912,8 @@ int main(int argc, char **argv)
         return cmd_trace(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 1, argv + 1);
     const char *near = closest_command(cmd);

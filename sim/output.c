@@ -12,7 +12,9 @@
 #include <yaml.h>
 
 #include "protocols/protocol.h"
+#include "sim/mem.h"
 #include "sim/scnkeys.h"
+#include "sim/stats.h"
 #include "sim/sweep.h"
 
 static const char *const out_files[] = { OUT_FILES };
@@ -518,6 +520,91 @@ static int emit_cell(yaml_emitter_t *em, const struct out_set *set, const struct
     return rc;
 }
 
+/* ==== expectations ====================================================================== */
+
+const char *const out_verdict_name[] = { "within", "outside", "no data" };
+
+void out_judge(const struct out_set *set, size_t i, struct out_judged *j)
+{
+    const struct scenario *b = set->base;
+    const struct scn_expect *x = &b->expect[i];
+    const char *proto = b->protocols[x->proto].name;
+    *j = (struct out_judged){ .mean = NAN, .ci95 = NAN, .verdict = OUT_NO_DATA };
+    int n = snprintf(j->cell, sizeof j->cell, "%s", proto);
+    for (size_t a = 0; a < b->n_sweep; a++)
+        if (b->sweep[a].n_values > 1 && scn_axis_applies(b->sweep[a].path, proto) && n > 0 &&
+            (size_t)n < sizeof j->cell)
+            n += snprintf(j->cell + n, sizeof j->cell - (size_t)n, " %s=%s", b->sweep[a].path,
+                          b->sweep[a].values[x->vi[a]]);
+    int m = stats_metric_find(x->metric);
+    for (size_t k = 0; k < set->n_cell; k++) {
+        const struct out_cell *c = &set->cell[k];
+        if ((int)c->proto != x->proto)
+            continue;
+        bool same = true;
+        for (size_t a = 0; a < b->n_sweep && same; a++) {
+            const char *v = axis_value(set, c, a);
+            same = !v || strcmp(v, b->sweep[a].values[x->vi[a]]) == 0;
+        }
+        if (!same)
+            continue;
+        double *v = mem_calloc(c->n_rep + 1, sizeof *v, "an expectation's values");
+        for (uint32_t r = 0; r < c->n_rep; r++)
+            v[r] = c->rep[r].metric[m];
+        out_ci(v, c->n_rep, &j->mean, &j->ci95, &j->n);
+        free(v);
+        break;
+    }
+    /* a hair of slack for the decimal figures themselves: 5.1 +- 0.1 admits 5.2 */
+    if (j->n > 0 && isfinite(j->mean))
+        j->verdict = fabs(j->mean - x->value) <= x->tol * (1 + 1e-9) + 1e-12 ? OUT_WITHIN
+                   : OUT_OUTSIDE;
+}
+
+static int emit_expect(yaml_emitter_t *em, const struct out_set *set)
+{
+    const struct scenario *b = set->base;
+    yaml_event_t ev;
+    int rc = emit_scalar(em, "expect");
+    yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+    rc |= emit(em, &ev);
+    for (size_t i = 0; i < b->n_expect; i++) {
+        const struct scn_expect *x = &b->expect[i];
+        struct out_judged j;
+        out_judge(set, i, &j);
+        rc |= emit_map_start(em, false);
+        rc |= emit_scalar(em, "metric");
+        rc |= emit_scalar(em, x->metric);
+        rc |= emit_scalar(em, "cell");
+        rc |= emit_scalar(em, j.cell);
+        rc |= emit_scalar(em, "paper");
+        rc |= emit_number(em, x->value);
+        rc |= emit_scalar(em, "tolerance");
+        rc |= emit_scalar(em, x->tolerance);
+        rc |= emit_scalar(em, "p2plab");
+        rc |= emit_map_start(em, true);
+        rc |= emit_scalar(em, "mean");
+        rc |= emit_number(em, j.mean);
+        rc |= emit_scalar(em, "ci95");
+        rc |= emit_number(em, j.ci95);
+        rc |= emit_scalar(em, "n");
+        rc |= emit_number(em, (double)j.n);
+        rc |= emit_map_end(em);
+        rc |= emit_scalar(em, "verdict");
+        rc |= emit_scalar(em, out_verdict_name[j.verdict]);
+        rc |= emit_scalar(em, "source");
+        rc |= emit_scalar(em, x->source);
+        if (x->note[0]) {
+            rc |= emit_scalar(em, "note");
+            rc |= emit_scalar(em, x->note);
+        }
+        rc |= emit_map_end(em);
+    }
+    yaml_sequence_end_event_initialize(&ev);
+    rc |= emit(em, &ev);
+    return rc;
+}
+
 static int write_summary(FILE *f, const struct out_set *set)
 {
     yaml_emitter_t em;
@@ -544,6 +631,8 @@ static int write_summary(FILE *f, const struct out_set *set)
         rc |= emit_cell(&em, set, &set->cell[i]);
     yaml_sequence_end_event_initialize(&ev);
     rc |= emit(&em, &ev);
+    if (set->base->n_expect && rc == 0)
+        rc |= emit_expect(&em, set);
     rc |= emit_map_end(&em);
     yaml_document_end_event_initialize(&ev, 1);
     rc |= emit(&em, &ev);
@@ -652,4 +741,21 @@ void out_table(FILE *f, const struct out_set *set)
         }
         fputc('\n', f);
     }
+    if (b->n_expect == 0)
+        return;
+    size_t within = 0;
+    fprintf(f, "\nagainst the paper (expect:):\n");
+    for (size_t i = 0; i < b->n_expect; i++) {
+        const struct scn_expect *x = &b->expect[i];
+        struct out_judged j;
+        out_judge(set, i, &j);
+        within += j.verdict == OUT_WITHIN;
+        char mean[32], ci[32] = "";
+        snprintf(mean, sizeof mean, isfinite(j.mean) ? "%.4g" : "-", j.mean);
+        if (isfinite(j.ci95))
+            snprintf(ci, sizeof ci, " ± %.3g", j.ci95);
+        fprintf(f, "  %-8s %s %s: paper %.6g ± %s, p2plab %s%s\n",
+                out_verdict_name[j.verdict], j.cell, x->metric, x->value, x->tolerance, mean, ci);
+    }
+    fprintf(f, "%zu of %zu within tolerance\n", within, b->n_expect);
 }

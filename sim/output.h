@@ -54,6 +54,18 @@ void out_abort(struct out_dir *d);
 void out_ci(const double *v, size_t n_values, double *mean, double *ci95, size_t *n);
 /* A number as it appears in CSV and YAML: "%.10g", "nan" for NaN. */
 void out_number(double v, char *buf, size_t len);
+/* An expectation of the scenario (expect:) judged against the results: the mean over the
+ * cell's replicas, its 95% half-width, and whether the mean lies within the tolerance. */
+enum out_verdict { OUT_WITHIN, OUT_OUTSIDE, OUT_NO_DATA };
+extern const char *const out_verdict_name[];          /* "within", "outside", "no data" */
+struct out_judged {
+    double mean, ci95;
+    size_t n;                         /* replicas where the metric is defined */
+    enum out_verdict verdict;
+    char cell[256];                   /* "chord nodes=1024" */
+};
+void out_judge(const struct out_set *set, size_t i, struct out_judged *j);
+
 /* The end-of-run table on `f`. */
 void out_table(FILE *f, const struct out_set *set);
 

@@ -810,6 +810,163 @@ static int resolve_plots(struct scn_ctx *c, const struct ytree *root, struct sce
     return 0;
 }
 
+/* ==== expectations ======================================================================== */
+
+/* "10%" is relative to the figure, "0.3" absolute, in the metric's unit. */
+static int read_tolerance(struct scn_ctx *c, const struct ytree *at, const char *P,
+                          struct scn_expect *x)
+{
+    char *end;
+    errno = 0;
+    double t = strtod(x->tolerance, &end);
+    bool pct = *end == '%';
+    if (end == x->tolerance || errno || (pct ? end[1] != '\0' : *end != '\0') || !isfinite(t) ||
+        t < 0)
+        return scn_fail(c, at, "%s.tolerance must be a relative tolerance such as 10%% or an "
+                        "absolute one in the metric's unit such as 0.3 (got \"%s\")", P,
+                        x->tolerance);
+    x->tol = pct ? t / 100 * fabs(x->value) : t;
+    return 0;
+}
+
+/* The cell an expectation is about: protocol (needed when there are several) and a value of
+ * every swept key that has several and bears on that protocol. 0, -1 with the message, or 1
+ * when --set has changed the sweep so that the cell is no longer run (the file itself was
+ * checked without the overrides first): the figure is then left out, not an error. */
+static int read_cell(struct scn_ctx *c, const struct ytree *item, const char *P,
+                     const struct scenario *s, struct scn_expect *x)
+{
+    const struct ytree *cell;
+    char path[64], got[64];
+    bool overridden = c->d->n_sets > 0;
+    snprintf(path, sizeof path, "%s.cell", P);
+    if (scn_get_map(c, item, "cell", path, "{ protocol: chord, nodes: 1024 }", &cell) < 0)
+        return -1;
+    x->proto = s->n_protocols == 1 ? 0 : -1;
+    for (size_t a = 0; a < SCN_MAX_SWEEP; a++)
+        x->vi[a] = -1;
+    for (size_t i = 0; cell && i + 1 < cell->n; i += 2) {
+        const struct ytree *k = cell->kid[i], *v = cell->kid[i + 1];
+        if (v->kind != YTREE_SCALAR)
+            return scn_fail(c, v, "%s.%s must be one value, not %s", path, k->text,
+                            ytree_kind_name(v));
+        if (strcmp(k->text, "protocol") == 0) {
+            x->proto = -1;
+            for (size_t p = 0; p < s->n_protocols; p++)
+                if (strcmp(s->protocols[p].name, v->text) == 0)
+                    x->proto = (int)p;
+            if (x->proto < 0)
+                return scn_fail(c, v, "%s.protocol: \"%s\" is not one of this scenario's "
+                                "protocols (protocols: lists them)", path,
+                                scn_shown(v->text, got, sizeof got));
+            continue;
+        }
+        size_t a = 0;
+        while (a < s->n_sweep && strcmp(scn_canonical_path(s->sweep[a].path),
+                                        scn_canonical_path(k->text)) != 0)
+            a++;
+        if (a == s->n_sweep && overridden)
+            return 1;
+        if (a == s->n_sweep)
+            return scn_fail(c, k, "%s: \"%s\" is not swept; a cell is named by protocol: and "
+                            "the keys under sweep:", path, scn_shown(k->text, got, sizeof got));
+        const struct scn_axis *ax = &s->sweep[a];
+        size_t j = 0;
+        while (j < ax->n_values && strcmp(ax->values[j], v->text) != 0)
+            j++;
+        if (j == ax->n_values && overridden)
+            return 1;
+        if (j == ax->n_values) {
+            char list[512];
+            size_t len = 0;
+            for (size_t m = 0; m < ax->n_values && len < sizeof list; m++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", m ? ", " : "",
+                                        ax->values[m]);
+            return scn_fail(c, v, "%s.%s: %s is not one of the swept values (%s); write it as "
+                            "under sweep:", path, k->text, scn_shown(v->text, got, sizeof got),
+                            list);
+        }
+        x->vi[a] = (int)j;
+    }
+    const struct ytree *at = cell ? cell : item;
+    if (x->proto < 0)
+        return scn_fail(c, at, "%s needs protocol: NAME, as this scenario runs %zu protocols",
+                        path, s->n_protocols);
+    for (size_t a = 0; a < s->n_sweep; a++) {
+        if (x->vi[a] >= 0)
+            continue;
+        if (s->sweep[a].n_values > 1 && scn_axis_applies(s->sweep[a].path,
+                                                         s->protocols[x->proto].name)) {
+            if (overridden)
+                return 1;
+            return scn_fail(c, at, "%s needs %s: a value of the sweep (it has %zu), e.g. %s: %s",
+                            path, s->sweep[a].path, s->sweep[a].n_values, s->sweep[a].path,
+                            s->sweep[a].values[0]);
+        }
+        x->vi[a] = 0;                 /* the only value, or the one the protocol runs at */
+    }
+    return 0;
+}
+
+static int resolve_expect(struct scn_ctx *c, const struct ytree *root, struct scenario *out)
+{
+    const struct ytree *list = ytree_get(root, "expect"), *at;
+    out->n_expect = 0;
+    if (scn_get(c, root, "quick", NULL, out, NULL) < 0)
+        return -1;
+    if (ytree_null(list))
+        return 0;
+    if (list->kind != YTREE_SEQ)
+        return scn_fail(c, list, "expect must be a list such as [ { metric: lookup.hops.mean, "
+                        "value: 5.1, tolerance: 10%%, source: \"...\" } ], not %s",
+                        ytree_kind_name(list));
+    for (size_t i = 0; i < list->n; i++) {
+        const struct ytree *item = list->kid[i];
+        char P[32];
+        snprintf(P, sizeof P, "expect[%zu]", i);
+        if (i == SCN_MAX_EXPECT)
+            return scn_fail(c, item, "expect: at most %d figures per scenario; split it",
+                            SCN_MAX_EXPECT);
+        if (item->kind != YTREE_MAP)
+            return scn_fail(c, item, "%s must be a mapping such as { metric: lookup.hops.mean, "
+                            "value: 5.1, tolerance: 10%%, source: \"...\" }, not %s", P,
+                            ytree_kind_name(item));
+        if (scn_check_keys(c, item, "expect[]", P) < 0)
+            return -1;
+        struct scn_expect *x = &out->expect[out->n_expect++];
+        scn_key_defaults("expect[].", x);
+        static const char *const required[] = { "metric", "value", "tolerance", "source" };
+        for (size_t r = 0; r < COUNT(required); r++) {
+            char row[32];
+            snprintf(row, sizeof row, "expect[].%s", required[r]);
+            int rc = scn_get(c, item, row, P, x, &at);
+            if (rc < 0)
+                return -1;
+            if (rc == 0)
+                return scn_fail(c, item, "%s needs %s: (an expectation has metric, value, "
+                                "tolerance and source)", P, required[r]);
+            if (r == 0 && stats_metric_find(x->metric) < 0) {
+                char got[64];
+                const char *near = scn_closest(x->metric, stats_metric_name, M_COUNT);
+                return scn_fail(c, at, "%s.metric: unknown metric \"%s\"%s%s%s (p2plab list "
+                                "metrics shows them all)", P,
+                                scn_shown(x->metric, got, sizeof got), near ? " (did you mean \"" : "",
+                                near ? near : "", near ? "\"?)" : "");
+            }
+            if (r == 2 && read_tolerance(c, at, P, x) < 0)
+                return -1;
+        }
+        if (scn_get(c, item, "expect[].note", P, x, NULL) < 0)
+            return -1;
+        int rc = read_cell(c, item, P, out, x);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            out->n_expect--;          /* its cell is not run under these overrides */
+    }
+    return 0;
+}
+
 /* A companion is a scenario file other than this one, without companions of its own (they
  * would not be run: companions run one level deep, so a cycle would run a scenario as its own
  * companion). */
@@ -922,7 +1079,8 @@ static int resolve_tree(struct scn_ctx *c, const struct ytree *root, struct scen
         for (size_t k = 0; k < ax->n_values; k++)
             snprintf(ax->values[k], sizeof ax->values[k], "%s", d->axes[a].list->kid[k]->text);
     }
-    return resolve_plots(c, root, out) < 0 ? -1 : resolve_also(c, root, out);
+    return resolve_plots(c, root, out) < 0 || resolve_expect(c, root, out) < 0 ? -1
+         : resolve_also(c, root, out);
 }
 
 int scn_resolve(const struct scn_doc *d, size_t point, struct scenario *out, char *err,

@@ -151,6 +151,22 @@ struct scn_plot {
     char title[256];                  /* "" = the plot module makes one up */
 };
 
+/* expect: - { metric: lookup.hops.mean, cell: { protocol: chord, nodes: 1024 }, value: 5.1,
+ *             tolerance: 10%, source: "Stoica et al., ToN 2003, Fig. 10(a)" }
+ * A published figure the scenario is checked against: judged after the run (sim/expect.c),
+ * reported in summary.yaml and report.md, and by `p2plab validate`. */
+#define SCN_MAX_EXPECT 32
+struct scn_expect {
+    char metric[64];                  /* a metric of runs.csv */
+    int proto;                        /* the cell: an index into protocols[] */
+    int vi[SCN_MAX_SWEEP];            /* and a value index on each sweep axis */
+    double value;                     /* the paper's figure */
+    char tolerance[24];               /* as written: "10%" (relative) or "0.3" (absolute) */
+    double tol;                       /* the allowed distance from value, in the metric's unit */
+    char source[256];                 /* paper, table or figure, page */
+    char note[256];                   /* how it was read, or why the tolerance */
+};
+
 struct scenario {
     char name[128];
     char file[512];                   /* where it came from */
@@ -172,6 +188,9 @@ struct scenario {
     size_t n_plots;
     struct scn_also also[SCN_MAX_ALSO];
     size_t n_also;
+    struct scn_expect expect[SCN_MAX_EXPECT];
+    size_t n_expect;
+    bool quick;                       /* one of `p2plab validate --quick`'s scenarios */
 };
 
 struct scn_doc;                       /* the loaded YAML tree with marks */

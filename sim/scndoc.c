@@ -48,6 +48,20 @@ int scn_doc_put(struct ytree *root, const char *path, struct ytree *value, const
         next = strchr(seg, '.');
         if (next)
             *next++ = '\0';
+        char *bracket = strchr(seg, '[');
+        if (bracket && next) {        /* "events[1]": into item 1 of the list events */
+            *bracket = '\0';
+            long k = ytree_index(cur, seg), item = strtol(bracket + 1, NULL, 10);
+            struct ytree *list = k >= 0 ? cur->kid[k + 1] : NULL;
+            if (!list || list->kind != YTREE_SEQ || item >= (long)list->n ||
+                list->kid[item]->kind != YTREE_MAP) {
+                *blocker = list ? list : cur;
+                snprintf(blocked, blen, "%.*s", (int)(seg - segs + strlen(seg)), path);
+                return -1;
+            }
+            cur = list->kid[item];
+            continue;
+        }
         long i = ytree_index(cur, seg);
         bool top_nodes = cur == root && strcmp(seg, "nodes") == 0;
         if (!next) {                  /* the last segment: put the value here */
@@ -88,15 +102,56 @@ int scn_doc_put(struct ytree *root, const char *path, struct ytree *value, const
     return 0;
 }
 
+/* Dotted keys, a list's item by its index within a path: churn.events[1].crash. */
 static bool valid_key_path(const char *k)
 {
     if (!*k || *k == '.')
         return false;
-    for (const char *p = k; *p; p++)
+    for (const char *p = k; *p; p++) {
+        if (*p == '[' && p > k && p[-1] != '.' && isdigit((unsigned char)p[1])) {
+            while (isdigit((unsigned char)p[1]))
+                p++;
+            if (p[1] != ']' || p[2] != '.' || !p[3])
+                return false;
+            p++;
+            continue;
+        }
         if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' ||
               (*p == '.' && p[1] && p[1] != '.')))
             return false;
+    }
     return true;
+}
+
+const char *scn_doc_missing_item(const struct ytree *root, const char *path, char *buf,
+                                 size_t len)
+{
+    char segs[256];
+    snprintf(segs, sizeof segs, "%s", path);
+    const struct ytree *cur = root;
+    for (char *seg = segs, *next; seg; seg = next) {
+        next = strchr(seg, '.');
+        if (next)
+            *next++ = '\0';
+        char *bracket = strchr(seg, '[');
+        if (bracket)
+            *bracket = '\0';
+        const struct ytree *v = cur && cur->kind == YTREE_MAP ? ytree_get(cur, seg) : NULL;
+        if (!bracket) {
+            cur = v;
+            continue;
+        }
+        long item = strtol(bracket + 1, NULL, 10);
+        size_t n = v && v->kind == YTREE_SEQ ? v->n : 0;
+        if ((size_t)item >= n) {
+            snprintf(buf, len, "%.*s has %zu item%s: there is no %.*s[%ld]; write the item "
+                     "in the scenario first", (int)(seg - segs + strlen(seg)), path, n,
+                     n == 1 ? "" : "s", (int)(seg - segs + strlen(seg)), path, item);
+            return buf;
+        }
+        cur = v->kid[item];
+    }
+    return NULL;
 }
 
 int scn_set(struct scn_doc *d, const char *assignment, char *err, size_t errlen)
@@ -131,6 +186,9 @@ int scn_set(struct scn_doc *d, const char *assignment, char *err, size_t errlen)
     d->sets[d->n_sets] = where;
     d->set_paths[d->n_sets++] = NULL;
 
+    char missing[256];
+    if (scn_doc_missing_item(d->root, key, missing, sizeof missing))
+        return scn_fail_at(d, where, 0, 0, err, errlen, "%s", missing);
     struct ytree *value;
     if (parse(d, eq + 1, where, &value, err, errlen) != 0)
         return -1;

@@ -40,4 +40,9 @@ int scn_doc_put(struct ytree *root, const char *path, struct ytree *value,
                 const struct ytree *origin, const struct ytree **blocker, char *blocked,
                 size_t blen);
 
+/* Whether every list index in `path` ("churn.events[2].crash") names an item the tree has:
+ * NULL, or a message in buf saying which does not. */
+const char *scn_doc_missing_item(const struct ytree *root, const char *path, char *buf,
+                                 size_t len);
+
 #endif

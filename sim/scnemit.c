@@ -195,6 +195,37 @@ static int em_also(yaml_emitter_t *e, const struct scenario *s)
     return em_close(e, false);
 }
 
+/* Each expectation as a flow mapping, its cell named by protocol and the swept values that
+ * pick it (those of axes with several values that bear on the protocol). */
+static int em_expect(yaml_emitter_t *e, const struct scenario *s)
+{
+    if (s->n_expect == 0)
+        return 0;                     /* left out: summaries without expectations stay as they were */
+    if (em_str(e, "expect") || em_open(e, false, false))
+        return -1;
+    for (size_t i = 0; i < s->n_expect; i++) {
+        const struct scn_expect *x = &s->expect[i];
+        const char *proto = s->protocols[x->proto].name;
+        if (em_open(e, true, true) || em_row(e, "expect[].metric", x) || em_str(e, "cell") ||
+            em_open(e, true, true) || em_kv(e, "protocol", proto))
+            return -1;
+        for (size_t a = 0; a < s->n_sweep; a++)
+            if (s->sweep[a].n_values > 1 && scn_axis_applies(s->sweep[a].path, proto) &&
+                em_kv(e, s->sweep[a].path, s->sweep[a].values[x->vi[a]]))
+                return -1;
+        if (em_close(e, true) || em_row(e, "expect[].value", x) ||
+            em_row(e, "expect[].tolerance", x) || em_row(e, "expect[].source", x) ||
+            (x->note[0] && em_row(e, "expect[].note", x)) || em_close(e, true))
+            return -1;
+    }
+    return em_close(e, false);
+}
+
+static int em_quick(yaml_emitter_t *e, const struct scenario *s)
+{
+    return s->quick ? em_kv(e, "quick", "on") : 0;
+}
+
 /* The rows written by hand, with everything under them. */
 static const struct {
     const char *path;
@@ -208,6 +239,8 @@ static const struct {
     { "sweep.PATH", em_sweep },
     { "plots", em_plots },
     { "also", em_also },
+    { "expect", em_expect },
+    { "quick", em_quick },
 };
 
 /* Mappings written inline, { up: 10Mbit/s, down: 10Mbit/s }; the others are blocks. */

@@ -234,6 +234,26 @@ const struct scn_key scn_keys[] = {
     { "also", "[]", "list",
       "companion scenarios (paths from this file's folder) run after this one into subfolders "
       "of its results, and shown in its report", .kind = SCN_DOC },
+    { "expect", "[]", "list",
+      "published figures the results are checked against (report.md, summary.yaml, p2plab "
+      "validate)", .kind = SCN_DOC },
+    { "expect[].metric", "(required)", "text", "a metric, e.g. lookup.hops.mean",
+      .kind = SCN_TEXT, .derived = true, IN(struct scn_expect, metric) },
+    { "expect[].cell", "the only cell", "mapping",
+      "protocol: NAME and a value of each swept key that has several, e.g. { protocol: chord, "
+      "nodes: 1024 }", .kind = SCN_DOC },
+    { "expect[].value", "(required)", "number", "the published figure, in the metric's unit",
+      .kind = SCN_NUMBER, .derived = true, IN(struct scn_expect, value) },
+    { "expect[].tolerance", "(required)", "text",
+      "how far p2plab's mean may be from it: relative (10%) or absolute (0.3)",
+      .kind = SCN_TEXT, .derived = true, IN(struct scn_expect, tolerance) },
+    { "expect[].source", "(required)", "text", "paper, table or figure, and page",
+      .kind = SCN_TEXT, .derived = true, IN(struct scn_expect, source) },
+    { "expect[].note", "", "text",
+      "how the figure was obtained (read off a curve) or why the tolerance is what it is",
+      .kind = SCN_TEXT, .quiet = true, IN(struct scn_expect, note) },
+    { "quick", "off", "on|off", "one of the scenarios `p2plab validate --quick` runs",
+      .kind = SCN_BOOL, AT(quick) },
     { NULL, NULL, NULL, NULL, .kind = SCN_DOC },
 };
 

@@ -84,6 +84,23 @@ int scn_sweep_check(struct scn_ctx *c)
         bool ok = false;
         for (size_t i = 0; i < n_paths && !ok; i++)
             ok = strcmp(path, paths[i]) == 0;
+        if (!ok && strchr(path, '[')) {  /* churn.events[1].crash: row churn.events[].crash */
+            char row[256], missing[256];
+            size_t n = 0;
+            for (const char *p = path; *p && n + 1 < sizeof row; p++) {
+                row[n++] = *p;
+                if (*p == '[')
+                    while (p[1] && p[1] != ']')
+                        p++;
+            }
+            row[n] = '\0';
+            const struct scn_key *k = scn_key_find(row);
+            if (k && k->item && scn_key_scalar(k)) {
+                if (scn_doc_missing_item(d->root, path, missing, sizeof missing))
+                    return scn_fail(c, key, "sweep: %s", missing);
+                ok = true;
+            }
+        }
         if (!ok && strncmp(path, "protocols.", 10) == 0) {
             char name[64];
             const char *dot = strchr(path + 10, '.');

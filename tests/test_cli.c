@@ -31,7 +31,7 @@ static void test_cli_help_for_every_command(void **state)
     size_t n = 0;
     for (const struct help_command *c = help_commands; c->name; c++, n++) {
         char args[128], want[128];
-        snprintf(want, sizeof want, "\n  %-7s %s\n", c->name, c->summary);
+        snprintf(want, sizeof want, "\n  %-8s %s\n", c->name, c->summary);
         if (!strstr(usage, want))
             fail_msg("p2plab --help does not list %s", c->name);
         snprintf(args, sizeof args, "%s --help", c->name);
@@ -50,7 +50,7 @@ static void test_cli_help_for_every_command(void **state)
         free(h);
         free(o);
     }
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 8);
     const char *same[][2] = { { "run scenarios/quickstart.yaml --help", "run --help" },
                               { "check -h", "check --help" }, { "help", "--help" },
                               { "help --help", "help help" } };

@@ -830,6 +830,37 @@ static const char *set_err(const char *base, const char *assignment)
     return first_line(err);
 }
 
+/* A list's item by index, swept and set: churn.events[1].crash varies per point, and --set
+ * reaches the same item; an index past the list's end is refused where it is written. */
+static void test_scenario_sweep_list_item(void **state)
+{
+    (void)state;
+    struct scn_doc *d = load_ok("nodes: 64\nprotocols: { chord: {} }\nchurn:\n  events:\n"
+                                "    - { at: 59s, maintenance: off }\n    - { at: 60s, crash: 10% }\n"
+                                "sweep:\n  churn.events[1].crash: [10%, 30%]\n");
+    assert_int_equal(scn_points(d), 2);
+    char err[1024];
+    struct scenario sc;
+    for (size_t p = 0; p < 2; p++) {
+        assert_int_equal(scn_resolve(d, p, &sc, err, sizeof err), 0);
+        assert_int_equal(sc.churn.n_events, 2);
+        assert_true(fabs(sc.churn.events[1].fraction - (p ? 0.3 : 0.1)) < 1e-12);
+        assert_false(sc.churn.events[0].on);
+    }
+    assert_int_equal(scn_set(d, "churn.events[0].at=30s", err, sizeof err), 0);
+    assert_int_equal(scn_check(d, err, sizeof err), 0);
+    assert_int_equal(scn_resolve(d, 1, &sc, err, sizeof err), 0);
+    assert_int_equal(sc.churn.events[0].at_us, 30000000);
+    assert_int_equal(scn_set(d, "churn.events[2].crash=5%", err, sizeof err), -1);
+    assert_string_equal(first_line(err), "--set churn.events[2].crash=5%: error: churn.events has "
+                        "2 items: there is no churn.events[2]; write the item in the scenario first");
+    scn_free(d);
+    assert_string_equal(first_line(load_err("nodes: 64\nprotocols: { chord: {} }\nsweep:\n"
+                                            "  churn.events[0].crash: [10%]\n")),
+                        "test.yaml:4:3: error: sweep: churn.events has 0 items: there is no "
+                        "churn.events[0]; write the item in the scenario first");
+}
+
 static void test_scenario_set_errors(void **state)
 {
     (void)state;
@@ -865,7 +896,7 @@ static void test_scenario_set_errors(void **state)
                                "it whole, e.g. --set 'churn.events=[...]'" },
         { "colour=red", "--set colour=red: error: unknown key \"colour\" (expected one of name, "
                         "seed, duration, warmup, sample, replicas, network, nodes, churn, "
-                        "workload, protocols, sweep, plots, also)" },
+                        "workload, protocols, sweep, plots, also, expect, quick)" },
         { "sweep.nodes=5", "--set sweep.nodes=5: error: sweep.nodes must be a list of values such "
                            "as [1000, 2000, 4000], not a single value" },
         { "protocols={}", "--set protocols={}: error: no protocols to run: add e.g. \"protocols: "
@@ -1306,6 +1337,7 @@ int main(void)
         cmocka_unit_test(test_scenario_keys_listed_once),
         cmocka_unit_test(test_scenario_set_overrides),
         cmocka_unit_test(test_scenario_set_errors),
+        cmocka_unit_test(test_scenario_sweep_list_item),
         cmocka_unit_test(test_scenario_set_conflicts_with_sweep),
         cmocka_unit_test(test_scenario_protocol_axes_apply_to_their_protocol),
         cmocka_unit_test(test_scenario_every_shipped_scenario_loads),
