@@ -41,12 +41,15 @@
  * sends every connection a FIN.
  *
  * Memory: a node's slab record is struct bt_node (80 bytes) followed by its tables, sized from
- * the configuration (struct bt_layout): max_conns connections of 440 bytes (room for 16 uploads
- * in flight per connection) with a bitfield of ⌈pieces/64⌉ words each and the connection's
- * address again in a packed table of 8 bytes each (searched for every message received), 16
- * bytes of block masks and 2 bytes of availability per piece, its own bitfield, and
- * `peer_list` known addresses of 8 bytes: with the defaults (80 connections, 256 pieces, 50
- * known) 80 + 80·(440+32+8) + 256·18 + 32 + 400 = 43,520 bytes per node slot. The tracker's swarm, 24 bytes per member, is a
+ * the configuration (struct bt_layout): its own bitfield and two more of the pieces started and
+ * fully requested (what the picker reads, ⌈pieces/64⌉ words each); an index of the connections
+ * by the peer's address (a byte per slot, twice max_conns rounded up to a power of two); per
+ * connection a 24-byte link record with the peer's bitfield (what every message received
+ * touches: finding its connection reads one index byte and one link) and a 432-byte record
+ * with room for 16 uploads in flight; 16 bytes of block masks and 2 bytes of availability per
+ * piece; and `peer_list` known addresses of 8 bytes. With the defaults (80 connections, 256
+ * pieces, 50 known) 80 + 3·32 + 256 + 80·(24+32+432) + 256·18 + 400 = 44,480 bytes per node
+ * slot. The tracker's swarm, 24 bytes per member, is a
  * vector in the tracker's record. */
 #include "protocols/bittorrent_internal.h"
 
@@ -212,13 +215,22 @@ struct bt_req {                       /* a block request outstanding at a peer *
     uint16_t pad;
 };
 
+/* What every message on a connection touches, kept together (one or two cache lines) apart
+ * from the rest of the connection: the record is followed by the peer's bitfield,
+ * ceil(pieces / 64) words. */
+struct bt_link {
+    struct addr peer;
+    int64_t heard_us;                 /* last message from the peer */
+    uint32_t npieces;                 /* pieces the peer has */
+    uint32_t pad;
+};
+
 struct bt_conn {
     struct addr peer;
     uint8_t flags;
     uint8_t n_req;                    /* our requests outstanding at the peer */
     uint8_t up_head;
-    uint32_t npieces;                 /* pieces the peer has */
-    int64_t heard_us, sent_us;        /* last message from / to the peer */
+    int64_t sent_us;                  /* last message to the peer */
     int64_t block_us;                 /* last block from the peer, or when requests began */
     uint32_t down[2], up[2];          /* bytes from / to the peer: this round, the last */
     struct bt_req req[BT_PIPELINE_MAX];
@@ -247,36 +259,47 @@ struct bt_node {
     struct kit_vec swarm;             /* the tracker's: struct bt_tracker_entry */
 };
 
-_Static_assert(sizeof(struct bt_conn) == 440 && sizeof(struct bt_node) == 80,
+_Static_assert(sizeof(struct bt_conn) == 432 && sizeof(struct bt_link) == 24 &&
+               sizeof(struct bt_node) == 80,
                "the memory figures in the header comment");
 
 /* Where a node's tables start in its slab record, bytes from its start, and the record's size:
  * every table is a multiple of 8 bytes but the last. */
 struct bt_layout {
+    size_t have;                      /* ceil(pieces / 64) words: our bitfield */
+    size_t started;                   /* ceil(pieces / 64) words: pieces with a block received
+                                         or requested (got | req != 0) */
+    size_t taken;                     /* ceil(pieces / 64) words: pieces with every block
+                                         received or requested (got | req == full) */
+    size_t index;                     /* index_slots bytes: the connections by the peer's slot,
+                                         an open-addressing table of connection index + 1 */
+    size_t link;                      /* max_conns x link_size: struct bt_link + bitfield */
     size_t conn;                      /* max_conns x struct bt_conn */
     size_t got, req;                  /* pieces x block masks: received, requested */
-    size_t have;                      /* ceil(pieces / 64) words: our bitfield */
-    size_t peer_has;                  /* max_conns x ceil(pieces / 64) words: theirs */
     size_t known;                     /* peer_list x struct addr: addresses to try */
-    size_t caddr;                     /* max_conns x struct addr: each connection's peer, packed
-                                         so that finding a message's connection reads 8 bytes a
-                                         connection, not a 440-byte record */
     size_t avail;                     /* pieces x uint16_t: copies among our connections */
     size_t size;
+    size_t link_size;                 /* bytes per connection's link record */
+    uint32_t index_slots;             /* a power of two, at least 2 x max_conns */
 };
 
 static struct bt_layout bt_layout(const struct proto_config *cfg)
 {
     size_t P = (size_t)cfg->v[BT_P_PIECES].i, C = (size_t)cfg->v[BT_P_MAX_CONNS].i;
     size_t words = (P + 63) / 64, K = (size_t)cfg->v[BT_P_PEER_LIST].i;
-    struct bt_layout l = { .conn = sizeof(struct bt_node) };
+    struct bt_layout l = { .have = sizeof(struct bt_node), .index_slots = 8 };
+    while (l.index_slots < 2 * C)
+        l.index_slots *= 2;
+    l.link_size = sizeof(struct bt_link) + words * sizeof(uint64_t);
+    l.started = l.have + words * sizeof(uint64_t);
+    l.taken = l.started + words * sizeof(uint64_t);
+    l.index = l.taken + words * sizeof(uint64_t);
+    l.link = l.index + l.index_slots;
+    l.conn = l.link + C * l.link_size;
     l.got = l.conn + C * sizeof(struct bt_conn);
     l.req = l.got + P * sizeof(uint64_t);
-    l.have = l.req + P * sizeof(uint64_t);
-    l.peer_has = l.have + words * sizeof(uint64_t);
-    l.known = l.peer_has + C * words * sizeof(uint64_t);
-    l.caddr = l.known + K * sizeof(struct addr);
-    l.avail = l.caddr + C * sizeof(struct addr);
+    l.known = l.req + P * sizeof(uint64_t);
+    l.avail = l.known + K * sizeof(struct addr);
     l.size = l.avail + P * sizeof(uint16_t);
     return l;
 }
@@ -343,9 +366,18 @@ static struct addr *known_of(const struct bt_world *w, struct bt_node *b)
 {
     return tab(b, w->at.known);
 }
-static struct addr *caddr_of(const struct bt_world *w, struct bt_node *b)
+static uint64_t *started_of(const struct bt_world *w, struct bt_node *b)
 {
-    return tab(b, w->at.caddr);
+    return tab(b, w->at.started);
+}
+static uint64_t *taken_of(const struct bt_world *w, struct bt_node *b)
+{
+    return tab(b, w->at.taken);
+}
+static uint8_t *index_of(const struct bt_world *w, struct bt_node *b) { return tab(b, w->at.index); }
+static struct bt_link *link_of(const struct bt_world *w, struct bt_node *b, uint32_t c)
+{
+    return tab(b, w->at.link + (size_t)c * w->at.link_size);
 }
 static uint16_t *avail_of(const struct bt_world *w, struct bt_node *b)
 {
@@ -353,10 +385,22 @@ static uint16_t *avail_of(const struct bt_world *w, struct bt_node *b)
 }
 static uint64_t *peer_bits(const struct bt_world *w, struct bt_node *b, uint32_t c)
 {
-    return (uint64_t *)tab(b, w->at.peer_has) + (size_t)c * w->words;
+    return (uint64_t *)(link_of(w, b, c) + 1);
 }
 static bool bit(const uint64_t *b, uint32_t i) { return b[i / 64] >> (i % 64) & 1; }
 static void set_bit(uint64_t *b, uint32_t i) { b[i / 64] |= UINT64_C(1) << (i % 64); }
+static void put_bit(uint64_t *b, uint32_t i, bool v)
+{
+    b[i / 64] = (b[i / 64] & ~(UINT64_C(1) << (i % 64))) | (uint64_t)v << (i % 64);
+}
+
+/* Brings piece p's bits in `started` and `taken` in line with its block masks. */
+static void mark_piece(const struct bt_world *w, struct bt_node *b, uint32_t p)
+{
+    uint64_t used = got_of(w, b)[p] | req_of(w, b)[p];
+    put_bit(started_of(w, b), p, used != 0);
+    put_bit(taken_of(w, b), p, used == w->full[p]);
+}
 
 /* Brings the capacity integral up to now, then adds d to the live capacity. */
 static void capacity_change(struct sim *s, double d)
@@ -374,40 +418,64 @@ uint64_t bt_full_mask(uint32_t blocks)
     return blocks >= 64 ? UINT64_MAX : (UINT64_C(1) << blocks) - 1;
 }
 
-/* The piece to request a block of from a peer that has `peer_has`, or BT_NONE. full[p] is
- * piece p's mask of blocks. Strict priority: a started piece with a block not yet requested
- * (the one with the fewest such blocks left); then, for a peer with no complete piece yet, a
- * random piece; otherwise the rarest by `avail`, ties broken uniformly at random. */
-uint32_t bt_pick_piece(uint32_t P, const uint64_t *peer_has, const uint64_t *have,
-                       const uint64_t *got, const uint64_t *req, const uint64_t *full,
-                       const uint16_t *avail, bool random_first, gsl_rng *r)
+/* Piece p's bits in `started` (a block received or requested) and `taken` (every block
+ * received or requested), from its block masks: what the picker reads instead of scanning them. */
+void bt_pick_marks(uint32_t P, const uint64_t *got, const uint64_t *req, const uint64_t *full,
+                   uint64_t *started, uint64_t *taken)
 {
-    uint32_t best = BT_NONE, best_left = UINT32_MAX;
+    memset(started, 0, (P + 63) / 64 * sizeof *started);
+    memset(taken, 0, (P + 63) / 64 * sizeof *taken);
     for (uint32_t p = 0; p < P; p++) {
-        if (!bit(peer_has, p) || bit(have, p))
-            continue;
         uint64_t used = got[p] | req[p];
-        if (used == 0 || used == full[p])
-            continue;
-        uint32_t left = (uint32_t)__builtin_popcountll(full[p] & ~used);
-        if (left < best_left) {
-            best_left = left;
-            best = p;
+        if (used)
+            set_bit(started, p);
+        if (used == full[p])
+            set_bit(taken, p);
+    }
+}
+
+/* The piece to request a block of from a peer that has `peer_has`, or BT_NONE. Strict priority:
+ * a started piece with a block not yet requested (the one with the fewest such blocks left,
+ * the lowest on a tie); then, for a peer with no complete piece yet, a random piece; otherwise
+ * the rarest by `avail`, ties broken uniformly at random (a reservoir over the candidates in
+ * increasing order). Only the pieces the peer has and we lack are visited, a word of 64 at a
+ * time. */
+uint32_t bt_pick_piece(const struct bt_pick *k, const uint64_t *peer_has, bool random_first,
+                       gsl_rng *r)
+{
+    uint32_t words = (k->P + 63) / 64;
+    uint64_t last = k->P % 64 ? (UINT64_C(1) << (k->P % 64)) - 1 : UINT64_MAX;
+    uint32_t best = BT_NONE, best_left = UINT32_MAX;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t cand = peer_has[w] & ~k->have[w] & k->started[w] & ~k->taken[w];
+        if (w + 1 == words)
+            cand &= last;
+        for (; cand; cand &= cand - 1) {
+            uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(cand);
+            uint32_t left = (uint32_t)__builtin_popcountll(k->full[p] & ~(k->got[p] | k->req[p]));
+            if (left < best_left) {
+                best_left = left;
+                best = p;
+            }
         }
     }
     if (best != BT_NONE)
         return best;
     uint32_t ties = 0, rarest = UINT32_MAX;
-    for (uint32_t p = 0; p < P; p++) {
-        if (!bit(peer_has, p) || bit(have, p) || (got[p] | req[p]) != 0)
-            continue;
-        uint32_t a = random_first ? 0 : avail[p];
-        if (a < rarest) {
-            rarest = a;
-            ties = 0;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t cand = peer_has[w] & ~k->have[w] & ~k->started[w];
+        if (w + 1 == words)
+            cand &= last;
+        for (; cand; cand &= cand - 1) {
+            uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(cand);
+            uint32_t a = random_first ? 0 : k->avail[p];
+            if (a < rarest) {
+                rarest = a;
+                ties = 0;
+            }
+            if (a == rarest && gsl_rng_uniform_int(r, ++ties) == 0)
+                best = p;             /* reservoir: each tie equally likely */
         }
-        if (a == rarest && gsl_rng_uniform_int(r, ++ties) == 0)
-            best = p;                 /* reservoir: each tie equally likely */
     }
     return best;
 }
@@ -466,13 +534,64 @@ static void announce(struct sim *s, node_t n, enum bt_event ev)
 
 /* ==== connections ========================================================================= */
 
+/* The index: open addressing with linear probing over index_slots bytes, each 0 (empty) or a
+ * connection's index + 1, placed by the peer's slot; at most half full. */
+static uint32_t index_home(const struct bt_world *w, struct addr a)
+{
+    return (a.slot * UINT32_C(0x9e3779b1)) >> 16 & (w->at.index_slots - 1);
+}
+
+/* The index entry that holds connection ci. */
+static uint32_t index_find(const struct bt_world *w, struct bt_node *b, uint32_t ci)
+{
+    const uint8_t *ix = index_of(w, b);
+    uint32_t mask = w->at.index_slots - 1;
+    uint32_t h = index_home(w, link_of(w, b, ci)->peer);
+    while (ix[h] != ci + 1)
+        h = (h + 1) & mask;
+    return h;
+}
+
+static void index_add(const struct bt_world *w, struct bt_node *b, uint32_t ci)
+{
+    uint8_t *ix = index_of(w, b);
+    uint32_t mask = w->at.index_slots - 1;
+    uint32_t h = index_home(w, link_of(w, b, ci)->peer);
+    while (ix[h])
+        h = (h + 1) & mask;
+    ix[h] = (uint8_t)(ci + 1);
+}
+
+/* Takes connection ci out of the index, shifting back the entries after it that would
+ * otherwise no longer be found (Knuth 6.4, algorithm R). */
+static void index_remove(const struct bt_world *w, struct bt_node *b, uint32_t ci)
+{
+    uint8_t *ix = index_of(w, b);
+    uint32_t mask = w->at.index_slots - 1;
+    uint32_t i = index_find(w, b, ci), j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!ix[j])
+            break;
+        uint32_t k = index_home(w, link_of(w, b, ix[j] - 1u)->peer);
+        /* the entry at j may move to i unless its home lies cyclically in (i, j] */
+        if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+            continue;
+        ix[i] = ix[j];
+        i = j;
+    }
+    ix[i] = 0;
+}
+
 static uint32_t find_conn(struct sim *s, node_t n, struct addr a)
 {
+    struct bt_world *w = W(s);
     struct bt_node *b = node(s, n);
-    const struct addr *ca = caddr_of(W(s), b);
-    for (uint32_t i = 0; i < b->n_conn; i++)
-        if (addr_eq(ca[i], a))
-            return i;
+    const uint8_t *ix = index_of(w, b);
+    uint32_t mask = w->at.index_slots - 1;
+    for (uint32_t h = index_home(w, a); ix[h]; h = (h + 1) & mask)
+        if (addr_eq(link_of(w, b, ix[h] - 1u)->peer, a))
+            return ix[h] - 1u;
     return BT_NONE;
 }
 
@@ -522,8 +641,10 @@ static void drop_requests(struct sim *s, node_t n, uint32_t ci)
     c->n_req = 0;
     for (uint32_t j = 0; j < nreq; j++) {
         uint32_t p = c->req[j].piece, k = c->req[j].block;
-        if (!requested_anywhere(w, b, p, k))
+        if (!requested_anywhere(w, b, p, k)) {
             req_of(w, b)[p] &= ~(UINT64_C(1) << k);
+            mark_piece(w, b, p);
+        }
     }
 }
 
@@ -554,11 +675,12 @@ static void remove_conn(struct sim *s, node_t n, uint32_t ci, bool say_fin)
             av[p]--;
     if ((c[ci].flags & (BT_AM_CHOKING | BT_OPTIMISTIC)) == 0 && b->unchoked)
         b->unchoked--;
+    index_remove(w, b, ci);
     uint32_t last = --b->n_conn;
     if (ci != last) {
+        index_of(w, b)[index_find(w, b, last)] = (uint8_t)(ci + 1);
         c[ci] = c[last];
-        caddr_of(w, b)[ci] = caddr_of(w, b)[last];
-        memcpy(bits, peer_bits(w, b, last), w->words * sizeof *bits);
+        memcpy(link_of(w, b, ci), link_of(w, b, last), w->at.link_size);
     }
 }
 
@@ -569,9 +691,11 @@ static struct bt_conn *add_conn(struct sim *s, node_t n, struct addr a)
     uint32_t ci = b->n_conn++;
     struct bt_conn *c = &conns(w, b)[ci];
     *c = (struct bt_conn){ .peer = a, .flags = BT_AM_CHOKING | BT_PEER_CHOKING,
-                           .heard_us = sim_now(s), .sent_us = sim_now(s) };
-    caddr_of(w, b)[ci] = a;
+                           .sent_us = sim_now(s) };
+    struct bt_link *l = link_of(w, b, ci);
+    *l = (struct bt_link){ .peer = a, .heard_us = sim_now(s) };
     memset(peer_bits(w, b, ci), 0, w->words * sizeof(uint64_t));
+    index_add(w, b, ci);
     if (b->have) {
         struct bt_bitfield bf;
         memcpy(bf.bits, have_of(w, b), w->words * sizeof(uint64_t));
@@ -647,14 +771,16 @@ static bool endgame_pick(const struct bt_world *w, struct bt_node *b, uint32_t c
     return false;
 }
 
-/* Is every missing block requested somewhere? */
+/* Is every missing block requested somewhere? (A piece we have is taken: all its blocks are in
+ * got.) */
 static bool all_requested(const struct bt_world *w, struct bt_node *b)
 {
-    const uint64_t *h = have_of(w, b), *got = got_of(w, b), *req = req_of(w, b);
-    for (uint32_t p = 0; p < w->P; p++)
-        if (!bit(h, p) && (piece_mask(w, p) & ~(got[p] | req[p])))
+    const uint64_t *t = taken_of(w, b);
+    uint64_t last = w->P % 64 ? (UINT64_C(1) << (w->P % 64)) - 1 : UINT64_MAX;
+    for (uint32_t k = 0; k + 1 < w->words; k++)
+        if (~t[k])
             return false;
-    return true;
+    return (~t[w->words - 1] & last) == 0;
 }
 
 static void fill_pipeline(struct sim *s, node_t n, uint32_t ci)
@@ -670,8 +796,10 @@ static void fill_pipeline(struct sim *s, node_t n, uint32_t ci)
     while (c->n_req < depth) {
         uint32_t p, k;
         if (!b->endgame) {
-            p = bt_pick_piece(w->P, peer_bits(w, b, ci), have_of(w, b), got, req, full,
-                              avail_of(w, b), b->have == 0, sim_rng(s));
+            struct bt_pick pk = { .P = w->P, .have = have_of(w, b), .started = started_of(w, b),
+                                  .taken = taken_of(w, b), .got = got, .req = req, .full = full,
+                                  .avail = avail_of(w, b) };
+            p = bt_pick_piece(&pk, peer_bits(w, b, ci), b->have == 0, sim_rng(s));
             if (p == BT_NONE) {
                 if (!all_requested(w, b))
                     return;
@@ -685,6 +813,7 @@ static void fill_pipeline(struct sim *s, node_t n, uint32_t ci)
         if (c->n_req == 0)
             c->block_us = sim_now(s);
         req[p] |= UINT64_C(1) << k;
+        mark_piece(w, b, p);
         c->req[c->n_req++] = (struct bt_req){ .piece = p, .block = (uint16_t)k };
         send_ref(s, n, c, BT_MSG_REQUEST, p, k);
     }
@@ -781,7 +910,7 @@ static void check_conns(struct sim *s, node_t n)
     int64_t now = sim_now(s), snub = P_(s, BT_P_SNUB);
     for (uint32_t i = 0; i < b->n_conn;) {
         struct bt_conn *c = &conns(W(s), b)[i];
-        if (now - c->heard_us > 3 * BT_KEEPALIVE_US) {
+        if (now - link_of(W(s), b, i)->heard_us > 3 * BT_KEEPALIVE_US) {
             sim_count(s, BT_C_DROPPED, 1);
             remove_conn(s, n, i, false);
             continue;
@@ -832,7 +961,7 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
     uint32_t ci = find_conn(s, n, m->src);
     if (ci != BT_NONE) {
         struct bt_conn *c = &conns(w, b)[ci];
-        c->heard_us = c->block_us = sim_now(s);
+        c->block_us = link_of(w, b, ci)->heard_us = sim_now(s);
         c->down[0] += BT_BLOCK;
         for (uint32_t j = 0; j < c->n_req; j++)
             if (c->req[j].piece == r->piece && c->req[j].block == r->block) {
@@ -849,6 +978,7 @@ static void got_block(struct sim *s, node_t n, const struct msg *m)
     } else {
         *got |= bitk;
         req_of(w, b)[r->piece] |= bitk;
+        mark_piece(w, b, r->piece);
         if (b->endgame)                /* cancel the block at the other peers */
             for (uint32_t i = 0; i < b->n_conn; i++) {
                 struct bt_conn *c = &conns(w, b)[i];
@@ -995,6 +1125,7 @@ static void bt_join(struct sim *s, node_t n)
         for (uint32_t p = 0; p < w->P; p++) {
             set_bit(have_of(w, b), p);
             got_of(w, b)[p] = piece_mask(w, p);
+            mark_piece(w, b, p);
         }
         b->have = w->P;
         b->complete = 1;
@@ -1104,7 +1235,8 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
     if (ci == BT_NONE)
         return;                       /* a connection we have closed */
     struct bt_conn *c = &conns(w, b)[ci];
-    c->heard_us = sim_now(s);
+    struct bt_link *l = link_of(w, b, ci);
+    l->heard_us = sim_now(s);
     switch ((enum bt_msg)m->type) {
     case BT_MSG_CLOSE:
         remove_conn(s, n, ci, false);
@@ -1135,7 +1267,7 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         uint64_t *pb = peer_bits(w, b, ci);
         if (r->piece < w->P && !bit(pb, r->piece)) {
             set_bit(pb, r->piece);
-            c->npieces++;
+            l->npieces++;
             avail_of(w, b)[r->piece]++;
             if (!bit(have_of(w, b), r->piece)) {
                 update_interest(s, n, ci);
@@ -1150,7 +1282,7 @@ static void bt_on_message(struct sim *s, node_t n, const struct msg *m)
         for (uint32_t p = 0; p < w->P; p++)
             if (bit(f->bits, p) && !bit(pb, p)) {
                 set_bit(pb, p);
-                c->npieces++;
+                l->npieces++;
                 avail_of(w, b)[p]++;
             }
         update_interest(s, n, ci);

@@ -19,10 +19,20 @@ extern const char *const bt_msg_name[];
 
 /* A mask of the first `blocks` blocks of a piece. */
 uint64_t bt_full_mask(uint32_t blocks);
+/* A peer's own view of the content, as the piece picker reads it. */
+struct bt_pick {
+    uint32_t P;                       /* pieces */
+    const uint64_t *have;             /* bitfields of ceil(P / 64) words: complete pieces, */
+    const uint64_t *started, *taken;  /* ... and those of bt_pick_marks */
+    const uint64_t *got, *req, *full; /* P block masks: received, requested, all */
+    const uint16_t *avail;            /* P counts: copies among our connections */
+};
+/* Fills `started` and `taken` (ceil(P / 64) words each) from the block masks. */
+void bt_pick_marks(uint32_t P, const uint64_t *got, const uint64_t *req, const uint64_t *full,
+                   uint64_t *started, uint64_t *taken);
 /* The piece to request a block of from a peer that has `peer_has` (see bittorrent.c). */
-uint32_t bt_pick_piece(uint32_t P, const uint64_t *peer_has, const uint64_t *have,
-                       const uint64_t *got, const uint64_t *req, const uint64_t *full,
-                       const uint16_t *avail, bool random_first, gsl_rng *r);
+uint32_t bt_pick_piece(const struct bt_pick *k, const uint64_t *peer_has, bool random_first,
+                       gsl_rng *r);
 uint32_t bt_pick_block(uint64_t got, uint64_t req, uint64_t full);
 /* Bytes on the wire of a message of `type` (a bitfield for `pieces`, a peer list of `peers`). */
 uint32_t bt_wire_size(unsigned type, uint32_t pieces, uint32_t peers);

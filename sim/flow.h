@@ -47,30 +47,52 @@ struct flow_msg {
     uint32_t len;                     /* body bytes */
 };
 
+/* A flow: the first 64 bytes are what a rate update reads (the per-host lists are walked at
+ * every start and end), the rest what starting, cancelling and delivering read. Records are
+ * 64-byte aligned, so each half is one cache line. */
 struct flow_rec {
-    struct flow_msg m;
+    uint32_t next_out, next_in;       /* the sender's / receiver's flows; FLOW_NONE ends */
     uint32_t from_host, to_host;
-    uint32_t gen;                     /* bumped when the record is freed */
-    uint32_t next_out, prev_out;      /* the sender's flows; FLOW_NONE ends */
-    uint32_t next_in, prev_in;        /* the receiver's flows */
+    double up_share, down_share;      /* up / n_out at the sender, down / n_in at the receiver,
+                                         B/s, as of the last change of those counts */
+    double rate;                      /* bytes per second: the smaller share */
     double left;                      /* bytes still to send at `since` */
-    double rate;                      /* bytes per second */
     int64_t since;                    /* us */
     int64_t end;                      /* when the last byte leaves at the current rate */
-    uint64_t ev;                      /* handle of the pending completion event ... */
-    int64_t ev_at;                    /* ... and its time: never after `end` */
-    bool active;
+    int64_t ev_at;                    /* the pending completion event's time: never after `end` */
+    uint64_t ev;                      /* ... and its handle */
+    uint32_t gen;                     /* bumped when the flow starts and when it ends: odd while
+                                         it is in progress */
+    uint32_t prev_out, prev_in;
+    uint32_t big;                     /* its body's slot among the large ones, or FLOW_NONE */
+    struct flow_msg m;
+};
+_Static_assert(sizeof(struct flow_rec) == 128 && offsetof(struct flow_rec, ev_at) == 64,
+               "a flow is two cache lines, the rate update's in the first");
+
+/* One host's side of the model, 32 bytes: what a start or end reads at its two ends. */
+struct flow_host {
+    double up, down;                  /* capacities, bytes per second */
+    uint32_t out_head, in_head;       /* flows going out / coming in; FLOW_NONE ends */
+    uint32_t n_out, n_in;             /* how many */
 };
 
+/* Bodies of up to FLOW_BODY_SMALL bytes (a block reference, a key) sit in an array beside the
+ * records; larger ones, up to body_max, take a slot of a second pool, only while they travel. */
+#define FLOW_BODY_SMALL 16
+
 struct flow_table {
-    struct flow_rec *f;
-    unsigned char *body;              /* body_max bytes per record */
+    struct flow_rec *f;               /* 64-byte aligned inside f_mem */
+    void *f_mem;
+    unsigned char *body;              /* FLOW_BODY_SMALL bytes per record */
+    unsigned char *big;               /* big_cap slots of body_max bytes */
     size_t body_max;
+    uint32_t big_cap, big_used, big_free;   /* free list through a slot's first 4 bytes */
     uint32_t cap, used, free_head;    /* free list through next_out */
     uint32_t hosts;
-    uint32_t *out_head, *in_head;     /* per host */
-    uint32_t *n_out, *n_in;           /* per host: flows going out / coming in */
-    double *up, *down;                /* per host: capacities, bytes per second */
+    struct flow_host *host;
+    double *up, *down;                /* per host: capacities again, bytes per second, for
+                                         readers that want only them */
     uint64_t active;                  /* flows in progress */
 };
 

@@ -246,7 +246,7 @@ static void test_flow_capacities_respected(void **state)
         }
         for (uint32_t h = 0; h < HOSTS; h++) {
             double in = 0;
-            for (uint32_t f = b.t.in_head[h]; f != FLOW_NONE; f = b.t.f[f].next_in)
+            for (uint32_t f = b.t.host[h].in_head; f != FLOW_NONE; f = b.t.f[f].next_in)
                 in += b.t.f[f].rate;
             assert_true(flow_out_rate(&b.t, h) <= b.t.up[h] * (1 + 1e-12));
             assert_true(in <= b.t.down[h] * (1 + 1e-12));
@@ -261,6 +261,112 @@ static void test_flow_capacities_respected(void **state)
     bed_free(&b);
 }
 
+/* Bodies beyond FLOW_BODY_SMALL bytes travel in a second pool whose slots are reused: 40-byte
+ * bodies interleaved with 2-byte ones, some cancelled, all delivered intact, and the large pool
+ * never holds more slots than large bodies were in flight at once (3). */
+static void test_flow_large_bodies(void **state)
+{
+    (void)state;
+    struct engine e;
+    struct flow_table t;
+    assert_int_equal(engine_init(&e, 64, 64), 0);
+    assert_int_equal(flow_init(&t, HOSTS, 64), 0);
+    for (uint32_t h = 0; h < HOSTS; h++)
+        flow_set_capacity(&t, h, 1000, 1000);
+    unsigned delivered = 0;
+    for (int round = 0; round < 4; round++) {
+        uint64_t handle[6];
+        for (uint16_t k = 0; k < 6; k++) {
+            unsigned char body[40];
+            memset(body, round * 16 + k, sizeof body);
+            struct flow_msg m = { .src = { k, 1 }, .dst = { k + 1u, 1 }, .type = k, .size = 100,
+                                  .lookup = LOOKUP_NONE, .len = k % 2 ? 2 : 40 };
+            handle[k] = flow_start(&t, &e, k, k + 1u, &m, body);
+        }
+        flow_cancel(&t, &e, handle[2]);   /* a large one */
+        flow_cancel(&t, &e, handle[3]);   /* a small one */
+        uint32_t i;
+        while ((i = engine_next(&e, INT64_MAX)) != UINT32_MAX) {
+            struct event ev = *engine_ev(&e, i);
+            engine_release(&e, i);
+            struct flow_msg m;
+            unsigned char got[64];
+            memset(got, 0xee, sizeof got);
+            if (ev.kind != EV_FLOW_END || !flow_finish(&t, &e, (uint32_t)ev.arg, ev.rpc_gen, &m, got))
+                continue;
+            assert_true(m.type != 2 && m.type != 3);
+            assert_int_equal(m.len, m.type % 2 ? 2 : 40);
+            for (uint32_t j = 0; j < m.len; j++)
+                assert_int_equal(got[j], round * 16 + m.type);
+            assert_int_equal(got[m.len], 0xee);
+            delivered++;
+        }
+        assert_int_equal(t.active, 0);
+    }
+    assert_int_equal(delivered, 4 * 4);
+    assert_int_equal(t.big_used, 3);
+    flow_free(&t);
+    engine_free(&e);
+}
+
+/* Each flow keeps its two shares and refreshes them when the flow count at either end changes;
+ * so at any moment its rate must be what the counts give afresh, min(up / n_out, down / n_in),
+ * to the last bit. Random starts, cancels, completions and host drops among 8 hosts, with
+ * several flows between the same two hosts and flows from a host to itself. */
+static void test_flow_rates_fresh(void **state)
+{
+    (void)state;
+    gsl_rng *r = rng_stream(7, "test_flow shares");
+    struct engine e;
+    struct flow_table t;
+    assert_int_equal(engine_init(&e, 16, 64), 0);
+    assert_int_equal(flow_init(&t, HOSTS, 16), 0);
+    for (uint32_t h = 0; h < HOSTS; h++)
+        flow_set_capacity(&t, h, 1000 + 977.0 * (double)gsl_rng_uniform_int(r, 9),
+                          3000 + 1231.0 * (double)gsl_rng_uniform_int(r, 7));
+    uint64_t live[256];
+    unsigned nlive = 0, checked = 0, drops = 0;
+    for (int step = 0; step < 4000; step++) {
+        double u = gsl_rng_uniform(r);
+        if (u < 0.5 && nlive < 256) {
+            uint32_t a = (uint32_t)gsl_rng_uniform_int(r, HOSTS), b = (uint32_t)gsl_rng_uniform_int(r, 4);
+            struct flow_msg m = { .src = { a, 1 }, .dst = { b, 1 }, .size = 1 + (uint32_t)gsl_rng_uniform_int(r, 5000),
+                                  .lookup = LOOKUP_NONE };
+            live[nlive++] = flow_start(&t, &e, a, b, &m, NULL);
+        } else if (u < 0.6 && nlive) {
+            unsigned k = (unsigned)gsl_rng_uniform_int(r, nlive);
+            flow_cancel(&t, &e, live[k]);
+        } else if (u < 0.62) {
+            flow_drop_host(&t, &e, (uint32_t)gsl_rng_uniform_int(r, HOSTS));
+            drops++;
+        } else {
+            uint32_t i = engine_next(&e, INT64_MAX);
+            if (i != UINT32_MAX) {
+                struct event ev = *engine_ev(&e, i);
+                engine_release(&e, i);
+                struct flow_msg m;
+                flow_finish(&t, &e, (uint32_t)ev.arg, ev.rpc_gen, &m, NULL);
+            }
+        }
+        unsigned keep = 0;            /* forget the handles gone stale */
+        for (unsigned k = 0; k < nlive; k++)
+            if (flow_rate(&t, live[k]) > 0)
+                live[keep++] = live[k];
+        nlive = keep;
+        for (unsigned k = 0; k < nlive; k++) {
+            const struct flow_rec *f = &t.f[(uint32_t)live[k]];
+            const struct flow_host *a = &t.host[f->from_host], *b = &t.host[f->to_host];
+            double up = t.up[f->from_host] / a->n_out, down = t.down[f->to_host] / b->n_in;
+            assert_true(f->rate == (up < down ? up : down));
+            checked++;
+        }
+    }
+    assert_true(checked > 10000 && drops > 40);
+    gsl_rng_free(r);
+    flow_free(&t);
+    engine_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +377,8 @@ int main(void)
         cmocka_unit_test(test_flow_start_slows_other),
         cmocka_unit_test(test_flow_cancel_and_drop),
         cmocka_unit_test(test_flow_capacities_respected),
+        cmocka_unit_test(test_flow_large_bodies),
+        cmocka_unit_test(test_flow_rates_fresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
