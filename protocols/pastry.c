@@ -24,9 +24,16 @@
  * for its row r, keeping per slot the nearest candidate it measures. Every
  * candidate a node hears of is probed (PING) before it displaces a table entry, and every RPC
  * reply is a round-trip sample that may improve the table and the neighbourhood set.
- * Maintenance: leaf-set keep-alives every `keepalive` (pings to the other leaves; to the two
- * immediate neighbours a request for their leaf sets, one way: each node asks its own
- * neighbours, so a pair exchanges sets only through two requests, one from each side); a leaf
+ * Maintenance: leaf-set failure detection as MSPastry's (Castro, Costa & Rowstron, DSN 2004;
+ * `leaf_keepalive: heartbeat`): every `keepalive` a node sends a heartbeat to its left
+ * neighbour, unless another message went to it within the period; a node that has heard
+ * nothing from its right neighbour for longer than the longest gap between two jittered
+ * heartbeats (1.5 periods) and the timeout probes it. A node that finds an immediate neighbour
+ * dead sends its leaf set to its other leaves, which probe any leaf of theirs within its range
+ * that it lacks (so both neighbours of a dead node announce it, and every leaf set that held it
+ * hears), and probes its new right neighbour at once (in a mass crash it may be dead too).
+ * `leaf_keepalive: all` keeps the earlier keep-alive: pings to every other leaf, and to the two
+ * immediate neighbours a request for their leaf sets, every period. A leaf
  * found dead by timeout is replaced by asking the farthest live leaf on its side for its leaf
  * set; a table entry found dead is repaired lazily by asking another entry of its row (else of
  * the next row) for its entry in that slot; every `table_maintenance` a node asks a random
@@ -51,10 +58,10 @@
  * earlier model: each slot the nearest of k random nodes with its prefix.
  *
  * Memory. Each node's slab record (sim_state) holds all of its state: struct pastry_node,
- * 184 bytes (with the recently-dead list and its expiry times), then its tables, sized from
+ * 216 bytes (with the recently-dead list and its expiry times), then its tables, sized from
  * the configuration: the routing table (rows x 2^b contacts of 16 bytes and a 4-byte
  * round-trip time each), the leaf set (16·l bytes) and the neighbourhood set (20·M bytes).
- * With the defaults b = 4, l = 16, M = 32: 184 + 16·16·20 + 256 + 640 = 6,200 bytes per node.
+ * With the defaults b = 4, l = 16, M = 32: 216 + 16·16·20 + 256 + 640 = 6,232 bytes per node.
  * Lookups and joins in flight are records in the kit's pool (struct pastry_rec, 64 bytes),
  * named in RPC contexts by index and generation. */
 #include "protocols/pastry_internal.h"
@@ -101,6 +108,7 @@ enum pastry_param {
     PASTRY_P_DEAD_MEMORY,
     PASTRY_P_TABLE_PROBE,
     PASTRY_P_JOIN_REFINE,
+    PASTRY_P_LEAF_KEEPALIVE,
 };
 
 static const struct param pastry_params[] = {
@@ -147,6 +155,15 @@ static const struct param pastry_params[] = {
              "probes the candidates, keeping the nearest (the join's second phase: Rowstron & "
              "Druschel 2001; Castro et al., Exploiting network proximity, 2002); 0: rows from "
              "the join's route only" },
+    [PASTRY_P_LEAF_KEEPALIVE] = { .name = "leaf_keepalive", .type = PARAM_ENUM,
+      .def = "heartbeat", .choices = "heartbeat|all",
+      .doc = "leaf-set failure detection. heartbeat: every keepalive a node sends a heartbeat to "
+             "its left neighbour (none if it sent it another message within the period); one "
+             "that has heard nothing from its right neighbour for 1.5 keepalive + timeout probes "
+             "it, and on finding it dead sends its leaf set to its other leaves, which probe the "
+             "leaves of theirs it lacks (MSPastry: Castro, Costa & Rowstron, DSN 2004); all: "
+             "every keepalive a node pings every leaf and asks its two immediate neighbours for "
+             "their leaf sets (p2plab's earlier keep-alive, about l times the messages)" },
     { .name = NULL },
 };
 
@@ -184,9 +201,15 @@ struct pastry_list {                  /* LEAF_REP, ROW_REP, ENTRY_REP */
 struct pastry_row_req {               /* ROW_REQ, ENTRY_REQ */
     uint8_t row, col;
 };
+struct pastry_leaf_set {              /* LEAF_SET: the sender, its left leaves, then its right */
+    struct peer from;
+    uint8_t nleft, nright;
+    struct peer peer[];
+};
 
 #define PASTRY_LIST_LEN(n) (offsetof(struct pastry_list, peer) + (size_t)(n) * sizeof(struct peer))
 #define PASTRY_JS_LEN(n) (offsetof(struct pastry_join_state, peer) + (size_t)(n) * sizeof(struct peer))
+#define PASTRY_LS_LEN(n) (offsetof(struct pastry_leaf_set, peer) + (size_t)(n) * sizeof(struct peer))
 
 /* ==== state =============================================================================== */
 
@@ -217,6 +240,10 @@ struct pastry_node {
     uint8_t phase;                    /* enum pastry_phase */
     uint8_t flags;                    /* PASTRY_F_* */
     uint8_t join_pending;             /* contact probes outstanding */
+    /* leaf_keepalive heartbeat: the left neighbour last sent anything and when (us), the
+     * right neighbour watched and when it was last heard from (us) */
+    struct addr hb_left, hb_right;
+    int64_t hb_left_sent, hb_right_heard;
     /* the join back-off; its epoch is bumped per join attempt and when one fails, so that
      * stale probe replies and watchdogs are ignored; `asking` is cleared once joined */
     struct kit_join join;
@@ -225,7 +252,7 @@ struct pastry_node {
      * entries and of the neighbourhood set's m */
     struct peer tab[];
 };
-#define PASTRY_NODE_BYTES 184
+#define PASTRY_NODE_BYTES 216
 _Static_assert(sizeof(struct pastry_node) == PASTRY_NODE_BYTES, "update the opening comment");
 
 enum pastry_rec_phase {
@@ -260,6 +287,7 @@ struct pastry_global {
     int64_t dead_us;                  /* how long a contact found dead is remembered */
     int64_t probe_us;                 /* table-probe period, 0 = off */
     bool refine;                      /* the join's second phase */
+    bool heartbeat;                   /* leaf_keepalive: heartbeat (else all) */
     node_t cap;                       /* node slots */
     struct kit_pool recs;             /* struct pastry_rec */
 };
@@ -348,9 +376,21 @@ static struct pastry_global *pastry_g(struct sim *s) { return sim_protocol_data(
 static struct pastry_node *pastry_node(struct sim *s, node_t n) { return sim_state(s, n); }
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 
+/* leaf_keepalive heartbeat: a message to the left neighbour serves as a heartbeat. */
+static void sent_to(struct sim *s, node_t n, struct addr to)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    if (nd->nleft && addr_eq(to, LEFT(g, nd)[0].addr)) {
+        nd->hb_left = to;
+        nd->hb_left_sent = sim_now(s);
+    }
+}
+
 static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg type, uint32_t lookup,
                      const void *body, size_t len, size_t entries)
 {
+    sent_to(s, n, to);
     kit_send(s, &pastry_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
              .body = body, .len = len, .entries = entries });
 }
@@ -360,6 +400,7 @@ static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg ty
 static void send_rpc(struct sim *s, node_t n, struct peer to, enum pastry_msg type, uint32_t lookup,
                      const void *body, size_t len, size_t entries, uint64_t ctx0)
 {
+    sent_to(s, n, to.addr);
     /* a lookup's forward is a step of its route, whose delays the engine sums */
     kit_rpc(s, &pastry_msgs, n, to.addr, &(struct kit_out){ .type = type, .lookup = lookup,
             .body = body, .len = len, .entries = entries,
@@ -370,6 +411,7 @@ static void send_rpc(struct sim *s, node_t n, struct peer to, enum pastry_msg ty
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastry_msg type,
                       const void *body, size_t len, size_t entries)
 {
+    sent_to(s, n, req->src);
     kit_reply(s, &pastry_msgs, n, req, &(struct kit_out){ .type = type, .body = body,
               .len = len, .entries = entries });
 }
@@ -379,7 +421,8 @@ static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastr
  * name their row and column in bits 8..15 and 16..23; the joiner's FWD_REQ has KIT_NONE
  * in bits 0..31. Bits 56..63 count the re-sends so far. RPCs with a record (routing steps,
  * DONE) name it in ctx0 and count re-sends in the record. */
-enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN, PASTRY_PING_TABLE };
+enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN, PASTRY_PING_TABLE,
+                   PASTRY_PING_RIGHT };
 #define PASTRY_CTX_TRY_SHIFT 56
 #define PASTRY_CTX_TRY_MASK UINT64_C(0xFF)
 #define PASTRY_CTX_EPOCH(ctx) (((ctx) >> 8) & 0xFFFFFFFFu)
@@ -661,6 +704,8 @@ static bool side_remove(struct peer *side, uint8_t *count, struct addr a)
     return hit;
 }
 
+static void leaf_lost_neighbour(struct sim *s, node_t n);
+
 /* n learned from a timeout that p is dead: drop it everywhere and start the repairs (for the
  * parts of the state it was still in, even if it had been found dead before and came back). */
 static void forget(struct sim *s, node_t n, struct peer p)
@@ -668,6 +713,8 @@ static void forget(struct sim *s, node_t n, struct peer p)
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
     remember_dead(s, nd, p.addr);
+    bool nearest = (nd->nleft && addr_eq(LEFT(g, nd)[0].addr, p.addr)) ||
+                   (nd->nright && addr_eq(RIGHT(g, nd)[0].addr, p.addr));
     bool lhit = side_remove(LEFT(g, nd), &nd->nleft, p.addr);
     bool rhit = side_remove(RIGHT(g, nd), &nd->nright, p.addr);
     struct peer *v = NBR(g, nd);
@@ -694,6 +741,8 @@ static void forget(struct sim *s, node_t n, struct peer p)
         leaf_repair(s, n, false);
     if (thit)
         table_repair(s, n, (unsigned)k / g->cols, (unsigned)k % g->cols);
+    if (g->heartbeat && nearest)
+        leaf_lost_neighbour(s, n);
 }
 
 /* ==== records ============================================================================= */
@@ -948,6 +997,7 @@ static void pastry_join(struct sim *s, node_t n)
                                 .join_best = pastry_peer_none };
     for (unsigned k = 0; k < PASTRY_DEAD_RING; k++)
         nd->dead[k] = ADDR_NONE;          /* dead_until = 0: expired */
+    nd->hb_left = nd->hb_right = ADDR_NONE;
     struct peer *t = TAB(nd);
     uint32_t *tr = trtt(g, nd);
     for (unsigned k = 0; k < g->rows * g->cols; k++) {
@@ -1061,6 +1111,104 @@ static void on_entry_req(struct sim *s, node_t n, const struct msg *m)
     if (b->row < g->rows && b->col < g->cols)
         e = TAB(pastry_node(s, n))[b->row * g->cols + b->col];
     send_list(s, n, m, PASTRY_MSG_ENTRY_REP, &e, peer_ok(e) ? 1 : 0, NULL, 0);
+}
+
+/* leaf_keepalive heartbeat (MSPastry, Castro, Costa & Rowstron, DSN 2004): a heartbeat to the
+ * left neighbour unless another message went to it within the period; a probe of the right
+ * neighbour if nothing came from it for longer than the longest gap between its jittered
+ * heartbeats (1.5 periods) and the timeout. A new right neighbour is given that long. */
+static void keepalive_heartbeat(struct sim *s, node_t n)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    int64_t now = sim_now(s);
+    if (nd->nleft) {
+        struct peer left = LEFT(g, nd)[0];
+        if (!addr_eq(nd->hb_left, left.addr) || now - nd->hb_left_sent >= g->keepalive_us)
+            kit_send(s, &pastry_msgs, n, left.addr,   /* not send_msg: it serves as no other */
+                     &(struct kit_out){ .type = PASTRY_MSG_HEARTBEAT, .lookup = LOOKUP_NONE });
+    }
+    if (nd->nright) {
+        struct peer right = RIGHT(g, nd)[0];
+        if (!addr_eq(nd->hb_right, right.addr)) {
+            nd->hb_right = right.addr;
+            nd->hb_right_heard = now;
+        } else if (now - nd->hb_right_heard > g->keepalive_us * 3 / 2 + g->timeout_us) {
+            ping(s, n, right, PASTRY_PING_RIGHT, 0);
+        }
+    }
+}
+
+/* leaf_keepalive heartbeat: n found an immediate neighbour dead. Its leaf set goes to its other
+ * leaves, so that those which hold the dead node probe it (both neighbours of a dead node
+ * announce it: the leaves of the two cover every node whose leaf set held it), and the new right
+ * neighbour is probed at once (it too may have failed: consecutive nodes do in a mass crash). */
+static void leaf_lost_neighbour(struct sim *s, node_t n)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    _Alignas(struct peer) unsigned char buf[PASTRY_LS_LEN(PASTRY_LEAF_MAX)];
+    struct pastry_leaf_set *b = (struct pastry_leaf_set *)buf;
+    const struct peer *lf = LEFT(g, nd), *rt = RIGHT(g, nd);
+    b->from = nd->self;
+    b->nleft = nd->nleft;
+    b->nright = nd->nright;
+    list_fill(b->peer, lf, nd->nleft, rt, nd->nright);
+    unsigned len = nd->nleft + nd->nright;
+    for (unsigned k = 0; k < len; k++) {
+        bool dup = false;             /* a small ring: the same node on both sides */
+        for (unsigned q = 0; q < k && !dup; q++)
+            dup = addr_eq(b->peer[q].addr, b->peer[k].addr);
+        if (!dup)
+            send_msg(s, n, b->peer[k].addr, PASTRY_MSG_LEAF_SET, LOOKUP_NONE, b, PASTRY_LS_LEN(len),
+                     len);
+    }
+    if (nd->nright && !addr_eq(nd->hb_right, rt[0].addr)) {
+        nd->hb_right = rt[0].addr;
+        nd->hb_right_heard = sim_now(s);
+        ping(s, n, rt[0], PASTRY_PING_RIGHT, 0);
+    }
+}
+
+/* Is p in the list? */
+static bool listed(const struct peer *v, unsigned len, struct addr a)
+{
+    for (unsigned k = 0; k < len; k++)
+        if (addr_eq(v[k].addr, a))
+            return true;
+    return false;
+}
+
+/* A leaf set from a node that found a leaf dead: n probes each leaf of its own that lies within
+ * the sender's leaf-set range but is missing from it (the dead one among them), and takes the
+ * sender's leaves as leaf-set gossip. */
+static void on_leaf_set(struct sim *s, node_t n, const struct msg *m)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    const struct pastry_leaf_set *b = m->body;
+    if (nd->phase != PASTRY_JOINED)
+        return;
+    unsigned len = b->nleft + b->nright;
+    uint64_t from = b->from.id;
+    uint64_t reach_left = b->nleft ? from - b->peer[b->nleft - 1].id : 0;
+    uint64_t reach_right = b->nright ? b->peer[len - 1].id - from : 0;
+    const struct peer *sides[2] = { LEFT(g, nd), RIGHT(g, nd) };
+    unsigned counts[2] = { nd->nleft, nd->nright };
+    for (unsigned j = 0; j < 2; j++)
+        for (unsigned k = 0; k < counts[j]; k++) {
+            struct peer p = sides[j][k];
+            if (addr_eq(p.addr, b->from.addr) || listed(b->peer, len, p.addr))
+                continue;
+            if (j == 1 && listed(sides[0], counts[0], p.addr))
+                continue;             /* probed on the left side already */
+            uint64_t cw = p.id - from, ccw = from - p.id;
+            if (cw <= ccw ? cw < reach_right : ccw < reach_left)
+                ping(s, n, p, PASTRY_PING_KEEPALIVE, 0);
+        }
+    consider_from(s, n, b->from, PASTRY_RTT_NONE, false);
+    for (unsigned k = 0; k < len; k++)
+        consider_from(s, n, b->peer[k], PASTRY_RTT_NONE, false);
 }
 
 static void keepalive(struct sim *s, node_t n)
@@ -1182,6 +1330,11 @@ static void pastry_on_message(struct sim *s, node_t n, const struct msg *m)
         on_introducer_reply(s, n, m->body);
         return;
     }
+    {
+        struct pastry_node *nd = pastry_node(s, n);
+        if (nd->nright && addr_eq(m->src, nd->hb_right))
+            nd->hb_right_heard = sim_now(s);   /* any message from the right neighbour */
+    }
     if (m->rpc) {
         on_reply(s, n, m);
         return;
@@ -1189,6 +1342,11 @@ static void pastry_on_message(struct sim *s, node_t n, const struct msg *m)
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
     switch (m->type) {
+    case PASTRY_MSG_HEARTBEAT:
+        break;                        /* heard from: noted above */
+    case PASTRY_MSG_LEAF_SET:
+        on_leaf_set(s, n, m);
+        break;
     case PASTRY_MSG_FWD_REQ:
         on_fwd_req(s, n, m);
         break;
@@ -1305,7 +1463,9 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
     bool work = sim_maintenance_on(s) && nd->phase == PASTRY_JOINED;
     switch (kind) {
     case PASTRY_TIMER_KEEPALIVE:
-        if (work)
+        if (work && g->heartbeat)
+            keepalive_heartbeat(s, n);
+        else if (work)
             keepalive(s, n);
         sim_timer(s, n, kind, sim_jitter(s, g->keepalive_us), 0);
         break;
@@ -1381,6 +1541,7 @@ static void converge_reset(struct sim *s, node_t n, struct peer self)
                                 .join_best = pastry_peer_none };
     for (unsigned q = 0; q < PASTRY_DEAD_RING; q++)
         nd->dead[q] = ADDR_NONE;
+    nd->hb_left = nd->hb_right = ADDR_NONE;
     struct peer *t = TAB(nd);
     uint32_t *tr = trtt(g, nd);
     for (unsigned k = 0; k < g->rows * g->cols; k++) {
@@ -1579,7 +1740,8 @@ static size_t pastry_msg_body_max(const struct proto_config *cfg)
     size_t l = (size_t)cfg->v[PASTRY_P_LEAF].i, m = (size_t)cfg->v[PASTRY_P_NBR].i;
     size_t max = PASTRY_JS_LEN(cols + 1);
     size_t cand[] = { sizeof(struct pastry_fwd_req), sizeof(struct pastry_done),
-                      PASTRY_LIST_LEN(l), PASTRY_LIST_LEN(cols), PASTRY_JS_LEN(l), PASTRY_JS_LEN(m) };
+                      PASTRY_LIST_LEN(l), PASTRY_LIST_LEN(cols), PASTRY_JS_LEN(l), PASTRY_JS_LEN(m),
+                      PASTRY_LS_LEN(l) };
     for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
         if (cand[k] > max)
             max = cand[k];
@@ -1603,6 +1765,7 @@ static void config_read(struct pastry_global *g, const struct proto_config *cfg)
     g->dead_us = cfg->v[PASTRY_P_DEAD_MEMORY].i;
     g->probe_us = cfg->v[PASTRY_P_TABLE_PROBE].i;
     g->refine = cfg->v[PASTRY_P_JOIN_REFINE].i != 0;
+    g->heartbeat = cfg->v[PASTRY_P_LEAF_KEEPALIVE].i == 0;
 }
 
 /* A node's slab record: the fixed part and its tables. */
