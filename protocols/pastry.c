@@ -60,8 +60,9 @@
  * Memory. Each node's slab record (sim_state) holds all of its state: struct pastry_node,
  * 216 bytes (with the recently-dead list and its expiry times), then its tables, sized from
  * the configuration: the routing table (rows x 2^b contacts of 16 bytes and a 4-byte
- * round-trip time each), the leaf set (16·l bytes) and the neighbourhood set (20·M bytes).
- * With the defaults b = 4, l = 16, M = 32: 216 + 16·16·20 + 256 + 640 = 6,232 bytes per node.
+ * round-trip time each), the leaf set (16·l bytes) and the neighbourhood set (21·M bytes: a
+ * contact, a round-trip time and a one-byte address hash each). With the defaults b = 4,
+ * l = 16, M = 32: 216 + 16·16·20 + 256 + 672 = 6,264 bytes per node.
  * Lookups and joins in flight are records in the kit's pool (struct pastry_rec, 64 bytes),
  * named in RPC contexts by index and generation. */
 #include "protocols/pastry_internal.h"
@@ -228,32 +229,37 @@ enum pastry_phase { PASTRY_OUT, PASTRY_JOINING, PASTRY_JOINED };
 /* One node: its slab record, the fixed part below followed by its tables (see the TAB, LEFT,
  * RIGHT and NBR accessors), all sized from the configuration by pastry_state_size. */
 struct pastry_node {
+    /* what every message reads, in the record's first 64 bytes */
     struct peer self;
-    struct peer join_best;            /* joining: the probed contact with the lowest RTT */
-    struct addr dead[PASTRY_DEAD_RING];  /* contacts found dead lately, ignored in gossip */
-    int64_t dead_until[PASTRY_DEAD_RING];  /* us: when each entry of dead[] expires */
-    uint32_t join_best_rtt;           /* us */
-    uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
     uint16_t ntable;                  /* non-empty table entries */
     uint8_t nleft, nright;            /* leaf-set entries on each side, closest first */
     uint8_t nnbr;                     /* neighbourhood-set entries */
+    uint8_t nbr_worst;                /* the neighbourhood set's first entry of largest RTT */
     uint8_t phase;                    /* enum pastry_phase */
     uint8_t flags;                    /* PASTRY_F_* */
     uint8_t join_pending;             /* contact probes outstanding */
+    /* the join back-off; its epoch is bumped per join attempt and when one fails, so that
+     * stale probe replies and watchdogs are ignored; `asking` is cleared once joined */
+    struct kit_join join;
     /* leaf_keepalive heartbeat: the left neighbour last sent anything and when (us), the
      * right neighbour watched and when it was last heard from (us) */
     struct addr hb_left, hb_right;
     int64_t hb_left_sent, hb_right_heard;
-    /* the join back-off; its epoch is bumped per join attempt and when one fails, so that
-     * stale probe replies and watchdogs are ignored; `asking` is cleared once joined */
-    struct kit_join join;
+    struct peer join_best;            /* joining: the probed contact with the lowest RTT */
+    uint32_t join_best_rtt;           /* us */
+    uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
+    struct addr dead[PASTRY_DEAD_RING];  /* contacts found dead lately, ignored in gossip */
+    int64_t dead_until[PASTRY_DEAD_RING];  /* us: when each entry of dead[] expires */
     /* rows x cols table entries, the leaf set (l/2 left, closest first, then l/2 right) and
      * the neighbourhood set (m); then the round-trip times (us) of the table's rows x cols
-     * entries and of the neighbourhood set's m */
+     * entries and of the neighbourhood set's m, and a one-byte hash of each neighbourhood-set
+     * member's address (nfp), so that a contact is looked for there without reading them all */
     struct peer tab[];
 };
 #define PASTRY_NODE_BYTES 216
 _Static_assert(sizeof(struct pastry_node) == PASTRY_NODE_BYTES, "update the opening comment");
+_Static_assert(offsetof(struct pastry_node, hb_right_heard) + sizeof(int64_t) <= 64,
+               "the fields every message reads fit in one cache line");
 
 enum pastry_rec_phase {
     PASTRY_REC_FWD,                   /* a routing step: its forward awaits an ack */
@@ -305,6 +311,24 @@ static uint32_t *trtt(const struct pastry_global *g, struct pastry_node *nd)
 static uint32_t *nrtt(const struct pastry_global *g, struct pastry_node *nd)
 {
     return trtt(g, nd) + (size_t)g->rows * g->cols;
+}
+static uint8_t *nfp(const struct pastry_global *g, struct pastry_node *nd)
+{
+    return (uint8_t *)(nrtt(g, nd) + g->m);
+}
+/* The one-byte hash of an address that nfp keeps per neighbourhood-set member. */
+static uint8_t addr_fp(struct addr a)
+{
+    return (uint8_t)(((a.slot * 0x9E3779B1u) ^ (a.inc * 0x85EBCA77u)) >> 24);
+}
+/* The first of r[0..count) with the largest value (0 if none). */
+static uint8_t first_max(const uint32_t *r, unsigned count)
+{
+    unsigned worst = 0;
+    for (unsigned k = 1; k < count; k++)
+        if (r[k] > r[worst])
+            worst = k;
+    return (uint8_t)worst;
 }
 
 /* The protocol's own counters (counters.csv): forwards by leaf set, by table, by the rare case. */
@@ -362,12 +386,12 @@ size_t pastry_wire_size(unsigned type, size_t entries)
 }
 
 /* The documented memory figure: the fixed part + table (contact + RTT per slot) + leaf set +
- * neighbourhood set (contact + RTT). */
+ * neighbourhood set (contact + RTT + address hash). */
 size_t pastry_bytes_per_node(unsigned b, unsigned l, unsigned m)
 {
     size_t rows = (PASTRY_BITS + b - 1) / b, cols = (size_t)1 << b;
     return sizeof(struct pastry_node) + rows * cols * (sizeof(struct peer) + sizeof(uint32_t)) +
-           l * sizeof(struct peer) + m * (sizeof(struct peer) + sizeof(uint32_t));
+           l * sizeof(struct peer) + m * (sizeof(struct peer) + sizeof(uint32_t) + sizeof(uint8_t));
 }
 
 /* ==== small helpers ======================================================================= */
@@ -476,10 +500,14 @@ static bool side_insert(struct peer *side, uint8_t *count, unsigned max, struct 
                         uint64_t self)
 {
     unsigned c = *count;
+    bool clockwise = d == p.id - self;
+    /* the side is sorted, closest first: on a full side, a p farther than the last entry is
+     * neither there nor taken (one entry read instead of the whole side) */
+    if (c == max && c && (clockwise ? side[c - 1].id - self : self - side[c - 1].id) < d)
+        return false;
     for (unsigned k = 0; k < c; k++)
         if (addr_eq(side[k].addr, p.addr))
             return true;
-    bool clockwise = d == p.id - self;
     unsigned pos = 0;
     while (pos < c && (clockwise ? side[pos].id - self : self - side[pos].id) < d)
         pos++;
@@ -513,21 +541,26 @@ static void nbr_consider(struct sim *s, node_t n, struct peer p, uint32_t rtt)
         return;
     struct peer *v = NBR(g, nd);
     uint32_t *r = nrtt(g, nd);
-    unsigned worst = 0;
-    for (unsigned k = 0; k < nd->nnbr; k++) {
-        if (addr_eq(v[k].addr, p.addr)) {
+    uint8_t *fp = nfp(g, nd), f = addr_fp(p.addr);
+    for (unsigned k = 0; k < nd->nnbr; k++)
+        if (fp[k] == f && addr_eq(v[k].addr, p.addr)) {
             r[k] = rtt;
+            nd->nbr_worst = first_max(r, nd->nnbr);
             return;
         }
-        if (r[k] > r[worst])
-            worst = k;
-    }
     if (nd->nnbr < g->m) {
-        v[nd->nnbr] = p;
-        r[nd->nnbr++] = rtt;
-    } else if (rtt < r[worst]) {
-        v[worst] = p;
-        r[worst] = rtt;
+        unsigned k = nd->nnbr++;
+        v[k] = p;
+        r[k] = rtt;
+        fp[k] = f;
+        if (k == 0 || rtt > r[nd->nbr_worst])
+            nd->nbr_worst = (uint8_t)k;
+    } else if (rtt < r[nd->nbr_worst]) {
+        unsigned k = nd->nbr_worst;
+        v[k] = p;
+        r[k] = rtt;
+        fp[k] = f;
+        nd->nbr_worst = first_max(r, nd->nnbr);
     }
 }
 
@@ -719,11 +752,14 @@ static void forget(struct sim *s, node_t n, struct peer p)
     bool rhit = side_remove(RIGHT(g, nd), &nd->nright, p.addr);
     struct peer *v = NBR(g, nd);
     uint32_t *vr = nrtt(g, nd);
+    uint8_t *fp = nfp(g, nd), f = addr_fp(p.addr);
     for (unsigned k = 0; k < nd->nnbr; k++)
-        if (addr_eq(v[k].addr, p.addr)) {
+        if (fp[k] == f && addr_eq(v[k].addr, p.addr)) {
             v[k] = v[nd->nnbr - 1];
             vr[k] = vr[nd->nnbr - 1];
+            fp[k] = fp[nd->nnbr - 1];
             nd->nnbr--;
+            nd->nbr_worst = first_max(vr, nd->nnbr);
             break;
         }
     long k = slot_of(g, nd->self.id, p.id);
