@@ -24,9 +24,16 @@
  * for its row r, keeping per slot the nearest candidate it measures. Every
  * candidate a node hears of is probed (PING) before it displaces a table entry, and every RPC
  * reply is a round-trip sample that may improve the table and the neighbourhood set.
- * Maintenance: leaf-set keep-alives every `keepalive` (pings to the other leaves; to the two
- * immediate neighbours a request for their leaf sets, one way: each node asks its own
- * neighbours, so a pair exchanges sets only through two requests, one from each side); a leaf
+ * Maintenance: leaf-set failure detection as MSPastry's (Castro, Costa & Rowstron, DSN 2004;
+ * `leaf_keepalive: heartbeat`): every `keepalive` a node sends a heartbeat to its left
+ * neighbour, unless another message went to it within the period; a node that has heard
+ * nothing from its right neighbour for longer than the longest gap between two jittered
+ * heartbeats (1.5 periods) and the timeout probes it. A node that finds an immediate neighbour
+ * dead sends its leaf set to its other leaves, which probe any leaf of theirs within its range
+ * that it lacks (so both neighbours of a dead node announce it, and every leaf set that held it
+ * hears), and probes its new right neighbour at once (in a mass crash it may be dead too).
+ * `leaf_keepalive: all` keeps the earlier keep-alive: pings to every other leaf, and to the two
+ * immediate neighbours a request for their leaf sets, every period. A leaf
  * found dead by timeout is replaced by asking the farthest live leaf on its side for its leaf
  * set; a table entry found dead is repaired lazily by asking another entry of its row (else of
  * the next row) for its entry in that slot; every `table_maintenance` a node asks a random
@@ -51,10 +58,11 @@
  * earlier model: each slot the nearest of k random nodes with its prefix.
  *
  * Memory. Each node's slab record (sim_state) holds all of its state: struct pastry_node,
- * 184 bytes (with the recently-dead list and its expiry times), then its tables, sized from
+ * 216 bytes (with the recently-dead list and its expiry times), then its tables, sized from
  * the configuration: the routing table (rows x 2^b contacts of 16 bytes and a 4-byte
- * round-trip time each), the leaf set (16·l bytes) and the neighbourhood set (20·M bytes).
- * With the defaults b = 4, l = 16, M = 32: 184 + 16·16·20 + 256 + 640 = 6,200 bytes per node.
+ * round-trip time each), the leaf set (16·l bytes) and the neighbourhood set (21·M bytes: a
+ * contact, a round-trip time and a one-byte address hash each). With the defaults b = 4,
+ * l = 16, M = 32: 216 + 16·16·20 + 256 + 672 = 6,264 bytes per node.
  * Lookups and joins in flight are records in the kit's pool (struct pastry_rec, 64 bytes),
  * named in RPC contexts by index and generation. */
 #include "protocols/pastry_internal.h"
@@ -101,6 +109,7 @@ enum pastry_param {
     PASTRY_P_DEAD_MEMORY,
     PASTRY_P_TABLE_PROBE,
     PASTRY_P_JOIN_REFINE,
+    PASTRY_P_LEAF_KEEPALIVE,
 };
 
 static const struct param pastry_params[] = {
@@ -147,6 +156,15 @@ static const struct param pastry_params[] = {
              "probes the candidates, keeping the nearest (the join's second phase: Rowstron & "
              "Druschel 2001; Castro et al., Exploiting network proximity, 2002); 0: rows from "
              "the join's route only" },
+    [PASTRY_P_LEAF_KEEPALIVE] = { .name = "leaf_keepalive", .type = PARAM_ENUM,
+      .def = "heartbeat", .choices = "heartbeat|all",
+      .doc = "leaf-set failure detection. heartbeat: every keepalive a node sends a heartbeat to "
+             "its left neighbour (none if it sent it another message within the period); one "
+             "that has heard nothing from its right neighbour for 1.5 keepalive + timeout probes "
+             "it, and on finding it dead sends its leaf set to its other leaves, which probe the "
+             "leaves of theirs it lacks (MSPastry: Castro, Costa & Rowstron, DSN 2004); all: "
+             "every keepalive a node pings every leaf and asks its two immediate neighbours for "
+             "their leaf sets (p2plab's earlier keep-alive, about l times the messages)" },
     { .name = NULL },
 };
 
@@ -184,9 +202,15 @@ struct pastry_list {                  /* LEAF_REP, ROW_REP, ENTRY_REP */
 struct pastry_row_req {               /* ROW_REQ, ENTRY_REQ */
     uint8_t row, col;
 };
+struct pastry_leaf_set {              /* LEAF_SET: the sender, its left leaves, then its right */
+    struct peer from;
+    uint8_t nleft, nright;
+    struct peer peer[];
+};
 
 #define PASTRY_LIST_LEN(n) (offsetof(struct pastry_list, peer) + (size_t)(n) * sizeof(struct peer))
 #define PASTRY_JS_LEN(n) (offsetof(struct pastry_join_state, peer) + (size_t)(n) * sizeof(struct peer))
+#define PASTRY_LS_LEN(n) (offsetof(struct pastry_leaf_set, peer) + (size_t)(n) * sizeof(struct peer))
 
 /* ==== state =============================================================================== */
 
@@ -205,28 +229,37 @@ enum pastry_phase { PASTRY_OUT, PASTRY_JOINING, PASTRY_JOINED };
 /* One node: its slab record, the fixed part below followed by its tables (see the TAB, LEFT,
  * RIGHT and NBR accessors), all sized from the configuration by pastry_state_size. */
 struct pastry_node {
+    /* what every message reads, in the record's first 64 bytes */
     struct peer self;
-    struct peer join_best;            /* joining: the probed contact with the lowest RTT */
-    struct addr dead[PASTRY_DEAD_RING];  /* contacts found dead lately, ignored in gossip */
-    int64_t dead_until[PASTRY_DEAD_RING];  /* us: when each entry of dead[] expires */
-    uint32_t join_best_rtt;           /* us */
-    uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
     uint16_t ntable;                  /* non-empty table entries */
     uint8_t nleft, nright;            /* leaf-set entries on each side, closest first */
     uint8_t nnbr;                     /* neighbourhood-set entries */
+    uint8_t nbr_worst;                /* the neighbourhood set's first entry of largest RTT */
     uint8_t phase;                    /* enum pastry_phase */
     uint8_t flags;                    /* PASTRY_F_* */
     uint8_t join_pending;             /* contact probes outstanding */
     /* the join back-off; its epoch is bumped per join attempt and when one fails, so that
      * stale probe replies and watchdogs are ignored; `asking` is cleared once joined */
     struct kit_join join;
+    /* leaf_keepalive heartbeat: the left neighbour last sent anything and when (us), the
+     * right neighbour watched and when it was last heard from (us) */
+    struct addr hb_left, hb_right;
+    int64_t hb_left_sent, hb_right_heard;
+    struct peer join_best;            /* joining: the probed contact with the lowest RTT */
+    uint32_t join_best_rtt;           /* us */
+    uint32_t wait_head;               /* lookups waiting for the join to finish (records) */
+    struct addr dead[PASTRY_DEAD_RING];  /* contacts found dead lately, ignored in gossip */
+    int64_t dead_until[PASTRY_DEAD_RING];  /* us: when each entry of dead[] expires */
     /* rows x cols table entries, the leaf set (l/2 left, closest first, then l/2 right) and
      * the neighbourhood set (m); then the round-trip times (us) of the table's rows x cols
-     * entries and of the neighbourhood set's m */
+     * entries and of the neighbourhood set's m, and a one-byte hash of each neighbourhood-set
+     * member's address (nfp), so that a contact is looked for there without reading them all */
     struct peer tab[];
 };
-#define PASTRY_NODE_BYTES 184
+#define PASTRY_NODE_BYTES 216
 _Static_assert(sizeof(struct pastry_node) == PASTRY_NODE_BYTES, "update the opening comment");
+_Static_assert(offsetof(struct pastry_node, hb_right_heard) + sizeof(int64_t) <= 64,
+               "the fields every message reads fit in one cache line");
 
 enum pastry_rec_phase {
     PASTRY_REC_FWD,                   /* a routing step: its forward awaits an ack */
@@ -260,6 +293,7 @@ struct pastry_global {
     int64_t dead_us;                  /* how long a contact found dead is remembered */
     int64_t probe_us;                 /* table-probe period, 0 = off */
     bool refine;                      /* the join's second phase */
+    bool heartbeat;                   /* leaf_keepalive: heartbeat (else all) */
     node_t cap;                       /* node slots */
     struct kit_pool recs;             /* struct pastry_rec */
 };
@@ -277,6 +311,24 @@ static uint32_t *trtt(const struct pastry_global *g, struct pastry_node *nd)
 static uint32_t *nrtt(const struct pastry_global *g, struct pastry_node *nd)
 {
     return trtt(g, nd) + (size_t)g->rows * g->cols;
+}
+static uint8_t *nfp(const struct pastry_global *g, struct pastry_node *nd)
+{
+    return (uint8_t *)(nrtt(g, nd) + g->m);
+}
+/* The one-byte hash of an address that nfp keeps per neighbourhood-set member. */
+static uint8_t addr_fp(struct addr a)
+{
+    return (uint8_t)(((a.slot * 0x9E3779B1u) ^ (a.inc * 0x85EBCA77u)) >> 24);
+}
+/* The first of r[0..count) with the largest value (0 if none). */
+static uint8_t first_max(const uint32_t *r, unsigned count)
+{
+    unsigned worst = 0;
+    for (unsigned k = 1; k < count; k++)
+        if (r[k] > r[worst])
+            worst = k;
+    return (uint8_t)worst;
 }
 
 /* The protocol's own counters (counters.csv): forwards by leaf set, by table, by the rare case. */
@@ -334,12 +386,12 @@ size_t pastry_wire_size(unsigned type, size_t entries)
 }
 
 /* The documented memory figure: the fixed part + table (contact + RTT per slot) + leaf set +
- * neighbourhood set (contact + RTT). */
+ * neighbourhood set (contact + RTT + address hash). */
 size_t pastry_bytes_per_node(unsigned b, unsigned l, unsigned m)
 {
     size_t rows = (PASTRY_BITS + b - 1) / b, cols = (size_t)1 << b;
     return sizeof(struct pastry_node) + rows * cols * (sizeof(struct peer) + sizeof(uint32_t)) +
-           l * sizeof(struct peer) + m * (sizeof(struct peer) + sizeof(uint32_t));
+           l * sizeof(struct peer) + m * (sizeof(struct peer) + sizeof(uint32_t) + sizeof(uint8_t));
 }
 
 /* ==== small helpers ======================================================================= */
@@ -348,9 +400,21 @@ static struct pastry_global *pastry_g(struct sim *s) { return sim_protocol_data(
 static struct pastry_node *pastry_node(struct sim *s, node_t n) { return sim_state(s, n); }
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 
+/* leaf_keepalive heartbeat: a message to the left neighbour serves as a heartbeat. */
+static void sent_to(struct sim *s, node_t n, struct addr to)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    if (nd->nleft && addr_eq(to, LEFT(g, nd)[0].addr)) {
+        nd->hb_left = to;
+        nd->hb_left_sent = sim_now(s);
+    }
+}
+
 static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg type, uint32_t lookup,
                      const void *body, size_t len, size_t entries)
 {
+    sent_to(s, n, to);
     kit_send(s, &pastry_msgs, n, to, &(struct kit_out){ .type = type, .lookup = lookup,
              .body = body, .len = len, .entries = entries });
 }
@@ -360,6 +424,7 @@ static void send_msg(struct sim *s, node_t n, struct addr to, enum pastry_msg ty
 static void send_rpc(struct sim *s, node_t n, struct peer to, enum pastry_msg type, uint32_t lookup,
                      const void *body, size_t len, size_t entries, uint64_t ctx0)
 {
+    sent_to(s, n, to.addr);
     /* a lookup's forward is a step of its route, whose delays the engine sums */
     kit_rpc(s, &pastry_msgs, n, to.addr, &(struct kit_out){ .type = type, .lookup = lookup,
             .body = body, .len = len, .entries = entries,
@@ -370,6 +435,7 @@ static void send_rpc(struct sim *s, node_t n, struct peer to, enum pastry_msg ty
 static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastry_msg type,
                       const void *body, size_t len, size_t entries)
 {
+    sent_to(s, n, req->src);
     kit_reply(s, &pastry_msgs, n, req, &(struct kit_out){ .type = type, .body = body,
               .len = len, .entries = entries });
 }
@@ -379,7 +445,8 @@ static void reply_msg(struct sim *s, node_t n, const struct msg *req, enum pastr
  * name their row and column in bits 8..15 and 16..23; the joiner's FWD_REQ has KIT_NONE
  * in bits 0..31. Bits 56..63 count the re-sends so far. RPCs with a record (routing steps,
  * DONE) name it in ctx0 and count re-sends in the record. */
-enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN, PASTRY_PING_TABLE };
+enum pastry_ping { PASTRY_PING_PROBE, PASTRY_PING_KEEPALIVE, PASTRY_PING_JOIN, PASTRY_PING_TABLE,
+                   PASTRY_PING_RIGHT };
 #define PASTRY_CTX_TRY_SHIFT 56
 #define PASTRY_CTX_TRY_MASK UINT64_C(0xFF)
 #define PASTRY_CTX_EPOCH(ctx) (((ctx) >> 8) & 0xFFFFFFFFu)
@@ -433,10 +500,14 @@ static bool side_insert(struct peer *side, uint8_t *count, unsigned max, struct 
                         uint64_t self)
 {
     unsigned c = *count;
+    bool clockwise = d == p.id - self;
+    /* the side is sorted, closest first: on a full side, a p farther than the last entry is
+     * neither there nor taken (one entry read instead of the whole side) */
+    if (c == max && c && (clockwise ? side[c - 1].id - self : self - side[c - 1].id) < d)
+        return false;
     for (unsigned k = 0; k < c; k++)
         if (addr_eq(side[k].addr, p.addr))
             return true;
-    bool clockwise = d == p.id - self;
     unsigned pos = 0;
     while (pos < c && (clockwise ? side[pos].id - self : self - side[pos].id) < d)
         pos++;
@@ -470,21 +541,26 @@ static void nbr_consider(struct sim *s, node_t n, struct peer p, uint32_t rtt)
         return;
     struct peer *v = NBR(g, nd);
     uint32_t *r = nrtt(g, nd);
-    unsigned worst = 0;
-    for (unsigned k = 0; k < nd->nnbr; k++) {
-        if (addr_eq(v[k].addr, p.addr)) {
+    uint8_t *fp = nfp(g, nd), f = addr_fp(p.addr);
+    for (unsigned k = 0; k < nd->nnbr; k++)
+        if (fp[k] == f && addr_eq(v[k].addr, p.addr)) {
             r[k] = rtt;
+            nd->nbr_worst = first_max(r, nd->nnbr);
             return;
         }
-        if (r[k] > r[worst])
-            worst = k;
-    }
     if (nd->nnbr < g->m) {
-        v[nd->nnbr] = p;
-        r[nd->nnbr++] = rtt;
-    } else if (rtt < r[worst]) {
-        v[worst] = p;
-        r[worst] = rtt;
+        unsigned k = nd->nnbr++;
+        v[k] = p;
+        r[k] = rtt;
+        fp[k] = f;
+        if (k == 0 || rtt > r[nd->nbr_worst])
+            nd->nbr_worst = (uint8_t)k;
+    } else if (rtt < r[nd->nbr_worst]) {
+        unsigned k = nd->nbr_worst;
+        v[k] = p;
+        r[k] = rtt;
+        fp[k] = f;
+        nd->nbr_worst = first_max(r, nd->nnbr);
     }
 }
 
@@ -661,6 +737,8 @@ static bool side_remove(struct peer *side, uint8_t *count, struct addr a)
     return hit;
 }
 
+static void leaf_lost_neighbour(struct sim *s, node_t n);
+
 /* n learned from a timeout that p is dead: drop it everywhere and start the repairs (for the
  * parts of the state it was still in, even if it had been found dead before and came back). */
 static void forget(struct sim *s, node_t n, struct peer p)
@@ -668,15 +746,20 @@ static void forget(struct sim *s, node_t n, struct peer p)
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
     remember_dead(s, nd, p.addr);
+    bool nearest = (nd->nleft && addr_eq(LEFT(g, nd)[0].addr, p.addr)) ||
+                   (nd->nright && addr_eq(RIGHT(g, nd)[0].addr, p.addr));
     bool lhit = side_remove(LEFT(g, nd), &nd->nleft, p.addr);
     bool rhit = side_remove(RIGHT(g, nd), &nd->nright, p.addr);
     struct peer *v = NBR(g, nd);
     uint32_t *vr = nrtt(g, nd);
+    uint8_t *fp = nfp(g, nd), f = addr_fp(p.addr);
     for (unsigned k = 0; k < nd->nnbr; k++)
-        if (addr_eq(v[k].addr, p.addr)) {
+        if (fp[k] == f && addr_eq(v[k].addr, p.addr)) {
             v[k] = v[nd->nnbr - 1];
             vr[k] = vr[nd->nnbr - 1];
+            fp[k] = fp[nd->nnbr - 1];
             nd->nnbr--;
+            nd->nbr_worst = first_max(vr, nd->nnbr);
             break;
         }
     long k = slot_of(g, nd->self.id, p.id);
@@ -694,6 +777,8 @@ static void forget(struct sim *s, node_t n, struct peer p)
         leaf_repair(s, n, false);
     if (thit)
         table_repair(s, n, (unsigned)k / g->cols, (unsigned)k % g->cols);
+    if (g->heartbeat && nearest)
+        leaf_lost_neighbour(s, n);
 }
 
 /* ==== records ============================================================================= */
@@ -948,6 +1033,7 @@ static void pastry_join(struct sim *s, node_t n)
                                 .join_best = pastry_peer_none };
     for (unsigned k = 0; k < PASTRY_DEAD_RING; k++)
         nd->dead[k] = ADDR_NONE;          /* dead_until = 0: expired */
+    nd->hb_left = nd->hb_right = ADDR_NONE;
     struct peer *t = TAB(nd);
     uint32_t *tr = trtt(g, nd);
     for (unsigned k = 0; k < g->rows * g->cols; k++) {
@@ -1061,6 +1147,104 @@ static void on_entry_req(struct sim *s, node_t n, const struct msg *m)
     if (b->row < g->rows && b->col < g->cols)
         e = TAB(pastry_node(s, n))[b->row * g->cols + b->col];
     send_list(s, n, m, PASTRY_MSG_ENTRY_REP, &e, peer_ok(e) ? 1 : 0, NULL, 0);
+}
+
+/* leaf_keepalive heartbeat (MSPastry, Castro, Costa & Rowstron, DSN 2004): a heartbeat to the
+ * left neighbour unless another message went to it within the period; a probe of the right
+ * neighbour if nothing came from it for longer than the longest gap between its jittered
+ * heartbeats (1.5 periods) and the timeout. A new right neighbour is given that long. */
+static void keepalive_heartbeat(struct sim *s, node_t n)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    int64_t now = sim_now(s);
+    if (nd->nleft) {
+        struct peer left = LEFT(g, nd)[0];
+        if (!addr_eq(nd->hb_left, left.addr) || now - nd->hb_left_sent >= g->keepalive_us)
+            kit_send(s, &pastry_msgs, n, left.addr,   /* not send_msg: it serves as no other */
+                     &(struct kit_out){ .type = PASTRY_MSG_HEARTBEAT, .lookup = LOOKUP_NONE });
+    }
+    if (nd->nright) {
+        struct peer right = RIGHT(g, nd)[0];
+        if (!addr_eq(nd->hb_right, right.addr)) {
+            nd->hb_right = right.addr;
+            nd->hb_right_heard = now;
+        } else if (now - nd->hb_right_heard > g->keepalive_us * 3 / 2 + g->timeout_us) {
+            ping(s, n, right, PASTRY_PING_RIGHT, 0);
+        }
+    }
+}
+
+/* leaf_keepalive heartbeat: n found an immediate neighbour dead. Its leaf set goes to its other
+ * leaves, so that those which hold the dead node probe it (both neighbours of a dead node
+ * announce it: the leaves of the two cover every node whose leaf set held it), and the new right
+ * neighbour is probed at once (it too may have failed: consecutive nodes do in a mass crash). */
+static void leaf_lost_neighbour(struct sim *s, node_t n)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    _Alignas(struct peer) unsigned char buf[PASTRY_LS_LEN(PASTRY_LEAF_MAX)];
+    struct pastry_leaf_set *b = (struct pastry_leaf_set *)buf;
+    const struct peer *lf = LEFT(g, nd), *rt = RIGHT(g, nd);
+    b->from = nd->self;
+    b->nleft = nd->nleft;
+    b->nright = nd->nright;
+    list_fill(b->peer, lf, nd->nleft, rt, nd->nright);
+    unsigned len = nd->nleft + nd->nright;
+    for (unsigned k = 0; k < len; k++) {
+        bool dup = false;             /* a small ring: the same node on both sides */
+        for (unsigned q = 0; q < k && !dup; q++)
+            dup = addr_eq(b->peer[q].addr, b->peer[k].addr);
+        if (!dup)
+            send_msg(s, n, b->peer[k].addr, PASTRY_MSG_LEAF_SET, LOOKUP_NONE, b, PASTRY_LS_LEN(len),
+                     len);
+    }
+    if (nd->nright && !addr_eq(nd->hb_right, rt[0].addr)) {
+        nd->hb_right = rt[0].addr;
+        nd->hb_right_heard = sim_now(s);
+        ping(s, n, rt[0], PASTRY_PING_RIGHT, 0);
+    }
+}
+
+/* Is p in the list? */
+static bool listed(const struct peer *v, unsigned len, struct addr a)
+{
+    for (unsigned k = 0; k < len; k++)
+        if (addr_eq(v[k].addr, a))
+            return true;
+    return false;
+}
+
+/* A leaf set from a node that found a leaf dead: n probes each leaf of its own that lies within
+ * the sender's leaf-set range but is missing from it (the dead one among them), and takes the
+ * sender's leaves as leaf-set gossip. */
+static void on_leaf_set(struct sim *s, node_t n, const struct msg *m)
+{
+    struct pastry_global *g = pastry_g(s);
+    struct pastry_node *nd = pastry_node(s, n);
+    const struct pastry_leaf_set *b = m->body;
+    if (nd->phase != PASTRY_JOINED)
+        return;
+    unsigned len = b->nleft + b->nright;
+    uint64_t from = b->from.id;
+    uint64_t reach_left = b->nleft ? from - b->peer[b->nleft - 1].id : 0;
+    uint64_t reach_right = b->nright ? b->peer[len - 1].id - from : 0;
+    const struct peer *sides[2] = { LEFT(g, nd), RIGHT(g, nd) };
+    unsigned counts[2] = { nd->nleft, nd->nright };
+    for (unsigned j = 0; j < 2; j++)
+        for (unsigned k = 0; k < counts[j]; k++) {
+            struct peer p = sides[j][k];
+            if (addr_eq(p.addr, b->from.addr) || listed(b->peer, len, p.addr))
+                continue;
+            if (j == 1 && listed(sides[0], counts[0], p.addr))
+                continue;             /* probed on the left side already */
+            uint64_t cw = p.id - from, ccw = from - p.id;
+            if (cw <= ccw ? cw < reach_right : ccw < reach_left)
+                ping(s, n, p, PASTRY_PING_KEEPALIVE, 0);
+        }
+    consider_from(s, n, b->from, PASTRY_RTT_NONE, false);
+    for (unsigned k = 0; k < len; k++)
+        consider_from(s, n, b->peer[k], PASTRY_RTT_NONE, false);
 }
 
 static void keepalive(struct sim *s, node_t n)
@@ -1182,6 +1366,11 @@ static void pastry_on_message(struct sim *s, node_t n, const struct msg *m)
         on_introducer_reply(s, n, m->body);
         return;
     }
+    {
+        struct pastry_node *nd = pastry_node(s, n);
+        if (nd->nright && addr_eq(m->src, nd->hb_right))
+            nd->hb_right_heard = sim_now(s);   /* any message from the right neighbour */
+    }
     if (m->rpc) {
         on_reply(s, n, m);
         return;
@@ -1189,6 +1378,11 @@ static void pastry_on_message(struct sim *s, node_t n, const struct msg *m)
     struct pastry_global *g = pastry_g(s);
     struct pastry_node *nd = pastry_node(s, n);
     switch (m->type) {
+    case PASTRY_MSG_HEARTBEAT:
+        break;                        /* heard from: noted above */
+    case PASTRY_MSG_LEAF_SET:
+        on_leaf_set(s, n, m);
+        break;
     case PASTRY_MSG_FWD_REQ:
         on_fwd_req(s, n, m);
         break;
@@ -1305,7 +1499,9 @@ static void pastry_on_timer(struct sim *s, node_t n, uint32_t kind, uint64_t arg
     bool work = sim_maintenance_on(s) && nd->phase == PASTRY_JOINED;
     switch (kind) {
     case PASTRY_TIMER_KEEPALIVE:
-        if (work)
+        if (work && g->heartbeat)
+            keepalive_heartbeat(s, n);
+        else if (work)
             keepalive(s, n);
         sim_timer(s, n, kind, sim_jitter(s, g->keepalive_us), 0);
         break;
@@ -1381,6 +1577,7 @@ static void converge_reset(struct sim *s, node_t n, struct peer self)
                                 .join_best = pastry_peer_none };
     for (unsigned q = 0; q < PASTRY_DEAD_RING; q++)
         nd->dead[q] = ADDR_NONE;
+    nd->hb_left = nd->hb_right = ADDR_NONE;
     struct peer *t = TAB(nd);
     uint32_t *tr = trtt(g, nd);
     for (unsigned k = 0; k < g->rows * g->cols; k++) {
@@ -1579,7 +1776,8 @@ static size_t pastry_msg_body_max(const struct proto_config *cfg)
     size_t l = (size_t)cfg->v[PASTRY_P_LEAF].i, m = (size_t)cfg->v[PASTRY_P_NBR].i;
     size_t max = PASTRY_JS_LEN(cols + 1);
     size_t cand[] = { sizeof(struct pastry_fwd_req), sizeof(struct pastry_done),
-                      PASTRY_LIST_LEN(l), PASTRY_LIST_LEN(cols), PASTRY_JS_LEN(l), PASTRY_JS_LEN(m) };
+                      PASTRY_LIST_LEN(l), PASTRY_LIST_LEN(cols), PASTRY_JS_LEN(l), PASTRY_JS_LEN(m),
+                      PASTRY_LS_LEN(l) };
     for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
         if (cand[k] > max)
             max = cand[k];
@@ -1603,6 +1801,7 @@ static void config_read(struct pastry_global *g, const struct proto_config *cfg)
     g->dead_us = cfg->v[PASTRY_P_DEAD_MEMORY].i;
     g->probe_us = cfg->v[PASTRY_P_TABLE_PROBE].i;
     g->refine = cfg->v[PASTRY_P_JOIN_REFINE].i != 0;
+    g->heartbeat = cfg->v[PASTRY_P_LEAF_KEEPALIVE].i == 0;
 }
 
 /* A node's slab record: the fixed part and its tables. */

@@ -48,7 +48,12 @@
     X(PASTRY_MSG_ENTRY_REQ, 2 * PASTRY_WIRE_FLAG, 0)                                           \
     X(PASTRY_MSG_ENTRY_REP, PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)                            \
     /* the origin's acknowledgement of DONE, when retries > 0 */                                \
-    X(PASTRY_MSG_DONE_ACK, 0, 0)
+    X(PASTRY_MSG_DONE_ACK, 0, 0)                                                               \
+    /* leaf_keepalive heartbeat: "I am alive", to the left neighbour, not acknowledged */       \
+    X(PASTRY_MSG_HEARTBEAT, 0, 0)                                                              \
+    /* leaf_keepalive heartbeat: a node that found a leaf dead sends its leaf set to its other \
+     * leaves (left side first, then right: a count per side), not acknowledged */             \
+    X(PASTRY_MSG_LEAF_SET, 2 * PASTRY_WIRE_COUNT, PASTRY_WIRE_CONTACT)
 
 extern const struct protocol pastry_protocol;
 KIT_MSG_DECLARE(pastry, PASTRY, PASTRY_MESSAGES);
