@@ -665,8 +665,9 @@ static void rpc_timeout(struct sim *s, const struct event *e)
 /* Events come in time order, which is random in memory. The record of the event
  * ENGINE_PREFETCH / 2 places ahead is in the cache by now (engine_next fetched it from twice as
  * far), so its node is known: fetch what dispatching it will read, the RPC record a reply or a
- * timeout is checked against, the node's incarnation and liveness, the first lines of its
- * protocol state and its place in the network. A hint only:
+ * timeout is checked against (or, for a request, the place in the network of the node the
+ * answer goes to), the node's incarnation and liveness, its protocol state (up to
+ * SIM_PREFETCH_BYTES) and its own place in the network. A hint only:
  * nothing is read that could change what happens. */
 static inline void prefetch_ahead(struct sim *s)
 {
@@ -678,6 +679,8 @@ static inline void prefetch_ahead(struct sim *s)
         __builtin_prefetch(&s->rpcs[f->arg]);
     else if (f->kind == EV_MESSAGE && f->rep)  /* a reply: its RPC record, likewise */
         __builtin_prefetch(&s->rpcs[f->rep - 1]);
+    else if (f->kind == EV_MESSAGE && f->req && f->src.slot < s->cap)
+        net_prefetch(&s->net, world_host_of(s, f->src.slot));   /* a request: the answer's way */
     node_t n = f->node;
     if (n >= s->cap)
         return;
