@@ -204,7 +204,7 @@ static void set_bulk_end(struct oracle_set *o)
     for (uint32_t from = 0; from < n; from += ORACLE_BULK_FILL) {
         uint32_t m = n - from < ORACLE_BULK_FILL ? n - from : ORACLE_BULK_FILL;
         uint32_t c = o->n_chunks;
-        chunk_open(o, c, ORACLE_CHUNK);
+        chunk_open(o, c, m);                  /* grows when a member joins it */
         memcpy(o->chunk[c], all + from, m * sizeof *all);
         o->len[c] = m;
         o->rank[c] = from;
