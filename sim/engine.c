@@ -11,7 +11,8 @@
  * engine_next releases the record when it comes up, counting it in `stale`.
  *
  * Records are visited in time order, which is random in memory: engine_next prefetches the
- * record of the event a few places ahead, and a large pool asks for huge pages. */
+ * record of the event ENGINE_PREFETCH places ahead (sim.c then prefetches the state of that
+ * event's node when it is half as far), and a large pool asks for huge pages. */
 #include "sim/engine.h"
 
 #include <stdio.h>
@@ -23,7 +24,6 @@
 #define ENGINE_NONE UINT32_MAX
 #define ENGINE_MAX_RECORDS ENGINE_SLOT_MASK  /* per class; the last place of the last class
                                                 would be UINT32_MAX, "none" */
-#define ENGINE_PREFETCH 4                    /* records fetched this many events ahead */
 #define ENGINE_FIRST_CAP 1024                /* records of a class's first allocation */
 #define ENGINE_BODY_MIN 8                    /* body room of class 1; each class doubles it */
 
@@ -145,13 +145,9 @@ uint32_t engine_next(struct engine *e, int64_t until)
     struct qkey k;
     while (queue_peek(&e->q, &k) && k.time <= until) {
         queue_pop(&e->q, &k);
-        /* Prefetch a record a few events ahead when bucket 0 holds it; else the next one,
-         * found by the split the next pop would make anyway (in a real run most times hold
-         * one event, so bucket 0 is often empty here). */
+        /* Prefetch the record of an event a few places ahead (queue_ahead: exact in bucket 0,
+         * else from the lowest buckets, which hold the next microseconds' events). */
         uint32_t ahead = queue_ahead(&e->q, ENGINE_PREFETCH);
-        struct qkey next;
-        if (ahead == UINT32_MAX && queue_peek(&e->q, &next))
-            ahead = next.ev;
         if (ahead != UINT32_MAX) {        /* its header may straddle two lines */
             const char *r = (const char *)engine_ev(e, ahead);
             __builtin_prefetch(r);

@@ -247,6 +247,11 @@ void world_sample(struct sim *s)
 void world_start_population(struct sim *s)
 {
     const struct scenario *sc = s->sc;
+    /* the node columns are read at random, one event after another: huge pages spare TLB
+     * misses (advice only; the pages are first touched below) */
+    mem_advise_huge(s->state, (size_t)s->cap * s->state_size);
+    mem_advise_huge(s->id, (size_t)s->cap * sizeof *s->id);
+    mem_advise_huge(s->inc, (size_t)s->cap * sizeof *s->inc);
     for (uint32_t k = 0; k < s->n_servers; k++)
         server_start(s, k);
     s->used = sc->nodes.count * s->vnodes;

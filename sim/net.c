@@ -8,6 +8,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
+#include "sim/mem.h"
 #include "sim/rng.h"
 
 /* A uniform (0, 1) value fixed for the unordered pair {a, b}. */
@@ -45,19 +46,20 @@ int net_init(struct net *n, const struct scn_network *cfg, uint32_t hosts, uint6
             return -1;
         }
         n->scale_us = spare / NET_UNIT_SQUARE_MEAN_DISTANCE;
-        n->x = malloc(hosts * sizeof *n->x);
-        n->y = malloc(hosts * sizeof *n->y);
-        n->access_us = malloc(hosts * sizeof *n->access_us);
-        if (!n->x || !n->y || !n->access_us) {
+        n->host = malloc(hosts * sizeof *n->host);
+        if (!n->host) {
             snprintf(err, errlen, "out of memory placing %u hosts", hosts);
             net_free(n);
             return -1;
         }
+        mem_advise_huge(n->host, hosts * sizeof *n->host);
         for (uint32_t h = 0; h < hosts; h++) {
-            n->x[h] = (float)gsl_rng_uniform(n->rng);
-            n->y[h] = (float)gsl_rng_uniform(n->rng);
+            struct net_host *p = &n->host[h];
+            p->x = (float)gsl_rng_uniform(n->rng);
+            p->y = (float)gsl_rng_uniform(n->rng);
             /* access links: exponential around the configured mean */
-            n->access_us[h] = access > 0 ? (float)gsl_ran_exponential(n->rng, access) : 0.0f;
+            p->access_us = access > 0 ? (float)gsl_ran_exponential(n->rng, access) : 0.0f;
+            p->pad = 0.0f;
         }
         break;
     }
@@ -82,9 +84,7 @@ int net_init(struct net *n, const struct scn_network *cfg, uint32_t hosts, uint6
 
 void net_free(struct net *n)
 {
-    free(n->x);
-    free(n->y);
-    free(n->access_us);
+    free(n->host);
     free(n->matrix_host);
     if (n->model == LAT_MATRIX)
         matrix_free(&n->matrix);
@@ -105,8 +105,9 @@ int64_t net_delay(const struct net *n, uint32_t a, uint32_t b)
     case LAT_EUCLIDEAN: {
         if (a == b)
             return 0;
-        double dx = n->x[a] - n->x[b], dy = n->y[a] - n->y[b];
-        return (int64_t)(n->access_us[a] + n->access_us[b] + n->scale_us * sqrt(dx * dx + dy * dy));
+        const struct net_host *p = &n->host[a], *q = &n->host[b];
+        double dx = p->x - q->x, dy = p->y - q->y;
+        return (int64_t)(p->access_us + q->access_us + n->scale_us * sqrt(dx * dx + dy * dy));
     }
     case LAT_MATRIX: {
         uint32_t ha = n->matrix_host[a], hb = n->matrix_host[b];

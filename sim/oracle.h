@@ -2,7 +2,12 @@
  *
  * It holds every node that is in the overlay (alive and registered), sorted by identifier, and
  * answers "which nodes own key k" under the protocol's key metric. Protocols never call it: it
- * judges their answers. */
+ * judges their answers.
+ *
+ * A sorted set is a list of chunks, each a sorted array of at most ORACLE_CHUNK members, with
+ * the first member and the rank of each chunk kept in arrays of their own: a membership change
+ * moves the members of one chunk and the chunk table (O(N / ORACLE_CHUNK + ORACLE_CHUNK)), not
+ * the whole set, and the i-th member is found by a binary search over the chunks. */
 #ifndef P2PLAB_ORACLE_H
 #define P2PLAB_ORACLE_H
 
@@ -16,14 +21,23 @@ struct oracle_entry {
     node_t slot;
 };
 
+#define ORACLE_CHUNK 1024             /* members per chunk at most: 16 KiB */
+
 /* A sorted run of members: everyone, or one group's. */
 struct oracle_set {
-    struct oracle_entry *e;           /* sorted by (id, slot) */
-    uint32_t n, cap;
+    struct oracle_entry **chunk;      /* n_chunks sorted arrays, in order, none empty */
+    uint32_t *len, *room;             /* members of each chunk, and its allocated room */
+    uint32_t *rank;                   /* members in the chunks before it */
+    struct oracle_entry *first;       /* each chunk's first member, for the binary search */
+    uint32_t n_chunks, cap_chunks;
+    uint32_t n;                       /* members in all */
+    struct oracle_entry *bulk;        /* between oracle_bulk_begin and _end: unsorted members */
+    uint32_t bulk_n, bulk_cap;
 };
 
 struct oracle {
     struct oracle_set all;
+    uint32_t cap;                     /* members the overlay can hold (oracle_init) */
     struct oracle_set *group;         /* KEYS_GROUP: members by group, id mod n_groups */
     uint32_t n_groups;
     enum key_metric metric;

@@ -78,12 +78,25 @@ bool queue_peek(struct queue *q, struct qkey *out);        /* false when empty *
 /* Bytes of slot room the buckets hold, for the benchmark's report. */
 size_t queue_bytes(const struct queue *q);
 static inline size_t queue_len(const struct queue *q) { return q->len; }
-/* The event index of the key k places after the smallest, when bucket 0 already holds it,
- * else UINT32_MAX: a hint for prefetching, which costs no work. */
+/* The event index of a key about k places after the smallest, or UINT32_MAX when fewer keys
+ * are held: a hint for prefetching, which costs no work. Within bucket 0 it is exactly the k-th;
+ * beyond it, it counts on through the other buckets in order, each in the order its keys were
+ * stored (all of a bucket comes before the next, but a bucket is not sorted), looking no
+ * further than a bucket's first block. In a large run bucket 0 rarely holds more than the
+ * next time's events, while the lowest buckets hold the next few microseconds'. */
 static inline uint32_t queue_ahead(const struct queue *q, size_t k)
 {
     size_t j = q->head + k;
-    return j < q->z_len ? (uint32_t)q->z[j] : UINT32_MAX;
+    if (j < q->z_len)
+        return (uint32_t)q->z[j];
+    k = j - q->z_len;
+    for (uint64_t full = q->full; full; full &= full - 1) {
+        const struct qbucket *b = &q->b[__builtin_ctzll(full)];
+        if (k < b->len)
+            return k < QUEUE_BLOCK ? (uint32_t)q->blocks[(size_t)b->head * QUEUE_BLOCK + k] : UINT32_MAX;
+        k -= b->len;
+    }
+    return UINT32_MAX;
 }
 static inline struct qkey queue_unpack(qslot s)
 {

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -112,6 +113,105 @@ static void test_oracle_replicas(void **state)
     oracle_free(&o);
 }
 
+/* Members by the thousand, added and removed in random order so that chunks of the sorted set
+ * fill, split, empty and merge (ORACLE_CHUNK members each): the successor of every key and
+ * the numerically closest members agree with a plain sorted array, after every round. */
+#define MANY (5 * ORACLE_CHUNK)
+
+static uint64_t ref[MANY];
+static uint32_t n_ref;
+
+static uint32_t ref_lower(uint64_t key)
+{
+    uint32_t lo = 0, hi = n_ref;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (ref[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void ref_add(uint64_t id)
+{
+    uint32_t i = ref_lower(id);
+    memmove(&ref[i + 1], &ref[i], (n_ref - i) * sizeof ref[0]);
+    ref[i] = id;
+    n_ref++;
+}
+
+static void ref_remove(uint64_t id)
+{
+    uint32_t i = ref_lower(id);
+    assert_true(i < n_ref && ref[i] == id);
+    memmove(&ref[i], &ref[i + 1], (n_ref - i - 1) * sizeof ref[0]);
+    n_ref--;
+}
+
+static void check_against_ref(const struct oracle *o, const struct oracle *num, uint64_t salt)
+{
+    for (uint64_t k = 0; k < 300; k++) {
+        uint64_t key = rng_mix(k ^ salt);
+        uint32_t i = ref_lower(key);
+        for (uint32_t r = 0; r < 3; r++)          /* the slot is the id's low bits */
+            assert_int_equal(oracle_owner(o, key, r), (node_t)(ref[(i + r) % n_ref] & 0xffffff));
+        uint32_t succ = i % n_ref, pred = (i + n_ref - 1) % n_ref;
+        uint64_t ds = ref[succ] - key, dp = key - ref[pred];
+        node_t closest = (node_t)((ds < dp ? ref[succ] : ref[pred]) & 0xffffff);
+        assert_int_equal(oracle_owner(num, key, 0), closest);
+    }
+}
+
+static void test_oracle_many(void **state)
+{
+    (void)state;
+    static uint64_t id[MANY];
+    static bool in[MANY];
+    struct oracle o, num;
+    assert_int_equal(oracle_init(&o, KEYS_SUCCESSOR, MANY), 0);
+    assert_int_equal(oracle_init(&num, KEYS_NUMERIC, MANY), 0);
+    n_ref = 0;
+    /* ids carry their slot in the low 24 bits, so that the answer names the id */
+    for (uint32_t j = 0; j < MANY; j++)
+        id[j] = (rng_mix(j + 12345) & ~(uint64_t)0xffffff) | j;
+    oracle_bulk_begin(&o);                            /* a converged start: the first half */
+    oracle_bulk_begin(&num);
+    for (uint32_t j = 0; j < MANY / 2; j++) {
+        oracle_add(&o, id[j], j);
+        oracle_add(&num, id[j], j);
+        ref_add(id[j]);
+        in[j] = true;
+    }
+    oracle_bulk_end(&o);
+    oracle_bulk_end(&num);
+    check_against_ref(&o, &num, 1);
+    /* churn: rounds of random joins and departures, growing the set, then shrinking it to a
+     * few members, then growing it again */
+    for (uint32_t round = 0; round < 12; round++) {
+        uint32_t want = round < 4 ? MANY * 9 / 10 : round < 8 ? 40 : MANY * 3 / 4;
+        for (uint32_t step = 0; step < MANY; step++) {
+            uint32_t j = (uint32_t)(rng_mix((uint64_t)round << 32 | step) % MANY);
+            bool add = n_ref < want;
+            if (add && !in[j]) {
+                oracle_add(&o, id[j], j);
+                oracle_add(&num, id[j], j);
+                ref_add(id[j]);
+                in[j] = true;
+            } else if (!add && in[j]) {
+                oracle_remove(&o, id[j], j);
+                oracle_remove(&num, id[j], j);
+                ref_remove(id[j]);
+                in[j] = false;
+            }
+        }
+        check_against_ref(&o, &num, round + 2);
+    }
+    oracle_free(&o);
+    oracle_free(&num);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_oracle_group),
         cmocka_unit_test(test_oracle_replicas),
         cmocka_unit_test(test_oracle_bulk),
+        cmocka_unit_test(test_oracle_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,6 +295,41 @@ static void test_queue_peek_shows_minimum(void **state)
     queue_free(&q);
 }
 
+/* The prefetch hint looks past bucket 0: with a few hundred keys spread over the buckets, the
+ * keys 0 .. len - 1 places ahead name every queued event once, the first ones (bucket 0) in
+ * exactly their pop order, and nothing lies beyond the last. */
+static void test_queue_ahead_sees_past_bucket_zero(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    struct queue q;
+    assert_int_equal(queue_init(&q, 4), 0);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7);
+    for (uint32_t i = 0; i < N; i++) {
+        int64_t t = i < 3 ? 5 : (int64_t)gsl_rng_uniform_int(r, 1u << 20);
+        assert_int_equal(queue_push(&q, (struct qkey){ .time = t, .seq = i, .ev = i }), 0);
+    }
+    struct qkey k;
+    assert_true(queue_pop(&q, &k));           /* time 5: two more of that time stay in bucket 0 */
+    size_t len = queue_len(&q);
+    bool seen[N] = { false };
+    for (size_t j = 0; j < len; j++) {
+        uint32_t ev = queue_ahead(&q, j);
+        assert_true(ev < N);
+        assert_false(seen[ev]);
+        seen[ev] = true;
+    }
+    assert_int_equal(queue_ahead(&q, len), UINT32_MAX);
+    uint32_t first = queue_ahead(&q, 0), second = queue_ahead(&q, 1);
+    assert_true(queue_pop(&q, &k));
+    assert_int_equal(k.ev, first);
+    assert_true(queue_pop(&q, &k));
+    assert_int_equal(k.ev, second);
+    gsl_rng_free(r);
+    queue_free(&q);
+}
+
 /* The packed key keeps times 0 .. QUEUE_TIME_MAX exactly and refuses anything outside. */
 static void test_queue_time_range(void **state)
 {
@@ -336,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_queue_pop_on_empty_returns_false),
         cmocka_unit_test(test_queue_peek_shows_minimum),
         cmocka_unit_test(test_queue_time_range),
+        cmocka_unit_test(test_queue_ahead_sees_past_bucket_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
