@@ -78,6 +78,10 @@
  * index; purge's scans run only when a lower bound on the oldest entry's age says one may have
  * expired; counts of fresh entries, of tuples homed at the node and of contacts per group stop
  * the other scans early. The view keeps its arrival order, so gossip draws the same members.
+ * What is left is mostly waiting for memory (a message's receiver is a random node, its
+ * records cold): an index bucket carries a hash tag, so a look-up reads one view entry; the
+ * receiver asks for all the buckets, then all the entries, of a message at once, and the sender
+ * for all the members it draws; an identifier's group is computed without a division.
  * Lookups in flight are records
  * of a kit pool (struct kelips_rec, 440 bytes), named in RPC contexts by index and generation.
  *
@@ -2534,6 +2538,26 @@ static void kelips_teardown(struct sim *s)
     free(g->g_stamp);
     free(g);
     sim_set_protocol_data(s, NULL);
+}
+
+/* Bytes of one node up at the converged start of `nodes` nodes and `keys` keys, its slab record
+ * included (the opening comment's sum): k x c contact slots and k counts, a view of the other
+ * N/k - 1 members of its group with its index, keys/k tuples. Tables that grow during
+ * the run (views taking newcomers and tombstones) come on top. */
+double kelips_node_estimate(const struct proto_config *cfg, uint32_t nodes, uint32_t keys)
+{
+    double k = (double)cfg->v[KELIPS_P_GROUPS].i, c = (double)cfg->v[KELIPS_P_CONTACTS].i;
+    if (k < 0) {                      /* auto: ceil(sqrt(N)), as setup computes it */
+        uint32_t q = 1;
+        while ((uint64_t)q * q < nodes)
+            q++;
+        k = q;
+    }
+    double members = (double)nodes / k > 1 ? (double)nodes / k - 1 : 0, buckets = 16;
+    while (buckets * 3 < members * 4)
+        buckets *= 2;
+    return KELIPS_NODE_BYTES + k * c * KELIPS_CONTACT_BYTES + k + members * KELIPS_MEMBER_BYTES +
+           buckets * sizeof(uint32_t) + (double)keys / k * KELIPS_TUPLE_BYTES;
 }
 
 /* Rules the table cannot say, checked when the scenario is loaded (see protocol.h). */

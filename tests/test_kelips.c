@@ -58,6 +58,12 @@ static void test_kelips_node_bytes(void **state)
     size_t bytes = KELIPS_NODE_BYTES + 128 * 2 * KELIPS_CONTACT_BYTES + 128 +
                    127 * KELIPS_MEMBER_BYTES + 256 * 4 + 128 * KELIPS_TUPLE_BYTES;
     assert_int_equal(bytes, 16656);
+    /* the estimate before a run (sim/scncost.c) is that sum, and grows as sqrt(N) */
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, kelips_protocol.params), 0);
+    assert_true(kelips_node_estimate(&cfg, 16384, 16384) == 16656.0);
+    double at100k = kelips_node_estimate(&cfg, 100000, 10000);
+    assert_true(at100k > 31300 && at100k < 31400);   /* k = 317: 18,069 B of contacts, 314.5 members */
 }
 
 /* Gossip's own uniform draws give exactly gsl_rng_uniform_int's numbers, consuming the same
