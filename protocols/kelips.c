@@ -78,6 +78,10 @@
  * index; purge's scans run only when a lower bound on the oldest entry's age says one may have
  * expired; counts of fresh entries, of tuples homed at the node and of contacts per group stop
  * the other scans early. The view keeps its arrival order, so gossip draws the same members.
+ * What is left is mostly waiting for memory (a message's receiver is a random node, its
+ * records cold): an index bucket carries a hash tag, so a look-up reads one view entry; the
+ * receiver asks for all the buckets, then all the entries, of a message at once, and the sender
+ * for all the members it draws; an identifier's group is computed without a division.
  * Lookups in flight are records
  * of a kit pool (struct kelips_rec, 440 bytes), named in RPC contexts by index and generation.
  *
@@ -397,6 +401,7 @@ _Static_assert(sizeof(struct kelips_rec) == 440, "update the figure in the openi
 /* The protocol's global data for one run. */
 struct kelips_global {
     uint32_t k, c;                    /* groups, contacts per group */
+    uint64_t kmod_hi, kmod_lo;        /* ceil(2^128 / k), for group_of */
     int64_t round_us, timeout_us, rpc_us;
     uint32_t timeout_ms;              /* the `timeout` floor */
     uint32_t contact_floor_ms;        /* the contact timeout's floor: contact_timeout x timeout */
@@ -451,6 +456,31 @@ static const char *const kelips_gauges[] = {
 /* ==== small helpers ======================================================================= */
 
 static struct kelips_global *kg(struct sim *s) { return sim_protocol_data(s); }
+
+__extension__ typedef unsigned __int128 kelips_u128;
+
+/* x mod d for a 64-bit x and 0 < d < 2^32, with M = ceil(2^128 / d) (0 for d = 1): the
+ * remainder by direct computation of Lemire, Kaser and Kurz (Software: Practice and Experience
+ * 2019), exact since 128 >= 64 + log2(d); four multiplications instead of a 64-bit division,
+ * which costs tens of cycles and ran three times per gossip entry. */
+static uint32_t fastmod_u64(uint64_t x, uint64_t m_hi, uint64_t m_lo, uint32_t d)
+{
+    kelips_u128 low = (kelips_u128)m_lo * x + ((kelips_u128)(m_hi * x) << 64);
+    uint64_t lh = (uint64_t)(low >> 64), ll = (uint64_t)low;
+    return (uint32_t)(((kelips_u128)lh * d + (((kelips_u128)ll * d) >> 64)) >> 64);
+}
+
+uint32_t kelips_mod(uint64_t x, uint32_t d)
+{
+    kelips_u128 m = ~(kelips_u128)0 / d + 1;
+    return fastmod_u64(x, (uint64_t)(m >> 64), (uint64_t)m, d);
+}
+
+/* The affinity group of an identifier or a key: x mod k. */
+static uint32_t group_of(const struct kelips_global *g, uint64_t x)
+{
+    return fastmod_u64(x, g->kmod_hi, g->kmod_lo, g->k);
+}
 static struct kelips_node *knode(struct sim *s, node_t n) { return sim_state(s, n); }
 static bool peer_ok(struct peer p) { return p.addr.slot != NODE_NONE; }
 
@@ -494,8 +524,6 @@ bool kelips_closer(uint64_t a, uint64_t b, uint64_t key)
  * takes k = (x - min) / scale with scale = range / n, and draws again while k >= n, i.e. while
  * x - min >= n x scale; for a loop of draws below one n, the scale and its inverse are computed
  * once, and the division is a multiplication by the inverse (exact for 32-bit generators). */
-__extension__ typedef unsigned __int128 kelips_u128;
-
 struct kelips_draw {
     const gsl_rng *r;
     unsigned long offset, n, scale, limit; /* limit = n x scale: outputs at or above are redrawn */
@@ -616,12 +644,19 @@ static uint32_t vidx_hash(struct addr a)
     return h ^ h >> 15;
 }
 
+/* A bucket holds the view position + 1 in its low 24 bits (0: empty) and the top 8 bits of the
+ * address's hash above them: a probe reads the view entry only when those match, not for every
+ * bucket it passes (each such read was a cache miss). */
+#define KELIPS_VIDX_POS 0xFFFFFFu
+static uint32_t vidx_tag(uint32_t h) { return h & ~KELIPS_VIDX_POS; }
+
 static void vidx_put(struct kelips_node *nd, uint32_t i)
 {
-    uint32_t b = vidx_hash(view_of(nd)[i].p.addr) & nd->vmask;
+    uint32_t h = vidx_hash(view_of(nd)[i].p.addr), b = h & nd->vmask;
+    SIM_ASSERT(i < KELIPS_VIDX_POS);
     while (nd->vidx[b])
         b = (b + 1) & nd->vmask;
-    nd->vidx[b] = i + 1;
+    nd->vidx[b] = vidx_tag(h) | (i + 1);
 }
 
 /* Rebuilds n's view index with room for `want` entries. */
@@ -647,9 +682,10 @@ static int view_find(const struct kelips_node *nd, struct addr a)
     if (!nd->vidx)
         return -1;
     const struct kelips_member *v = view_of(nd);
-    for (uint32_t b = vidx_hash(a) & nd->vmask; nd->vidx[b]; b = (b + 1) & nd->vmask)
-        if (addr_eq(v[nd->vidx[b] - 1].p.addr, a))
-            return (int)(nd->vidx[b] - 1);
+    uint32_t h = vidx_hash(a), tag = vidx_tag(h);
+    for (uint32_t b = h & nd->vmask, x; (x = nd->vidx[b]) != 0; b = (b + 1) & nd->vmask)
+        if (vidx_tag(x) == tag && addr_eq(v[(x & KELIPS_VIDX_POS) - 1].p.addr, a))
+            return (int)((x & KELIPS_VIDX_POS) - 1);
     return -1;
 }
 
@@ -661,13 +697,14 @@ static bool view_live(const struct kelips_node *nd, struct addr a)
 
 static uint32_t view_live_count(const struct kelips_node *nd) { return nd->nlive; }
 
-/* Grows a table to hold `want` elements: by half again its size (tables fill one entry at a
- * time as news arrives; converge sizes them exactly). */
+/* Grows a table to hold `want` elements: by an eighth of its size (tables fill one entry at a
+ * time as news arrives; converge sizes them exactly, and nearly every view takes a few
+ * newcomers in a run with churn: half again its size left a third of each view unused). */
 static void vec_grow(struct kit_vec *v, uint32_t want, size_t elem, const char *what)
 {
     if (want <= v->cap)
         return;
-    uint32_t cap = v->cap + v->cap / 2;
+    uint32_t cap = v->cap + v->cap / 8;
     if (cap < 8)
         cap = 8;
     if (cap < want)
@@ -860,7 +897,7 @@ static bool view_heard(struct sim *s, node_t n, struct peer p, uint32_t hb, bool
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    if (addr_eq(p.addr, nd->self.addr) || p.id % g->k != nd->group)
+    if (addr_eq(p.addr, nd->self.addr) || group_of(g, p.id) != nd->group)
         return false;
     int i = view_find(nd, p.addr);
     bool added = false;
@@ -950,7 +987,7 @@ static void contact_offer_hb(struct sim *s, node_t n, struct peer p, uint32_t rt
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    uint32_t grp = (uint32_t)(p.id % g->k);
+    uint32_t grp = group_of(g, p.id);
     if (grp == nd->group || addr_eq(p.addr, nd->self.addr))
         return;
     struct kelips_contact *c = contacts_of(g, nd, grp);
@@ -1041,7 +1078,7 @@ static uint32_t rec_alloc(struct sim *s, node_t n, uint64_t key, uint32_t lookup
     struct kelips_rec *r = rec_at(s, i);
     r->key = key;
     r->lookup = lookup;
-    r->group = (uint32_t)(key % g->k);
+    r->group = group_of(g, key);
     r->phase = KELIPS_REC_ASK;
     return i;
 }
@@ -1361,7 +1398,7 @@ static void tuple_heard(struct sim *s, node_t n, uint64_t key, struct peer home,
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    if (key % g->k != nd->group || !peer_ok(home))
+    if (group_of(g, key) != nd->group || !peer_ok(home))
         return;
     bool home_self = addr_eq(home.addr, nd->self.addr);
     int hi = view_find(nd, home.addr);
@@ -1421,7 +1458,7 @@ static void insert_send(struct sim *s, node_t n, uint64_t key, uint32_t tries, u
 {
     struct kelips_global *g = kg(s);
     struct kelips_node *nd = knode(s, n);
-    uint32_t grp = (uint32_t)(key % g->k);
+    uint32_t grp = group_of(g, key);
     if (grp == nd->group) {
         insert_here(s, n, key);
         return;
@@ -1501,10 +1538,23 @@ static size_t gossip_build(struct sim *s, node_t n, bool group, const uint32_t *
         bytes += KELIPS_WIRE_MEMBER;
     }
     if (nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes) {
+        /* The loop below takes at least min(room, 2 nv) draws (one per member it adds, room
+         * more fitting): those are drawn first and their entries asked of the memory all at
+         * once (they are cold, and one after the other cost one memory latency each); the
+         * generator gives the same outputs in the same order, so the draws are the same. */
         struct kelips_draw d = draw_prep(s, nv);
+        uint32_t ahead[KELIPS_MSG_MAX / KELIPS_WIRE_MEMBER + 1];
+        size_t room = (g->msg_bytes - bytes) / KELIPS_WIRE_MEMBER;
+        uint32_t nahead = (uint32_t)(room < 2 * (size_t)nv ? room : 2 * (size_t)nv);
+        if (nahead > sizeof ahead / sizeof ahead[0])
+            nahead = sizeof ahead / sizeof ahead[0];
+        for (uint32_t j = 0; j < nahead; j++) {
+            ahead[j] = (uint32_t)draw_next(&d);
+            __builtin_prefetch(&v[ahead[j]]);
+        }
         for (uint32_t tries = 0; tries < 2 * nv && bytes + KELIPS_WIRE_MEMBER <= g->msg_bytes;
              tries++) {
-            uint32_t i = (uint32_t)draw_next(&d);
+            uint32_t i = tries < nahead ? ahead[tries] : (uint32_t)draw_next(&d);
             const struct kelips_member *x = &v[i];
             if (x->dead || g->picked[i / 64] >> (i % 64) & 1)
                 continue;
@@ -1758,7 +1808,7 @@ static void gossip_round(struct sim *s, node_t n)
         if (!peer_ok(to))
             break;
         size_t len = gossip_build(s, n, false, NULL, 0, &w);
-        len = gossip_add_contacts(s, n, (uint32_t)(to.id % g->k), &w);
+        len = gossip_add_contacts(s, n, group_of(g, to.id), &w);
         send_msg(s, n, to.addr, KELIPS_MSG_GOSSIP, LOOKUP_NONE, g->scratch, len, w);
     }
     /* proximity: check one contact (round robin) and probe one offered candidate */
@@ -1774,13 +1824,12 @@ static void gossip_round(struct sim *s, node_t n)
         }
     }
     /* a foreign group with fewer than c contacts: ask another node for its contacts there */
-    for (uint32_t j = 0; j < g->k; j++) {
-        uint32_t q = (nd->refill_next + j) % g->k;
+    for (uint32_t j = 0, q = nd->refill_next; j < g->k; j++, q = q + 1 < g->k ? q + 1 : 0) {
         if (q == nd->group)
             continue;
         if (have_of(g, nd)[q] == g->c)
             continue;
-        nd->refill_next = (q + 1) % g->k;
+        nd->refill_next = q + 1 < g->k ? q + 1 : 0;
         /* alternately a member of n's group and a contact elsewhere: two groups that never
          * met are joined through a third */
         struct peer h = (nd->hb & 1) ? random_member(s, n) : random_contact(s, n);
@@ -1807,23 +1856,26 @@ static void gossip_prefetch(const struct kelips_global *g, const struct kelips_n
                             const struct kelips_gossip *b)
 {
     enum { AHEAD = KELIPS_MSG_MAX / KELIPS_WIRE_MEMBER + 2 };
-    const uint32_t *bucket[AHEAD];
+    uint32_t hash[AHEAD];
     unsigned nb = 0, nm = b->nm < AHEAD - 1 ? b->nm : AHEAD - 1;
     for (unsigned j = 0; j <= nm; j++) {
         struct peer p = j == nm ? b->from : b->item[j].p;
-        uint32_t grp = (uint32_t)(p.id % g->k);
+        uint32_t grp = group_of(g, p.id);
         if (grp != nd->group) {
             __builtin_prefetch(contacts_of(g, nd, grp));
-            __builtin_prefetch(&have_of(g, nd)[grp]);
         } else if (nd->vidx) {
-            bucket[nb] = &nd->vidx[vidx_hash(p.addr) & nd->vmask];
-            __builtin_prefetch(bucket[nb++]);
+            hash[nb] = vidx_hash(p.addr);
+            __builtin_prefetch(&nd->vidx[hash[nb++] & nd->vmask]);
         }
     }
+    /* then the entry of the first bucket whose tag matches */
     const struct kelips_member *v = view_of(nd);
     for (unsigned j = 0; j < nb; j++)
-        if (*bucket[j])
-            __builtin_prefetch(&v[*bucket[j] - 1]);
+        for (uint32_t q = hash[j] & nd->vmask, x; (x = nd->vidx[q]) != 0; q = (q + 1) & nd->vmask)
+            if (vidx_tag(x) == vidx_tag(hash[j])) {
+                __builtin_prefetch(&v[(x & KELIPS_VIDX_POS) - 1]);
+                break;
+            }
 }
 
 static void on_gossip(struct sim *s, node_t n, const struct msg *m)
@@ -1834,7 +1886,7 @@ static void on_gossip(struct sim *s, node_t n, const struct msg *m)
     if (nd->phase != KELIPS_JOINED)
         return;
     gossip_prefetch(g, nd, b);
-    bool same = b->from.id % g->k == nd->group;
+    bool same = group_of(g, b->from.id) == nd->group;
     if (same)
         view_heard(s, n, b->from, b->hb, true);
     else
@@ -1842,16 +1894,19 @@ static void on_gossip(struct sim *s, node_t n, const struct msg *m)
     unsigned offered = 0;
     for (unsigned j = 0; j < b->nm; j++) {
         const struct kelips_item *x = &b->item[j];
-        uint32_t grp = (uint32_t)(x->p.id % g->k);
+        uint32_t grp = group_of(g, x->p.id);
         if (grp == nd->group) {
             view_heard(s, n, x->p, x->a, false);   /* second-hand: the sender's count */
             continue;
         }
+        /* the slots held are counted here, not read from have_of: one cache line less */
         const struct kelips_contact *c = contacts_of(g, nd, grp);
-        unsigned have = have_of(g, nd)[grp];
+        unsigned have = 0;
         bool known = false;
-        for (uint32_t q = 0; q < g->c && !known; q++)
+        for (uint32_t q = 0; q < g->c && !known; q++) {
+            have += ct_ok(&c[q]);
             known = ct_ok(&c[q]) && addr_eq(c[q].addr, x->p.addr);
+        }
         if (known || have < g->c) {
             /* refresh a contact's heartbeat from gossip, or fill a free slot */
             contact_offer_hb(s, n, x->p, KELIPS_RTT_UNKNOWN, x->a);
@@ -2417,6 +2472,9 @@ static int kelips_setup(struct sim *s, const struct proto_config *cfg)
         groups = k;
     }
     g->k = (uint32_t)groups;
+    kelips_u128 kmod = ~(kelips_u128)0 / g->k + 1;
+    g->kmod_hi = (uint64_t)(kmod >> 64);
+    g->kmod_lo = (uint64_t)kmod;
     g->c = (uint32_t)cfg->v[KELIPS_P_CONTACTS].i;
     g->round_us = cfg->v[KELIPS_P_GOSSIP].i;
     g->timeout_us = cfg->v[KELIPS_P_TIMEOUT].i;
@@ -2480,6 +2538,26 @@ static void kelips_teardown(struct sim *s)
     free(g->g_stamp);
     free(g);
     sim_set_protocol_data(s, NULL);
+}
+
+/* Bytes of one node up at the converged start of `nodes` nodes and `keys` keys, its slab record
+ * included (the opening comment's sum): k x c contact slots and k counts, a view of the other
+ * N/k - 1 members of its group with its index, keys/k tuples. Tables that grow during
+ * the run (views taking newcomers and tombstones) come on top. */
+double kelips_node_estimate(const struct proto_config *cfg, uint32_t nodes, uint32_t keys)
+{
+    double k = (double)cfg->v[KELIPS_P_GROUPS].i, c = (double)cfg->v[KELIPS_P_CONTACTS].i;
+    if (k < 0) {                      /* auto: ceil(sqrt(N)), as setup computes it */
+        uint32_t q = 1;
+        while ((uint64_t)q * q < nodes)
+            q++;
+        k = q;
+    }
+    double members = (double)nodes / k > 1 ? (double)nodes / k - 1 : 0, buckets = 16;
+    while (buckets * 3 < members * 4)
+        buckets *= 2;
+    return KELIPS_NODE_BYTES + k * c * KELIPS_CONTACT_BYTES + k + members * KELIPS_MEMBER_BYTES +
+           buckets * sizeof(uint32_t) + (double)keys / k * KELIPS_TUPLE_BYTES;
 }
 
 /* Rules the table cannot say, checked when the scenario is loaded (see protocol.h). */

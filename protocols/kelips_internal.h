@@ -88,6 +88,11 @@ uint32_t kelips_timeout_ms(uint32_t floor_ms, double detect, double round_ms, ui
 uint32_t kelips_contact_timeout_ms(uint32_t floor_ms, double detect, double round_ms,
                                    uint32_t cfan, uint32_t m, uint32_t k, uint32_t c,
                                    uint32_t group);
+/* Bytes of one node up at the converged start (slab record, contacts, view and its index,
+ * tuples), for the memory estimate before a run (sim/scncost.c). */
+double kelips_node_estimate(const struct proto_config *cfg, uint32_t nodes, uint32_t keys);
+/* x mod d (0 < d < 2^32) by multiplications, as group_of computes an identifier's group. */
+uint32_t kelips_mod(uint64_t x, uint32_t d);
 /* `count` uniform draws below n from r, as gsl_rng_uniform_int(r, n) would give them (tests):
  * how 0 by the loop path (draw_prep, draw_next), 1 one at a time (draw_below), 2 only whether
  * each is zero (draw_zero: 1 or 0). */

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "protocols/kelips_internal.h"
 #include "protocols/protocol.h"
 #include "sim/engine.h"
 #include "sim/oracle.h"
@@ -48,6 +49,8 @@ void scn_cost(const struct scenario *sc, size_t pi, struct scn_cost *out)
                      + sizeof(struct oracle_entry);
     double events = 4 * rec;          /* the header pool's start; the queue grows as it fills */
     out->proto_per_slot = (double)state;
+    if (p == &kelips_protocol)        /* its tables live outside the slab and grow with N */
+        out->proto_per_slot = kelips_node_estimate(cfg, sc->nodes.count, sc->workload.keys);
     out->engine_per_slot = columns + events;
 
     /* the workload and the churn over [0, duration) */

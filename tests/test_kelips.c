@@ -58,6 +58,12 @@ static void test_kelips_node_bytes(void **state)
     size_t bytes = KELIPS_NODE_BYTES + 128 * 2 * KELIPS_CONTACT_BYTES + 128 +
                    127 * KELIPS_MEMBER_BYTES + 256 * 4 + 128 * KELIPS_TUPLE_BYTES;
     assert_int_equal(bytes, 16656);
+    /* the estimate before a run (sim/scncost.c) is that sum, and grows as sqrt(N) */
+    struct proto_config cfg;
+    assert_int_equal(param_defaults(&cfg, kelips_protocol.params), 0);
+    assert_true(kelips_node_estimate(&cfg, 16384, 16384) == 16656.0);
+    double at100k = kelips_node_estimate(&cfg, 100000, 10000);
+    assert_true(at100k > 31300 && at100k < 31400);   /* k = 317: 18,069 B of contacts, 314.5 members */
 }
 
 /* Gossip's own uniform draws give exactly gsl_rng_uniform_int's numbers, consuming the same
@@ -82,6 +88,35 @@ static void test_kelips_draws_match_gsl(void **state)
             gsl_rng_free(a);
             gsl_rng_free(b);
         }
+}
+
+/* An identifier's group by multiplications (group_of) equals id mod k, at the edges of the
+ * 64-bit range and for random identifiers, for any number of groups up to 2^32 - 1. */
+static void test_kelips_mod_matches_division(void **state)
+{
+    (void)state;
+    const uint32_t ds[] = { 1, 2, 3, 7, 100, 317, 1000, 4096, 65535, 65536, 2147483648u,
+                            4294967295u };
+    const uint64_t edges[] = { 0, 1, 2, UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX,
+                               UINT64_MAX - 1, UINT64_MAX / 2, UINT64_MAX / 3 };
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7);
+    for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
+        for (size_t j = 0; j < sizeof edges / sizeof edges[0]; j++) {
+            assert_int_equal(kelips_mod(edges[j], ds[k]), edges[j] % ds[k]);
+            /* multiples of d below the edge, and the values just below them */
+            for (uint64_t e = 0; e < 4 && e <= edges[j] / ds[k]; e++) {
+                uint64_t m = (edges[j] / ds[k] - e) * ds[k];
+                assert_int_equal(kelips_mod(m, ds[k]), 0);
+                assert_int_equal(kelips_mod(m - 1, ds[k]), (m - 1) % ds[k]);
+            }
+        }
+        for (int j = 0; j < 100000; j++) {
+            uint64_t x = (uint64_t)gsl_rng_get(r) << 32 | gsl_rng_get(r);
+            assert_int_equal(kelips_mod(x, ds[k]), x % ds[k]);
+        }
+    }
+    gsl_rng_free(r);
 }
 
 static void test_kelips_params(void **state)
@@ -143,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_kelips_wire_sizes),
         cmocka_unit_test(test_kelips_node_bytes),
         cmocka_unit_test(test_kelips_draws_match_gsl),
+        cmocka_unit_test(test_kelips_mod_matches_division),
         cmocka_unit_test(test_kelips_params),
         cmocka_unit_test(test_kelips_contact_timeout),
         cmocka_unit_test(test_kelips_timeout_follows_group),
